@@ -1,0 +1,23 @@
+# Every target installs what it needs: a fresh machine has only Python 3.11, Node 20 and npm.
+SHELL := /bin/bash
+UV_VERSION := 0.13.9
+# uv from PATH when present, else the copy pip installs into this Python (found without PATH).
+UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
+
+.PHONY: demo test bench sync
+
+sync:
+	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet "uv==$(UV_VERSION)"
+	$(UV) sync --frozen
+
+demo: sync
+	$(UV) run ecs-bg demo
+
+test: sync
+	$(UV) run ruff check .
+	$(UV) run ruff format --check .
+	$(UV) run mypy
+	$(UV) run pytest -n 2
+
+bench: sync
+	$(UV) run python -m bench

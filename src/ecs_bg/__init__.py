@@ -1,0 +1,1 @@
+"""ecs-bg: Amazon ECS native blue/green deployments with Lambda lifecycle hooks."""
