@@ -1,0 +1,92 @@
+"""The one place that says which IAM actions each check needs.
+
+The CDK stack grants a hook function exactly the permissions of the checks it may run, scoped to
+the resource kinds named here (the stack turns a kind into this deployment's ARNs). Actions that
+IAM cannot scope to a resource (Describe* of Elastic Load Balancing, GetMetricData, ...) use ``ANY``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final, Literal
+
+ResourceKind = Literal[
+    "any",  # the action supports no resource-level permissions
+    "cluster",  # arn:aws:ecs:REGION:ACCOUNT:cluster/CLUSTER
+    "service",  # arn:aws:ecs:REGION:ACCOUNT:service/CLUSTER/SERVICE
+    "service-deployment",  # arn:aws:ecs:REGION:ACCOUNT:service-deployment/CLUSTER/SERVICE/*
+    "service-revision",  # arn:aws:ecs:REGION:ACCOUNT:service-revision/CLUSTER/SERVICE/*
+    "task",  # arn:aws:ecs:REGION:ACCOUNT:task/CLUSTER/*
+    "task-definition",  # arn:aws:ecs:REGION:ACCOUNT:task-definition/FAMILY:*
+    "task-roles",  # the task and task-execution roles, for iam:PassRole to ecs-tasks
+    "alarm",  # the gate alarms: arn:aws:cloudwatch:REGION:ACCOUNT:alarm:PREFIX*
+    "approval-parameter",  # arn:aws:ssm:REGION:ACCOUNT:parameter/PREFIX/*
+    "approval-bucket",  # the approval bucket's objects (and the bucket, for ListBucket)
+    "webhook-secret",  # the Slack/Teams webhook URL secrets (Secrets Manager) or parameters (SSM)
+    "notification-topic",  # the SNS topic for notifications
+]
+
+
+@dataclass(frozen=True)
+class Permission:
+    actions: tuple[str, ...]
+    resource: ResourceKind
+
+
+# What the runtime itself calls (first-deployment detection, revision lookups), for every hook.
+RUNTIME_PERMISSIONS: Final[tuple[Permission, ...]] = (
+    Permission(("ecs:ListServiceDeployments",), "service"),
+    Permission(("ecs:DescribeServiceDeployments",), "service-deployment"),
+    Permission(("ecs:DescribeServiceRevisions",), "service-revision"),
+)
+
+CHECK_PERMISSIONS: Final[dict[str, tuple[Permission, ...]]] = {
+    "smokeTest": (),  # plain HTTP through the listeners
+    "ecsReadiness": (
+        Permission(("ecs:DescribeServiceRevisions",), "service-revision"),
+        Permission(("ecs:ListTasks",), "cluster"),
+        Permission(("ecs:DescribeTasks",), "task"),
+    ),
+    "targetHealth": (
+        Permission(("ecs:DescribeServiceRevisions",), "service-revision"),
+        Permission(("elasticloadbalancing:DescribeTargetHealth",), "any"),
+    ),
+    "alarmGate": (Permission(("cloudwatch:DescribeAlarms",), "alarm"),),
+    "metricGate": (Permission(("cloudwatch:GetMetricData",), "any"),),
+    "migration": (
+        Permission(("ecs:DescribeServiceRevisions",), "service-revision"),
+        Permission(("ecs:DescribeServices",), "service"),
+        Permission(("ecs:RunTask",), "task-definition"),
+        Permission(("ecs:ListTasks",), "cluster"),
+        Permission(("ecs:DescribeTasks",), "task"),
+        Permission(("iam:PassRole",), "task-roles"),
+    ),
+    "approval": (
+        Permission(("ssm:GetParameter",), "approval-parameter"),
+        Permission(("s3:GetObject", "s3:ListBucket"), "approval-bucket"),
+    ),
+    "notify": (
+        Permission(("secretsmanager:GetSecretValue", "ssm:GetParameter"), "webhook-secret"),
+        Permission(("sns:Publish",), "notification-topic"),
+    ),
+}
+
+# The checks each of the seed's four hook functions runs by default (its entry file's defaults).
+# The stack grants these; a user who configures more checks on a hook adds them through CDK context.
+DEFAULT_HOOK_CHECKS: Final[dict[str, tuple[str, ...]]] = {
+    "before_install": ("notify",),
+    "after_install": ("ecsReadiness", "targetHealth", "migration"),
+    "before_allow_traffic": ("smokeTest", "targetHealth"),
+    "after_allow_traffic": ("smokeTest", "alarmGate", "metricGate", "notify"),
+}
+
+
+def permissions_for(checks: tuple[str, ...] | list[str]) -> tuple[Permission, ...]:
+    """The runtime's permissions plus those of ``checks``, each (actions, resource) once."""
+    unknown = sorted(set(checks) - CHECK_PERMISSIONS.keys())
+    if unknown:
+        raise ValueError(f"unknown check(s) {unknown}; known: {sorted(CHECK_PERMISSIONS)}")
+    merged: dict[tuple[tuple[str, ...], ResourceKind], None] = {}
+    for permission in RUNTIME_PERMISSIONS + tuple(p for c in checks for p in CHECK_PERMISSIONS[c]):
+        merged[(permission.actions, permission.resource)] = None
+    return tuple(Permission(actions, resource) for actions, resource in merged)
