@@ -1,0 +1,119 @@
+"""Realistic hook events, shaped exactly as ECS sends them (facts §1), for any stage and strategy.
+
+Weights follow ECS: the test weights are filled at TEST_TRAFFIC_SHIFT, the production weights at
+PRE_PRODUCTION_TRAFFIC_SHIFT (before the shift) and PRODUCTION_TRAFFIC_SHIFT (after it), ``{}``
+elsewhere. A rollback re-invokes the two shift stages with the weights turned back to blue.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from ecs_bg.hooks.event import Stage
+
+Strategy = Literal["BLUE_GREEN", "LINEAR", "CANARY"]
+
+
+@dataclass(frozen=True)
+class ServiceIds:
+    """Where the deployment happens; the defaults are the AWS documentation's example."""
+
+    region: str = "us-west-2"
+    account: str = "123456789012"
+    cluster: str = "my-cluster"
+    service: str = "my-service"
+    deployment_id: str = "EZe5RNVLH6PPzHXINuP28"
+    green_revision: str = "9313423515462893900"
+    blue_revision: str = "1920498462936580504"
+
+    def _arn(self, resource: str) -> str:
+        return f"arn:aws:ecs:{self.region}:{self.account}:{resource}"
+
+    @property
+    def service_arn(self) -> str:
+        return self._arn(f"service/{self.cluster}/{self.service}")
+
+    @property
+    def deployment_arn(self) -> str:
+        return self._arn(f"service-deployment/{self.cluster}/{self.service}/{self.deployment_id}")
+
+    def revision_arn(self, revision: str) -> str:
+        return self._arn(f"service-revision/{self.cluster}/{self.service}/{revision}")
+
+    @property
+    def green_arn(self) -> str:
+        return self.revision_arn(self.green_revision)
+
+    @property
+    def blue_arn(self) -> str:
+        return self.revision_arn(self.blue_revision)
+
+
+def green_weight_after_step(strategy: Strategy, step: int, percent: float) -> float:
+    """Green's production weight after ``step`` (from 1); ``percent`` is the step or canary size."""
+    if strategy == "BLUE_GREEN":
+        return 100.0
+    if strategy == "CANARY":
+        return percent if step == 1 else 100.0
+    return min(100.0, round(step * percent, 1))
+
+
+def step_count(strategy: Strategy, percent: float) -> int:
+    if strategy == "BLUE_GREEN":
+        return 1
+    if strategy == "CANARY":
+        return 1 if percent >= 100 else 2
+    return math.ceil(round(100 / percent, 6))
+
+
+def lifecycle_event(
+    stage: Stage | str,
+    *,
+    ids: ServiceIds | None = None,
+    strategy: Strategy = "BLUE_GREEN",
+    step: int = 1,
+    percent: float | None = None,
+    rollback: bool = False,
+    first_deployment: bool = False,
+    hook_details: dict[str, Any] | None = None,
+    execution_id: str | None = None,
+) -> dict[str, Any]:
+    """The event ECS sends a hook at ``stage``; ``step`` counts LINEAR/CANARY shifts from 1."""
+    stage = Stage(stage)
+    ids = ids or ServiceIds()
+    percent = percent if percent is not None else {"LINEAR": 10.0, "CANARY": 5.0}.get(strategy, 100.0)
+    green, blue = ids.green_arn, ids.blue_arn
+
+    def weights(green_weight: float) -> dict[str, float | int]:
+        as_number = int(green_weight) if float(green_weight).is_integer() else green_weight
+        if first_deployment:
+            return {green: as_number}
+        rest = 100 - green_weight
+        return {green: as_number, blue: int(rest) if float(rest).is_integer() else round(rest, 1)}
+
+    test: dict[str, float | int] = {}
+    production: dict[str, float | int] = {}
+    if stage is Stage.TEST_TRAFFIC_SHIFT:
+        test = weights(0 if rollback else 100)
+    elif stage is Stage.PRE_PRODUCTION_TRAFFIC_SHIFT:
+        production = weights(0 if step == 1 else green_weight_after_step(strategy, step - 1, percent))
+    elif stage is Stage.PRODUCTION_TRAFFIC_SHIFT:
+        production = weights(0 if rollback else green_weight_after_step(strategy, step, percent))
+
+    event: dict[str, Any] = {
+        "executionId": execution_id or str(uuid.uuid4()),
+        "lifecycleStage": stage.value,
+        "resourceArn": ids.deployment_arn,
+        "executionDetails": {
+            "serviceArn": ids.service_arn,
+            "targetServiceRevisionArn": green,
+            "testTrafficWeights": test,
+            "productionTrafficWeights": production,
+        },
+    }
+    if hook_details is not None:
+        event["hookDetails"] = hook_details
+    return event

@@ -1,0 +1,129 @@
+"""Shared test fixtures: a virtual clock, a real local HTTP server, and the hook entry files."""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import json
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+LAMBDA_DIR = ROOT / "infrastructure" / "lib" / "constructs" / "lambda"
+ENTRY_FILES = ("before_install", "after_install", "before_allow_traffic", "after_allow_traffic")
+
+
+@dataclass
+class VirtualClock:
+    """Time that passes only when code sleeps: waits are tested without waiting."""
+
+    now: float = 1_000_000.0
+    sleeps: list[float] = field(default_factory=list)
+
+    def time(self) -> float:
+        return self.now
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture
+def clock() -> VirtualClock:
+    return VirtualClock()
+
+
+Route = Callable[[BaseHTTPRequestHandler], tuple[int, str]]
+
+
+@dataclass
+class LocalServer:
+    """A real HTTP server on 127.0.0.1; ``routes`` maps a path to (status, body) or a function."""
+
+    url: str
+    routes: dict[str, tuple[int, str] | Route] = field(default_factory=dict)
+    hits: dict[str, int] = field(default_factory=dict)
+
+
+@pytest.fixture
+def http_server() -> Iterator[LocalServer]:
+    server_box: dict[str, LocalServer] = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            state = server_box["server"]
+            path = self.path.split("?", 1)[0]
+            state.hits[path] = state.hits.get(path, 0) + 1
+            route = state.routes.get(path, (404, "not found"))
+            status, body = route(self) if callable(route) else route
+            data = body.encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_POST = do_GET
+        do_HEAD = do_GET
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    class Server(ThreadingHTTPServer):
+        def handle_error(self, request: Any, client_address: Any) -> None:
+            pass  # a client that timed out and hung up: expected in timeout tests
+
+    httpd = Server(("127.0.0.1", 0), Handler)
+    httpd.daemon_threads = True
+    server_box["server"] = LocalServer(url=f"http://127.0.0.1:{httpd.server_address[1]}")
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield server_box["server"]
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def slow(seconds: float, status: int = 200, body: str = "ok") -> Route:
+    def route(_: BaseHTTPRequestHandler) -> tuple[int, str]:
+        time.sleep(seconds)
+        return status, body
+
+    return route
+
+
+@pytest.fixture
+def refused_url() -> str:
+    """A loopback URL nobody listens on: the port was free a moment ago and is closed now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+def load_entry(name: str) -> ModuleType:
+    """A fresh import of one of the seed's four entry files, as Lambda imports it."""
+    path = LAMBDA_DIR / f"{name}_hook.py"
+    spec = importlib.util.spec_from_file_location(f"{name}_hook_under_test", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def log_lines(stream: io.StringIO) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in stream.getvalue().splitlines() if line.strip()]
