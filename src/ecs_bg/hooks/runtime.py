@@ -85,6 +85,8 @@ class HookContext:
     clock: Clock
     deadline: float  # on clock.monotonic()
     state: dict[str, Any] = field(default_factory=dict)
+    # What the checks that ran found: the reason a SUCCEEDED decision gives.
+    passed: list[str] = field(default_factory=list)
 
     def remaining_seconds(self) -> float:
         return self.deadline - self.clock.monotonic()
@@ -130,6 +132,7 @@ class HookContext:
                 self.logger.warning(
                     "dryRun: the check would have failed the deployment", extra={"check": name}
                 )
+            self.passed.append(f"{name}: {verdict.reason}")
             verdicts.append(verdict)
         return verdicts
 
@@ -321,7 +324,7 @@ class LifecycleHook:
             return HookResult.failed(f"{function.__name__} raised {_describe(error)}")
 
         if outcome is None:
-            return HookResult.succeeded()
+            return HookResult.succeeded("; ".join(ctx.passed))
         if not isinstance(outcome, HookResult):
             returned = type(outcome).__name__
             return HookResult.failed(f"{function.__name__} returned {returned}, not a HookResult")

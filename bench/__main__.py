@@ -1,0 +1,6 @@
+"""Run every benchmark: ``python -m bench`` (or ``make bench``)."""
+
+from bench import hook_overhead
+
+if __name__ == "__main__":
+    hook_overhead.main()

@@ -1,0 +1,3 @@
+from ecs_bg.cli.main import app
+
+app()
