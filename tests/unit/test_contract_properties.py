@@ -8,11 +8,11 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.conftest import ENTRY_FILES, load_entry
 
 from ecs_bg.hooks.event import Stage
 from ecs_bg.sim.events import lifecycle_event
 from ecs_bg.sim.lambda_context import LocalLambdaContext
+from tests.conftest import ENTRY_FILES, load_entry
 
 HOOKS = {name: load_entry(name) for name in ENTRY_FILES}
 

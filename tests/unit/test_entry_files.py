@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from tests.conftest import ENTRY_FILES, LocalServer, load_entry
 
 from ecs_bg.hooks import Stage
 from ecs_bg.sim.events import lifecycle_event
 from ecs_bg.sim.lambda_context import LocalLambdaContext
+from tests.conftest import ENTRY_FILES, LocalServer, load_entry
 
 SEED_STAGES = {
     "before_install": {Stage.PRE_SCALE_UP},

@@ -14,7 +14,7 @@ def test_the_custom_hook_example_works() -> None:
     code = re.search(r"```python\n(.*?)```", section, re.S)
     assert code is not None
     namespace: dict[str, object] = {}
-    exec(compile(code.group(1), "README.md", "exec"), namespace)  # noqa: S102 - our own README
+    exec(compile(code.group(1), "README.md", "exec"), namespace)
     handler = namespace["handler"]
     assert handler(lifecycle_event("POST_SCALE_UP", hook_details={"minTasks": 2}), None) == {  # type: ignore[operator]
         "hookStatus": "SUCCEEDED"

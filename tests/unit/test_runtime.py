@@ -7,12 +7,12 @@ import itertools
 from typing import Any
 
 import pytest
-from tests.conftest import VirtualClock, log_lines
 
 from ecs_bg.hooks import HookContext, HookResult, LifecycleHook, Stage, Verdict
 from ecs_bg.hooks.config import STATE_KEY, merge
 from ecs_bg.sim.events import lifecycle_event
 from ecs_bg.sim.lambda_context import LocalLambdaContext
+from tests.conftest import VirtualClock, log_lines
 
 _names = itertools.count()
 

@@ -7,11 +7,11 @@ import itertools
 from typing import Any
 
 import pytest
-from tests.conftest import LocalServer, log_lines, slow
 
 from ecs_bg.hooks import HookContext, LifecycleHook, Stage
 from ecs_bg.sim.events import lifecycle_event
 from ecs_bg.sim.lambda_context import LocalLambdaContext
+from tests.conftest import LocalServer, log_lines, slow
 
 _names = itertools.count()
 

@@ -34,7 +34,9 @@ class Invocation:
 
     @property
     def reason(self) -> str:
-        decision = next((line for line in reversed(self.logs) if line.get("message") == "hook decision"), {})
+        decision: dict[str, Any] = next(
+            (line for line in reversed(self.logs) if line.get("message") == "hook decision"), {}
+        )
         return str(decision.get("reason") or "")
 
 
