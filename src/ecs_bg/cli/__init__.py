@@ -1,0 +1,1 @@
+"""The ecs-bg command line: thin typer commands over deploy/, sim/ and hooks/."""
