@@ -8,8 +8,9 @@ import sys
 import time
 from typing import Any
 
-# Attributes every LogRecord has; anything else was passed through `extra=` and is logged as a key.
-_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", "color_message"}
+# Attributes every LogRecord has; anything else was passed through `extra=` and is logged as a key
+# (but uvicorn's ANSI-coloured duplicate of the message).
+_STANDARD = {*vars(logging.LogRecord("", 0, "", 0, "", None, None)), "message", "asctime", "color_message"}
 
 
 class JsonFormatter(logging.Formatter):

@@ -100,6 +100,9 @@ _ParamValidator: Any = ParamValidator
 
 
 class _ModelValidator(_ParamValidator):  # type: ignore[misc]
+    # Without this, lists of scalars are only type-checked and their members' enums never looked at.
+    VALIDATED_METADATA_ATTRS = {*ParamValidator.VALIDATED_METADATA_ATTRS, "enum", "max"}
+
     def _validate_string(self, param: Any, shape: Shape, errors: Any, name: str) -> None:
         super()._validate_string(param, shape, errors, name)
         enum: list[str] = getattr(shape, "enum", [])

@@ -74,7 +74,7 @@ _TOKEN = re.compile(
       | (?P<quoted>"(?:[^"\\\n]|\\.)*")
       | (?P<ident>[A-Za-z_][A-Za-z0-9_]*)
       | (?P<punct>[|()])
-      | (?P<other>\S+?)
+      | (?P<other>[^\s|()`"]+|\S)
     )""",
     re.VERBOSE,
 )
