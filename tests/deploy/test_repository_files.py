@@ -103,7 +103,8 @@ def test_cli_errors_are_one_line_without_traceback(tmp_path: Path) -> None:
     assert result.exit_code == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
-    assert lines[0].startswith("error: ") and "cannot read the outputs file" in lines[0]
+    assert lines[0].startswith("error: ")
+    assert "cannot read the outputs file" in lines[0]
 
 
 def test_config_cannot_use_plugin_functions(tmp_path: Path) -> None:

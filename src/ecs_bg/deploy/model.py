@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterator, Mapping
 from functools import cache
-from typing import Any
+from typing import Any, ClassVar
 
 from botocore.model import OperationModel, ServiceModel, Shape, StructureShape
 from botocore.session import get_session
@@ -101,7 +101,7 @@ _ParamValidator: Any = ParamValidator
 
 class _ModelValidator(_ParamValidator):  # type: ignore[misc]
     # Without this, lists of scalars are only type-checked and their members' enums never looked at.
-    VALIDATED_METADATA_ATTRS = {*ParamValidator.VALIDATED_METADATA_ATTRS, "enum", "max"}
+    VALIDATED_METADATA_ATTRS: ClassVar[set[str]] = {*ParamValidator.VALIDATED_METADATA_ATTRS, "enum", "max"}
 
     def _validate_string(self, param: Any, shape: Shape, errors: Any, name: str) -> None:
         super()._validate_string(param, shape, errors, name)
