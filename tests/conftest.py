@@ -20,6 +20,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 LAMBDA_DIR = ROOT / "infrastructure" / "lib" / "constructs" / "lambda"
 ENTRY_FILES = ("before_install", "after_install", "before_allow_traffic", "after_allow_traffic")
+FIXTURE_OUTPUTS = ROOT / "tests" / "fixtures" / "cdk-outputs.json"
+CONFIG = ROOT / "ecspresso" / "ecspresso.yml"
 
 
 @dataclass
@@ -38,6 +40,11 @@ class VirtualClock:
     def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
         self.now += seconds
+
+
+@pytest.fixture
+def repo_root() -> Path:
+    return ROOT
 
 
 @pytest.fixture

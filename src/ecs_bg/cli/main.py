@@ -9,6 +9,7 @@ app = typer.Typer(
     help="Amazon ECS native blue/green deployments with Lambda lifecycle hooks.",
     no_args_is_help=True,
     add_completion=False,
+    pretty_exceptions_enable=False,
 )
 
 
@@ -17,6 +18,7 @@ def main() -> None:
     """Amazon ECS native blue/green deployments with Lambda lifecycle hooks."""
 
 
-from ecs_bg.cli import demo  # noqa: E402  - registers its commands on app
+# Imported for their side effect: the commands attach themselves to ``app``.
+from ecs_bg.cli import definitions, demo  # noqa: E402
 
-__all__ = ["app", "demo"]
+__all__ = ["app", "definitions", "demo"]

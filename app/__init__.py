@@ -1,0 +1,1 @@
+"""The sample service deployed by ecspresso: FastAPI on uvicorn, with knobs that make it misbehave."""

@@ -1,0 +1,20 @@
+"""`python -m app`: serve on $PORT with JSON logs (the container's entry point and the simulator's)."""
+
+from __future__ import annotations
+
+import uvicorn
+
+from app import logs
+from app.main import create_app
+from app.settings import Settings
+
+
+def main() -> None:
+    settings = Settings.from_environ()
+    logs.configure(revision=settings.revision, colour=settings.colour)
+    # A crash in startup makes uvicorn exit non-zero, which is what ECS should see.
+    uvicorn.run(create_app(settings), host="0.0.0.0", port=settings.port, log_config=None, access_log=False)  # noqa: S104
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,122 @@
+"""`ecs-bg render` and `ecs-bg lint`: the ecspresso files as ECS will receive them."""
+
+from __future__ import annotations
+
+import json
+import os
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+
+from ecs_bg.cli.main import app
+from ecs_bg.deploy.definitions import Definitions, OutputSourceFactory, load_definitions
+from ecs_bg.deploy.errors import DefinitionError
+from ecs_bg.deploy.lint import has_errors, image_architectures, lint
+from ecs_bg.deploy.outputs import OutputsFile, OutputSource, cloudformation_source
+from ecs_bg.deploy.rules import LintOptions
+
+DEFAULT_CONFIG = Path("ecspresso/ecspresso.yml")
+
+
+class What(StrEnum):
+    service = "service"
+    task = "task"
+    config = "config"
+    all = "all"
+
+
+class Format(StrEnum):
+    text = "text"
+    json = "json"
+
+
+ConfigOption = Annotated[Path, typer.Option("--config", help="The ecspresso config file.")]
+OutputsFileOption = Annotated[
+    Path | None,
+    typer.Option("--outputs-file", help="Read cfn_output values from a `cdk deploy --outputs-file` file."),
+]
+RegionOption = Annotated[
+    str | None, typer.Option("--region", help="CloudFormation region (default: ecspresso.yml's).")
+]
+ProfileOption = Annotated[str | None, typer.Option("--profile", help="AWS profile for CloudFormation.")]
+EndpointOption = Annotated[str | None, typer.Option("--endpoint-url", help="CloudFormation endpoint URL.")]
+
+
+def _outputs(
+    outputs_file: Path | None, region: str | None, profile: str | None, endpoint_url: str | None
+) -> OutputSourceFactory:
+    def factory(config_region: str | None) -> OutputSource:
+        if outputs_file is not None:
+            return OutputsFile(outputs_file)
+        return cloudformation_source(region or config_region, profile, endpoint_url)
+
+    return factory
+
+
+def _load(config: Path, outputs: OutputSourceFactory) -> Definitions:
+    try:
+        return load_definitions(config, os.environ, outputs)
+    except DefinitionError as error:
+        _fail(str(error))
+
+
+def _fail(message: str) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+@app.command()
+def render(
+    what: Annotated[What, typer.Argument(help="Which rendered file to print.")] = What.all,
+    config: ConfigOption = DEFAULT_CONFIG,
+    outputs_file: OutputsFileOption = None,
+    region: RegionOption = None,
+    profile: ProfileOption = None,
+    endpoint_url: EndpointOption = None,
+) -> None:
+    """Render the ecspresso templates and print the JSON ecspresso would send to ECS."""
+    definitions = _load(config, _outputs(outputs_file, region, profile, endpoint_url))
+    documents: dict[str, Any] = {
+        "config": definitions.config.document,
+        "service": definitions.service,
+        "task": definitions.task,
+    }
+    typer.echo(json.dumps(documents if what is What.all else documents[what.value], indent=2))
+
+
+@app.command("lint")
+def lint_command(
+    config: ConfigOption = DEFAULT_CONFIG,
+    outputs_file: OutputsFileOption = None,
+    region: RegionOption = None,
+    profile: ProfileOption = None,
+    endpoint_url: EndpointOption = None,
+    image_platform: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--image-platform",
+            help="Platforms the image is built for, as given to docker buildx (linux/arm64,linux/amd64).",
+        ),
+    ] = None,
+    output_format: Annotated[Format, typer.Option("--format", help="text or json.")] = Format.text,
+) -> None:
+    """Check the rendered definitions against ECS's API model and blue/green rules; exit 1 on errors."""
+    definitions = _load(config, _outputs(outputs_file, region, profile, endpoint_url))
+    try:
+        options = LintOptions(image_architectures=image_architectures(image_platform or []))
+    except DefinitionError as error:
+        _fail(str(error))
+    findings = lint(definitions, options)
+    errors = sum(f.severity == "error" for f in findings)
+    warnings = len(findings) - errors
+    if output_format is Format.json:
+        report = {"findings": [f.as_dict() for f in findings], "errors": errors, "warnings": warnings}
+        typer.echo(json.dumps(report, indent=2))
+    else:
+        for f in findings:
+            typer.echo(f"{f.file}: {f.path}: {f.rule} {f.severity}: {f.message}\n    fix: {f.hint}")
+        typer.echo(f"{errors} error(s), {warnings} warning(s)")
+    if has_errors(findings):
+        raise typer.Exit(1)

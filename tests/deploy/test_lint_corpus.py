@@ -1,0 +1,292 @@
+"""A corpus of broken definitions: each is the repository's own, rendered, with one mistake made,
+and must produce exactly its finding (rule and JSON path), no more, no less."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from ecs_bg.deploy.definitions import Definitions, load_definitions
+from ecs_bg.deploy.lint import lint
+from ecs_bg.deploy.outputs import OutputsFile
+from ecs_bg.deploy.rules import LintOptions
+from tests.conftest import CONFIG, FIXTURE_OUTPUTS
+
+Doc = dict[str, Any]
+HOOKS = "$.deploymentConfiguration.lifecycleHooks"
+
+
+@pytest.fixture(scope="module")
+def good() -> Definitions:
+    return load_definitions(CONFIG, {}, lambda _region: OutputsFile(FIXTURE_OUTPUTS))
+
+
+def hooks(service: Doc) -> list[Doc]:
+    return service["deploymentConfiguration"]["lifecycleHooks"]
+
+
+def deployment(service: Doc) -> Doc:
+    return service["deploymentConfiguration"]
+
+
+def pause(stages: list[str]) -> Doc:
+    return {
+        "targetType": "PAUSE",
+        "lifecycleStages": stages,
+        "timeoutConfiguration": {"timeoutInMinutes": 60},
+    }
+
+
+def misspell_bake_time(s: Doc) -> None:
+    deployment(s)["bakeTimeInMinute"] = deployment(s).pop("bakeTimeInMinutes")
+
+
+def set_in(path: list[str | int], value: Any) -> Callable[[Doc], None]:
+    def mutate(doc: Doc) -> None:
+        target: Any = doc
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = value
+
+    return mutate
+
+
+def delete_in(path: list[str | int]) -> Callable[[Doc], None]:
+    def mutate(doc: Doc) -> None:
+        target: Any = doc
+        for key in path[:-1]:
+            target = target[key]
+        del target[path[-1]]
+
+    return mutate
+
+
+SERVICE_CORPUS: list[tuple[str, Callable[[Doc], None], set[tuple[str, str]]]] = [
+    (
+        "misspelled field (botocore)",
+        misspell_bake_time,
+        {
+            ("ECS001", "$.deploymentConfiguration.bakeTimeInMinute"),
+            ("ECS011", "$.deploymentConfiguration.bakeTimeInMinutes"),
+        },
+    ),
+    (
+        "misspelled hook field (botocore)",
+        lambda s: hooks(s)[0].update(hookTargetARN=hooks(s)[0].pop("hookTargetArn")),
+        {("ECS001", f"{HOOKS}[0].hookTargetARN"), ("ECS024", f"{HOOKS}[0].hookTargetArn")},
+    ),
+    (
+        "stage not in the enum (model)",
+        set_in(["deploymentConfiguration", "lifecycleHooks", 1, "lifecycleStages"], ["POST_SCALEUP"]),
+        {("ECS005", f"{HOOKS}[1].lifecycleStages[0]")},
+    ),
+    (
+        "string where a number goes (botocore)",
+        set_in(["desiredCount"], "2"),
+        {("ECS003", "$.desiredCount")},
+    ),
+    (
+        "timeout above the API maximum (model)",
+        set_in(
+            ["deploymentConfiguration", "lifecycleHooks", 3, "timeoutConfiguration", "timeoutInMinutes"],
+            30000,
+        ),
+        {
+            ("ECS004", f"{HOOKS}[3].timeoutConfiguration.timeoutInMinutes"),
+            ("ECS023", f"{HOOKS}[3].timeoutConfiguration.timeoutInMinutes"),
+        },
+    ),
+    (
+        "alarms without rollback (botocore requires all three)",
+        delete_in(["deploymentConfiguration", "alarms", "rollback"]),
+        {
+            ("ECS002", "$.deploymentConfiguration.alarms.rollback"),
+            ("ECS032", "$.deploymentConfiguration.alarms"),
+        },
+    ),
+    (
+        "cluster and output-only fields ecspresso ignores",
+        lambda s: s.update(cluster="other", serviceArn="arn:aws:ecs:ap-northeast-1:123456789012:service/c/s"),
+        {("ECS006", "$.cluster"), ("ECS006", "$.serviceArn")},
+    ),
+    (
+        "PAUSE at the production traffic shift",
+        lambda s: hooks(s).append(pause(["PRE_PRODUCTION_TRAFFIC_SHIFT", "PRODUCTION_TRAFFIC_SHIFT"])),
+        {("ECS020", f"{HOOKS}[4].lifecycleStages[1]")},
+    ),
+    (
+        "hooks with the ROLLING strategy",
+        lambda s: (deployment(s).update(strategy="ROLLING"), deployment(s).pop("bakeTimeInMinutes")),
+        {("ECS021", f"{HOOKS}[{i}]") for i in range(4)},
+    ),
+    (
+        "eleven Lambda hooks",
+        lambda s: hooks(s).extend(copy.deepcopy(hooks(s)[0]) for _ in range(7)),
+        {("ECS022", f"{HOOKS}[10]")},
+    ),
+    (
+        "BLUE_GREEN without a bake time",
+        delete_in(["deploymentConfiguration", "bakeTimeInMinutes"]),
+        {("ECS011", "$.deploymentConfiguration.bakeTimeInMinutes")},
+    ),
+    (
+        "bake time over a day",
+        set_in(["deploymentConfiguration", "bakeTimeInMinutes"], 1441),
+        {("ECS012", "$.deploymentConfiguration.bakeTimeInMinutes")},
+    ),
+    (
+        "LINEAR step below 3 percent",
+        lambda s: deployment(s).update(
+            strategy="LINEAR", linearConfiguration={"stepPercent": 2.5, "stepBakeTimeInMinutes": 2}
+        ),
+        {("ECS013", "$.deploymentConfiguration.linearConfiguration.stepPercent")},
+    ),
+    (
+        "LINEAR step not a multiple of 0.1",
+        lambda s: deployment(s).update(strategy="LINEAR", linearConfiguration={"stepPercent": 12.25}),
+        {("ECS013", "$.deploymentConfiguration.linearConfiguration.stepPercent")},
+    ),
+    (
+        "CANARY percent and bake out of range",
+        lambda s: deployment(s).update(
+            strategy="CANARY", canaryConfiguration={"canaryPercent": 0.05, "canaryBakeTimeInMinutes": 2000}
+        ),
+        {
+            ("ECS014", "$.deploymentConfiguration.canaryConfiguration.canaryPercent"),
+            ("ECS012", "$.deploymentConfiguration.canaryConfiguration.canaryBakeTimeInMinutes"),
+        },
+    ),
+    (
+        "canary configuration with BLUE_GREEN",
+        set_in(["deploymentConfiguration", "canaryConfiguration"], {"canaryPercent": 10.0}),
+        {("ECS015", "$.deploymentConfiguration.canaryConfiguration")},
+    ),
+    (
+        "Lambda hook timeout over 1440 minutes",
+        set_in(
+            ["deploymentConfiguration", "lifecycleHooks", 0, "timeoutConfiguration", "timeoutInMinutes"], 2880
+        ),
+        {("ECS023", f"{HOOKS}[0].timeoutConfiguration.timeoutInMinutes")},
+    ),
+    (
+        "PAUSE hook with a role",
+        lambda s: hooks(s).append({**pause(["POST_TEST_TRAFFIC_SHIFT"]), "roleArn": hooks(s)[0]["roleArn"]}),
+        {("ECS024", f"{HOOKS}[4].roleArn")},
+    ),
+    (
+        "smoke test without a test listener rule",
+        delete_in(["loadBalancers", 0, "advancedConfiguration", "testListenerRule"]),
+        {("ECS026", f"{HOOKS}[2].hookDetails.smokeTest")},
+    ),
+    (
+        "test-listener smoke test only while the test traffic shifts",
+        set_in(["deploymentConfiguration", "lifecycleHooks", 2, "lifecycleStages"], ["TEST_TRAFFIC_SHIFT"]),
+        {("ECS027", f"{HOOKS}[2].hookDetails.smokeTest")},
+    ),
+    (
+        "CODE_DEPLOY controller with ECS lifecycle hooks",
+        set_in(["deploymentController"], {"type": "CODE_DEPLOY"}),
+        {("ECS010", "$.deploymentController.type")},
+    ),
+    (
+        "alternate target group equals the primary",
+        lambda s: s["loadBalancers"][0]["advancedConfiguration"].update(
+            alternateTargetGroupArn=s["loadBalancers"][0]["targetGroupArn"]
+        ),
+        {("ECS030", "$.loadBalancers[0].advancedConfiguration.alternateTargetGroupArn")},
+    ),
+    (
+        "no load balancer role",
+        delete_in(["loadBalancers", 0, "advancedConfiguration", "roleArn"]),
+        {("ECS030", "$.loadBalancers[0].advancedConfiguration.roleArn")},
+    ),
+    (
+        "load balancer names a container the task lacks",
+        set_in(["loadBalancers", 0, "containerName"], "web"),
+        {("ECS031", "$.loadBalancers[0].containerName")},
+    ),
+    (
+        "load balancer port the container does not map",
+        set_in(["loadBalancers", 0, "containerPort"], 80),
+        {("ECS031", "$.loadBalancers[0].containerPort")},
+    ),
+    (
+        "alarms that never roll back",
+        set_in(["deploymentConfiguration", "alarms", "rollback"], False),
+        {("ECS032", "$.deploymentConfiguration.alarms")},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "expected"), [c[1:] for c in SERVICE_CORPUS], ids=[c[0] for c in SERVICE_CORPUS]
+)
+def test_broken_service_definition(
+    good: Definitions, mutate: Callable[[Doc], None], expected: set[tuple[str, str]]
+) -> None:
+    service = copy.deepcopy(good.service)
+    mutate(service)
+    findings = lint(dataclasses.replace(good, service=service))
+    assert {(f.rule, f.path) for f in findings} == expected
+    assert all(f.file.endswith("ecs-service-def.json") and f.hint for f in findings)
+
+
+TASK_CORPUS: list[tuple[str, Callable[[Doc], None], set[tuple[str, str]]]] = [
+    (
+        "misspelled container field (botocore)",
+        lambda t: t["containerDefinitions"][0].update(
+            portMapping=t["containerDefinitions"][0].pop("portMappings")
+        ),
+        {("ECS001", "$.containerDefinitions[0].portMapping"), ("ECS031", "$.loadBalancers[0].containerPort")},
+    ),
+    (
+        "log driver not in the enum",
+        set_in(["containerDefinitions", 0, "logConfiguration", "logDriver"], "awslog"),
+        {("ECS005", "$.containerDefinitions[0].logConfiguration.logDriver")},
+    ),
+    (
+        "Fargate task without a CPU architecture",
+        delete_in(["runtimePlatform", "cpuArchitecture"]),
+        {("ECS051", "$.runtimePlatform.cpuArchitecture")},
+    ),
+    (
+        "DescribeTaskDefinition output fields",
+        lambda t: t.update(revision=3, status="ACTIVE"),
+        {("ECS006", "$.revision"), ("ECS006", "$.status")},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "expected"), [c[1:] for c in TASK_CORPUS], ids=[c[0] for c in TASK_CORPUS]
+)
+def test_broken_task_definition(
+    good: Definitions, mutate: Callable[[Doc], None], expected: set[tuple[str, str]]
+) -> None:
+    task = copy.deepcopy(good.task)
+    mutate(task)
+    findings = lint(dataclasses.replace(good, task=task))
+    assert {(f.rule, f.path) for f in findings} == expected
+
+
+def test_image_built_for_another_architecture(good: Definitions) -> None:
+    findings = lint(good, LintOptions(image_architectures=frozenset({"X86_64"})))
+    assert [(f.rule, f.path) for f in findings] == [("ECS050", "$.runtimePlatform.cpuArchitecture")]
+    assert lint(good, LintOptions(image_architectures=frozenset({"X86_64", "ARM64"}))) == []
+
+
+def test_ecspresso_version_too_old_for_hooks(good: Definitions) -> None:
+    for constraint, expected in [
+        (None, 1),
+        (">= 2.0.0", 1),
+        ("<= 2.7.0", 1),
+        (">= 2.6.0, < 4", 0),
+        ("~> 3.0", 0),
+    ]:
+        config = dataclasses.replace(good.config, required_version=constraint)
+        findings = lint(dataclasses.replace(good, config=config))
+        assert [f.rule for f in findings] == ["ECS040"] * expected, constraint
