@@ -114,6 +114,16 @@ SERVICE_CORPUS: list[tuple[str, Callable[[Doc], None], set[tuple[str, str]]]] = 
         {("ECS006", "$.cluster"), ("ECS006", "$.serviceArn")},
     ),
     (
+        "hookDetails the smoke test rejects (the hooks' own validator)",
+        set_in(["deploymentConfiguration", "lifecycleHooks", 2, "hookDetails", "smokeTest", "timeoutSeconds"], "5"),
+        {("ECS025", f"{HOOKS}[2].hookDetails.smokeTest.timeoutSeconds")},
+    ),
+    (
+        "a misspelled check name in hookDetails",
+        lambda s: hooks(s)[2]["hookDetails"].update(smokeTets=hooks(s)[2]["hookDetails"].pop("smokeTest")),
+        {("ECS025", f"{HOOKS}[2].hookDetails.smokeTets")},
+    ),
+    (
         "PAUSE at the production traffic shift",
         lambda s: hooks(s).append(pause(["PRE_PRODUCTION_TRAFFIC_SHIFT", "PRODUCTION_TRAFFIC_SHIFT"])),
         {("ECS020", f"{HOOKS}[4].lifecycleStages[1]")},
