@@ -42,6 +42,24 @@ class VirtualClock:
         self.now += seconds
 
 
+@pytest.fixture(autouse=True)
+def fake_aws_credentials(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Credentials that can reach nothing real; every AWS call in tests goes to moto or a stub."""
+    from ecs_bg.hooks import aws
+
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-west-2",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    aws.client.cache_clear()
+    yield
+    aws.client.cache_clear()
+
+
 @pytest.fixture
 def repo_root() -> Path:
     return ROOT

@@ -115,7 +115,10 @@ SERVICE_CORPUS: list[tuple[str, Callable[[Doc], None], set[tuple[str, str]]]] = 
     ),
     (
         "hookDetails the smoke test rejects (the hooks' own validator)",
-        set_in(["deploymentConfiguration", "lifecycleHooks", 2, "hookDetails", "smokeTest", "timeoutSeconds"], "5"),
+        set_in(
+            ["deploymentConfiguration", "lifecycleHooks", 2, "hookDetails", "smokeTest", "timeoutSeconds"],
+            "5",
+        ),
         {("ECS025", f"{HOOKS}[2].hookDetails.smokeTest.timeoutSeconds")},
     ),
     (

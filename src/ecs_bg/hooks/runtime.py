@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any, Final, Protocol, TypeVar
 
+from ecs_bg.hooks.aws import AwsCallFailed
 from ecs_bg.hooks.checks import CHECKS, check_module, is_enabled, parse_settings, validate_hook_details
 from ecs_bg.hooks.config import STATE_KEY, ConfigError, layered_details, parse_config
 from ecs_bg.hooks.event import EventError, HookEvent, Stage, parse_event
@@ -110,7 +111,10 @@ class HookContext:
         ]
         verdicts = []
         for name, settings in planned:
-            verdict: Verdict = check_module(name).run(self, settings)
+            try:
+                verdict: Verdict = check_module(name).run(self, settings)
+            except (CheckFailed, AwsCallFailed, LookupError) as failure:  # dryRun still applies to these
+                verdict = Verdict.failed(getattr(failure, "reason", None) or str(failure))
             self.logger.info(
                 "check verdict",
                 extra={

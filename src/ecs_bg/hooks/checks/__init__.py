@@ -17,6 +17,13 @@ from ecs_bg.hooks.config import RUNTIME_KEYS, CheckSettings, ConfigError, parse_
 # hookDetails key -> module implementing the check.
 CHECKS: Final[dict[str, str]] = {
     "smokeTest": "ecs_bg.hooks.checks.http",
+    "ecsReadiness": "ecs_bg.hooks.checks.ecs_readiness",
+    "targetHealth": "ecs_bg.hooks.checks.target_health",
+    "alarmGate": "ecs_bg.hooks.checks.alarms",
+    "metricGate": "ecs_bg.hooks.checks.metrics",
+    "migration": "ecs_bg.hooks.checks.migration",
+    "approval": "ecs_bg.hooks.checks.approval",
+    "notify": "ecs_bg.hooks.notify",
 }
 
 

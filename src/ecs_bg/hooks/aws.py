@@ -1,0 +1,80 @@
+"""AWS clients for the checks, and AWS errors turned into reasons an operator can act on.
+
+boto3 is imported on first use, never by the runtime itself: it costs ~400 ms of cold start.
+Clients use botocore's "standard" retry mode, which retries throttling and transient errors with
+backoff, and honour ``AWS_ENDPOINT_URL`` (the simulator's local AWS endpoint).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import TYPE_CHECKING, Any, Final
+
+if TYPE_CHECKING:
+    from botocore.exceptions import ClientError
+
+from ecs_bg.hooks.log import redact
+
+MAX_ATTEMPTS: Final = 5
+_DENIED: Final = frozenset({"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"})
+_SERVICE_PREFIX: Final = {"elbv2": "elasticloadbalancing", "cloudwatch": "cloudwatch"}
+
+
+@cache
+def client(service: str, region: str) -> Any:
+    """A cached boto3 client; warm invocations reuse it."""
+    import boto3
+    from botocore.config import Config
+
+    config = Config(
+        retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS}, connect_timeout=5, read_timeout=20
+    )
+    return boto3.client(service, region_name=region, config=config)  # type: ignore[call-overload]
+
+
+def describe_error(error: Exception, service: str, operation: str) -> str:
+    """One line saying what failed and, for AccessDenied, which permission the role lacks."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    action = f"{_SERVICE_PREFIX.get(service, service)}:{operation}"
+    if isinstance(error, ClientError):
+        code = _code(error)
+        if code in _DENIED:
+            return (
+                f"{code} calling {action}: the hook function's role lacks this permission "
+                "(the CDK stack grants each hook the actions its checks need: see ecs_bg/hooks/permissions.py)"
+            )
+        message = error.response.get("Error", {}).get("Message", "")
+        return redact(f"{code} calling {action}: {message}".rstrip(": "))
+    if isinstance(error, BotoCoreError):
+        return redact(f"{action} failed: {error}")
+    return redact(f"{action} failed: {type(error).__name__}: {error}")
+
+
+def call(api: str, region: str, operation: str, /, **params: Any) -> Any:
+    """``client(api, region).<operation>(**params)``, raising ``AwsCallFailed`` with a clear reason."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    method = getattr(client(api, region), _snake(operation))
+    try:
+        return method(**params)
+    except (ClientError, BotoCoreError) as error:
+        raise AwsCallFailed(describe_error(error, api, operation), _code(error)) from error
+
+
+class AwsCallFailed(Exception):  # noqa: N818 - reads as what happened
+    def __init__(self, reason: str, code: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.code = code
+
+
+def _code(error: Exception) -> str:
+    response: ClientError | Any = getattr(error, "response", None)
+    if isinstance(response, dict):
+        return str(response.get("Error", {}).get("Code", ""))
+    return type(error).__name__
+
+
+def _snake(operation: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in operation).lstrip("_")
