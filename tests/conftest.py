@@ -61,6 +61,26 @@ def fake_aws_credentials(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 @pytest.fixture
+def moto() -> Iterator[None]:
+    """moto in-process: every AWS call in the test goes to its in-memory AWS."""
+    from moto import mock_aws
+
+    with mock_aws():
+        yield
+
+
+@pytest.fixture
+def world(moto: None) -> Iterator[Any]:
+    """An ECS cluster, VPC and the app's task definition in moto (tests/aws_world.py)."""
+    from moto.moto_api import state_manager
+
+    from tests.aws_world import ecs_world
+
+    yield ecs_world()
+    state_manager.unset_transition(model_name="ecs::task")
+
+
+@pytest.fixture
 def repo_root() -> Path:
     return ROOT
 

@@ -84,3 +84,22 @@ class ServiceDeploymentApis:
             "serviceRevisions": [{"serviceRevisionArn": self.ids.green_arn, **self.revision}],
             "failures": [],
         }
+
+
+def answer(client: Any, operation: str, respond: Any) -> list[int]:
+    """Answer ``operation`` on ``client`` with ``respond()``, validated against the operation's output shape.
+
+    For states moto cannot produce (an unhealthy target, say). Returns a list counting the calls.
+    """
+    calls: list[int] = []
+
+    def handler(model: Any, **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        calls.append(1)
+        response = respond()
+        validate_parameters(response, model.output_shape)
+        return AWSResponse(None, 200, {}, None), response
+
+    client.meta.events.register(
+        f"before-call.{client.meta.service_model.service_id.hyphenize()}.{operation}", handler
+    )
+    return calls

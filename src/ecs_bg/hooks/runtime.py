@@ -140,6 +140,11 @@ class HookContext:
             verdicts.append(verdict)
         return verdicts
 
+    def waited(self, name: str) -> float:
+        """Seconds since the wait ``name`` first started, in whichever invocation (0 if it has not)."""
+        record = self.state.get("waits", {}).get(name)
+        return self.clock.time() - float(record["startedAt"]) if record else 0.0
+
     def wait_until(
         self,
         name: str,
@@ -165,7 +170,7 @@ class HookContext:
             verdict = probe()
             took = self.clock.monotonic() - began
             record["polls"] = record.get("polls", 0) + 1
-            waited = self.clock.time() - float(record["startedAt"])
+            waited = self.waited(name)
             self.logger.debug(
                 "wait poll",
                 extra={
