@@ -33,7 +33,8 @@ class Permission:
     resource: ResourceKind
 
 
-# What the runtime itself calls (first-deployment detection, revision lookups), for every hook.
+# What the runtime's lookups call (deployment.py: first deployment, green's revision and counts),
+# for every hook.
 RUNTIME_PERMISSIONS: Final[tuple[Permission, ...]] = (
     Permission(("ecs:ListServiceDeployments",), "service"),
     Permission(("ecs:DescribeServiceDeployments",), "service-deployment"),
@@ -43,19 +44,18 @@ RUNTIME_PERMISSIONS: Final[tuple[Permission, ...]] = (
 CHECK_PERMISSIONS: Final[dict[str, tuple[Permission, ...]]] = {
     "smokeTest": (),  # plain HTTP through the listeners
     "ecsReadiness": (
-        Permission(("ecs:DescribeServiceRevisions",), "service-revision"),
+        Permission(("ecs:DescribeTaskDefinition",), "any"),  # resource-level permissions not supported
         Permission(("ecs:ListTasks",), "cluster"),
         Permission(("ecs:DescribeTasks",), "task"),
     ),
-    "targetHealth": (
-        Permission(("ecs:DescribeServiceRevisions",), "service-revision"),
-        Permission(("elasticloadbalancing:DescribeTargetHealth",), "any"),
-    ),
+    "targetHealth": (Permission(("elasticloadbalancing:DescribeTargetHealth",), "any"),),
     "alarmGate": (Permission(("cloudwatch:DescribeAlarms",), "alarm"),),
-    "metricGate": (Permission(("cloudwatch:GetMetricData",), "any"),),
+    "metricGate": (
+        Permission(("cloudwatch:GetMetricData",), "any"),
+        Permission(("elasticloadbalancing:DescribeTargetGroups",), "any"),  # for {loadBalancer}
+    ),
     "migration": (
-        Permission(("ecs:DescribeServiceRevisions",), "service-revision"),
-        Permission(("ecs:DescribeServices",), "service"),
+        Permission(("ecs:DescribeTaskDefinition",), "any"),
         Permission(("ecs:RunTask",), "task-definition"),
         Permission(("ecs:ListTasks",), "cluster"),
         Permission(("ecs:DescribeTasks",), "task"),
@@ -75,7 +75,7 @@ CHECK_PERMISSIONS: Final[dict[str, tuple[Permission, ...]]] = {
 # The stack grants these; a user who configures more checks on a hook adds them through CDK context.
 DEFAULT_HOOK_CHECKS: Final[dict[str, tuple[str, ...]]] = {
     "before_install": ("notify",),
-    "after_install": ("ecsReadiness", "targetHealth", "migration"),
+    "after_install": ("ecsReadiness", "migration", "targetHealth"),
     "before_allow_traffic": ("smokeTest", "targetHealth"),
     "after_allow_traffic": ("smokeTest", "alarmGate", "metricGate", "notify"),
 }
