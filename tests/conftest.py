@@ -55,16 +55,19 @@ def fake_aws_credentials(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
+    # Anything that reaches for AWS outside moto meets a closed local port: it fails, it never leaves.
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
     aws.client.cache_clear()
     yield
     aws.client.cache_clear()
 
 
 @pytest.fixture
-def moto() -> Iterator[None]:
+def moto(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """moto in-process: every AWS call in the test goes to its in-memory AWS."""
     from moto import mock_aws
 
+    monkeypatch.delenv("AWS_ENDPOINT_URL")  # moto answers AWS's own endpoints
     with mock_aws():
         yield
 

@@ -42,12 +42,20 @@ BLUE_GREEN_STAGES = (
     "BAKE_TIME",
     "CLEAN_UP",
 )
-# What ecs-service-def.json would configure on each hook (the entry files' defaults fill the rest).
+# What ecs-service-def.json would configure on each hook. There is no AWS here, so the checks that
+# ask it (task and target health, alarms, notifications) are switched off; HTTP checks run for real.
 HOOK_DETAILS: dict[str, dict[str, Any]] = {
-    "before_install": {},
-    "after_install": {},
-    "before_allow_traffic": {"smokeTest": {"path": "/health", "attempts": 2, "intervalSeconds": 0.2}},
-    "after_allow_traffic": {"smokeTest": {"path": "/health", "attempts": 1}},
+    "before_install": {"notify": False},
+    "after_install": {"ecsReadiness": False},
+    "before_allow_traffic": {
+        "targetHealth": False,
+        "smokeTest": {"path": "/health", "attempts": 2, "intervalSeconds": 0.2},
+    },
+    "after_allow_traffic": {
+        "alarmGate": False,
+        "notify": False,
+        "smokeTest": {"path": "/health", "attempts": 1},
+    },
 }
 
 

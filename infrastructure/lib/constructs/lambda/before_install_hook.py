@@ -1,8 +1,12 @@
-"""BeforeInstall hook (PRE_SCALE_UP): announces the deployment before ECS starts green's tasks."""
+"""BeforeInstall hook (PRE_SCALE_UP): announces the deployment before ECS starts green's tasks.
+
+With ``approval`` in hookDetails it first waits for a person to approve the revision (the first
+deployment of a service goes through without one).
+"""
 
 from ecs_bg.hooks import HookContext, LifecycleHook, Stage
 
-hook = LifecycleHook("before-install")
+hook = LifecycleHook("before-install", defaults={"notify": {}})
 
 
 @hook.stage(Stage.PRE_SCALE_UP)
@@ -16,6 +20,7 @@ def announce(ctx: HookContext) -> None:
             "deployment": event.deployment.arn,
         },
     )
+    ctx.run_checks("approval", "notify")
 
 
 handler = hook.handler
