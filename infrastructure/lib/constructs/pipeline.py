@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import Acknowledgment, Aws, Stack, Validations
+from aws_cdk import Acknowledgment, ArnFormat, Stack, Validations
 from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_codepipeline as codepipeline
 from aws_cdk import aws_codepipeline_actions as actions
@@ -81,14 +81,16 @@ class DeployPipeline(Construct):
                         },
                         "pre_build": {
                             "commands": [
-                                'aws ecr get-login-password | docker login --username AWS --password-stdin "${ECR_REPOSITORY_URI%%/*}"',
+                                "aws ecr get-login-password"
+                                ' | docker login --username AWS --password-stdin "${ECR_REPOSITORY_URI%%/*}"',
                                 # ecspresso's task definition template reads IMAGE_TAG.
                                 'export IMAGE_TAG="${CODEBUILD_RESOLVED_SOURCE_VERSION}"',
                             ]
                         },
                         "build": {
                             "commands": [
-                                'docker build --platform "$IMAGE_PLATFORM" -t "$ECR_REPOSITORY_URI:$IMAGE_TAG" app',
+                                'docker build --platform "$IMAGE_PLATFORM"'
+                                ' -t "$ECR_REPOSITORY_URI:$IMAGE_TAG" app',
                                 'docker push "$ECR_REPOSITORY_URI:$IMAGE_TAG"',
                                 "ecspresso deploy --config ecspresso/ecspresso.yml",
                             ]
@@ -154,19 +156,25 @@ class DeployPipeline(Construct):
     def _acknowledge_cdk_grants(self, *scopes: ResourceScope) -> None:
         """The wildcards in the grants CDK writes for CodeBuild and CodePipeline, and in ours."""
         project_name = self.project.project_name
+        stack = Stack.of(self)
         acknowledge_wildcards(
             self,
             {
                 **wildcard_reasons(scopes),
                 "*": "ecr:GetAuthorizationToken, ecs:RegisterTaskDefinition and ecs:DescribeTaskDefinition "
                 "support no resource-level permissions.",
-                f"arn:{Aws.PARTITION}:logs:{Aws.REGION}:{Aws.ACCOUNT_ID}:log-group:/aws/codebuild/{project_name}:*": (
-                    "CodeBuild writes one log stream per build into this project's log group (CDK's grant)."
-                ),
-                f"arn:{Aws.PARTITION}:codebuild:{Aws.REGION}:{Aws.ACCOUNT_ID}:report-group/{project_name}-*": (
-                    "CodeBuild report groups named after this project (CDK's grant)."
-                ),
-                f"{self.pipeline.artifact_bucket.bucket_arn}/*": "Objects of the pipeline's own artifact bucket.",
+                stack.format_arn(
+                    service="logs",
+                    resource="log-group",
+                    resource_name=f"/aws/codebuild/{project_name}:*",
+                    arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                ): ("CodeBuild writes one log stream per build into this project's log group (CDK's grant)."),
+                stack.format_arn(
+                    service="codebuild", resource="report-group", resource_name=f"{project_name}-*"
+                ): ("CodeBuild report groups named after this project (CDK's grant)."),
+                self.pipeline.artifact_bucket.arn_for_objects(
+                    "*"
+                ): "Objects in the pipeline's artifact bucket.",
             },
         )
         acknowledge_actions(
