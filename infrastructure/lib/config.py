@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from importlib.metadata import version
 from typing import Any, Literal
 
+from aws_cdk.aws_logs import RetentionDays
 from constructs import Node
 
 Env = Literal["dev", "stg", "prod"]
@@ -113,6 +114,10 @@ class StackConfig:
         if self.task_cpu_architecture not in ("ARM64", "X86_64"):
             raise ValueError(
                 f"taskCpuArchitecture must be ARM64 or X86_64, not {self.task_cpu_architecture!r}"
+            )
+        if self.log_retention not in RetentionDays.__members__:
+            raise ValueError(
+                f"logRetention must be an aws_logs.RetentionDays name, not {self.log_retention!r}"
             )
         if self.egress not in ("nat", "endpoints"):
             raise ValueError(f"egress must be nat or endpoints, not {self.egress!r}")

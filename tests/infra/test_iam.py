@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from ecs_bg.hooks.permissions import DEFAULT_HOOK_CHECKS, permissions_for
 
 from .conftest import Synthesized

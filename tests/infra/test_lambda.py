@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from lib.constructs.hooks import LAMBDA_DIR, discover_entries, stage_asset
 
 from .conftest import Synthesized
