@@ -163,7 +163,7 @@ class HookFunctions(Construct):
                     )
                 )
 
-    def _role(self, entry: HookEntry, *, description: str, checks: Sequence[str], in_vpc: bool) -> iam.Role:
+    def _role(self, entry: HookEntry, *, description: str, checks: tuple[str, ...], in_vpc: bool) -> iam.Role:
         """The seed's permissions plus those of ``checks``, on this stack's resources, and nothing else."""
         role = iam.Role(
             self,
