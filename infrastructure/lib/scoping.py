@@ -58,7 +58,14 @@ def acknowledge_wildcards(construct: IConstruct, reasons: Mapping[str, str]) -> 
 
 
 def wildcard_reasons(scopes: Iterable[ResourceScope]) -> dict[str, str]:
-    return {arn: scope.wildcard_reason for scope in scopes if scope.wildcard_reason for arn in scope.arns}
+    """ARN -> reason for the ARNs of ``scopes`` that contain a wildcard."""
+    return {
+        arn: scope.wildcard_reason
+        for scope in scopes
+        if scope.wildcard_reason
+        for arn in scope.arns
+        if "*" in arn
+    }
 
 
 def acknowledge_actions(construct: IConstruct, actions: Iterable[str], reason: str) -> None:

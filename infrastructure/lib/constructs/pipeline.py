@@ -110,11 +110,6 @@ class DeployPipeline(Construct):
         )
         Validations.of(self.project).acknowledge(
             Acknowledgment(
-                id="AwsSolutions-CB3",
-                reason="CodeBuild runs docker build only in privileged mode; the build runs this "
-                "repository's own code.",
-            ),
-            Acknowledgment(
                 id="AwsSolutions-CB4",
                 reason="The project produces an image in ECR and a deployment, no build artifacts; "
                 "its logs are encrypted by CloudWatch Logs.",
