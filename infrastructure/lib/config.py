@@ -58,6 +58,11 @@ class StackConfig:
     alarm_latency_p95_seconds: float = 1.0
     pipeline: PipelineSettings | None = None
 
+    @property
+    def production_ports(self) -> list[int]:
+        """With a certificate, HTTPS on 443 serves production and 80 redirects to it."""
+        return [80, 443] if self.certificate_arn else [80]
+
     def name(self, *parts: str) -> str:
         """A physical name in the seed's pattern: ``name("before-install")`` -> ecs-bg-before-install-dev."""
         return "-".join(("ecs-bg", *parts, self.env))

@@ -35,8 +35,6 @@ class EcsBlueGreenStack(Stack):
         )
         self.config = config
         retention = logs.RetentionDays[config.log_retention]
-        certificate = bool(config.certificate_arn)
-        production_ports = [80, 443] if certificate else [80]
 
         network = Network(
             self,
@@ -46,7 +44,7 @@ class EcsBlueGreenStack(Stack):
             nat_gateways=config.nat_gateways,
             log_retention=retention,
             internal_alb=config.internal_alb,
-            production_ports=production_ports,
+            production_ports=config.production_ports,
             production_cidrs=config.production_cidrs,
             test_port=config.test_listener_port,
             test_cidrs=config.test_cidrs,

@@ -40,6 +40,17 @@ VARIANT_CONTEXT: dict[str, Any] = {
     "powertoolsLayerVersion": 27,
 }
 
+# An internal ALB with HTTPS, no NAT (VPC endpoints): the other network shape the stack supports.
+PRIVATE_CONTEXT: dict[str, Any] = {
+    "env": "prod",
+    "internalAlb": True,
+    "egress": "endpoints",
+    "certificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/example",
+    "productionCidrs": "10.0.0.0/8",
+    "testCidrs": "10.9.0.0/16",
+    "taskCpuArchitecture": "X86_64",
+}
+
 
 @dataclass(frozen=True)
 class Synthesized:
@@ -119,6 +130,11 @@ def variant_app(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     return synthesize(tmp_path_factory.mktemp("cdk-variant"), VARIANT_CONTEXT)
 
 
-@pytest.fixture(params=["default_app", "variant_app"])
+@pytest.fixture(scope="session")
+def private_app(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    return synthesize(tmp_path_factory.mktemp("cdk-private"), PRIVATE_CONTEXT)
+
+
+@pytest.fixture(params=["default_app", "variant_app", "private_app"])
 def any_app(request: pytest.FixtureRequest) -> Synthesized:
     return request.getfixturevalue(request.param)  # type: ignore[no-any-return]

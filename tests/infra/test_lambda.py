@@ -83,7 +83,10 @@ def test_log_groups_follow_the_seeds_names_with_retention(any_app: Synthesized) 
     retention = {"ONE_MONTH": 30, "THREE_MONTHS": 90}[any_app.config.log_retention]
     for module, hook in HOOKS.items():
         log_group = any_app.resource(any_app.logical_id(f"Hooks/{module}LogGroup/Resource"))["Properties"]
-        assert log_group == {"LogGroupName": f"/aws/lambda/ecs-bg-{hook}-dev", "RetentionInDays": retention}
+        assert log_group == {
+            "LogGroupName": f"/aws/lambda/ecs-bg-{hook}-{any_app.config.env}",
+            "RetentionInDays": retention,
+        }
         function = any_app.resource(any_app.logical_id(f"Hooks/{module}/Resource"))["Properties"]
         assert function["LoggingConfig"] == {
             "LogGroup": {"Ref": any_app.logical_id(f"Hooks/{module}LogGroup/Resource")}
@@ -124,6 +127,7 @@ def test_asset_holds_the_entry_files_and_the_hooks_package(default_app: Synthesi
     files = sorted(p.relative_to(asset).as_posix() for p in asset.rglob("*") if p.is_file())
     assert files == stage_asset(default_app.outdir / "restaged")
     assert {f for f in files if "/" not in f} == {p.name for p in LAMBDA_DIR.glob("*_hook.py")}
+    assert sum((asset / f).stat().st_size for f in files) <= 200_000  # the design's budget for the asset
     # One asset for the four functions.
     keys = {
         default_app.resource(default_app.logical_id(f"Hooks/{m}/Resource"))["Properties"]["Code"]["S3Key"]

@@ -48,3 +48,16 @@ def test_alb_ports_by_source(default_app: Synthesized) -> None:
     # Production is public by default; the test port is open only to the hooks' NAT address.
     assert sorted(map(str, by_port[80])) == sorted(map(str, ["0.0.0.0/0", from_nat]))
     assert by_port[10080] == [from_nat]
+
+
+def test_internal_alb_admits_the_hooks_by_security_group(private_app: Synthesized) -> None:
+    hooks = {"Fn::GetAtt": [private_app.logical_id("Network/HookSecurityGroup/Resource"), "GroupId"]}
+    by_port: dict[int, list[Any]] = {}
+    for rule in _ingress(private_app, "Network/AlbSecurityGroup"):
+        by_port.setdefault(rule["FromPort"], []).append(rule.get("CidrIp", rule.get("SourceSecurityGroupId")))
+    assert sorted(map(str, by_port[10080])) == sorted(map(str, ["10.9.0.0/16", hooks]))
+    assert sorted(map(str, by_port[443])) == sorted(map(str, ["10.0.0.0/8", hooks]))
+    assert private_app.resources("AWS::EC2::NatGateway") == {}
+    endpoints = private_app.resources("AWS::EC2::VPCEndpoint").values()
+    assert len(endpoints) == 10  # S3 gateway; ECR x2 and Logs for tasks; six APIs the hooks call
+    assert private_app.outputs()["ProductionUrl"]["Value"]["Fn::Join"][1][0] == "https://"

@@ -63,14 +63,14 @@ class HookEntry:
         return "".join(part.capitalize() for part in self.module.split("_")) + "Arn"
 
 
-def discover_entries(lambda_dir: Path = LAMBDA_DIR) -> list[HookEntry]:
-    return [HookEntry(p.name.removesuffix(".py")) for p in sorted(lambda_dir.glob(f"*{ENTRY_SUFFIX}"))]
+def discover_entries() -> list[HookEntry]:
+    return [HookEntry(p.name.removesuffix(".py")) for p in sorted(LAMBDA_DIR.glob(f"*{ENTRY_SUFFIX}"))]
 
 
-def stage_asset(destination: Path, *, lambda_dir: Path = LAMBDA_DIR) -> list[str]:
+def stage_asset(destination: Path) -> list[str]:
     """Copy the entry files and ``ecs_bg.hooks`` into ``destination``; return the files, relative."""
     package = Path(ecs_bg.__file__).parent
-    sources = {p.name: p for p in lambda_dir.glob(f"*{ENTRY_SUFFIX}")}
+    sources = {p.name: p for p in LAMBDA_DIR.glob(f"*{ENTRY_SUFFIX}")}
     sources["ecs_bg/__init__.py"] = package / "__init__.py"
     for path in (package / "hooks").rglob("*.py"):
         relative = path.relative_to(package)

@@ -92,7 +92,6 @@ class BlueGreenLoadBalancer(Construct):
                 open=False,
             )
             self.alb.add_redirect(source_port=80, target_port=443, open=False)
-            self.production_ports = [80, 443]
             self.production_url = f"https://{self.alb.load_balancer_dns_name}"
         else:
             self.production_listener = self.alb.add_listener(
@@ -102,7 +101,6 @@ class BlueGreenLoadBalancer(Construct):
                 default_action=not_found,
                 open=False,
             )
-            self.production_ports = [80]
             self.production_url = f"http://{self.alb.load_balancer_dns_name}"
         self.test_listener = self.alb.add_listener(
             "TestListener",
