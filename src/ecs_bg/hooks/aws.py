@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 from ecs_bg.hooks.log import redact
 
 MAX_ATTEMPTS: Final = 5
-_DENIED: Final = frozenset({"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"})
+_DENIED: Final = frozenset({"AccessDenied", "AccessDeniedException", "AuthorizationError", "UnauthorizedOperation"})
 _SERVICE_PREFIX: Final = {"elbv2": "elasticloadbalancing", "cloudwatch": "cloudwatch"}
 
 

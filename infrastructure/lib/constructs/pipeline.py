@@ -1,0 +1,240 @@
+"""The seed's pipeline: on a push, build the image for the task's CPU architecture and run ecspresso.
+
+CodePipeline V2: a CodeStar connection source, then one CodeBuild action that builds natively (an
+ARM build container for ARM64 tasks, so no emulation), pushes to this stack's repository and runs
+``ecspresso deploy``. ecspresso is the pinned release binary from GitHub, checked against the
+release's checksums. The build role holds what that deployment calls and no more.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aws_cdk import Acknowledgment, ArnFormat, Stack, Validations
+from aws_cdk import aws_codebuild as codebuild
+from aws_cdk import aws_codepipeline as codepipeline
+from aws_cdk import aws_codepipeline_actions as actions
+from aws_cdk import aws_ecr as ecr
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from ..config import CpuArchitecture, PipelineSettings
+from ..scoping import ResourceScope, acknowledge_actions, acknowledge_wildcards, wildcard_reasons
+
+ECSPRESSO_RELEASES = "https://github.com/kayac/ecspresso/releases/download"
+
+
+class DeployPipeline(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        settings: PipelineSettings,
+        name: str,
+        env: str,
+        cpu_architecture: CpuArchitecture,
+        repository: ecr.IRepository,
+        service: ResourceScope,
+        service_deployments: ResourceScope,
+        service_revisions: ResourceScope,
+        task_roles: Sequence[iam.IRole],
+        ecs_roles: Sequence[iam.IRole],
+    ) -> None:
+        super().__init__(scope, construct_id)
+        arch = "arm64" if cpu_architecture == "ARM64" else "amd64"
+        build_image = (
+            codebuild.LinuxArmBuildImage.AMAZON_LINUX_2023_STANDARD_3_0
+            if cpu_architecture == "ARM64"
+            else codebuild.LinuxBuildImage.AMAZON_LINUX_2023_5
+        )
+        tarball = f"ecspresso_{settings.ecspresso_version}_linux_{arch}.tar.gz"
+        release = f"{ECSPRESSO_RELEASES}/v{settings.ecspresso_version}"
+        self.project = codebuild.PipelineProject(
+            self,
+            "BuildAndDeploy",
+            project_name=name,
+            description="Build the image, push it to ECR, ecspresso deploy",
+            environment=codebuild.BuildEnvironment(
+                build_image=build_image,
+                compute_type=codebuild.ComputeType.SMALL,
+                privileged=True,  # docker build
+            ),
+            environment_variables={
+                "ECR_REPOSITORY_URI": codebuild.BuildEnvironmentVariable(value=repository.repository_uri),
+                "ECS_BG_ENV": codebuild.BuildEnvironmentVariable(value=env),
+                "IMAGE_PLATFORM": codebuild.BuildEnvironmentVariable(value=f"linux/{arch}"),
+            },
+            build_spec=codebuild.BuildSpec.from_object(
+                {
+                    "version": "0.2",
+                    "env": {"shell": "bash"},
+                    "phases": {
+                        "install": {
+                            "commands": [
+                                f"curl -fsSLO {release}/{tarball}",
+                                f"curl -fsSLO {release}/checksums.txt",
+                                "sha256sum --check --ignore-missing checksums.txt",
+                                f"tar -xzf {tarball} -C /usr/local/bin ecspresso",
+                                "ecspresso version",
+                            ]
+                        },
+                        "pre_build": {
+                            "commands": [
+                                "aws ecr get-login-password"
+                                ' | docker login --username AWS --password-stdin "${ECR_REPOSITORY_URI%%/*}"',
+                                # ecspresso's task definition template reads IMAGE_TAG.
+                                'export IMAGE_TAG="${CODEBUILD_RESOLVED_SOURCE_VERSION}"',
+                            ]
+                        },
+                        "build": {
+                            "commands": [
+                                'docker build --platform "$IMAGE_PLATFORM"'
+                                ' -t "$ECR_REPOSITORY_URI:$IMAGE_TAG" app',
+                                'docker push "$ECR_REPOSITORY_URI:$IMAGE_TAG"',
+                                "ecspresso deploy --config ecspresso/ecspresso.yml",
+                            ]
+                        },
+                    },
+                }
+            ),
+        )
+        self._grant_deploy(
+            self.project,
+            repository=repository,
+            service=service,
+            service_deployments=service_deployments,
+            service_revisions=service_revisions,
+            task_roles=task_roles,
+            ecs_roles=ecs_roles,
+        )
+        Validations.of(self.project).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions-CB4",
+                reason="The project produces an image in ECR and a deployment, no build artifacts; "
+                "its logs are encrypted by CloudWatch Logs.",
+            ),
+        )
+
+        source = codepipeline.Artifact("Source")
+        owner, repo = settings.repository.split("/", 1)
+        self.pipeline = codepipeline.Pipeline(
+            self,
+            "Pipeline",
+            pipeline_name=name,
+            pipeline_type=codepipeline.PipelineType.V2,
+            cross_account_keys=False,
+            restart_execution_on_update=False,
+            stages=[
+                codepipeline.StageProps(
+                    stage_name="Source",
+                    actions=[
+                        actions.CodeStarConnectionsSourceAction(
+                            action_name="Source",
+                            connection_arn=settings.connection_arn,
+                            owner=owner,
+                            repo=repo,
+                            branch=settings.branch,
+                            output=source,
+                        )
+                    ],
+                ),
+                codepipeline.StageProps(
+                    stage_name="Deploy",
+                    actions=[
+                        actions.CodeBuildAction(
+                            action_name="BuildAndDeploy", project=self.project, input=source
+                        )
+                    ],
+                ),
+            ],
+        )
+
+        self._acknowledge_cdk_grants(service_deployments, service_revisions)
+
+    def _acknowledge_cdk_grants(self, *scopes: ResourceScope) -> None:
+        """The wildcards in the grants CDK writes for CodeBuild and CodePipeline, and in ours."""
+        project_name = self.project.project_name
+        stack = Stack.of(self)
+        acknowledge_wildcards(
+            self,
+            {
+                **wildcard_reasons(scopes),
+                "*": "ecr:GetAuthorizationToken, ecs:RegisterTaskDefinition and ecs:DescribeTaskDefinition "
+                "support no resource-level permissions.",
+                stack.format_arn(
+                    service="logs",
+                    resource="log-group",
+                    resource_name=f"/aws/codebuild/{project_name}:*",
+                    arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                ): ("CodeBuild writes one log stream per build into this project's log group (CDK's grant)."),
+                stack.format_arn(
+                    service="codebuild", resource="report-group", resource_name=f"{project_name}-*"
+                ): ("CodeBuild report groups named after this project (CDK's grant)."),
+                self.pipeline.artifact_bucket.arn_for_objects(
+                    "*"
+                ): "Objects in the pipeline's artifact bucket.",
+            },
+        )
+        acknowledge_actions(
+            self,
+            ["s3:GetObject*", "s3:GetBucket*", "s3:List*", "s3:DeleteObject*", "s3:Abort*"],
+            "CDK's read/write grants for passing source artifacts, scoped to the pipeline's own bucket.",
+        )
+        Validations.of(self.pipeline.artifact_bucket).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions-S1",
+                reason="Holds only this pipeline's source snapshots; CloudTrail records who reads them.",
+            )
+        )
+
+    @staticmethod
+    def _grant_deploy(
+        project: codebuild.PipelineProject,
+        *,
+        repository: ecr.IRepository,
+        service: ResourceScope,
+        service_deployments: ResourceScope,
+        service_revisions: ResourceScope,
+        task_roles: Sequence[iam.IRole],
+        ecs_roles: Sequence[iam.IRole],
+    ) -> None:
+        repository.grant_pull_push(project)
+        statements = [
+            # Neither action supports resource-level permissions.
+            iam.PolicyStatement(
+                actions=["ecs:RegisterTaskDefinition", "ecs:DescribeTaskDefinition"], resources=["*"]
+            ),
+            iam.PolicyStatement(
+                actions=[
+                    "ecs:CreateService",
+                    "ecs:UpdateService",
+                    "ecs:DescribeServices",
+                    "ecs:ListServiceDeployments",
+                ],
+                resources=list(service.arns),
+            ),
+            # ecspresso waits for the deployment by following its service deployment and revisions.
+            iam.PolicyStatement(
+                actions=["ecs:DescribeServiceDeployments"], resources=list(service_deployments.arns)
+            ),
+            iam.PolicyStatement(
+                actions=["ecs:DescribeServiceRevisions"], resources=list(service_revisions.arns)
+            ),
+            iam.PolicyStatement(
+                actions=["iam:PassRole"],
+                resources=[role.role_arn for role in task_roles],
+                conditions={"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
+            ),
+            iam.PolicyStatement(
+                actions=["iam:PassRole"],
+                resources=[role.role_arn for role in ecs_roles],
+                conditions={"StringEquals": {"iam:PassedToService": "ecs.amazonaws.com"}},
+            ),
+            # ecspresso's cfn_output template function reads this stack's outputs.
+            iam.PolicyStatement(
+                actions=["cloudformation:DescribeStacks"], resources=[Stack.of(project).stack_id]
+            ),
+        ]
+        for statement in statements:
+            project.add_to_role_policy(statement)

@@ -1,0 +1,140 @@
+"""Synthesizes the CDK app in-process: no CDK CLI, no AWS credentials, no Docker.
+
+Each configuration is synthesized once per test session (per xdist worker) and shared. Synthesis
+runs cdk-nag's AwsSolutions checks as CDK does for `cdk synth`; a finding makes synth raise, so the
+fixture keeps the report and `test_lint.py` shows the findings instead of every test erroring.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk.assertions import Template
+from cdk_nag import AwsSolutionsChecks
+
+INFRASTRUCTURE = Path(__file__).resolve().parents[2] / "infrastructure"
+sys.path.insert(0, str(INFRASTRUCTURE))
+
+from lib.config import StackConfig  # noqa: E402
+from lib.stack import EcsBlueGreenStack  # noqa: E402
+
+STACK_NAME = "zenn-ecs-cdk-ecspresso"
+
+# Context that changes a lot of the stack but nothing the listener rules depend on: the test for
+# aws-cdk#36649 compares the rules of this synthesis with the default one.
+VARIANT_CONTEXT: dict[str, Any] = {
+    "pipeline": True,
+    "connectionArn": "arn:aws:codeconnections:us-east-1:123456789012:connection/example",
+    "repository": "example-org/example-app",
+    "branch": "release",
+    "hookChecks": {"before_install": ["approval"], "after_allow_traffic": ["migration"]},
+    "approvalBucket": "example-approvals",
+    "alarm5xxThreshold": 20,
+    "logRetention": "THREE_MONTHS",
+    "powertoolsLayerVersion": 27,
+}
+
+# An internal ALB with HTTPS, no NAT (VPC endpoints): the other network shape the stack supports.
+PRIVATE_CONTEXT: dict[str, Any] = {
+    "env": "prod",
+    "internalAlb": True,
+    "egress": "endpoints",
+    "certificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/example",
+    "productionCidrs": "10.0.0.0/8",
+    "testCidrs": "10.9.0.0/16",
+    "taskCpuArchitecture": "X86_64",
+}
+
+
+@dataclass(frozen=True)
+class Synthesized:
+    outdir: Path
+    template_file: Path
+    template: dict[str, Any]
+    nag_findings: list[str]
+    config: StackConfig
+
+    @property
+    def assertions(self) -> Template:
+        return Template.from_json(self.template)
+
+    def resources(self, resource_type: str) -> dict[str, dict[str, Any]]:
+        return {k: v for k, v in self.template["Resources"].items() if v["Type"] == resource_type}
+
+    def resource(self, logical_id: str) -> dict[str, Any]:
+        return self.template["Resources"][logical_id]  # type: ignore[no-any-return]
+
+    def logical_id(self, path: str) -> str:
+        """The logical id of the resource at construct path ``path`` (below the stack)."""
+        [logical_id] = [
+            k
+            for k, v in self.template["Resources"].items()
+            if v.get("Metadata", {}).get("aws:cdk:path") == f"{self.config.stack_name}/{path}"
+        ]
+        return logical_id
+
+    def outputs(self) -> dict[str, Any]:
+        return self.template["Outputs"]  # type: ignore[no-any-return]
+
+
+def synthesize(outdir: Path, context: dict[str, Any]) -> Synthesized:
+    """The app as `cdk synth` builds it: cdk.json's context, overridden by ``context``."""
+    cdk_json = json.loads((INFRASTRUCTURE / "cdk.json").read_text())
+    # The CLI adds construct paths as resource metadata by default; tests find resources by them.
+    app = cdk.App(
+        outdir=str(outdir),
+        context={"aws:cdk:enable-path-metadata": True, **cdk_json.get("context", {}), **context},
+    )
+    config = StackConfig.from_context(app.node)
+    EcsBlueGreenStack(app, config.stack_name, config=config)
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    try:
+        app.synth()
+    except RuntimeError as error:
+        if "ValidationFailed" not in str(error):
+            raise
+    template_file = outdir / f"{config.stack_name}.template.json"
+    return Synthesized(
+        outdir=outdir,
+        template_file=template_file,
+        template=json.loads(template_file.read_text()),
+        nag_findings=_nag_findings(outdir / "validation-report.json"),
+        config=config,
+    )
+
+
+def _nag_findings(report: Path) -> list[str]:
+    if not report.exists():
+        return []
+    return [
+        f"{violation['ruleName']} at {construct['constructPath']}"
+        for plugin in json.loads(report.read_text())["pluginReports"]
+        for violation in plugin["violations"]
+        for construct in violation["violatingConstructs"]
+    ]
+
+
+@pytest.fixture(scope="session")
+def default_app(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    return synthesize(tmp_path_factory.mktemp("cdk-default"), {})
+
+
+@pytest.fixture(scope="session")
+def variant_app(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    return synthesize(tmp_path_factory.mktemp("cdk-variant"), VARIANT_CONTEXT)
+
+
+@pytest.fixture(scope="session")
+def private_app(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    return synthesize(tmp_path_factory.mktemp("cdk-private"), PRIVATE_CONTEXT)
+
+
+@pytest.fixture(params=["default_app", "variant_app", "private_app"])
+def any_app(request: pytest.FixtureRequest) -> Synthesized:
+    return request.getfixturevalue(request.param)  # type: ignore[no-any-return]

@@ -1,0 +1,55 @@
+"""Context parsing and the combinations the stack refuses (fast: no synthesis)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+
+from lib.config import StackConfig
+
+
+def _config(**context: Any) -> StackConfig:
+    return StackConfig.from_context(cdk.App(context=context).node)
+
+
+def test_defaults_follow_the_seed() -> None:
+    config = _config()
+    assert (config.stack_name, config.env, config.name("before-install")) == (
+        "zenn-ecs-cdk-ecspresso",
+        "dev",
+        "ecs-bg-before-install-dev",
+    )
+    assert config.pipeline is None
+
+
+def test_cli_strings_are_parsed() -> None:
+    config = _config(
+        env="prod",
+        internalAlb="true",
+        egress="endpoints",
+        productionCidrs="10.0.0.0/8, 192.168.0.0/16",
+        hookChecks='{"before_install": ["approval"]}',
+        taskCpuArchitecture="x86_64",
+    )
+    assert config.env == "prod"
+    assert config.internal_alb is True
+    assert config.production_cidrs == ("10.0.0.0/8", "192.168.0.0/16")
+    assert config.hook_checks == {"before_install": ("approval",)}
+    assert config.task_cpu_architecture == "X86_64"
+
+
+@pytest.mark.parametrize(
+    ("context", "message"),
+    [
+        ({"env": "qa"}, "env must be"),
+        ({"pipeline": True}, "needs connectionArn"),
+        ({"egress": "endpoints"}, "needs internalAlb=true"),
+        ({"taskCpuArchitecture": "riscv"}, "taskCpuArchitecture"),
+        ({"logRetention": "FOREVER_AND_A_DAY"}, "logRetention"),
+    ],
+)
+def test_refused_combinations(context: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        _config(**context)

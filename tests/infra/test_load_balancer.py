@@ -1,0 +1,75 @@
+"""The ALB wiring ECS native blue/green needs, and the guard against aws-cdk#36649.
+
+ECS rewrites the production rule's action into a weighted forward and swaps the weights on each
+deployment. CloudFormation updates a resource only when its template properties change, so the
+rules' template must not change when anything else in the stack does: the last test synthesizes a
+differently configured app and asserts the rules (and the target groups they reference) are
+byte-identical, logical ids included.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from .conftest import Synthesized
+
+pytestmark = pytest.mark.slow
+
+
+def _rules(app: Synthesized) -> dict[str, dict[str, Any]]:
+    return app.resources("AWS::ElasticLoadBalancingV2::ListenerRule")
+
+
+def test_production_and_test_rules_forward_to_one_group_each(default_app: Synthesized) -> None:
+    production = default_app.resource(default_app.logical_id("LoadBalancer/ProductionRule/Resource"))[
+        "Properties"
+    ]
+    test = default_app.resource(default_app.logical_id("LoadBalancer/TestRule/Resource"))["Properties"]
+    blue = default_app.logical_id("LoadBalancer/BlueTargetGroup/Resource")
+    green = default_app.logical_id("LoadBalancer/GreenTargetGroup/Resource")
+    assert production["Actions"] == [{"Type": "forward", "TargetGroupArn": {"Ref": blue}}]
+    assert test["Actions"] == [{"Type": "forward", "TargetGroupArn": {"Ref": green}}]
+    assert production["ListenerArn"] == {
+        "Ref": default_app.logical_id("LoadBalancer/Alb/HttpListener/Resource")
+    }
+    assert test["ListenerArn"] == {"Ref": default_app.logical_id("LoadBalancer/Alb/TestListener/Resource")}
+    assert len(_rules(default_app)) == 2
+
+
+def test_target_groups_are_ip_groups_with_the_same_settings(default_app: Synthesized) -> None:
+    blue, green = (
+        default_app.resource(default_app.logical_id(f"LoadBalancer/{name}/Resource"))["Properties"]
+        for name in ("BlueTargetGroup", "GreenTargetGroup")
+    )
+    assert blue == green
+    assert blue["TargetType"] == "ip"
+    assert blue["Port"] == 8080
+    assert blue["HealthCheckPath"] == "/health"
+    assert "Name" not in blue  # a physical name would make replacing a group fail, or reset the rules
+
+
+def test_listeners_serve_production_on_80_and_tests_on_the_test_port(default_app: Synthesized) -> None:
+    listeners = default_app.resources("AWS::ElasticLoadBalancingV2::Listener").values()
+    ports = {listener["Properties"]["Port"]: listener["Properties"] for listener in listeners}
+    assert set(ports) == {80, 10080}
+    for listener in ports.values():
+        # Traffic reaches the groups only through the rules ECS manages.
+        assert listener["DefaultActions"][0]["Type"] == "fixed-response"
+
+
+def test_stack_updates_leave_the_rules_alone(default_app: Synthesized, variant_app: Synthesized) -> None:
+    def owned_by_rules(app: Synthesized) -> dict[str, str]:
+        ids = set(_rules(app))
+        ids |= {
+            app.logical_id(f"LoadBalancer/{name}/Resource")
+            for name in ("BlueTargetGroup", "GreenTargetGroup", "Alb/HttpListener", "Alb/TestListener")
+        }
+        return {i: json.dumps(app.resource(i)["Properties"], sort_keys=True) for i in ids}
+
+    # The variant differs in the pipeline, hook permissions, alarms, log retention and layer...
+    assert default_app.template != variant_app.template
+    # ...and still writes the rules and everything they reference byte for byte the same.
+    assert owned_by_rules(variant_app) == owned_by_rules(default_app)

@@ -1,0 +1,105 @@
+"""The optional pipeline (context pipeline=true): build for the task's architecture, ecspresso deploy."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from .conftest import Synthesized
+from .test_iam import _as_list, _joined, _resources_by_action, _statements
+
+pytestmark = pytest.mark.slow
+
+
+def test_no_pipeline_by_default(default_app: Synthesized) -> None:
+    assert default_app.resources("AWS::CodePipeline::Pipeline") == {}
+    assert default_app.resources("AWS::CodeBuild::Project") == {}
+
+
+def test_pipeline_v2_from_the_codestar_connection(variant_app: Synthesized) -> None:
+    [pipeline] = variant_app.resources("AWS::CodePipeline::Pipeline").values()
+    assert pipeline["Properties"]["PipelineType"] == "V2"
+    source, deploy = pipeline["Properties"]["Stages"]
+    [action] = source["Actions"]
+    assert action["ActionTypeId"]["Provider"] == "CodeStarSourceConnection"
+    assert action["Configuration"] == {
+        "ConnectionArn": "arn:aws:codeconnections:us-east-1:123456789012:connection/example",
+        "FullRepositoryId": "example-org/example-app",
+        "BranchName": "release",
+    }
+    assert deploy["Actions"][0]["ActionTypeId"]["Provider"] == "CodeBuild"
+
+
+def _project(app: Synthesized) -> dict[str, Any]:
+    return app.resource(app.logical_id("Pipeline/BuildAndDeploy/Resource"))["Properties"]
+
+
+def test_build_runs_natively_on_the_task_architecture_and_deploys(variant_app: Synthesized) -> None:
+    project = _project(variant_app)
+    assert project["Environment"]["Type"] == "ARM_CONTAINER"  # TaskCpuArchitecture ARM64
+    assert project["Environment"]["PrivilegedMode"] is True
+    variables = {v["Name"]: v["Value"] for v in project["Environment"]["EnvironmentVariables"]}
+    assert variables["IMAGE_PLATFORM"] == "linux/arm64"
+    commands = [
+        c
+        for phase in json.loads(project["Source"]["BuildSpec"])["phases"].values()
+        for c in phase["commands"]
+    ]
+    release = "https://github.com/kayac/ecspresso/releases/download/v2.6.1"
+    assert f"curl -fsSLO {release}/ecspresso_2.6.1_linux_arm64.tar.gz" in commands
+    assert "sha256sum --check --ignore-missing checksums.txt" in commands
+    assert commands[-1] == "ecspresso deploy --config ecspresso/ecspresso.yml"
+
+
+def test_deploy_role_holds_what_ecspresso_deploy_calls(variant_app: Synthesized) -> None:
+    role_path = "Pipeline/BuildAndDeploy/Role"
+    statements = _statements(variant_app, role_path)
+    by_action = _resources_by_action(statements)
+    prefix = "arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:"
+    service = f"{prefix}service/ecs-bg-dev/ecs-bg-app"
+    for action in (
+        "ecs:CreateService",
+        "ecs:UpdateService",
+        "ecs:DescribeServices",
+        "ecs:ListServiceDeployments",
+    ):
+        assert by_action[action] == [service]
+    assert by_action["ecs:DescribeServiceDeployments"] == [
+        f"{prefix}service-deployment/ecs-bg-dev/ecs-bg-app/*"
+    ]
+    assert by_action["ecs:DescribeServiceRevisions"] == [f"{prefix}service-revision/ecs-bg-dev/ecs-bg-app/*"]
+    assert by_action["ecs:RegisterTaskDefinition"] == ["*"]
+    assert by_action["ecs:DescribeTaskDefinition"] == ["*"]
+    assert by_action["ecr:GetAuthorizationToken"] == ["*"]
+    assert by_action["cloudformation:DescribeStacks"] == ["<AWS::StackId>"]
+    repository = f"<{variant_app.logical_id('Ecs/Repository/Resource')}.Arn>"
+    for action in (
+        "ecr:PutImage",
+        "ecr:InitiateLayerUpload",
+        "ecr:UploadLayerPart",
+        "ecr:CompleteLayerUpload",
+    ):
+        assert by_action[action] == [repository]
+
+    def role(path: str) -> str:
+        return f"<{variant_app.logical_id(f'{path}/Resource')}.Arn>"
+
+    pass_role = {
+        s["Condition"]["StringEquals"]["iam:PassedToService"]: sorted(
+            _joined(r) for r in _as_list(s["Resource"])
+        )
+        for s in statements
+        if s["Action"] == "iam:PassRole"
+    }
+    assert pass_role == {
+        "ecs-tasks.amazonaws.com": sorted([role("Ecs/TaskRole"), role("Ecs/TaskExecutionRole")]),
+        "ecs.amazonaws.com": sorted(
+            [role("BlueGreenRoles/HookInvokeRole"), role("BlueGreenRoles/LoadBalancerRole")]
+        ),
+    }
+    # Nothing else but CodeBuild's own logs, reports and the pipeline's artifact bucket.
+    expected_other = {"logs:", "codebuild:", "s3:"}
+    others = {a for a in by_action if not a.startswith(("ecs:", "ecr:", "iam:PassRole", "cloudformation:"))}
+    assert {a.split(":")[0] + ":" for a in others} <= expected_other
