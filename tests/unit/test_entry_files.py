@@ -6,7 +6,6 @@ both listeners are a local HTTP server.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,9 +37,7 @@ class Deployment:
 
 
 @pytest.fixture
-def deployment(
-    world: EcsWorld, http_server: LocalServer, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Deployment]:
+def deployment(world: EcsWorld, http_server: LocalServer, monkeypatch: pytest.MonkeyPatch) -> Deployment:
     """Green running healthy behind its target group, quiet alarms, listeners answering 200."""
     for arn in world.start_service_tasks(2):
         world.set_task(arn, health="HEALTHY")
@@ -73,7 +70,7 @@ def deployment(
     monkeypatch.setenv("ECS_BG_TEST_URL", http_server.url)
     monkeypatch.setenv("ECS_BG_PRODUCTION_URL", http_server.url)
     http_server.routes["/"] = (200, "ok")
-    yield Deployment(world, http_server, cloudwatch, ecs_apis)
+    return Deployment(world, http_server, cloudwatch, ecs_apis)
 
 
 def invoke(name: str, stage: Stage, **event_options: Any) -> dict[str, Any]:

@@ -17,7 +17,7 @@ import boto3
 import pytest
 from moto.sns.models import sns_backends
 
-from ecs_bg.hooks import HookContext, LifecycleHook, Stage, aws, notify
+from ecs_bg.hooks import CheckFailed, HookContext, LifecycleHook, Stage, aws, notify
 from ecs_bg.sim.events import ServiceIds, lifecycle_event
 from ecs_bg.sim.lambda_context import LocalLambdaContext
 from tests.conftest import LocalServer, log_lines
@@ -353,3 +353,23 @@ def test_an_unexpected_error_in_a_channel_is_only_a_warning(
     assert response == {"hookStatus": "SUCCEEDED"}
     assert verdict(lines)["why"].endswith("failed: sns (unexpected RuntimeError)")
     assert not any(canary in raw for canary in CANARIES)
+
+
+def test_a_hook_that_fails_tells_its_channels_it_is_rolling_back(
+    channels: Channels, ecs: Deployments
+) -> None:
+    stream = io.StringIO()
+    hook = LifecycleHook(f"notify-{next(_names)}", log_stream=stream)
+
+    @hook.stage(Stage.POST_PRODUCTION_TRAFFIC_SHIFT)
+    def gate(ctx: HookContext) -> None:
+        ctx.run_checks("notify")  # the success message goes out first ...
+        raise CheckFailed("alarmGate", "ecs-bg-green-5xx-dev is ALARM")  # ... then a gate fails
+
+    event = lifecycle_event(Stage.POST_PRODUCTION_TRAFFIC_SHIFT, hook_details={"notify": channels.settings})
+    assert hook.handler(event, LocalLambdaContext("notify", timeout_seconds=60)) == {"hookStatus": "FAILED"}
+    last = json.dumps(channels.slack.posts[-1])
+    assert "POST_PRODUCTION_TRAFFIC_SHIFT FAILED: rolling back" in last
+    assert "ecs-bg-green-5xx-dev is ALARM" in last
+    assert len(channels.slack.posts) == 2
+    assert "FAILED: rolling back" in channels.sns_messages()[-1][0]

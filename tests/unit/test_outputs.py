@@ -5,7 +5,6 @@ from pathlib import Path
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from ecs_bg.deploy.errors import DefinitionError
 from ecs_bg.deploy.outputs import CloudFormationOutputs, OutputsFile
@@ -41,8 +40,7 @@ def test_outputs_file_rejects_other_shapes(tmp_path: Path) -> None:
         OutputsFile(path)
 
 
-@mock_aws
-def test_cloudformation_outputs_and_exports() -> None:
+def test_cloudformation_outputs_and_exports(moto: None) -> None:
     client = boto3.client("cloudformation", region_name="ap-northeast-1")
     client.create_stack(StackName="zenn-ecs-cdk-ecspresso", TemplateBody=json.dumps(STACK_TEMPLATE))
     source = CloudFormationOutputs(client)

@@ -16,7 +16,9 @@ if TYPE_CHECKING:
 from ecs_bg.hooks.log import redact
 
 MAX_ATTEMPTS: Final = 5
-_DENIED: Final = frozenset({"AccessDenied", "AccessDeniedException", "AuthorizationError", "UnauthorizedOperation"})
+_DENIED: Final = frozenset(
+    {"AccessDenied", "AccessDeniedException", "AuthorizationError", "UnauthorizedOperation"}
+)
 _SERVICE_PREFIX: Final = {"elbv2": "elasticloadbalancing", "cloudwatch": "cloudwatch"}
 
 
@@ -42,7 +44,7 @@ def describe_error(error: Exception, service: str, operation: str) -> str:
         if code in _DENIED:
             return (
                 f"{code} calling {action}: the hook function's role lacks this permission "
-                "(the CDK stack grants each hook the actions its checks need: see ecs_bg/hooks/permissions.py)"
+                "(the stack grants each hook the actions its checks need: see ecs_bg/hooks/permissions.py)"
             )
         message = error.response.get("Error", {}).get("Message", "")
         return redact(f"{code} calling {action}: {message}".rstrip(": "))
@@ -62,7 +64,7 @@ def call(api: str, region: str, operation: str, /, **params: Any) -> Any:
         raise AwsCallFailed(describe_error(error, api, operation), _code(error)) from error
 
 
-class AwsCallFailed(Exception):  # noqa: N818 - reads as what happened
+class AwsCallFailed(Exception):
     def __init__(self, reason: str, code: str) -> None:
         super().__init__(reason)
         self.reason = reason

@@ -315,6 +315,12 @@ class LifecycleHook:
             deadline=started + remaining,
             state=copy.deepcopy(dict(state)),
         )
+        result = self._run_stage(function, ctx)
+        if result.status is HookStatus.FAILED:
+            self._announce_failure(ctx, result.reason)
+        return result
+
+    def _run_stage(self, function: StageFunction, ctx: HookContext) -> HookResult:
         try:
             outcome = function(ctx)
         except _StillWaiting as waiting:
@@ -345,6 +351,20 @@ class LifecycleHook:
                 hook_details={**outcome.hook_details, STATE_KEY: ctx.state},
             )
         return outcome
+
+    def _announce_failure(self, ctx: HookContext, reason: str) -> None:
+        """Tell the hook's notification channels that it is rolling the deployment back (best effort)."""
+        raw = ctx.details.get("notify")
+        if not is_enabled(raw) or reason.startswith("notify:"):
+            return
+        from ecs_bg.hooks import notify
+
+        try:
+            settings = parse_settings("notify", raw)
+            assert isinstance(settings, notify.Settings)
+            notify.send(ctx, settings, f"{ctx.event.stage} FAILED: rolling back", detail=reason)
+        except Exception as error:  # noqa: BLE001 - the FAILED answer stands whatever the notifier does
+            ctx.logger.warning("failure notification not sent", extra={"why": _describe(error)})
 
 
 def _describe(error: BaseException) -> str:
