@@ -2,7 +2,8 @@
 
 A ``before-send`` handler answers the first ``times`` requests of one operation with an HTTP error
 in the service's own wire protocol; botocore then parses and retries it exactly as it would an
-error from AWS. Later requests go on (to moto).
+error from AWS. Later requests go on (to moto). botocore runs every before-send handler, moto's
+included, so a faulted request still reaches moto: assert on answers, not on moto's state.
 """
 
 from __future__ import annotations
@@ -49,6 +50,13 @@ class Fault:
                 f"<Message>{message}</Message></Error><RequestId>r</RequestId></ErrorResponse>"
             ).encode()
             headers = {"Content-Type": "text/xml"}
+        elif protocol == "rest-xml":
+            body = f"<Error><Code>{self.code}</Code><Message>{message}</Message></Error>".encode()
+            headers = {"Content-Type": "application/xml"}
+        elif protocol == "smithy-rpc-v2-cbor":
+            # An empty CBOR body; botocore takes the code from the query-compatible error header.
+            body = b""
+            headers = {"smithy-protocol": "rpc-v2-cbor", "x-amzn-query-error": f"{self.code};Sender"}
         else:
             body = json.dumps({"__type": self.code, "message": message}).encode()
             headers = {"Content-Type": "application/x-amz-json-1.1", "x-amzn-RequestId": "r"}

@@ -8,10 +8,11 @@ from typing import Any
 import boto3
 import pytest
 
-from ecs_bg.hooks import LifecycleHook, Stage
+from ecs_bg.hooks import LifecycleHook, Stage, aws
 from ecs_bg.sim.events import lifecycle_event
 from ecs_bg.sim.lambda_context import LocalLambdaContext
 from tests.conftest import VirtualClock, log_lines
+from tests.faults import fail
 
 
 @pytest.fixture
@@ -130,3 +131,19 @@ def test_bad_settings(cloudwatch: Any) -> None:
     response, lines = gate({"alarmNames": ["a"], "alarmNamePrefix": "b"})
     assert response == {"hookStatus": "FAILED"}
     assert "hookDetails.alarmGate: set alarmNames or alarmNamePrefix, not both" in lines[-1]["reason"]
+
+
+def test_access_denied_names_the_permission(cloudwatch: Any) -> None:
+    fail(aws.client("cloudwatch", "us-west-2"), "DescribeAlarms", "AccessDenied", status=403)
+    response, lines = gate({"alarmNames": ["ecs-bg-green-5xx-dev"]})
+    assert response == {"hookStatus": "FAILED"}
+    assert (
+        "AccessDenied calling cloudwatch:DescribeAlarms: the hook function's role lacks this permission"
+        in (lines[-1]["reason"])
+    )
+
+
+def test_throttling_is_retried(cloudwatch: Any) -> None:
+    throttle = fail(aws.client("cloudwatch", "us-west-2"), "DescribeAlarms", "Throttling", times=2)
+    assert gate({"alarmNames": ["ecs-bg-green-5xx-dev"]})[0] == {"hookStatus": "SUCCEEDED"}
+    assert throttle.hits == 3

@@ -16,6 +16,7 @@ from ecs_bg.sim.events import ServiceIds, lifecycle_event
 from ecs_bg.sim.lambda_context import LocalLambdaContext
 from tests.conftest import VirtualClock, log_lines
 from tests.ecs_apis import ServiceDeploymentApis
+from tests.faults import fail
 
 GREEN_TG = "arn:aws:elasticloadbalancing:us-west-2:123456789012:targetgroup/tg-green/c0ffee"
 FIVE_XX = {"namespace": "AWS/ApplicationELB", "metricName": "HTTPCode_Target_5XX_Count", "stat": "Sum"}
@@ -155,3 +156,10 @@ def test_bad_settings(cloudwatch: Any, settings: dict[str, Any], reason: str) ->
         "hookStatus": "FAILED"
     }
     assert reason in log_lines(stream)[-1]["reason"]
+
+
+def test_access_denied_names_the_permission(cloudwatch: Any) -> None:
+    fail(aws.client("cloudwatch", "us-west-2"), "GetMetricData", "AccessDenied", status=403)
+    response, lines, _ = gate({"passIf": "< 5"}, Feed(cloudwatch, [0]))
+    assert response == {"hookStatus": "FAILED"}
+    assert "AccessDenied calling cloudwatch:GetMetricData" in lines[-1]["reason"]
