@@ -1,0 +1,125 @@
+"""The Lambda-like runner: real worker processes, cold then warm, timeouts enforced by killing."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from ecs_bg.sim.events import lifecycle_event
+from ecs_bg.sim.runner import FunctionSpec, LambdaRunner
+from tests.conftest import LAMBDA_DIR, ROOT
+
+HANDLERS = {
+    "raises": "def handler(event, context):\n    raise RuntimeError('boom')\n",
+    "sleeps": "import time\ndef handler(event, context):\n    time.sleep(30)\n",
+    "noisy": (
+        "import os\n"
+        "def handler(event, context):\n"
+        "    os.write(1, b'straight to fd 1\\n')\n"
+        "    print('a print')\n"
+        "    return {'hookStatus': 'SUCCEEDED', 'remaining': context.get_remaining_time_in_millis(),"
+        " 'name': context.function_name, 'arn': context.invoked_function_arn, 'mb': context.memory_limit_in_mb}\n"
+    ),
+    "unserializable": "def handler(event, context):\n    return {'hookStatus': object()}\n",
+    "broken": "import no_such_module\n",
+}
+
+
+def run(coro: object) -> object:
+    return asyncio.run(coro)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def runner(tmp_path: Path) -> LambdaRunner:
+    functions = {}
+    for name, source in HANDLERS.items():
+        (tmp_path / f"{name}.py").write_text(source)
+        functions[name] = FunctionSpec(tmp_path / f"{name}.py", timeout_seconds=1.5, memory_mb=512)
+    functions["before-install"] = FunctionSpec(LAMBDA_DIR / "before_install_hook.py")
+    return LambdaRunner(functions, environment={"ECS_BG_HOOK_DETAILS": '{"notify": false}'}, cwd=ROOT)
+
+
+def test_a_real_entry_file_cold_then_warm(runner: LambdaRunner) -> None:
+    async def twice() -> tuple:
+        event = lifecycle_event("PRE_SCALE_UP")
+        first = await runner.invoke("before-install", event)
+        second = await runner.invoke("before-install", event)
+        await runner.close()
+        return first, second
+
+    first, second = run(twice())  # type: ignore[misc]
+    assert first.response == second.response == {"hookStatus": "SUCCEEDED"}
+    assert (first.cold, second.cold) == (True, False)
+    assert second.duration_ms < first.duration_ms  # no interpreter to start, no imports
+    assert any(line.get("message") == "hook decision" for line in second.logs)
+
+
+def test_the_context_and_logs_are_lambda_like(runner: LambdaRunner) -> None:
+    async def once() -> object:
+        try:
+            return await runner.invoke("noisy", {})
+        finally:
+            await runner.close()
+
+    done = run(once())
+    response = done.response  # type: ignore[attr-defined]
+    assert response["hookStatus"] == "SUCCEEDED"
+    assert 1000 < response["remaining"] <= 1500
+    assert response["name"] == "noisy"
+    assert response["arn"].endswith(":function:noisy")
+    assert response["mb"] == 512
+
+
+def test_an_exception_is_a_function_error(runner: LambdaRunner) -> None:
+    async def once() -> object:
+        try:
+            return await runner.invoke("raises", {})
+        finally:
+            await runner.close()
+
+    done = run(once())
+    assert done.response is None  # type: ignore[attr-defined]
+    assert done.error == "RuntimeError: boom"  # type: ignore[attr-defined]
+
+
+def test_the_timeout_kills_the_worker_and_the_next_call_is_cold(runner: LambdaRunner) -> None:
+    async def twice() -> tuple:
+        try:
+            return await runner.invoke("sleeps", {}), await runner.invoke("sleeps", {})
+        finally:
+            await runner.close()
+
+    first, second = run(twice())  # type: ignore[misc]
+    assert first.error == "Task timed out after 1.5 seconds"
+    assert 1400 < first.duration_ms < 5000
+    assert second.cold
+
+
+@pytest.mark.parametrize(
+    ("name", "error"),
+    [("unserializable", "Runtime.MarshalError"), ("broken", "Runtime.ImportModuleError")],
+)
+def test_what_lambda_itself_would_reject(runner: LambdaRunner, name: str, error: str) -> None:
+    async def once() -> object:
+        try:
+            return await runner.invoke(name, {})
+        finally:
+            await runner.close()
+
+    done = run(once())
+    assert done.error.startswith(error)  # type: ignore[attr-defined]
+
+
+def test_concurrent_invocations_get_their_own_environments(runner: LambdaRunner) -> None:
+    async def together() -> list:
+        try:
+            event = lifecycle_event("PRE_SCALE_UP")
+            return list(await asyncio.gather(*(runner.invoke("before-install", event) for _ in range(3))))
+        finally:
+            await runner.close()
+
+    results = run(together())
+    assert [r.response for r in results] == [{"hookStatus": "SUCCEEDED"}] * 3  # type: ignore[attr-defined]
+    assert all(r.cold for r in results)  # type: ignore[attr-defined]
