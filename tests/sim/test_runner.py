@@ -20,7 +20,8 @@ HANDLERS = {
         "    os.write(1, b'straight to fd 1\\n')\n"
         "    print('a print')\n"
         "    return {'hookStatus': 'SUCCEEDED', 'remaining': context.get_remaining_time_in_millis(),"
-        " 'name': context.function_name, 'arn': context.invoked_function_arn, 'mb': context.memory_limit_in_mb}\n"
+        " 'name': context.function_name, 'arn': context.invoked_function_arn,"
+        " 'mb': context.memory_limit_in_mb}\n"
     ),
     "unserializable": "def handler(event, context):\n    return {'hookStatus': object()}\n",
     "broken": "import no_such_module\n",
