@@ -1,0 +1,146 @@
+"""The simulator's AWS endpoint: moto for most services, the simulation's own answers for the rest.
+
+Hooks reach it through ``AWS_ENDPOINT_URL`` with unmodified boto3. One aiohttp server on
+127.0.0.1 reads which operation each request names (the JSON ``X-Amz-Target`` header, the query
+protocol's ``Action``, or CBOR's ``/operation/`` path). Operations the simulation answers itself
+(ECS service deployments and the service's tasks, target health of the local processes) go to
+``answers``; everything else is proxied to a moto server, started and stopped with this one.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import parse_qs
+from xml.sax.saxutils import escape
+
+from aiohttp import ClientSession, web
+
+JsonAnswer = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
+TargetHealth = Callable[[str], list[dict[str, Any]]]  # target group ARN -> TargetHealthDescriptions
+
+
+class AwsError(Exception):
+    """An API error as AWS returns it: code and message (JSON protocol)."""
+
+    def __init__(self, code: str, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.code, self.message, self.status = code, message, status
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class LocalAws:
+    def __init__(self, ecs_answers: dict[str, JsonAnswer], target_health: TargetHealth | None = None) -> None:
+        self.ecs_answers = ecs_answers
+        self.target_health = target_health
+        self.calls: list[str] = []  # "ecs:DescribeServiceRevisions", ... in arrival order
+        self._moto: Any = None
+        self._runner: web.AppRunner | None = None
+        self._session: ClientSession | None = None
+        self.url = ""
+        self.moto_url = ""
+
+    async def start(self) -> str:
+        from moto.server import ThreadedMotoServer
+
+        moto_port = free_port()
+        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
+        self._moto.start()
+        self.moto_url = f"http://127.0.0.1:{moto_port}"
+        self._session = ClientSession()
+        app = web.Application(client_max_size=16 * 1024 * 1024)
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.url = f"http://127.0.0.1:{port}"
+        return self.url
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+        if self._session is not None:
+            await self._session.close()
+        if self._moto is not None:
+            self._moto.stop()
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        body = await request.read()
+        target = request.headers.get("X-Amz-Target", "")
+        if target.startswith("AmazonEC2ContainerServiceV20141113."):
+            operation = target.rsplit(".", 1)[1]
+            self.calls.append(f"ecs:{operation}")
+            answer = self.ecs_answers.get(operation)
+            if answer is not None:
+                return await self._json(answer, body)
+        elif self.target_health is not None and b"Action=DescribeTargetHealth" in body:
+            self.calls.append("elasticloadbalancing:DescribeTargetHealth")
+            return self._target_health(body)
+        return await self._proxy(request, body)
+
+    async def _json(self, answer: JsonAnswer, body: bytes) -> web.Response:
+        content_type = "application/x-amz-json-1.1"
+        try:
+            result = await answer(json.loads(body or b"{}"))
+        except AwsError as error:
+            payload = {"__type": error.code, "message": error.message}
+            return web.Response(status=error.status, body=json.dumps(payload), content_type=content_type)
+        return web.Response(body=json.dumps(result, default=_timestamp), content_type=content_type)
+
+    def _target_health(self, body: bytes) -> web.Response:
+        assert self.target_health is not None
+        group = parse_qs(body.decode())["TargetGroupArn"][0]
+        members = "".join(_target_health_member(description) for description in self.target_health(group))
+        xml = (
+            '<DescribeTargetHealthResponse xmlns="http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/">'
+            f"<DescribeTargetHealthResult><TargetHealthDescriptions>{members}</TargetHealthDescriptions>"
+            "</DescribeTargetHealthResult><ResponseMetadata><RequestId>ecs-bg-sim</RequestId></ResponseMetadata>"
+            "</DescribeTargetHealthResponse>"
+        )
+        return web.Response(body=xml, content_type="text/xml")
+
+    async def _proxy(self, request: web.Request, body: bytes) -> web.Response:
+        assert self._session is not None
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in ("host", "content-length")}
+        async with self._session.request(
+            request.method, self.moto_url + request.path_qs, headers=headers, data=body, allow_redirects=False
+        ) as upstream:
+            payload = await upstream.read()
+            passed = {k: v for k, v in upstream.headers.items() if k.lower() not in _HOP_HEADERS}
+            return web.Response(status=upstream.status, body=payload, headers=passed)
+
+
+_HOP_HEADERS = frozenset(
+    {"content-length", "transfer-encoding", "connection", "content-encoding", "server", "date"}
+)
+
+
+def _target_health_member(description: dict[str, Any]) -> str:
+    target, health = description["Target"], description["TargetHealth"]
+    extra = "".join(
+        f"<{key}>{escape(str(health[key]))}</{key}>" for key in ("Reason", "Description") if health.get(key)
+    )
+    return (
+        f"<member><Target><Id>{escape(target['Id'])}</Id><Port>{target['Port']}</Port></Target>"
+        f"<HealthCheckPort>{target['Port']}</HealthCheckPort>"
+        f"<TargetHealth><State>{health['State']}</State>{extra}</TargetHealth></member>"
+    )
+
+
+def _timestamp(value: object) -> float:
+    """JSON protocol timestamps are epoch seconds."""
+    from datetime import datetime
+
+    if isinstance(value, datetime):
+        return value.timestamp()
+    raise TypeError(f"not JSON serializable: {type(value).__name__}")
