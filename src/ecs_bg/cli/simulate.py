@@ -1,0 +1,91 @@
+"""``ecs-bg simulate``: the whole ECS blue/green lifecycle on this machine, with your hooks."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import typer
+from rich.console import Console, Group
+from rich.live import Live
+from rich.table import Table
+
+from ecs_bg.cli.main import app
+from ecs_bg.deploy.errors import DefinitionError
+from ecs_bg.sim.scenarios import SCENARIOS
+from ecs_bg.sim.simulation import Options, Report, Simulation
+
+STATUS_STYLE = {"SUCCESSFUL": "green", "ROLLBACK_SUCCESSFUL": "yellow"}
+HOOK_STYLE = {"SUCCEEDED": "green", "FAILED": "red", "IN_PROGRESS": "yellow"}
+
+
+@app.command()
+def simulate(
+    scenario: str = typer.Option("good", help=f"One of: {', '.join(SCENARIOS)}."),
+    speed: float = typer.Option(60.0, help="Simulated seconds per real second (60: a minute takes a second)."),
+    report: Path | None = typer.Option(None, help="Write the JSON report here."),  # noqa: B008
+    config: Path = typer.Option(Options().config, help="The ecspresso config."),  # noqa: B008
+    quiet: bool = typer.Option(False, help="No live view; print the outcome only."),
+) -> None:
+    """Deploy green over blue as ECS would, invoking your hooks, and report what happened."""
+    console = Console()
+    chosen = SCENARIOS.get(scenario)
+    if chosen is None:
+        console.print(f"[red]error:[/red] unknown scenario {scenario!r}; choose from {', '.join(SCENARIOS)}")
+        raise typer.Exit(2)
+    options = Options(config=config, speed=speed)
+    chosen.adjust(options)
+    try:
+        result = asyncio.run(_run(options, console, live=not quiet))
+    except DefinitionError as error:
+        console.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(2) from None
+    if report is not None:
+        report.write_text(json.dumps(result.to_json(), indent=2))
+    style = STATUS_STYLE.get(result.status, "red")
+    production = result.traffic["production"].get("client", {})
+    console.print(
+        f"scenario {scenario}: [{style}]{result.status}[/{style}] in {result.wall_seconds:.1f} s; production "
+        f"{production.get('requests', 0)} requests, {production.get('errors', 0)} failed"
+        + (f"; rollback: {result.rollback_reason}" if result.rollback_reason else "")
+    )
+    raise typer.Exit(0 if result.status == "SUCCESSFUL" else 1)
+
+
+async def _run(options: Options, console: Console, *, live: bool) -> Report:
+    if not live:
+        return await Simulation(options).run()
+    with Live(console=console, refresh_per_second=8, transient=False) as view:
+        return await Simulation(options, on_update=lambda sim: view.update(_render(sim))).run()
+
+
+def _render(sim: Simulation) -> Group:
+    engine = sim.engine
+    stages = Table(title=f"{sim.spec.strategy} deployment: {engine.status}", title_justify="left")
+    for column in ("stage", "step", "sim start", "sim end"):
+        stages.add_column(column)
+    for record in engine.stages:
+        end = f"{record.end:.0f}s" if record.end is not None else "…"
+        stages.add_row(str(record.stage), str(record.step or ""), f"{record.start:.0f}s", end)
+    hooks = Table(title="hook invocations", title_justify="left")
+    for column in ("hook", "stage", "status", "reason"):
+        hooks.add_column(column)
+    for record in engine.invocations[-8:]:
+        status = record.hook_status or "…"
+        style = HOOK_STYLE.get(status, "white")
+        hooks.add_row(record.hook_id, str(record.stage), f"[{style}]{status}[/{style}]", (record.reason or "")[:80])
+    traffic = Table(title="traffic", title_justify="left")
+    for column in ("listener", "weights", "requests", "errors"):
+        traffic.add_column(column)
+    stats = sim.lb.stats()
+    for listener in ("production", "test"):
+        totals = stats.listeners.get(listener)
+        weights = ", ".join(f"{group} {weight:g}" for group, weight in sim.lb.weights(listener).items())
+        traffic.add_row(
+            listener,
+            weights,
+            str(totals.requests if totals else 0),
+            str((totals.target_5xx + totals.elb_5xx) if totals else 0),
+        )
+    return Group(stages, hooks, traffic)

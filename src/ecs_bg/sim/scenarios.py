@@ -1,0 +1,137 @@
+"""The simulator's scenarios: the user's own hooks and definitions, with one thing made to go wrong.
+
+Each scenario adjusts the simulation options and says what ECS should end with, so the tests and
+``ecs-bg simulate --scenario`` agree on what each one shows.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ecs_bg.hooks.event import Stage
+from ecs_bg.sim.plan import HookSpec
+from ecs_bg.sim.simulation import Options
+
+HOOKS = Path(__file__).parent / "scenario_hooks"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    description: str
+    expected_status: str
+    adjust: Callable[[Options], None]
+    production_errors_expected: bool = False  # only when green is made to fail production traffic
+
+
+def _good(options: Options) -> None:
+    pass
+
+
+def _health_fail(options: Options) -> None:
+    options.green_env["APP_FAIL_HEALTH"] = "true"
+
+
+def _test_listener_500(options: Options) -> None:
+    # Green is healthy but its API fails; the smoke test asks the API through the test listener.
+    options.green_env["APP_ERROR_RATE"] = "1.0"
+    options.hook_details["before_allow_traffic"] = {
+        "smokeTest": {"listener": "test", "path": options.load_path, "attempts": 2, "intervalSeconds": 0.2}
+    }
+
+
+def _degrade_after_shift(options: Options) -> None:
+    # Green passes every test-listener check, then fails a share of production requests; the 5xx
+    # alarm fires during the bake time and ECS rolls back. The gate at POST_PRODUCTION is off so
+    # that the deployment alarm, not the hook, catches it.
+    options.green_env["APP_ERROR_RATE"] = "0.5"
+    options.hook_details["after_allow_traffic"] = {"alarmGate": False}
+    options.spec_overrides["bake_time_minutes"] = 5
+
+
+def _hook_raises(options: Options) -> None:
+    options.function_entries["after_install"] = HOOKS / "raises_hook.py"
+
+
+def _timeout(action: str) -> Callable[[Options], None]:
+    def adjust(options: Options) -> None:
+        options.function_entries["before_install"] = HOOKS / "never_done_hook.py"
+        options.hook_overrides["before_install"] = {"timeout_minutes": 1, "timeout_action": action}
+
+    return adjust
+
+
+def _migration(options: Options) -> None:
+    # A two-second migration in a three-second function: the hook answers IN_PROGRESS once, then
+    # finds the same task again and sees it exit 0.
+    options.function_timeout = 3.0
+    options.hook_details["after_install"] = {
+        "migration": {"command": [sys.executable, "-c", "import time; time.sleep(2)"], "intervalSeconds": 1},
+    }
+
+
+def _pause(decision: str) -> Callable[[Options], None]:
+    def adjust(options: Options) -> None:
+        options.extra_hooks += (
+            HookSpec(
+                hook_id="approval-gate",
+                target_type="PAUSE",
+                stages=(Stage.POST_TEST_TRAFFIC_SHIFT,),
+                timeout_minutes=60,
+                timeout_action="ROLLBACK",
+            ),
+        )
+        options.pause_decisions.append(decision)
+
+    return adjust
+
+
+def _linear(options: Options) -> None:
+    options.spec_overrides |= {"strategy": "LINEAR", "step_percent": 25.0, "step_bake_minutes": 0.5}
+
+
+def _canary(options: Options) -> None:
+    options.spec_overrides |= {"strategy": "CANARY", "canary_percent": 10.0, "canary_bake_minutes": 1.0}
+
+
+SCENARIOS: dict[str, Scenario] = {
+    s.name: s
+    for s in (
+        Scenario("good", "a healthy green deployed with your hooks", "SUCCESSFUL", _good),
+        Scenario("health-fail", "green fails its health check at start", "ROLLBACK_SUCCESSFUL", _health_fail),
+        Scenario(
+            "test-listener-500",
+            "green answers 500 through the test listener, caught before production sees it",
+            "ROLLBACK_SUCCESSFUL",
+            _test_listener_500,
+        ),
+        Scenario(
+            "degrade-after-shift",
+            "green fails production requests after the shift; the alarm rolls back during the bake",
+            "ROLLBACK_SUCCESSFUL",
+            _degrade_after_shift,
+            production_errors_expected=True,
+        ),
+        Scenario("hook-raises", "the after_install hook raises", "ROLLBACK_SUCCESSFUL", _hook_raises),
+        Scenario(
+            "timeout-continue",
+            "a hook never finishes; its timeout action is CONTINUE",
+            "SUCCESSFUL",
+            _timeout("CONTINUE"),
+        ),
+        Scenario(
+            "timeout-rollback",
+            "a hook never finishes; its timeout action is ROLLBACK",
+            "ROLLBACK_SUCCESSFUL",
+            _timeout("ROLLBACK"),
+        ),
+        Scenario("migration", "a database migration outlasting one invocation (IN_PROGRESS)", "SUCCESSFUL", _migration),
+        Scenario("pause-approve", "a PAUSE hook approved through the ECS API", "SUCCESSFUL", _pause("CONTINUE")),
+        Scenario("pause-rollback", "a PAUSE hook answered with ROLLBACK", "ROLLBACK_SUCCESSFUL", _pause("ROLLBACK")),
+        Scenario("linear", "LINEAR, 25% steps", "SUCCESSFUL", _linear),
+        Scenario("canary", "CANARY, 10% then the rest", "SUCCESSFUL", _canary),
+    )
+}

@@ -1,0 +1,139 @@
+"""From the repository's ecspresso files to a simulated deployment: outputs, hooks, the spec.
+
+The ecspresso files are rendered exactly as for a real deployment, with ``cfn_output`` answered
+from simulation values: the hook functions keep the stack's names (``ecs-bg-<hook>-<env>``), so
+each hook ARN leads back to its entry file ``<hook>_hook.py``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ecs_bg.deploy.definitions import Definitions, load_definitions
+from ecs_bg.deploy.errors import DefinitionError
+from ecs_bg.hooks.event import Stage
+from ecs_bg.sim.events import ServiceIds
+from ecs_bg.sim.plan import DeploymentSpec, HookSpec
+
+ACCOUNT = "123456789012"
+FUNCTION_NAME = re.compile(r":function:(?P<name>ecs-bg-(?P<hook>[a-z-]+)-(?P<env>[a-z0-9]+))$")
+
+
+class SimulationOutputs:
+    """The stack's outputs as the simulation has them (the ``cdk deploy --outputs-file`` keys)."""
+
+    def __init__(self, region: str, env: str = "dev") -> None:
+        prefix = f"arn:aws:%s:{region}:{ACCOUNT}:"
+        elb = prefix % "elasticloadbalancing"
+        self.values = {
+            "ClusterName": f"ecs-bg-{env}",
+            "ServiceName": "ecs-bg-app",
+            "TaskFamily": "ecs-bg-app",
+            "Environment": env,
+            "ContainerPort": "8080",
+            "TaskCpuArchitecture": "ARM64",
+            "EcrRepositoryUri": f"{ACCOUNT}.dkr.ecr.{region}.amazonaws.com/ecs-bg-app-{env}",
+            "AppLogGroupName": f"/ecs/ecs-bg-app-{env}",
+            "TaskExecutionRoleArn": f"arn:aws:iam::{ACCOUNT}:role/ecs-bg-{env}-task-execution",
+            "TaskRoleArn": f"arn:aws:iam::{ACCOUNT}:role/ecs-bg-{env}-task",
+            "EcsBlueGreenDeployRoleArn": f"arn:aws:iam::{ACCOUNT}:role/ecs-bg-{env}-hook-invoke",
+            "EcsLoadBalancerRoleArn": f"arn:aws:iam::{ACCOUNT}:role/ecs-bg-{env}-load-balancers",
+            "PrivateSubnet1Id": "subnet-0a1b2c3d4e5f60001",
+            "PrivateSubnet2Id": "subnet-0a1b2c3d4e5f60002",
+            "ServiceSecurityGroupId": "sg-0a1b2c3d4e5f60003",
+            "BlueTargetGroupArn": f"{elb}targetgroup/ecs-bg-{env}-blue/0a1b2c3d4e5f6071",
+            "GreenTargetGroupArn": f"{elb}targetgroup/ecs-bg-{env}-green/0a1b2c3d4e5f6072",
+            "ProductionListenerRuleArn": f"{elb}listener-rule/app/ecs-bg-{env}/0a1b2c3d/0a1b2c3d4e5f6073/1",
+            "TestListenerRuleArn": f"{elb}listener-rule/app/ecs-bg-{env}/0a1b2c3d/0a1b2c3d4e5f6074/2",
+            "ProductionUrl": "http://127.0.0.1",
+            "TestUrl": "http://127.0.0.1",
+            "Http5xxAlarmName": f"ecs-bg-{env}-http-5xx",
+            "LatencyAlarmName": f"ecs-bg-{env}-latency-p95",
+            "NotificationTopicArn": f"{prefix % 'sns'}ecs-bg-{env}-notifications",
+        }
+        for hook in ("before-install", "after-install", "before-allow-traffic", "after-allow-traffic"):
+            key = "".join(part.capitalize() for part in hook.split("-")) + "HookArn"
+            self.values[key] = f"{prefix % 'lambda'}function:ecs-bg-{hook}-{env}"
+
+    def output(self, stack: str, key: str) -> str:
+        if key not in self.values:
+            raise DefinitionError(f"the simulated stack {stack} has no output {key}")
+        return self.values[key]
+
+    def export(self, name: str) -> str:
+        raise DefinitionError(f"the simulated stack exports nothing (cfn_export `{name}`)")
+
+
+@dataclass(frozen=True)
+class Simulated:
+    definitions: Definitions
+    spec: DeploymentSpec
+    entries: dict[str, Path]  # hook_id -> entry file, for the Lambda hooks
+    outputs: SimulationOutputs
+
+
+def load(config: Path, lambda_dir: Path, environ: dict[str, str], *, first_deployment: bool = False) -> Simulated:
+    region = environ.get("AWS_REGION", "ap-northeast-1")
+    outputs = SimulationOutputs(region)
+    definitions = load_definitions(config, environ, lambda _region: outputs)
+    service = definitions.service
+    deployment = service.get("deploymentConfiguration", {})
+    ids = ServiceIds(
+        region=definitions.config.region or region,
+        account=ACCOUNT,
+        cluster=definitions.config.cluster,
+        service=definitions.config.service,
+    )
+    hooks, entries = [], {}
+    for index, hook in enumerate(deployment.get("lifecycleHooks", [])):
+        stages = tuple(Stage(stage) for stage in hook.get("lifecycleStages", []))
+        timeout = hook.get("timeoutConfiguration", {})
+        target_type = hook.get("targetType", "AWS_LAMBDA")
+        hook_id = f"pause-{index}"
+        if target_type == "AWS_LAMBDA":
+            match = FUNCTION_NAME.search(hook.get("hookTargetArn", ""))
+            if match is None:
+                raise DefinitionError(
+                    f"{definitions.service_file}: lifecycleHooks[{index}].hookTargetArn "
+                    f"{hook.get('hookTargetArn')!r} is not one of the stack's hook functions (ecs-bg-<hook>-<env>)"
+                )
+            hook_id = match["hook"].replace("-", "_")
+            entry = lambda_dir / f"{hook_id}_hook.py"
+            if not entry.is_file():
+                raise DefinitionError(f"{definitions.service_file}: no entry file {entry} for {match['name']}")
+            entries[hook_id] = entry
+        hooks.append(
+            HookSpec(
+                hook_id=hook_id,
+                target_type=target_type,
+                stages=stages,
+                hook_details=hook.get("hookDetails") or {},
+                timeout_minutes=float(timeout.get("timeoutInMinutes", 1440)),
+                timeout_action=timeout.get("action", "ROLLBACK"),
+                target_arn=hook.get("hookTargetArn"),
+            )
+        )
+    linear = deployment.get("linearConfiguration", {})
+    canary = deployment.get("canaryConfiguration", {})
+    alarms = deployment.get("alarms", {})
+    spec = DeploymentSpec(
+        ids=ids,
+        strategy=deployment.get("strategy", "BLUE_GREEN"),
+        bake_time_minutes=float(deployment.get("bakeTimeInMinutes", 0)),
+        step_percent=float(linear.get("stepPercent", 10.0)),
+        step_bake_minutes=float(linear.get("stepBakeTimeInMinutes", 6.0)),
+        canary_percent=float(canary.get("canaryPercent", 5.0)),
+        canary_bake_minutes=float(canary.get("canaryBakeTimeInMinutes", 10.0)),
+        hooks=tuple(hooks),
+        alarms_rollback=bool(alarms.get("enable") and alarms.get("rollback")),
+        first_deployment=first_deployment,
+    )
+    return Simulated(definitions, spec, entries, outputs)
+
+
+def alarm_names(definitions: Definitions) -> list[str]:
+    names: list[Any] = definitions.service.get("deploymentConfiguration", {}).get("alarms", {}).get("alarmNames", [])
+    return [str(name) for name in names]

@@ -1,0 +1,448 @@
+"""One simulated deployment: the lifecycle engine driving real hooks, apps, a load balancer and AWS.
+
+The engine decides (stages, timers, verdicts); this module does what it asks with real local
+things: hook entry files in Lambda-like workers, blue and green app processes behind the local load
+balancer, a load generator on the production listener, and a local AWS endpoint (moto plus the
+simulation's own ECS answers). The engine's clock is the wall clock sped up ``speed`` times, so a
+one-minute bake takes a second; hooks themselves run in real time, as they would in Lambda.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ecs_bg.sim import setup
+from ecs_bg.sim.apps import AppFleet
+from ecs_bg.sim.balancer import LocalLoadBalancer
+from ecs_bg.sim.control_plane import SimulatedEcs
+from ecs_bg.sim.engine import Engine, Finished, InvokeHook, ScaleDownBlue, ScaleDownGreen, ScaleUpGreen, SetTraffic
+from ecs_bg.sim.health import HealthCheck
+from ecs_bg.sim.loadgen import LoadGenerator
+from ecs_bg.sim.local_aws import LocalAws
+from ecs_bg.sim.plan import HookSpec
+from ecs_bg.sim.runner import FunctionSpec, Invocation, LambdaRunner
+from ecs_bg.sim.tasks import LocalTasks
+
+ROOT = Path(__file__).resolve().parents[3]
+BLUE, GREEN = "blue", "green"  # the load balancer's groups: blue is live when the deployment starts
+
+
+@dataclass
+class Options:
+    config: Path = ROOT / "ecspresso" / "ecspresso.yml"
+    lambda_dir: Path = ROOT / "infrastructure" / "lib" / "constructs" / "lambda"
+    speed: float = 60.0  # simulated seconds per real second
+    tasks: int | None = None  # default: the service's desiredCount
+    command: list[str] = field(default_factory=lambda: [sys.executable, "-m", "app"])
+    blue_env: dict[str, str] = field(default_factory=dict)
+    green_env: dict[str, str] = field(default_factory=dict)
+    function_timeout: float = 60.0  # real seconds; Lambda's 5 minutes would make a stuck hook slow to see
+    load_rate: float = 20.0  # production requests a second
+    load_path: str = "/api/products"
+    hook_details: dict[str, dict[str, Any]] = field(default_factory=dict)  # hook_id -> hookDetails merged in
+    hook_overrides: dict[str, dict[str, Any]] = field(default_factory=dict)  # hook_id -> HookSpec fields
+    extra_hooks: tuple[HookSpec, ...] = ()
+    spec_overrides: dict[str, Any] = field(default_factory=dict)  # DeploymentSpec fields
+    function_entries: dict[str, Path] = field(default_factory=dict)  # hook_id -> another entry file
+    environment: dict[str, str] = field(default_factory=dict)  # for every hook function
+    pause_decisions: list[str] = field(default_factory=list)  # CONTINUE/ROLLBACK, one per PAUSE wait
+    alarm_5xx_threshold: int = 5  # green 5xx in one metrics period that sets the 5xx alarm off
+    environ: dict[str, str] = field(default_factory=dict)  # for rendering the ecspresso files
+
+
+@dataclass
+class Report:
+    status: str
+    stages: list[dict[str, Any]]
+    hook_invocations: list[dict[str, Any]]
+    traffic: dict[str, Any]
+    wall_seconds: float
+    rollback_reason: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "rollbackReason": self.rollback_reason,
+            "wallSeconds": round(self.wall_seconds, 3),
+            "stages": self.stages,
+            "hookInvocations": self.hook_invocations,
+            "traffic": self.traffic,
+        }
+
+
+class Simulation:
+    def __init__(self, options: Options, on_update: Callable[[Simulation], None] | None = None) -> None:
+        self.options = options
+        self.on_update = on_update or (lambda _: None)
+        self.loaded = setup.load(options.config, options.lambda_dir, options.environ)
+        spec = self.loaded.spec
+        hooks = tuple(
+            dataclasses.replace(
+                hook,
+                hook_details={**hook.hook_details, **options.hook_details.get(hook.hook_id, {})},
+                **options.hook_overrides.get(hook.hook_id, {}),
+            )
+            for hook in spec.hooks
+        )
+        self.spec = dataclasses.replace(
+            spec, hooks=hooks + options.extra_hooks, scale_up_timeout_minutes=3, **options.spec_overrides
+        )
+        self.ids = self.spec.ids
+        self.started = time.monotonic()
+        self.engine = Engine(self.spec, self.sim_now)
+        self.lb = LocalLoadBalancer(
+            health_check=HealthCheck(interval=0.5, timeout=1.0, healthy_threshold=2, unhealthy_threshold=2),
+            deregistration_delay=2.0,
+        )
+        self.fleets: dict[str, AppFleet] = {}
+        self.local_tasks = LocalTasks(self.ids, self._target_state, command=list(options.command))
+        self.invocation_times: dict[str, Invocation] = {}
+        self.wake = asyncio.Event()
+        self.load: LoadGenerator | None = None
+
+    def sim_now(self) -> float:
+        return (time.monotonic() - self.started) * self.options.speed
+
+    # -- the world ------------------------------------------------------------------------------------
+
+    def _group(self, revision_arn: str) -> str:
+        return GREEN if revision_arn == self.ids.green_arn else BLUE
+
+    def _target_state(self, url: str) -> str:
+        for group in (BLUE, GREEN):
+            for health in self.lb.target_health(group):
+                if health.target == url:
+                    return health.state
+        return "unused"
+
+    def _target_health(self, target_group_arn: str) -> list[dict[str, Any]]:
+        outputs = self.loaded.outputs.values
+        group = GREEN if target_group_arn == outputs["GreenTargetGroupArn"] else BLUE
+        descriptions = []
+        for health in self.lb.target_health(group):
+            host, port = health.target.removeprefix("http://").split(":")
+            state: dict[str, Any] = {"State": health.state}
+            if health.reason:
+                state |= {"Reason": health.reason, "Description": health.description or ""}
+            descriptions.append({"Target": {"Id": host, "Port": int(port)}, "TargetHealth": state})
+        return descriptions
+
+    def _counts(self, revision_arn: str) -> tuple[int, int]:
+        fleet = self.fleets.get(self._group(revision_arn))
+        if fleet is None:
+            return (self._task_count() if revision_arn == self.ids.green_arn else 0, 0)
+        return len(fleet.tasks), sum(1 for task in fleet.tasks if task.returncode is None)
+
+    def _task_count(self) -> int:
+        return self.options.tasks or int(self.loaded.definitions.service.get("desiredCount", 1))
+
+    async def _start_fleet(self, group: str, revision: str, env: dict[str, str], task_definition: str) -> bool:
+        fleet = AppFleet(revision, self._task_count(), {"APP_COLOUR": group, **env}, command=self.options.command)
+        self.fleets[group] = fleet
+        ready = await fleet.start(ready_timeout=15.0)
+        for task in fleet.tasks:
+            self.lb.register(group, task.url)
+            self.local_tasks.add(task_definition, task.url, task)
+        return ready
+
+    async def _scale_down(self, group: str) -> None:
+        fleet = self.fleets.get(group)
+        if fleet is None:
+            return
+        for url in fleet.urls:
+            self.lb.deregister(group, url)
+        await asyncio.gather(*(self.lb.drained(group, url, timeout=10.0) for url in fleet.urls))
+        await fleet.stop(grace=2.0)
+
+    async def _wait_green_healthy(self) -> None:
+        """SCALE_UP: report green's health as the load balancer's checks find it."""
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            states = [health.state for health in self.lb.target_health(GREEN)]
+            fleet = self.fleets.get(GREEN)
+            crashed = fleet is not None and any(task.crashed for task in fleet.tasks)
+            if states and all(state == "healthy" for state in states):
+                self._feed(lambda: self.engine.green_health(True))
+                return
+            if crashed or (states and all(state == "unhealthy" for state in states)):
+                self._feed(lambda: self.engine.green_health(False))
+            await asyncio.sleep(0.1)
+
+    # -- AWS --------------------------------------------------------------------------------------------
+
+    def _aws_client(self, service: str) -> Any:
+        import boto3
+
+        return boto3.client(
+            service,
+            region_name=self.ids.region,
+            endpoint_url=self.aws.url,
+            aws_access_key_id="simulation",
+            aws_secret_access_key="simulation",  # noqa: S106 - the local endpoint checks nothing
+        )
+
+    async def _publish_metrics(self) -> None:
+        """Every second: the load balancer's numbers into CloudWatch; the 5xx alarm judged on them."""
+        cloudwatch = self._aws_client("cloudwatch")
+        alarm = self.loaded.outputs.values["Http5xxAlarmName"]
+        suffix = {
+            BLUE: self.loaded.outputs.values["BlueTargetGroupArn"].split(":", 5)[5],
+            GREEN: self.loaded.outputs.values["GreenTargetGroupArn"].split(":", 5)[5],
+        }
+        firing = False
+        while True:
+            await asyncio.sleep(1.0)
+            period = self.lb.take_metrics()
+            data = []
+            for group, metrics in period.groups.items():
+                dimensions = [{"Name": "TargetGroup", "Value": suffix.get(group, group)}]
+                data += [
+                    {"MetricName": "RequestCount", "Dimensions": dimensions, "Value": metrics.request_count},
+                    {"MetricName": "HTTPCode_Target_5XX_Count", "Dimensions": dimensions, "Value": metrics.target_5xx_count},
+                ]
+                if metrics.target_response_time_avg is not None:
+                    data.append(
+                        {"MetricName": "TargetResponseTime", "Dimensions": dimensions, "Value": metrics.target_response_time_avg}
+                    )
+            if data:
+                await asyncio.to_thread(cloudwatch.put_metric_data, Namespace="AWS/ApplicationELB", MetricData=data)
+            green = period.groups.get(GREEN)
+            now_firing = green is not None and green.target_5xx_count > self.options.alarm_5xx_threshold
+            if now_firing != firing:
+                firing = now_firing
+                state = "ALARM" if firing else "OK"
+                reason = f"green 5xx {green.target_5xx_count if green else 0} > {self.options.alarm_5xx_threshold}"
+                await asyncio.to_thread(
+                    cloudwatch.set_alarm_state, AlarmName=alarm, StateValue=state, StateReason=reason
+                )
+                self._feed(lambda f=firing: self.engine.alarm(f))
+
+    async def _approve_pauses(self) -> None:
+        """Act on PAUSE hooks as an operator would, through the ECS API: one decision per wait."""
+        ecs = self._aws_client("ecs")
+        decisions = list(self.options.pause_decisions)
+        while decisions:
+            await asyncio.sleep(0.2)
+            for hook in self.engine.lifecycle_hook_details():
+                if hook.get("status") == "AWAITING_ACTION" and decisions:
+                    await asyncio.to_thread(
+                        ecs.continue_service_deployment,
+                        serviceDeploymentArn=self.ids.deployment_arn,
+                        hookId=hook["hookId"],
+                        action=decisions.pop(0),
+                    )
+
+    # -- the loop -------------------------------------------------------------------------------------
+
+    def _feed(self, step: Callable[[], list[Any]]) -> None:
+        self.pending.extend(step())
+        self.wake.set()
+
+    async def _invoke(self, action: InvokeHook) -> None:
+        done = await self.runner.invoke(action.hook_id, action.event)
+        self.invocation_times[action.invocation_id] = done
+        self._feed(lambda: self.engine.hook_result(action.invocation_id, done.response, error=done.error))
+
+    def _perform(self, action: Any, work: set[asyncio.Task[Any]]) -> str | None:
+        def spawn(coroutine: Any) -> None:
+            task = asyncio.create_task(coroutine)
+            work.add(task)
+            task.add_done_callback(work.discard)
+
+        if isinstance(action, InvokeHook):
+            spawn(self._invoke(action))
+        elif isinstance(action, ScaleUpGreen):
+            spawn(self._scale_up_green())
+        elif isinstance(action, SetTraffic):
+            self.lb.set_weights("production", {self._group(arn): w for arn, w in action.production.items()})
+            self.lb.set_weights("test", {self._group(arn): w for arn, w in action.test.items()})
+        elif isinstance(action, ScaleDownBlue):
+            spawn(self._scale_down(BLUE))
+        elif isinstance(action, ScaleDownGreen):
+            spawn(self._scale_down(GREEN))
+        elif isinstance(action, Finished):
+            return str(action.status)
+        return None
+
+    async def _scale_up_green(self) -> None:
+        await self._start_fleet(GREEN, self.ids.green_revision, self.options.green_env, self.green_task_definition)
+        await self._wait_green_healthy()
+
+    async def run(self) -> Report:
+        self.pending: list[Any] = []
+        ecs = SimulatedEcs(
+            self.ids,
+            self.engine,
+            revisions={},
+            task_source=self.local_tasks,
+            counts=self._counts,
+            first_deployment=self.spec.first_deployment,
+            on_change=self.wake.set,
+        )
+        self.aws = LocalAws(ecs.answers(), self._target_health)
+        work: set[asyncio.Task[Any]] = set()  # what the engine asked for: invocations, scaling
+        daemons: set[asyncio.Task[Any]] = set()  # metrics and the PAUSE operator, until the end
+        status = "STOPPED"
+        try:
+            urls = await self.lb.start()
+            await self.aws.start()
+            self._prepare_aws(ecs)
+            await self._start_fleet(BLUE, self.ids.blue_revision, self.options.blue_env, self.blue_task_definition)
+            self.lb.set_weights("production", {BLUE: 100})
+            self.lb.set_weights("test", {BLUE: 100})
+            self.runner = self._runner(urls.production, urls.test)
+            self.load = LoadGenerator(urls.production + self.options.load_path, rate=self.options.load_rate, duration=600)
+            self.load.start()
+            daemons.add(asyncio.create_task(self._publish_metrics()))
+            daemons.add(asyncio.create_task(self._approve_pauses()))
+            self.started = time.monotonic()
+            self.pending.extend(self.engine.start())
+            finished = None
+            while finished is None:
+                actions, self.pending = self.pending, []
+                for action in actions:
+                    finished = finished or self._perform(action, work)
+                self.on_update(self)
+                if finished is not None:
+                    break
+                timer = self.engine.next_timer()
+                delay = 0.25 if timer is None else max(0.0, (timer - self.sim_now()) / self.options.speed)
+                self.wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.wake.wait(), timeout=min(delay, 0.25))
+                self.pending.extend(self.engine.advance())
+            status = finished
+            # Let the last scale-down drain before the load stops, so its requests are counted.
+            await asyncio.wait(work, timeout=30) if work else None
+        finally:
+            report = await self._finish(status, work | daemons)
+        return report
+
+    def _prepare_aws(self, ecs: SimulatedEcs) -> None:
+        """Register blue's and green's task definitions and the gate alarms in moto."""
+        task = {k: v for k, v in self.loaded.definitions.task.items() if k not in ("tags",)}
+        client = self._aws_client("ecs")
+        self.blue_task_definition = client.register_task_definition(**task)["taskDefinition"]["taskDefinitionArn"]
+        self.green_task_definition = client.register_task_definition(**task)["taskDefinition"]["taskDefinitionArn"]
+        outputs = self.loaded.outputs.values
+        for arn, definition, group in (
+            (self.ids.blue_arn, self.blue_task_definition, outputs["BlueTargetGroupArn"]),
+            (self.ids.green_arn, self.green_task_definition, outputs["GreenTargetGroupArn"]),
+        ):
+            ecs.revisions[arn] = {
+                "clusterArn": ecs.cluster_arn,
+                "taskDefinition": definition,
+                "launchType": "FARGATE",
+                "networkConfiguration": self.loaded.definitions.service.get("networkConfiguration", {}),
+                "loadBalancers": self.loaded.definitions.service.get("loadBalancers", []),
+                "resolvedConfiguration": {"loadBalancers": [{"targetGroupArn": group}]},
+            }
+        cloudwatch = self._aws_client("cloudwatch")
+        for name in setup.alarm_names(self.loaded.definitions):
+            cloudwatch.put_metric_alarm(
+                AlarmName=name,
+                Namespace="AWS/ApplicationELB",
+                MetricName="HTTPCode_Target_5XX_Count",
+                Statistic="Sum",
+                Period=60,
+                EvaluationPeriods=1,
+                Threshold=self.options.alarm_5xx_threshold,
+                ComparisonOperator="GreaterThanThreshold",
+            )
+            cloudwatch.set_alarm_state(AlarmName=name, StateValue="OK", StateReason="simulation start")
+
+    def _runner(self, production_url: str, test_url: str) -> LambdaRunner:
+        environment = {
+            "AWS_ENDPOINT_URL": self.aws.url,
+            "AWS_ACCESS_KEY_ID": "simulation",
+            "AWS_SECRET_ACCESS_KEY": "simulation",
+            "AWS_DEFAULT_REGION": self.ids.region,
+            "AWS_REGION": self.ids.region,
+            "ECS_BG_ENV": self.loaded.outputs.values["Environment"],
+            "ECS_BG_TEST_URL": test_url,
+            "ECS_BG_PRODUCTION_URL": production_url,
+            "ECS_BG_ALARM_NAMES": ",".join(setup.alarm_names(self.loaded.definitions)),
+            **self.options.environment,
+        }
+        entries = {**self.loaded.entries, **self.options.function_entries}
+        functions = {
+            hook_id: FunctionSpec(entry, timeout_seconds=self.options.function_timeout)
+            for hook_id, entry in entries.items()
+        }
+        return LambdaRunner(functions, environment=environment, cwd=ROOT)
+
+    async def _finish(self, status: str, background: set[asyncio.Task[Any]]) -> Report:
+        load = await self.load.stop() if self.load is not None else None
+        for task in background:
+            task.cancel()
+        await asyncio.gather(*background, return_exceptions=True)
+        with contextlib.suppress(AttributeError):
+            await self.runner.close()
+        for fleet in self.fleets.values():
+            await fleet.stop(grace=2.0)
+        await self.local_tasks.close()
+        stats = self.lb.stats()
+        await self.lb.close()
+        await self.aws.stop()
+        return Report(
+            status=status,
+            stages=[_stage_json(record) for record in self.engine.stages],
+            hook_invocations=[self._invocation_json(record) for record in self.engine.invocations],
+            traffic=_traffic(stats, load),
+            wall_seconds=time.monotonic() - self.started,
+            rollback_reason=self.engine.rollback_reason,
+        )
+
+    def _invocation_json(self, record: Any) -> dict[str, Any]:
+        done = self.invocation_times.get(getattr(record, "invocation_id", ""), None)
+        return {
+            "hook": record.hook_id,
+            "stage": str(record.stage),
+            "step": record.step,
+            "rollback": record.rollback,
+            "hookStatus": record.hook_status,
+            "callBackDelay": record.callback_delay,
+            "durationMs": done.duration_ms if done else None,
+            "cold": done.cold if done else None,
+            "reason": record.reason,
+        }
+
+
+def _stage_json(record: Any) -> dict[str, Any]:
+    entry = {"stage": str(record.stage), "start": round(record.start, 3), "end": None}
+    if record.end is not None:
+        entry["end"] = round(record.end, 3)
+    if record.step is not None:
+        entry["step"] = record.step
+    return entry
+
+
+def _traffic(stats: Any, load: Any) -> dict[str, Any]:
+    def listener(name: str) -> dict[str, Any]:
+        totals = stats.listeners.get(name)
+        return {
+            "requests": totals.requests if totals else 0,
+            "errors": (totals.target_5xx + totals.elb_5xx) if totals else 0,
+        }
+
+    production = listener("production")
+    if load is not None:
+        production["client"] = {
+            "requests": load.requests,
+            "errors": load.errors,
+            "byRevision": dict(load.by_group),
+            "failures": [dataclasses.asdict(failure) for failure in load.failures[:20]],
+        }
+    return {
+        "production": production,
+        "test": listener("test"),
+        "byGroup": {group: {"requests": s.requests, "errors": s.target_5xx + s.elb_5xx} for group, s in stats.groups.items()},
+    }
