@@ -373,8 +373,8 @@ class Engine:
     def _enter(self, index: int) -> None:
         self._index = index
         planned = self._plan[index]
-        self.stage = planned.stage
-        self.stages.append(StageRecord(planned.stage, self._now, step=planned.step))
+        self.stage = str(planned.stage)  # a plain string, as DescribeServiceDeployments shows it
+        self.stages.append(StageRecord(self.stage, self._now, step=planned.step))
         if planned.stage == SCALE_UP:
             self._waiting = "health"
             self._out.append(ScaleUpGreen())
