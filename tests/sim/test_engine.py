@@ -208,6 +208,14 @@ def test_in_progress_is_invoked_again_after_callbackdelay_with_the_returned_deta
     ]
 
 
+def test_callbackdelay_zero_invokes_again_in_the_same_call() -> None:
+    driver = Driver(spec(hooks=(lambda_hook("eager", Stage.PRE_SCALE_UP),)), respond=lambda inv: NO_ANSWER)
+    driver.run_until(lambda: bool(driver.pending))
+    (again,) = driver.answer(driver.pending[0], {"hookStatus": "IN_PROGRESS", "callBackDelay": 0})
+    assert isinstance(again, InvokeHook)
+    assert again.hook_id == "eager"
+
+
 def test_callbackdelay_zero_is_allowed_and_details_do_not_leak_into_the_next_stage() -> None:
     hook = lambda_hook("poller", Stage.POST_SCALE_UP, Stage.POST_TEST_TRAFFIC_SHIFT)
     calls: list[dict[str, Any]] = []

@@ -30,10 +30,13 @@ from ecs_bg.sim.plan import (
 )
 
 __all__ = [
+    "FINAL_STATUSES",
+    "STATUSES",
     "Action",
     "Clock",
     "Engine",
     "Finished",
+    "HookAnswer",
     "InvocationRecord",
     "InvokeHook",
     "ScaleDownBlue",
@@ -41,6 +44,7 @@ __all__ = [
     "ScaleUpGreen",
     "SetTraffic",
     "StageRecord",
+    "judge",
 ]
 
 Clock = Callable[[], float]  # seconds, simulated time
@@ -145,7 +149,7 @@ class _HookRun:
 
 
 @dataclass(frozen=True)
-class _Answer:
+class HookAnswer:
     """A hook's response as ECS reads it; ``problem`` is set when it rolls the deployment back."""
 
     status: str
@@ -154,30 +158,32 @@ class _Answer:
     hook_details: Mapping[str, Any] = field(default_factory=dict)
 
 
-def judge(response: object, error: str | None, default_delay: int) -> _Answer:
+def judge(response: object, error: str | None, default_delay: int) -> HookAnswer:
     """Read a hook's response exactly as ECS does (facts §2): anything unexpected rolls back."""
     if error is not None:
-        return _Answer("ERROR", f"the invocation failed: {error}")
+        return HookAnswer("ERROR", f"the invocation failed: {error}")
     if not isinstance(response, Mapping):
-        return _Answer("INVALID", f"returned {json_type(response)}, not an object with hookStatus")
+        return HookAnswer("INVALID", f"returned {json_type(response)}, not an object with hookStatus")
     if "hookStatus" not in response:
         keys = ", ".join(map(str, response)) or "none"
-        return _Answer("INVALID", f"returned no hookStatus (keys: {keys})")
+        return HookAnswer("INVALID", f"returned no hookStatus (keys: {keys})")
     status = response["hookStatus"]
     if status not in HOOK_STATUSES:
-        return _Answer("INVALID", f"returned hookStatus {status!r}; ECS accepts {', '.join(HOOK_STATUSES)}")
+        return HookAnswer(
+            "INVALID", f"returned hookStatus {status!r}; ECS accepts {', '.join(HOOK_STATUSES)}"
+        )
     if status == "FAILED":
-        return _Answer("FAILED", "returned FAILED")
+        return HookAnswer("FAILED", "returned FAILED")
     if status == "SUCCEEDED":
-        return _Answer("SUCCEEDED")
+        return HookAnswer("SUCCEEDED")
     delay = response.get("callBackDelay", default_delay)
     if isinstance(delay, bool) or not isinstance(delay, int) or delay < 0:
-        return _Answer("INVALID", f"returned callBackDelay {delay!r}; it must be whole seconds, 0 or more")
+        return HookAnswer("INVALID", f"returned callBackDelay {delay!r}; it must be whole seconds, 0 or more")
     details = response.get("hookDetails", {})
     if not isinstance(details, Mapping):
         # Not documented either way; ECS could not merge it, so it counts as an invalid response.
-        return _Answer("INVALID", f"returned hookDetails as {json_type(details)}, not an object")
-    return _Answer("IN_PROGRESS", None, delay, details)
+        return HookAnswer("INVALID", f"returned hookDetails as {json_type(details)}, not an object")
+    return HookAnswer("IN_PROGRESS", None, delay, details)
 
 
 class Engine:
@@ -224,7 +230,6 @@ class Engine:
 
     def advance(self) -> list[Action]:
         """Fire every timer the clock has reached, in time order."""
-        self._run_due_timers()
         return self._flush()
 
     def hook_result(self, invocation_id: str, response: object, *, error: str | None = None) -> list[Action]:
@@ -244,7 +249,8 @@ class Engine:
         record.ended, record.hook_status = self._now, answer.status
         record.callback_delay, record.reason = answer.callback_delay, answer.problem or ""
         if self.status == "STOP_REQUESTED":  # the answer is recorded; nothing follows it
-            run.status = "SUCCEEDED" if answer.status == "SUCCEEDED" else "FAILED"
+            status = answer.status if answer.status in HOOK_STATUSES else "FAILED"
+            self._settle_run(run, status, passed=False)
         elif answer.status == "SUCCEEDED":
             self._settle_run(run, "SUCCEEDED", passed=True)
         elif answer.status == "IN_PROGRESS":
@@ -346,6 +352,7 @@ class Engine:
 
     def _flush(self) -> list[Action]:
         self._settle()
+        self._run_due_timers()  # what the feedback made due at once (callBackDelay 0) happens now
         actions, self._out = self._out, []
         return actions
 
