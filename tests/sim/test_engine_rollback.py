@@ -165,6 +165,7 @@ def test_a_pause_waits_for_continue_and_shows_in_lifecycle_hook_details() -> Non
     assert driver.engine.next_timer() == START + 3600
     driver.take(driver.engine.continue_pause("ecs-pause-1", "CONTINUE"))
     assert driver.engine.stage != "POST_TEST_TRAFFIC_SHIFT"
+    assert driver.engine.lifecycle_hook_details() == []
     assert driver.run() == "SUCCESSFUL"
 
 

@@ -382,6 +382,7 @@ class Engine:
         planned = self._plan[index]
         self.stage = str(planned.stage)  # a plain string, as DescribeServiceDeployments shows it
         self.stages.append(StageRecord(self.stage, self._now, step=planned.step))
+        self._runs = []  # lifecycleHookDetails show the current stage's hooks only
         if planned.stage == SCALE_UP:
             self._waiting = "health"
             self._out.append(ScaleUpGreen())
