@@ -1,0 +1,141 @@
+"""What a simulated deployment is configured with, and the stages ECS walks through for it.
+
+``DeploymentSpec`` mirrors the service's ``deploymentConfiguration`` and ``lifecycleHooks``;
+``plan_stages`` turns it into the ordered stages (with step numbers for LINEAR and CANARY), the
+only place the lifecycle's order is written down.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final, Literal
+
+from ecs_bg.hooks.event import SHIFT_STAGES, Stage
+from ecs_bg.sim.events import ServiceIds, Strategy, step_count
+
+TargetType = Literal["AWS_LAMBDA", "PAUSE"]
+TimeoutAction = Literal["ROLLBACK", "CONTINUE"]
+
+# The stages in which ECS itself does the work and invokes no hook.
+SCALE_UP: Final = "SCALE_UP"
+BAKE_TIME: Final = "BAKE_TIME"
+CLEAN_UP: Final = "CLEAN_UP"
+
+
+@dataclass(frozen=True)
+class HookSpec:
+    """One entry of the service's ``lifecycleHooks``."""
+
+    hook_id: str  # a stable name of ours (ECS names only PAUSE hooks, "ecs-pause-…", when they wait)
+    target_type: TargetType
+    stages: tuple[Stage, ...]
+    hook_details: Mapping[str, Any] = field(default_factory=dict)
+    timeout_minutes: float = 1440  # timeoutConfiguration.timeoutInMinutes
+    timeout_action: TimeoutAction = "ROLLBACK"  # timeoutConfiguration.action
+    target_arn: str | None = None  # hookTargetArn, Lambda hooks only
+
+
+@dataclass(frozen=True)
+class DeploymentSpec:
+    ids: ServiceIds = field(default_factory=ServiceIds)
+    strategy: Strategy = "BLUE_GREEN"
+    bake_time_minutes: float = 0
+    step_percent: float = 10.0  # linearConfiguration.stepPercent
+    step_bake_minutes: float = 6.0  # linearConfiguration.stepBakeTimeInMinutes
+    canary_percent: float = 5.0  # canaryConfiguration.canaryPercent
+    canary_bake_minutes: float = 10.0  # canaryConfiguration.canaryBakeTimeInMinutes
+    hooks: tuple[HookSpec, ...] = ()
+    alarms_rollback: bool = True  # deploymentConfiguration.alarms {enable, rollback}
+    first_deployment: bool = False  # CreateService: no blue revision, weights name only green
+    active_revisions: int = 1  # more than one ACTIVE revision: RECONCILE_SERVICE runs first
+    scale_up_timeout_minutes: float = 30  # how long SCALE_UP waits for green to pass health checks
+    default_callback_delay: int = 30  # ECS's callBackDelay when IN_PROGRESS names none
+
+    @property
+    def shift_percent(self) -> float:
+        """The size of one production shift: the step, the canary, or everything at once."""
+        return {"LINEAR": self.step_percent, "CANARY": self.canary_percent}.get(self.strategy, 100.0)
+
+    @property
+    def step_bake_seconds(self) -> float:
+        minutes = {"LINEAR": self.step_bake_minutes, "CANARY": self.canary_bake_minutes}.get(self.strategy, 0)
+        return minutes * 60
+
+    def hooks_at(self, stage: Stage) -> list[HookSpec]:
+        return [hook for hook in self.hooks if stage in hook.stages]
+
+
+@dataclass(frozen=True)
+class PlannedStage:
+    stage: str  # a Stage value, or SCALE_UP / BAKE_TIME / CLEAN_UP
+    step: int | None = None  # 1.. for the stages LINEAR and CANARY repeat, else None
+
+
+def validate(spec: DeploymentSpec) -> None:
+    """Refuse what the ECS API refuses; ``ValueError`` names the hook and field at fault."""
+    names = [hook.hook_id for hook in spec.hooks]
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise ValueError(f"hook ids must be unique; repeated: {', '.join(duplicates)}")
+    for hook in spec.hooks:
+        where = f"hook {hook.hook_id!r}"
+        if not hook.stages:
+            raise ValueError(f"{where}: lifecycleStages is empty")
+        if hook.target_type == "PAUSE":
+            # ECS rolls back by re-invoking the shift stages' hooks: nobody could approve a rollback.
+            banned = sorted(str(stage) for stage in hook.stages if stage in SHIFT_STAGES)
+            if banned:
+                raise ValueError(f"{where}: a PAUSE hook is not allowed at {', '.join(banned)}")
+        elif hook.target_type != "AWS_LAMBDA":
+            raise ValueError(f"{where}: targetType must be AWS_LAMBDA or PAUSE, got {hook.target_type!r}")
+        if not 1 <= hook.timeout_minutes <= 20160:
+            raise ValueError(f"{where}: timeoutInMinutes must be 1-20160, got {hook.timeout_minutes}")
+        if hook.timeout_action not in ("ROLLBACK", "CONTINUE"):
+            raise ValueError(
+                f"{where}: timeout action must be ROLLBACK or CONTINUE, got {hook.timeout_action!r}"
+            )
+    if spec.strategy not in ("BLUE_GREEN", "LINEAR", "CANARY"):
+        raise ValueError(f"strategy must be BLUE_GREEN, LINEAR or CANARY, got {spec.strategy!r}")
+    if spec.strategy == "LINEAR" and not 3 <= spec.step_percent <= 100:
+        raise ValueError(f"linearConfiguration.stepPercent must be 3.0-100.0, got {spec.step_percent}")
+    if spec.strategy == "CANARY" and not 0.1 <= spec.canary_percent <= 100:
+        raise ValueError(f"canaryConfiguration.canaryPercent must be 0.1-100.0, got {spec.canary_percent}")
+    for name, minutes in (
+        ("bakeTimeInMinutes", spec.bake_time_minutes),
+        ("step bake time", spec.step_bake_seconds / 60),
+    ):
+        if not 0 <= minutes <= 1440:
+            raise ValueError(f"{name} must be 0-1440 minutes, got {minutes}")
+    if spec.scale_up_timeout_minutes <= 0:
+        raise ValueError(f"scale_up_timeout_minutes must be positive, got {spec.scale_up_timeout_minutes}")
+    if spec.default_callback_delay < 0:
+        raise ValueError(f"default_callback_delay must be >= 0, got {spec.default_callback_delay}")
+
+
+def plan_stages(spec: DeploymentSpec) -> list[PlannedStage]:
+    """The stages in ECS's order; only the two production-shift stages repeat, once per step."""
+    stages = [PlannedStage(Stage.RECONCILE_SERVICE)] if spec.active_revisions > 1 else []
+    stages += [
+        PlannedStage(name)
+        for name in (
+            Stage.PRE_SCALE_UP,
+            SCALE_UP,
+            Stage.POST_SCALE_UP,
+            Stage.TEST_TRAFFIC_SHIFT,
+            Stage.POST_TEST_TRAFFIC_SHIFT,
+        )
+    ]
+    if spec.strategy == "BLUE_GREEN":
+        stages += [
+            PlannedStage(Stage.PRE_PRODUCTION_TRAFFIC_SHIFT),
+            PlannedStage(Stage.PRODUCTION_TRAFFIC_SHIFT),
+        ]
+    else:
+        for step in range(1, step_count(spec.strategy, spec.shift_percent) + 1):
+            stages += [
+                PlannedStage(Stage.PRE_PRODUCTION_TRAFFIC_SHIFT, step),
+                PlannedStage(Stage.PRODUCTION_TRAFFIC_SHIFT, step),
+            ]
+    stages += [PlannedStage(name) for name in (Stage.POST_PRODUCTION_TRAFFIC_SHIFT, BAKE_TIME, CLEAN_UP)]
+    return stages
