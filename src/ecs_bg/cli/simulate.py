@@ -71,10 +71,11 @@ def _render(sim: Simulation) -> Group:
     hooks = Table(title="hook invocations", title_justify="left")
     for column in ("hook", "stage", "status", "reason"):
         hooks.add_column(column)
-    for record in engine.invocations[-8:]:
-        status = record.hook_status or "…"
+    for invocation in engine.invocations[-8:]:
+        status = invocation.hook_status or "…"
         style = HOOK_STYLE.get(status, "white")
-        hooks.add_row(record.hook_id, str(record.stage), f"[{style}]{status}[/{style}]", (record.reason or "")[:80])
+        reason = (invocation.reason or "")[:80]
+        hooks.add_row(invocation.hook_id, str(invocation.stage), f"[{style}]{status}[/{style}]", reason)
     traffic = Table(title="traffic", title_justify="left")
     for column in ("listener", "weights", "requests", "errors"):
         traffic.add_column(column)

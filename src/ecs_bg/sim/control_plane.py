@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from ecs_bg.sim.events import ServiceIds
 from ecs_bg.sim.local_aws import AwsError, JsonAnswer
@@ -25,9 +25,9 @@ class DeploymentView(Protocol):
 
     def lifecycle_hook_details(self) -> list[dict[str, Any]]: ...
 
-    def continue_pause(self, hook_id: str, action: str) -> Any: ...
+    def continue_pause(self, hook_id: str, action: Literal["CONTINUE", "ROLLBACK"]) -> list[Any]: ...
 
-    def stop(self, rollback: bool) -> Any: ...
+    def stop(self, rollback: bool) -> list[Any]: ...
 
 
 class TaskSource(Protocol):
@@ -47,7 +47,9 @@ class SimulatedEcs:
     counts: Callable[[str], tuple[int, int]]  # revision ARN -> (requested, running) task counts
     first_deployment: bool = False
     created_at: float = field(default_factory=time.time)
-    on_change: Callable[[], None] = lambda: None  # wakes the simulation after continue/stop
+    # Runs an engine call and hands the actions it returns to the simulation (continue and stop
+    # move the deployment on); by default the actions are dropped.
+    apply: Callable[[Callable[[], list[Any]]], None] = lambda step: None
 
     def answers(self) -> dict[str, JsonAnswer]:
         return {
@@ -149,17 +151,21 @@ class SimulatedEcs:
 
     async def continue_service_deployment(self, request: dict[str, Any]) -> dict[str, Any]:
         self._check_deployment(request)
+        action = request.get("action", "CONTINUE")
+        if action not in ("CONTINUE", "ROLLBACK"):
+            raise AwsError("InvalidParameterException", f"action must be CONTINUE or ROLLBACK, not {action!r}")
         try:
-            self.engine.continue_pause(request["hookId"], request.get("action", "CONTINUE"))
+            self.apply(lambda: self.engine.continue_pause(request["hookId"], action))
         except ValueError as error:
             raise AwsError("InvalidParameterException", str(error)) from None
-        self.on_change()
         return {"serviceDeploymentArn": self.ids.deployment_arn}
 
     async def stop_service_deployment(self, request: dict[str, Any]) -> dict[str, Any]:
         self._check_deployment(request)
-        self.engine.stop(rollback=request.get("stopType", "ROLLBACK") == "ROLLBACK")
-        self.on_change()
+        try:
+            self.apply(lambda: self.engine.stop(rollback=request.get("stopType", "ROLLBACK") == "ROLLBACK"))
+        except ValueError as error:
+            raise AwsError("InvalidParameterException", str(error)) from None
         return {"serviceDeploymentArn": self.ids.deployment_arn}
 
     def _check_deployment(self, request: dict[str, Any]) -> None:

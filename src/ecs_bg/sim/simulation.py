@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import sys
 import time
 from collections.abc import Callable
@@ -181,7 +182,7 @@ class Simulation:
     def _aws_client(self, service: str) -> Any:
         import boto3
 
-        return boto3.client(
+        return boto3.client(  # type: ignore[call-overload]
             service,
             region_name=self.ids.region,
             endpoint_url=self.aws.url,
@@ -223,7 +224,7 @@ class Simulation:
                 await asyncio.to_thread(
                     cloudwatch.set_alarm_state, AlarmName=alarm, StateValue=state, StateReason=reason
                 )
-                self._feed(lambda f=firing: self.engine.alarm(f))
+                self._feed(functools.partial(self.engine.alarm, firing))
 
     async def _approve_pauses(self) -> None:
         """Act on PAUSE hooks as an operator would, through the ECS API: one decision per wait."""
@@ -285,7 +286,7 @@ class Simulation:
             task_source=self.local_tasks,
             counts=self._counts,
             first_deployment=self.spec.first_deployment,
-            on_change=self.wake.set,
+            apply=self._feed,
         )
         self.aws = LocalAws(ecs.answers(), self._target_health)
         work: set[asyncio.Task[Any]] = set()  # what the engine asked for: invocations, scaling
