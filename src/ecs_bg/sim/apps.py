@@ -106,7 +106,7 @@ class AppProcess:
             while time.monotonic() < deadline:
                 if self.returncode is not None:
                     return False
-                with contextlib.suppress(aiohttp.ClientError, asyncio.TimeoutError):
+                with contextlib.suppress(aiohttp.ClientError, TimeoutError):
                     async with session.get(self.url + path):
                         assert self.started_at is not None
                         self.ready_after = time.monotonic() - self.started_at
@@ -118,7 +118,7 @@ class AppProcess:
         """The exit status, or None if the process is still running after ``timeout``."""
         if self._process is None:
             return None
-        with contextlib.suppress(asyncio.TimeoutError):
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._process.wait(), timeout)
         return self._process.returncode
 
@@ -149,7 +149,7 @@ class AppProcess:
 
     async def _finish_reading(self) -> None:
         if self._reader is not None:
-            with contextlib.suppress(asyncio.TimeoutError):
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._reader, 2.0)
 
 
