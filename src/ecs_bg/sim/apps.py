@@ -124,10 +124,10 @@ class AppProcess:
 
     async def stop(self, grace: float = 5.0) -> int | None:
         """SIGTERM, then SIGKILL after ``grace`` seconds, as ECS stops a task (stopTimeout)."""
-        self._stopping = True
         if self._process is None:
             return None
         if self._process.returncode is None:
+            self._stopping = True  # a task that had already exited stays crashed
             self._signal(signal.SIGTERM)
             if await self.wait_exit(grace) is None:
                 self._signal(signal.SIGKILL)
