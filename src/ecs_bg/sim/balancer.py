@@ -122,6 +122,10 @@ class LocalLoadBalancer:
             auto_decompress=False,
             skip_auto_headers=("User-Agent", "Accept-Encoding", "Content-Type"),
         )
+        # aiohttp quietly resends a GET once when the connection drops mid-request; ALB does not (the
+        # target may have acted on it): it answers 502, and retries only what never left. aiohttp has
+        # no public switch; its own TestClient turns this off the same way.
+        self._session._retry_connection = False
         self._health_session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True))
         for name, port in zip(LISTENERS, (production_port, test_port), strict=True):
             app = web.Application()
