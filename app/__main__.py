@@ -13,7 +13,8 @@ def main() -> None:
     settings = Settings.from_environ()
     logs.configure(revision=settings.revision, colour=settings.colour)
     # A crash in startup makes uvicorn exit non-zero, which is what ECS should see.
-    uvicorn.run(create_app(settings), host="0.0.0.0", port=settings.port, log_config=None, access_log=False)  # noqa: S104
+    app = create_app(settings)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, access_log=False)
 
 
 if __name__ == "__main__":

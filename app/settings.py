@@ -12,6 +12,8 @@ class Settings:
     revision: str = "dev"
     colour: str = "blue"
     port: int = 8080
+    # The container listens on every interface; the simulator's local processes on loopback only.
+    host: str = "0.0.0.0"  # noqa: S104
     fail_health: bool = False  # /health answers 503: ECS and the load balancer see unhealthy tasks
     error_rate: float = 0.0  # share of /api requests answered 500: alarms and smoke tests catch it
     startup_delay_seconds: float = 0.0  # the port opens this late: a slow start
@@ -33,6 +35,7 @@ class Settings:
             revision=environ.get("APP_REVISION", "dev"),
             colour=colour,
             port=int(environ.get("PORT", "8080")),
+            host=environ.get("HOST", "0.0.0.0"),  # noqa: S104
             fail_health=flag("APP_FAIL_HEALTH"),
             error_rate=error_rate,
             startup_delay_seconds=float(environ.get("APP_STARTUP_DELAY_SECONDS", "0") or 0),

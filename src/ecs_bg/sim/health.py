@@ -1,0 +1,95 @@
+"""ALB-style target health checks: the probe, the threshold state machine, and ELB's reason codes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import aiohttp
+
+TargetState = Literal["initial", "healthy", "unhealthy", "draining", "unused"]
+
+# (reason, description) as DescribeTargetHealth words them.
+INITIAL = ("Elb.InitialHealthChecking", "Initial health checks in progress")
+DRAINING = ("Target.DeregistrationInProgress", "Target deregistration is in progress")
+NOT_IN_USE = ("Target.NotInUse", "Target group is not configured to receive traffic from the load balancer")
+TIMEOUT = ("Target.Timeout", "Request timed out")
+FAILED = ("Target.FailedHealthChecks", "Health checks failed")
+
+
+@dataclass(frozen=True)
+class HealthCheck:
+    """A target group's health check settings. Defaults are ALB's, compressed in time so a simulated
+    deployment takes seconds: ALB checks every 30 s with a 5 s timeout and needs 5 successes."""
+
+    path: str = "/health"
+    interval: float = 0.5
+    timeout: float = 0.4
+    healthy_threshold: int = 2
+    unhealthy_threshold: int = 2
+    matcher: str = "200-399"  # ALB's HttpCode syntax: "200", "200,302", "200-299"
+
+    def __post_init__(self) -> None:
+        if self.interval <= 0 or self.timeout <= 0 or self.timeout > self.interval:
+            raise ValueError("health check needs 0 < timeout <= interval (as ALB requires)")
+        if self.healthy_threshold < 1 or self.unhealthy_threshold < 1:
+            raise ValueError("health check thresholds must be at least 1")
+        self.matches(200)  # a malformed matcher fails here, not at the first probe
+
+    def matches(self, status: int) -> bool:
+        for part in self.matcher.split(","):
+            low, _, high = part.strip().partition("-")
+            if int(low) <= status <= int(high or low):
+                return True
+        return False
+
+
+@dataclass(frozen=True)
+class TargetHealth:
+    target: str
+    state: TargetState
+    reason: str | None
+    description: str | None
+
+
+async def probe(session: aiohttp.ClientSession, target: str, check: HealthCheck) -> tuple[str, str] | None:
+    """One health check: None on success, else the ELB (reason, description) of the failure."""
+    try:
+        timeout = aiohttp.ClientTimeout(total=check.timeout)
+        async with session.get(target + check.path, timeout=timeout, allow_redirects=False) as response:
+            if check.matches(response.status):
+                return None
+            codes = f"Health checks failed with these codes: [{response.status}]"
+            return "Target.ResponseCodeMismatch", codes
+    except TimeoutError:
+        return TIMEOUT
+    except aiohttp.ClientError:
+        return FAILED
+
+
+class HealthRecord:
+    """Consecutive successes and failures against the thresholds, as ALB counts them."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.state: TargetState = "initial"
+        self.reason: tuple[str, str] | None = INITIAL
+        self._successes = 0
+        self._failures = 0
+
+    @property
+    def healthy(self) -> bool:
+        return self.state == "healthy"
+
+    def observe(self, failure: tuple[str, str] | None, check: HealthCheck) -> None:
+        if failure is None:
+            self._successes, self._failures = self._successes + 1, 0
+            if self._successes >= check.healthy_threshold:
+                self.state, self.reason = "healthy", None
+        else:
+            self._successes, self._failures = 0, self._failures + 1
+            if self._failures >= check.unhealthy_threshold:
+                # ELB names the last failure's cause (a 503, a timeout, a refused connection).
+                self.state, self.reason = "unhealthy", failure

@@ -1,0 +1,119 @@
+"""Request counters of the local load balancer, shaped like AWS/ApplicationELB's metrics."""
+
+from __future__ import annotations
+
+import collections
+import math
+import time
+from dataclasses import dataclass, field
+
+
+@dataclass
+class TrafficStats:
+    """Totals since start. ``latencies`` holds the last samples of TargetResponseTime (seconds: from
+    forwarding the request to the target's response headers), bounded like any buffer here."""
+
+    requests: int = 0
+    target_5xx: int = 0  # HTTPCode_Target_5XX_Count: the target answered 5xx
+    elb_5xx: int = 0  # HTTPCode_ELB_5XX_Count: the load balancer answered 502/503/504 itself
+    latencies: collections.deque[float] = field(default_factory=lambda: collections.deque(maxlen=10_000))
+
+    def copy(self) -> TrafficStats:
+        return TrafficStats(self.requests, self.target_5xx, self.elb_5xx, collections.deque(self.latencies))
+
+
+@dataclass(frozen=True)
+class IntervalMetrics:
+    """One period's datapoints for one dimension; the latency statistics are None without samples."""
+
+    request_count: int
+    target_5xx_count: int
+    elb_5xx_count: int
+    target_response_time_avg: float | None
+    target_response_time_p95: float | None
+    target_response_time_p99: float | None
+
+    @classmethod
+    def of(cls, stats: TrafficStats) -> IntervalMetrics:
+        samples = sorted(stats.latencies)
+        return cls(
+            request_count=stats.requests,
+            target_5xx_count=stats.target_5xx,
+            elb_5xx_count=stats.elb_5xx,
+            target_response_time_avg=sum(samples) / len(samples) if samples else None,
+            target_response_time_p95=_percentile(samples, 95),
+            target_response_time_p99=_percentile(samples, 99),
+        )
+
+
+@dataclass(frozen=True)
+class MetricsPeriod:
+    """What happened between two ``take_metrics`` calls (wall clock, seconds since the epoch):
+    ``load_balancer`` is the LoadBalancer dimension, ``groups`` the TargetGroup dimension."""
+
+    start: float
+    end: float
+    load_balancer: IntervalMetrics
+    groups: dict[str, IntervalMetrics]
+
+
+@dataclass(frozen=True)
+class LoadBalancerStats:
+    listeners: dict[str, TrafficStats]
+    groups: dict[str, TrafficStats]
+
+
+def _percentile(ordered: list[float], percent: int) -> float | None:
+    """Nearest rank, as CloudWatch's pNN over raw samples."""
+    if not ordered:
+        return None
+    return ordered[max(math.ceil(percent / 100 * len(ordered)) - 1, 0)]
+
+
+class TrafficRecorder:
+    """Counts every request once: on its listener, on its target group (when one was chosen), and in
+    the current metrics period. The period keeps every latency sample up to a bound, for percentiles."""
+
+    def __init__(self, period_samples: int = 100_000) -> None:
+        self._listeners: dict[str, TrafficStats] = collections.defaultdict(TrafficStats)
+        self._groups: dict[str, TrafficStats] = collections.defaultdict(TrafficStats)
+        self._period_samples = period_samples
+        self._start_period()
+
+    def _start_period(self) -> None:
+        self._period_start = time.time()
+        self._period_total = self._new_period_stats()
+        self._period_groups: dict[str, TrafficStats] = collections.defaultdict(self._new_period_stats)
+
+    def _new_period_stats(self) -> TrafficStats:
+        return TrafficStats(latencies=collections.deque(maxlen=self._period_samples))
+
+    def record(self, listener: str, group: str | None, status: int, elb: bool, latency: float | None) -> None:
+        buckets = [self._listeners[listener], self._period_total]
+        if group is not None:
+            buckets += [self._groups[group], self._period_groups[group]]
+        for stats in buckets:
+            stats.requests += 1
+            if status >= 500:
+                if elb:
+                    stats.elb_5xx += 1
+                else:
+                    stats.target_5xx += 1
+            if latency is not None:
+                stats.latencies.append(latency)
+
+    def stats(self) -> LoadBalancerStats:
+        return LoadBalancerStats(
+            listeners={name: stats.copy() for name, stats in self._listeners.items()},
+            groups={name: stats.copy() for name, stats in self._groups.items()},
+        )
+
+    def take_metrics(self) -> MetricsPeriod:
+        period = MetricsPeriod(
+            start=self._period_start,
+            end=time.time(),
+            load_balancer=IntervalMetrics.of(self._period_total),
+            groups={name: IntervalMetrics.of(stats) for name, stats in self._period_groups.items()},
+        )
+        self._start_period()
+        return period
