@@ -148,9 +148,12 @@ class LocalLoadBalancer:
         for runner in self._runners:
             await runner.cleanup()  # waits (bounded) for in-flight requests
         self._runners.clear()
+        background = []
         for group in self._groups.values():
             for target in list(group.targets.values()):
                 self._remove(group, target)
+                background += target.tasks
+        await asyncio.gather(*background, return_exceptions=True)  # the cancelled checks and timers
         for session in (self._session, self._health_session):
             if session is not None:
                 await session.close()
