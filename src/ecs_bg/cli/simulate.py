@@ -23,7 +23,9 @@ HOOK_STYLE = {"SUCCEEDED": "green", "FAILED": "red", "IN_PROGRESS": "yellow"}
 @app.command()
 def simulate(
     scenario: str = typer.Option("good", help=f"One of: {', '.join(SCENARIOS)}."),
-    speed: float = typer.Option(60.0, help="Simulated seconds per real second (60: a minute takes a second)."),
+    speed: float = typer.Option(
+        60.0, help="Simulated seconds per real second (60: a minute takes a second)."
+    ),
     report: Path | None = typer.Option(None, help="Write the JSON report here."),  # noqa: B008
     config: Path = typer.Option(Options().config, help="The ecspresso config."),  # noqa: B008
     quiet: bool = typer.Option(False, help="No live view; print the outcome only."),

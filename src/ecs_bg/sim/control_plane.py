@@ -137,14 +137,19 @@ class SimulatedEcs:
             deployment["lifecycleStage"] = self.engine.stage
         if self.engine.rollback_reason:
             deployment["statusReason"] = self.engine.rollback_reason
-            deployment["rollback"] = {"reason": self.engine.rollback_reason, "serviceRevisionArn": self.ids.blue_arn}
+            deployment["rollback"] = {
+                "reason": self.engine.rollback_reason,
+                "serviceRevisionArn": self.ids.blue_arn,
+            }
         return deployment
 
     async def describe_service_revisions(self, request: dict[str, Any]) -> dict[str, Any]:
         found, failures = [], []
         for arn in request.get("serviceRevisionArns", []):
             if arn in self.revisions:
-                found.append({"serviceRevisionArn": arn, "serviceArn": self.ids.service_arn, **self.revisions[arn]})
+                found.append(
+                    {"serviceRevisionArn": arn, "serviceArn": self.ids.service_arn, **self.revisions[arn]}
+                )
             else:
                 failures.append({"arn": arn, "reason": "MISSING"})
         return {"serviceRevisions": found, "failures": failures}
@@ -153,7 +158,9 @@ class SimulatedEcs:
         self._check_deployment(request)
         action = request.get("action", "CONTINUE")
         if action not in ("CONTINUE", "ROLLBACK"):
-            raise AwsError("InvalidParameterException", f"action must be CONTINUE or ROLLBACK, not {action!r}")
+            raise AwsError(
+                "InvalidParameterException", f"action must be CONTINUE or ROLLBACK, not {action!r}"
+            )
         try:
             self.apply(lambda: self.engine.continue_pause(request["hookId"], action))
         except ValueError as error:

@@ -128,9 +128,18 @@ SCENARIOS: dict[str, Scenario] = {
             "ROLLBACK_SUCCESSFUL",
             _timeout("ROLLBACK"),
         ),
-        Scenario("migration", "a database migration outlasting one invocation (IN_PROGRESS)", "SUCCESSFUL", _migration),
-        Scenario("pause-approve", "a PAUSE hook approved through the ECS API", "SUCCESSFUL", _pause("CONTINUE")),
-        Scenario("pause-rollback", "a PAUSE hook answered with ROLLBACK", "ROLLBACK_SUCCESSFUL", _pause("ROLLBACK")),
+        Scenario(
+            "migration",
+            "a database migration outlasting one invocation (IN_PROGRESS)",
+            "SUCCESSFUL",
+            _migration,
+        ),
+        Scenario(
+            "pause-approve", "a PAUSE hook approved through the ECS API", "SUCCESSFUL", _pause("CONTINUE")
+        ),
+        Scenario(
+            "pause-rollback", "a PAUSE hook answered with ROLLBACK", "ROLLBACK_SUCCESSFUL", _pause("ROLLBACK")
+        ),
         Scenario("linear", "LINEAR, 25% steps", "SUCCESSFUL", _linear),
         Scenario("canary", "CANARY, 10% then the rest", "SUCCESSFUL", _canary),
     )

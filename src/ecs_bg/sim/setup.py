@@ -75,7 +75,9 @@ class Simulated:
     outputs: SimulationOutputs
 
 
-def load(config: Path, lambda_dir: Path, environ: dict[str, str], *, first_deployment: bool = False) -> Simulated:
+def load(
+    config: Path, lambda_dir: Path, environ: dict[str, str], *, first_deployment: bool = False
+) -> Simulated:
     region = environ.get("AWS_REGION", "ap-northeast-1")
     outputs = SimulationOutputs(region)
     definitions = load_definitions(config, environ, lambda _region: outputs)
@@ -103,7 +105,9 @@ def load(config: Path, lambda_dir: Path, environ: dict[str, str], *, first_deplo
             hook_id = match["hook"].replace("-", "_")
             entry = lambda_dir / f"{hook_id}_hook.py"
             if not entry.is_file():
-                raise DefinitionError(f"{definitions.service_file}: no entry file {entry} for {match['name']}")
+                raise DefinitionError(
+                    f"{definitions.service_file}: no entry file {entry} for {match['name']}"
+                )
             entries[hook_id] = entry
         hooks.append(
             HookSpec(
@@ -135,5 +139,7 @@ def load(config: Path, lambda_dir: Path, environ: dict[str, str], *, first_deplo
 
 
 def alarm_names(definitions: Definitions) -> list[str]:
-    names: list[Any] = definitions.service.get("deploymentConfiguration", {}).get("alarms", {}).get("alarmNames", [])
+    names: list[Any] = (
+        definitions.service.get("deploymentConfiguration", {}).get("alarms", {}).get("alarmNames", [])
+    )
     return [str(name) for name in names]

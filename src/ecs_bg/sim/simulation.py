@@ -24,7 +24,15 @@ from ecs_bg.sim import setup
 from ecs_bg.sim.apps import AppFleet
 from ecs_bg.sim.balancer import LocalLoadBalancer
 from ecs_bg.sim.control_plane import SimulatedEcs
-from ecs_bg.sim.engine import Engine, Finished, InvokeHook, ScaleDownBlue, ScaleDownGreen, ScaleUpGreen, SetTraffic
+from ecs_bg.sim.engine import (
+    Engine,
+    Finished,
+    InvokeHook,
+    ScaleDownBlue,
+    ScaleDownGreen,
+    ScaleUpGreen,
+    SetTraffic,
+)
 from ecs_bg.sim.health import HealthCheck
 from ecs_bg.sim.loadgen import LoadGenerator
 from ecs_bg.sim.local_aws import LocalAws
@@ -94,13 +102,13 @@ class Simulation:
             for hook in spec.hooks
         )
         self.spec = dataclasses.replace(
-            spec, hooks=hooks + options.extra_hooks, scale_up_timeout_minutes=3, **options.spec_overrides
+            spec, hooks=hooks + options.extra_hooks, scale_up_timeout_minutes=5, **options.spec_overrides
         )
         self.ids = self.spec.ids
         self.started = time.monotonic()
         self.engine = Engine(self.spec, self.sim_now)
         self.lb = LocalLoadBalancer(
-            health_check=HealthCheck(interval=0.5, timeout=1.0, healthy_threshold=2, unhealthy_threshold=2),
+            health_check=HealthCheck(),  # ALB's checks, compressed in time
             deregistration_delay=2.0,
         )
         self.fleets: dict[str, AppFleet] = {}
@@ -145,8 +153,12 @@ class Simulation:
     def _task_count(self) -> int:
         return self.options.tasks or int(self.loaded.definitions.service.get("desiredCount", 1))
 
-    async def _start_fleet(self, group: str, revision: str, env: dict[str, str], task_definition: str) -> bool:
-        fleet = AppFleet(revision, self._task_count(), {"APP_COLOUR": group, **env}, command=self.options.command)
+    async def _start_fleet(
+        self, group: str, revision: str, env: dict[str, str], task_definition: str
+    ) -> bool:
+        fleet = AppFleet(
+            revision, self._task_count(), {"APP_COLOUR": group, **env}, command=self.options.command
+        )
         self.fleets[group] = fleet
         ready = await fleet.start(ready_timeout=15.0)
         for task in fleet.tasks:
@@ -166,7 +178,11 @@ class Simulation:
     async def _wait_green_healthy(self) -> None:
         """SCALE_UP: report green's health as the load balancer's checks find it."""
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
+        while (
+            time.monotonic() < deadline
+            and self.engine.status == "IN_PROGRESS"
+            and self.engine.stage == "SCALE_UP"
+        ):
             states = [health.state for health in self.lb.target_health(GREEN)]
             fleet = self.fleets.get(GREEN)
             crashed = fleet is not None and any(task.crashed for task in fleet.tasks)
@@ -207,20 +223,32 @@ class Simulation:
                 dimensions = [{"Name": "TargetGroup", "Value": suffix.get(group, group)}]
                 data += [
                     {"MetricName": "RequestCount", "Dimensions": dimensions, "Value": metrics.request_count},
-                    {"MetricName": "HTTPCode_Target_5XX_Count", "Dimensions": dimensions, "Value": metrics.target_5xx_count},
+                    {
+                        "MetricName": "HTTPCode_Target_5XX_Count",
+                        "Dimensions": dimensions,
+                        "Value": metrics.target_5xx_count,
+                    },
                 ]
                 if metrics.target_response_time_avg is not None:
                     data.append(
-                        {"MetricName": "TargetResponseTime", "Dimensions": dimensions, "Value": metrics.target_response_time_avg}
+                        {
+                            "MetricName": "TargetResponseTime",
+                            "Dimensions": dimensions,
+                            "Value": metrics.target_response_time_avg,
+                        }
                     )
             if data:
-                await asyncio.to_thread(cloudwatch.put_metric_data, Namespace="AWS/ApplicationELB", MetricData=data)
+                await asyncio.to_thread(
+                    cloudwatch.put_metric_data, Namespace="AWS/ApplicationELB", MetricData=data
+                )
             green = period.groups.get(GREEN)
             now_firing = green is not None and green.target_5xx_count > self.options.alarm_5xx_threshold
             if now_firing != firing:
                 firing = now_firing
                 state = "ALARM" if firing else "OK"
-                reason = f"green 5xx {green.target_5xx_count if green else 0} > {self.options.alarm_5xx_threshold}"
+                reason = (
+                    f"green 5xx {green.target_5xx_count if green else 0} > {self.options.alarm_5xx_threshold}"
+                )
                 await asyncio.to_thread(
                     cloudwatch.set_alarm_state, AlarmName=alarm, StateValue=state, StateReason=reason
                 )
@@ -274,7 +302,9 @@ class Simulation:
         return None
 
     async def _scale_up_green(self) -> None:
-        await self._start_fleet(GREEN, self.ids.green_revision, self.options.green_env, self.green_task_definition)
+        await self._start_fleet(
+            GREEN, self.ids.green_revision, self.options.green_env, self.green_task_definition
+        )
         await self._wait_green_healthy()
 
     async def run(self) -> Report:
@@ -295,12 +325,18 @@ class Simulation:
         try:
             urls = await self.lb.start()
             await self.aws.start()
-            self._prepare_aws(ecs)
-            await self._start_fleet(BLUE, self.ids.blue_revision, self.options.blue_env, self.blue_task_definition)
-            self.lb.set_weights("production", {BLUE: 100})
-            self.lb.set_weights("test", {BLUE: 100})
+            await asyncio.to_thread(self._prepare_aws, ecs)  # boto3 blocks; this loop serves the endpoint
+            await self._start_fleet(
+                BLUE, self.ids.blue_revision, self.options.blue_env, self.blue_task_definition
+            )
+            # Both groups sit on the production rule (green at 0), so green is health-checked from its
+            # first task on, as ECS's weighted forward keeps the alternate group attached.
+            self.lb.set_weights("production", {BLUE: 100, GREEN: 0})
+            self.lb.set_weights("test", {BLUE: 100, GREEN: 0})
             self.runner = self._runner(urls.production, urls.test)
-            self.load = LoadGenerator(urls.production + self.options.load_path, rate=self.options.load_rate, duration=600)
+            self.load = LoadGenerator(
+                urls.production + self.options.load_path, rate=self.options.load_rate, duration=600
+            )
             self.load.start()
             daemons.add(asyncio.create_task(self._publish_metrics()))
             daemons.add(asyncio.create_task(self._approve_pauses()))
@@ -322,7 +358,8 @@ class Simulation:
                 self.pending.extend(self.engine.advance())
             status = finished
             # Let the last scale-down drain before the load stops, so its requests are counted.
-            await asyncio.wait(work, timeout=30) if work else None
+            if work:
+                await asyncio.wait(work, timeout=30)
         finally:
             report = await self._finish(status, work | daemons)
         return report
@@ -331,8 +368,12 @@ class Simulation:
         """Register blue's and green's task definitions and the gate alarms in moto."""
         task = {k: v for k, v in self.loaded.definitions.task.items() if k not in ("tags",)}
         client = self._aws_client("ecs")
-        self.blue_task_definition = client.register_task_definition(**task)["taskDefinition"]["taskDefinitionArn"]
-        self.green_task_definition = client.register_task_definition(**task)["taskDefinition"]["taskDefinitionArn"]
+        self.blue_task_definition = client.register_task_definition(**task)["taskDefinition"][
+            "taskDefinitionArn"
+        ]
+        self.green_task_definition = client.register_task_definition(**task)["taskDefinition"][
+            "taskDefinitionArn"
+        ]
         outputs = self.loaded.outputs.values
         for arn, definition, group in (
             (self.ids.blue_arn, self.blue_task_definition, outputs["BlueTargetGroupArn"]),
@@ -445,5 +486,8 @@ def _traffic(stats: Any, load: Any) -> dict[str, Any]:
     return {
         "production": production,
         "test": listener("test"),
-        "byGroup": {group: {"requests": s.requests, "errors": s.target_5xx + s.elb_5xx} for group, s in stats.groups.items()},
+        "byGroup": {
+            group: {"requests": s.requests, "errors": s.target_5xx + s.elb_5xx}
+            for group, s in stats.groups.items()
+        },
     }

@@ -125,7 +125,11 @@ class LocalTasks:
             *command, env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL
         )
         task = OneOffTask(
-            self.task_arn(), request["taskDefinition"], request.get("startedBy", ""), override.get("name", "app"), process
+            self.task_arn(),
+            request["taskDefinition"],
+            request.get("startedBy", ""),
+            override.get("name", "app"),
+            process,
         )
         self.one_off.append(task)
         return next(t for t in self.tasks() if t["taskArn"] == task.arn)
