@@ -11,7 +11,7 @@ sync:
 	$(UV) sync --frozen
 
 demo: sync
-	$(UV) run ecs-bg demo
+	$(UV) run ecs-bg simulate
 
 test: sync
 	$(UV) run ruff check .

@@ -46,7 +46,7 @@ def simulate(
     if report is not None:
         report.write_text(json.dumps(result.to_json(), indent=2))
     style = STATUS_STYLE.get(result.status, "red")
-    production = result.traffic["production"].get("client", {})
+    production = result.traffic["production"]
     console.print(
         f"scenario {scenario}: [{style}]{result.status}[/{style}] in {result.wall_seconds:.1f} s; production "
         f"{production.get('requests', 0)} requests, {production.get('errors', 0)} failed"

@@ -468,6 +468,9 @@ def _stage_json(record: Any) -> dict[str, Any]:
 
 
 def _traffic(stats: Any, load: Any) -> dict[str, Any]:
+    """Production as the load generator saw it (every request it sent), test as the load balancer
+    counted it (the hooks' requests); per revision from the load balancer's target groups."""
+
     def listener(name: str) -> dict[str, Any]:
         totals = stats.listeners.get(name)
         return {
@@ -475,9 +478,9 @@ def _traffic(stats: Any, load: Any) -> dict[str, Any]:
             "errors": (totals.target_5xx + totals.elb_5xx) if totals else 0,
         }
 
-    production = listener("production")
+    production: dict[str, Any] = {"loadBalancer": listener("production")}
     if load is not None:
-        production["client"] = {
+        production |= {
             "requests": load.requests,
             "errors": load.errors,
             "byRevision": dict(load.by_group),
@@ -486,8 +489,7 @@ def _traffic(stats: Any, load: Any) -> dict[str, Any]:
     return {
         "production": production,
         "test": listener("test"),
-        "byGroup": {
-            group: {"requests": s.requests, "errors": s.target_5xx + s.elb_5xx}
-            for group, s in stats.groups.items()
+        "byRevision": {
+            g: {"requests": s.requests, "errors": s.target_5xx + s.elb_5xx} for g, s in stats.groups.items()
         },
     }

@@ -1,0 +1,174 @@
+"""Every scenario end to end: real hook entry files in workers, real app processes behind the local
+load balancer, steady production load, and the local AWS endpoint. Each takes a few seconds."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from ecs_bg.sim.scenarios import SCENARIOS
+from ecs_bg.sim.simulation import Options, Report, Simulation
+
+SEED_SEQUENCE = [
+    "PRE_SCALE_UP",
+    "SCALE_UP",
+    "POST_SCALE_UP",
+    "TEST_TRAFFIC_SHIFT",
+    "POST_TEST_TRAFFIC_SHIFT",
+    "PRE_PRODUCTION_TRAFFIC_SHIFT",
+    "PRODUCTION_TRAFFIC_SHIFT",
+    "POST_PRODUCTION_TRAFFIC_SHIFT",
+    "BAKE_TIME",
+    "CLEAN_UP",
+]
+FORWARD_HOOKS = [
+    ("before_install", "PRE_SCALE_UP"),
+    ("after_install", "POST_SCALE_UP"),
+    ("before_allow_traffic", "TEST_TRAFFIC_SHIFT"),
+    ("before_allow_traffic", "POST_TEST_TRAFFIC_SHIFT"),
+    ("after_allow_traffic", "POST_PRODUCTION_TRAFFIC_SHIFT"),
+]
+
+
+def simulate(name: str) -> dict[str, Any]:
+    options = Options()
+    SCENARIOS[name].adjust(options)
+    report: Report = asyncio.run(Simulation(options).run())
+    return report.to_json()
+
+
+def stages(report: dict[str, Any]) -> list[str]:
+    return [stage["stage"] for stage in report["stages"]]
+
+
+def hooks(report: dict[str, Any], *, rollback: bool = False) -> list[tuple[str, str, str]]:
+    return [
+        (i["hook"], i["stage"], i["hookStatus"])
+        for i in report["hookInvocations"]
+        if bool(i["rollback"]) == rollback
+    ]
+
+
+def assert_no_failed_production_requests(report: dict[str, Any]) -> None:
+    production = report["traffic"]["production"]
+    assert production["requests"] > 0
+    assert production["errors"] == 0, production["failures"]
+    assert production["loadBalancer"]["errors"] == 0
+
+
+def test_good() -> None:
+    report = simulate("good")
+    assert report["status"] == "SUCCESSFUL"
+    assert stages(report) == SEED_SEQUENCE
+    assert hooks(report) == [(hook, stage, "SUCCEEDED") for hook, stage in FORWARD_HOOKS]
+    assert all(i["durationMs"] is not None and i["callBackDelay"] is None for i in report["hookInvocations"])
+    assert_no_failed_production_requests(report)
+    by_revision = report["traffic"]["production"]["byRevision"]
+    assert by_revision["blue"] > 0
+    assert by_revision["green"] > 0  # production moved to green
+
+
+def test_health_fail() -> None:
+    report = simulate("health-fail")
+    assert report["status"] == "ROLLBACK_SUCCESSFUL"
+    assert stages(report) == SEED_SEQUENCE[:2]
+    assert "health checks" in report["rollbackReason"]
+    assert_no_failed_production_requests(report)
+    assert set(report["traffic"]["production"]["byRevision"]) == {"blue"}
+
+
+def test_test_listener_500_is_caught_before_production_sees_green() -> None:
+    report = simulate("test-listener-500")
+    assert report["status"] == "ROLLBACK_SUCCESSFUL"
+    assert stages(report) == SEED_SEQUENCE[:4]
+    assert hooks(report)[-1] == ("before_allow_traffic", "TEST_TRAFFIC_SHIFT", "FAILED")
+    assert hooks(report, rollback=True) == [("before_allow_traffic", "TEST_TRAFFIC_SHIFT", "SUCCEEDED")]
+    assert_no_failed_production_requests(report)
+    assert set(report["traffic"]["production"]["byRevision"]) == {"blue"}
+    assert report["traffic"]["test"]["errors"] > 0  # the smoke test's 500s, on the test listener only
+
+
+def test_degrade_after_shift_rolls_back_on_the_alarm_during_bake() -> None:
+    report = simulate("degrade-after-shift")
+    assert report["status"] == "ROLLBACK_SUCCESSFUL"
+    assert stages(report) == SEED_SEQUENCE[:-1]
+    assert "alarm" in report["rollbackReason"]
+    assert [h[1] for h in hooks(report, rollback=True)] == ["TEST_TRAFFIC_SHIFT"]
+    client = report["traffic"]["production"]
+    # Green fails production requests by design here; every failure is green's, none blue's.
+    assert client["errors"] > 0
+    assert {failure["group"] for failure in client["failures"]} == {"green"}
+
+
+def test_a_hook_that_raises_rolls_back() -> None:
+    report = simulate("hook-raises")
+    assert report["status"] == "ROLLBACK_SUCCESSFUL"
+    assert hooks(report)[-1] == ("after_install", "POST_SCALE_UP", "ERROR")
+    assert "RuntimeError: the database is unreachable" in report["rollbackReason"]
+    assert_no_failed_production_requests(report)
+
+
+@pytest.mark.parametrize(
+    ("name", "status"), [("timeout-continue", "SUCCESSFUL"), ("timeout-rollback", "ROLLBACK_SUCCESSFUL")]
+)
+def test_hook_timeouts(name: str, status: str) -> None:
+    report = simulate(name)
+    assert report["status"] == status
+    first = [i for i in report["hookInvocations"] if i["hook"] == "before_install"]
+    assert len(first) > 2
+    assert all(i["hookStatus"] == "IN_PROGRESS" and i["callBackDelay"] == 10 for i in first)
+    if status == "SUCCESSFUL":
+        assert stages(report) == SEED_SEQUENCE
+    else:
+        assert stages(report) == ["PRE_SCALE_UP"]
+        assert "timed out" in report["rollbackReason"]
+    assert_no_failed_production_requests(report)
+
+
+def test_an_in_progress_migration_starts_one_task_and_succeeds() -> None:
+    report = simulate("migration")
+    assert report["status"] == "SUCCESSFUL"
+    after_install = [i["hookStatus"] for i in report["hookInvocations"] if i["hook"] == "after_install"]
+    assert after_install[0] == "IN_PROGRESS"
+    assert after_install[-1] == "SUCCEEDED"
+    assert_no_failed_production_requests(report)
+
+
+@pytest.mark.parametrize(
+    ("name", "status"), [("pause-approve", "SUCCESSFUL"), ("pause-rollback", "ROLLBACK_SUCCESSFUL")]
+)
+def test_pause_hooks(name: str, status: str) -> None:
+    report = simulate(name)
+    assert report["status"] == status
+    if status == "ROLLBACK_SUCCESSFUL":
+        assert "ecs-pause-1" in report["rollbackReason"]
+        assert stages(report) == SEED_SEQUENCE[:5]
+    assert_no_failed_production_requests(report)
+
+
+@pytest.mark.parametrize(("name", "steps"), [("linear", 4), ("canary", 2)])
+def test_linear_and_canary_shift_in_steps(name: str, steps: int) -> None:
+    report = simulate(name)
+    assert report["status"] == "SUCCESSFUL"
+    shifts = [
+        (s["stage"], s.get("step")) for s in report["stages"] if "PRODUCTION_TRAFFIC_SHIFT" in s["stage"]
+    ]
+    expected = [(stage, step) for step in range(1, steps + 1) for stage in SEED_SEQUENCE[5:7]]
+    assert shifts[:-1] == expected
+    assert shifts[-1] == ("POST_PRODUCTION_TRAFFIC_SHIFT", None)
+    assert_no_failed_production_requests(report)
+
+
+def test_every_scenario_is_tested() -> None:
+    tested = {
+        "good",
+        "health-fail",
+        "test-listener-500",
+        "degrade-after-shift",
+        "hook-raises",
+        "timeout-continue",
+    }
+    tested |= {"timeout-rollback", "migration", "pause-approve", "pause-rollback", "linear", "canary"}
+    assert tested == set(SCENARIOS)
