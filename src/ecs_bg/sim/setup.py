@@ -98,9 +98,10 @@ def load(
         if target_type == "AWS_LAMBDA":
             match = FUNCTION_NAME.search(hook.get("hookTargetArn", ""))
             if match is None:
+                where = f"{definitions.service_file}: lifecycleHooks[{index}].hookTargetArn"
+                arn = hook.get("hookTargetArn")
                 raise DefinitionError(
-                    f"{definitions.service_file}: lifecycleHooks[{index}].hookTargetArn "
-                    f"{hook.get('hookTargetArn')!r} is not one of the stack's hook functions (ecs-bg-<hook>-<env>)"
+                    f"{where} {arn!r} is not one of the stack's hook functions (ecs-bg-<hook>-<env>)"
                 )
             hook_id = match["hook"].replace("-", "_")
             entry = lambda_dir / f"{hook_id}_hook.py"

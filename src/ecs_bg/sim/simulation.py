@@ -102,7 +102,7 @@ class Simulation:
             for hook in spec.hooks
         )
         self.spec = dataclasses.replace(
-            spec, hooks=hooks + options.extra_hooks, scale_up_timeout_minutes=5, **options.spec_overrides
+            spec, hooks=hooks + options.extra_hooks, scale_up_timeout_minutes=10, **options.spec_overrides
         )
         self.ids = self.spec.ids
         self.started = time.monotonic()
