@@ -1,6 +1,7 @@
 """Run every benchmark: ``python -m bench`` (or ``make bench``)."""
 
-from bench import hook_overhead
+from bench import hook_overhead, simulation
 
 if __name__ == "__main__":
     hook_overhead.main()
+    simulation.main()
