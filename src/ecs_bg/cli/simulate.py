@@ -76,7 +76,7 @@ def _render(sim: Simulation) -> Group:
     for invocation in engine.invocations[-8:]:
         status = invocation.hook_status or "…"
         style = HOOK_STYLE.get(status, "white")
-        reason = (invocation.reason or "")[:80]
+        reason = sim.hook_reason(invocation)[:90]
         hooks.add_row(invocation.hook_id, str(invocation.stage), f"[{style}]{status}[/{style}]", reason)
     traffic = Table(title="traffic", title_justify="left")
     for column in ("listener", "weights", "requests", "errors"):

@@ -443,8 +443,16 @@ class Simulation:
             rollback_reason=self.engine.rollback_reason,
         )
 
+    def hook_reason(self, record: Any) -> str:
+        """ECS's reason for a bad answer, else the hook's own from its ``hook decision`` log line."""
+        if record.reason:
+            return str(record.reason)
+        done = self.invocation_times.get(record.invocation_id)
+        decisions = [line for line in (done.logs if done else []) if line.get("message") == "hook decision"]
+        return str(decisions[-1].get("reason") or "") if decisions else ""
+
     def _invocation_json(self, record: Any) -> dict[str, Any]:
-        done = self.invocation_times.get(getattr(record, "invocation_id", ""), None)
+        done = self.invocation_times.get(record.invocation_id)
         return {
             "hook": record.hook_id,
             "stage": str(record.stage),
@@ -454,7 +462,7 @@ class Simulation:
             "callBackDelay": record.callback_delay,
             "durationMs": done.duration_ms if done else None,
             "cold": done.cold if done else None,
-            "reason": record.reason,
+            "reason": self.hook_reason(record),
         }
 
 
