@@ -88,6 +88,19 @@ def repo_root() -> Path:
     return ROOT
 
 
+class ClockThatActs(VirtualClock):
+    """A virtual clock that runs ``act`` once the code under test has slept ``after`` times."""
+
+    def __init__(self, after: int, act: Callable[[], object]) -> None:
+        super().__init__()
+        self.after, self.act = after, act
+
+    def sleep(self, seconds: float) -> None:
+        super().sleep(seconds)
+        if len(self.sleeps) == self.after:
+            self.act()
+
+
 @pytest.fixture
 def clock() -> VirtualClock:
     return VirtualClock()

@@ -14,6 +14,7 @@ from botocore.validate import validate_parameters
 
 from ecs_bg.sim.events import ServiceIds
 from ecs_bg.sim.local_aws import AwsError, LocalAws
+from ecs_bg.sim.setup import put_gate_alarm
 
 IDS = ServiceIds()
 
@@ -83,16 +84,7 @@ def test_everything_else_is_moto(endpoint: LocalAws) -> None:
     ssm.put_parameter(Name="/ecs-bg/dev/approvals/svc/1", Value="approved", Type="String")
     assert ssm.get_parameter(Name="/ecs-bg/dev/approvals/svc/1")["Parameter"]["Value"] == "approved"
     cloudwatch = boto3.client("cloudwatch", region_name="us-west-2")  # CBOR through the proxy
-    cloudwatch.put_metric_alarm(
-        AlarmName="a",
-        MetricName="m",
-        Namespace="n",
-        Statistic="Sum",
-        Period=60,
-        EvaluationPeriods=1,
-        Threshold=1,
-        ComparisonOperator="GreaterThanThreshold",
-    )
+    put_gate_alarm(cloudwatch, "a")
     assert cloudwatch.describe_alarms(AlarmNames=["a"])["MetricAlarms"][0]["AlarmName"] == "a"
     ecs = boto3.client("ecs", region_name="us-west-2")
     ecs.create_cluster(clusterName="c")

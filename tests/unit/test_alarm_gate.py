@@ -11,7 +11,8 @@ import pytest
 from ecs_bg.hooks import LifecycleHook, Stage, aws
 from ecs_bg.sim.events import lifecycle_event
 from ecs_bg.sim.lambda_context import LocalLambdaContext
-from tests.conftest import VirtualClock, log_lines
+from ecs_bg.sim.setup import put_gate_alarm
+from tests.conftest import ClockThatActs, VirtualClock, log_lines
 from tests.faults import fail
 
 
@@ -19,29 +20,8 @@ from tests.faults import fail
 def cloudwatch(moto: None) -> Any:
     client = boto3.client("cloudwatch", region_name="us-west-2")
     for name in ("ecs-bg-green-5xx-dev", "ecs-bg-green-latency-dev", "other-alarm"):
-        client.put_metric_alarm(
-            AlarmName=name,
-            MetricName="HTTPCode_Target_5XX_Count",
-            Namespace="AWS/ApplicationELB",
-            Statistic="Sum",
-            Period=60,
-            EvaluationPeriods=1,
-            Threshold=5,
-            ComparisonOperator="GreaterThanThreshold",
-        )
-        client.set_alarm_state(AlarmName=name, StateValue="OK", StateReason="fine")
+        put_gate_alarm(client, name)
     return client
-
-
-class ClockThatActs(VirtualClock):
-    def __init__(self, after: int, act: Any) -> None:
-        super().__init__()
-        self.after, self.act = after, act
-
-    def sleep(self, seconds: float) -> None:
-        super().sleep(seconds)
-        if len(self.sleeps) == self.after:
-            self.act()
 
 
 def gate(

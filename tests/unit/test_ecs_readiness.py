@@ -9,22 +9,9 @@ from ecs_bg.hooks import HookContext, LifecycleHook, Stage, aws
 from ecs_bg.sim.events import ServiceIds, lifecycle_event
 from ecs_bg.sim.lambda_context import LocalLambdaContext
 from tests.aws_world import EcsWorld
-from tests.conftest import VirtualClock, log_lines
+from tests.conftest import ClockThatActs, VirtualClock, log_lines
 from tests.ecs_apis import ServiceDeploymentApis
 from tests.faults import fail
-
-
-class ClockThatActs(VirtualClock):
-    """A virtual clock that runs ``act`` once the check has slept ``after`` times."""
-
-    def __init__(self, after: int, act: Any) -> None:
-        super().__init__()
-        self.after, self.act = after, act
-
-    def sleep(self, seconds: float) -> None:
-        super().sleep(seconds)
-        if len(self.sleeps) == self.after:
-            self.act()
 
 
 def readiness(

@@ -15,6 +15,7 @@ import pytest
 from ecs_bg.hooks import Stage, aws
 from ecs_bg.sim.events import lifecycle_event
 from ecs_bg.sim.lambda_context import LocalLambdaContext
+from ecs_bg.sim.setup import put_gate_alarm
 from tests.aws_world import EcsWorld
 from tests.conftest import ENTRY_FILES, LocalServer, load_entry
 from tests.ecs_apis import ServiceDeploymentApis
@@ -55,17 +56,7 @@ def deployment(world: EcsWorld, http_server: LocalServer, monkeypatch: pytest.Mo
     ecs_apis = ServiceDeploymentApis(world.ids, revision=revision).attach(aws.client("ecs", "us-west-2"))
     cloudwatch = boto3.client("cloudwatch", region_name="us-west-2")
     for name in ALARMS:
-        cloudwatch.put_metric_alarm(
-            AlarmName=name,
-            MetricName="HTTPCode_Target_5XX_Count",
-            Namespace="AWS/ApplicationELB",
-            Statistic="Sum",
-            Period=60,
-            EvaluationPeriods=1,
-            Threshold=5,
-            ComparisonOperator="GreaterThanThreshold",
-        )
-        cloudwatch.set_alarm_state(AlarmName=name, StateValue="OK", StateReason="quiet")
+        put_gate_alarm(cloudwatch, name)
     monkeypatch.setenv("ECS_BG_ALARM_NAMES", ",".join(ALARMS))
     monkeypatch.setenv("ECS_BG_TEST_URL", http_server.url)
     monkeypatch.setenv("ECS_BG_PRODUCTION_URL", http_server.url)

@@ -12,7 +12,7 @@ from ecs_bg.hooks import deployment
 from ecs_bg.hooks.checks import CHECKS
 from ecs_bg.hooks.permissions import CHECK_PERMISSIONS, RUNTIME_PERMISSIONS, permissions_for
 
-CALL = re.compile(r'call\(\s*"(?P<api>[a-z0-9]+)",\s*[^,]+,\s*"(?P<operation>[A-Za-z]+)"')
+CALL = re.compile(r'(?:call|pages)\(\s*"(?P<api>[a-z0-9]+)",\s*[^,]+,\s*"(?P<operation>[A-Za-z]+)"')
 IAM_PREFIX = {"elbv2": "elasticloadbalancing"}
 
 

@@ -64,6 +64,17 @@ def call(api: str, region: str, operation: str, /, **params: Any) -> Any:
         raise AwsCallFailed(describe_error(error, api, operation), _code(error)) from error
 
 
+def pages(api: str, region: str, operation: str, /, **params: Any) -> list[dict[str, Any]]:
+    """Every page of a paginated operation (boto3's own paginator), or ``AwsCallFailed``."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    paginator = client(api, region).get_paginator(_snake(operation))
+    try:
+        return list(paginator.paginate(**params))
+    except (ClientError, BotoCoreError) as error:
+        raise AwsCallFailed(describe_error(error, api, operation), _code(error)) from error
+
+
 class AwsCallFailed(Exception):
     def __init__(self, reason: str, code: str) -> None:
         super().__init__(reason)

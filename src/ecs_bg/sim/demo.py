@@ -21,6 +21,7 @@ from ecs_bg.hooks.event import Stage
 from ecs_bg.sim.events import lifecycle_event
 from ecs_bg.sim.invoke import LoadedHook, invoke, load_hook
 from ecs_bg.sim.lambda_context import LocalLambdaContext
+from ecs_bg.sim.plan import DeploymentSpec, plan_stages
 
 LAMBDA_DIR = Path("infrastructure/lib/constructs/lambda")
 # Where the seed (plus POST_TEST_TRAFFIC_SHIFT for the smoke test) attaches each hook.
@@ -30,18 +31,8 @@ HOOK_STAGES: dict[str, tuple[Stage, ...]] = {
     "before_allow_traffic": (Stage.TEST_TRAFFIC_SHIFT, Stage.POST_TEST_TRAFFIC_SHIFT),
     "after_allow_traffic": (Stage.POST_PRODUCTION_TRAFFIC_SHIFT,),
 }
-BLUE_GREEN_STAGES = (
-    "PRE_SCALE_UP",
-    "SCALE_UP",
-    "POST_SCALE_UP",
-    "TEST_TRAFFIC_SHIFT",
-    "POST_TEST_TRAFFIC_SHIFT",
-    "PRE_PRODUCTION_TRAFFIC_SHIFT",
-    "PRODUCTION_TRAFFIC_SHIFT",
-    "POST_PRODUCTION_TRAFFIC_SHIFT",
-    "BAKE_TIME",
-    "CLEAN_UP",
-)
+# The order ECS walks a BLUE_GREEN deployment in, from the simulator's own plan.
+BLUE_GREEN_STAGES = tuple(planned.stage for planned in plan_stages(DeploymentSpec()))
 # What ecs-service-def.json would configure on each hook. There is no AWS here, so the checks that
 # ask it (task and target health, alarms, notifications) are switched off; HTTP checks run for real.
 HOOK_DETAILS: dict[str, dict[str, Any]] = {

@@ -144,3 +144,18 @@ def alarm_names(definitions: Definitions) -> list[str]:
         definitions.service.get("deploymentConfiguration", {}).get("alarms", {}).get("alarmNames", [])
     )
     return [str(name) for name in names]
+
+
+def put_gate_alarm(cloudwatch: Any, name: str, threshold: float = 5, state: str = "OK") -> None:
+    """A gate alarm as the stack makes it: green's target 5xx count over one minute."""
+    cloudwatch.put_metric_alarm(
+        AlarmName=name,
+        Namespace="AWS/ApplicationELB",
+        MetricName="HTTPCode_Target_5XX_Count",
+        Statistic="Sum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=threshold,
+        ComparisonOperator="GreaterThanThreshold",
+    )
+    cloudwatch.set_alarm_state(AlarmName=name, StateValue=state, StateReason="set by the simulation")

@@ -389,17 +389,7 @@ class Simulation:
             }
         cloudwatch = self._aws_client("cloudwatch")
         for name in setup.alarm_names(self.loaded.definitions):
-            cloudwatch.put_metric_alarm(
-                AlarmName=name,
-                Namespace="AWS/ApplicationELB",
-                MetricName="HTTPCode_Target_5XX_Count",
-                Statistic="Sum",
-                Period=60,
-                EvaluationPeriods=1,
-                Threshold=self.options.alarm_5xx_threshold,
-                ComparisonOperator="GreaterThanThreshold",
-            )
-            cloudwatch.set_alarm_state(AlarmName=name, StateValue="OK", StateReason="simulation start")
+            setup.put_gate_alarm(cloudwatch, name, self.options.alarm_5xx_threshold)
 
     def _runner(self, production_url: str, test_url: str) -> LambdaRunner:
         environment = {

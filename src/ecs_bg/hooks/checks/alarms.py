@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
-from ecs_bg.hooks.aws import call
+from ecs_bg.hooks.aws import pages
 from ecs_bg.hooks.config import CheckSettings, bounded
 from ecs_bg.hooks.result import Verdict
 
@@ -76,18 +76,9 @@ def run(ctx: HookContext, settings: Settings) -> Verdict:
 
 
 def describe(region: str, query: dict[str, Any]) -> list[dict[str, Any]]:
-    alarms: list[dict[str, Any]] = []
-    token: dict[str, str] = {}
-    while True:
-        page = call(
-            "cloudwatch",
-            region,
-            "DescribeAlarms",
-            AlarmTypes=["MetricAlarm", "CompositeAlarm"],
-            **query,
-            **token,
-        )
-        alarms += page.get("MetricAlarms", []) + page.get("CompositeAlarms", [])
-        if not page.get("NextToken"):
-            return alarms
-        token = {"NextToken": page["NextToken"]}
+    found = pages(
+        "cloudwatch", region, "DescribeAlarms", AlarmTypes=["MetricAlarm", "CompositeAlarm"], **query
+    )
+    return [
+        alarm for page in found for alarm in page.get("MetricAlarms", []) + page.get("CompositeAlarms", [])
+    ]

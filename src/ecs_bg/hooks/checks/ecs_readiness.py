@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ecs_bg.hooks.aws import call
+from ecs_bg.hooks.aws import call, pages
 from ecs_bg.hooks.config import CheckSettings, bounded
 from ecs_bg.hooks.deployment import describe_deployment, describe_target_revision
 from ecs_bg.hooks.result import Verdict
@@ -62,22 +62,10 @@ def green_tasks(ctx: HookContext, task_definition: str) -> list[dict[str, Any]]:
     """The service's RUNNING-desired tasks that run green's task definition."""
     event = ctx.event
     region = event.deployment.region
-    arns: list[str] = []
-    token: dict[str, str] = {}
-    while True:
-        page = call(
-            "ecs",
-            region,
-            "ListTasks",
-            cluster=event.cluster,
-            serviceName=event.service,
-            desiredStatus="RUNNING",
-            **token,
-        )
-        arns += page.get("taskArns", [])
-        if not page.get("nextToken"):
-            break
-        token = {"nextToken": page["nextToken"]}
+    listed = pages(
+        "ecs", region, "ListTasks", cluster=event.cluster, serviceName=event.service, desiredStatus="RUNNING"
+    )
+    arns = [arn for page in listed for arn in page.get("taskArns", [])]
     tasks: list[dict[str, Any]] = []
     for start in range(0, len(arns), 100):  # DescribeTasks takes at most 100 tasks
         tasks += call("ecs", region, "DescribeTasks", cluster=event.cluster, tasks=arns[start : start + 100])[
