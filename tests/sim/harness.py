@@ -12,6 +12,19 @@ from ecs_bg.sim.events import ServiceIds
 from ecs_bg.sim.plan import DeploymentSpec, HookSpec
 
 IDS = ServiceIds()
+# ECS's BLUE_GREEN stage order, written out by hand: what the engine's plan is checked against.
+BLUE_GREEN = [
+    "PRE_SCALE_UP",
+    "SCALE_UP",
+    "POST_SCALE_UP",
+    "TEST_TRAFFIC_SHIFT",
+    "POST_TEST_TRAFFIC_SHIFT",
+    "PRE_PRODUCTION_TRAFFIC_SHIFT",
+    "PRODUCTION_TRAFFIC_SHIFT",
+    "POST_PRODUCTION_TRAFFIC_SHIFT",
+    "BAKE_TIME",
+    "CLEAN_UP",
+]
 GREEN, BLUE = IDS.green_arn, IDS.blue_arn
 START = 1_000_000.0
 

@@ -12,6 +12,7 @@ from ecs_bg.sim.events import ServiceIds
 from ecs_bg.sim.plan import DeploymentSpec, HookSpec
 from tests.sim.harness import (
     BLUE,
+    BLUE_GREEN,
     GREEN,
     IDS,
     NO_ANSWER,
@@ -23,18 +24,6 @@ from tests.sim.harness import (
     lambda_hook,
 )
 
-BLUE_GREEN = [
-    "PRE_SCALE_UP",
-    "SCALE_UP",
-    "POST_SCALE_UP",
-    "TEST_TRAFFIC_SHIFT",
-    "POST_TEST_TRAFFIC_SHIFT",
-    "PRE_PRODUCTION_TRAFFIC_SHIFT",
-    "PRODUCTION_TRAFFIC_SHIFT",
-    "POST_PRODUCTION_TRAFFIC_SHIFT",
-    "BAKE_TIME",
-    "CLEAN_UP",
-]
 LAMBDA_STAGES = tuple(Stage)  # a Lambda hook may sit at every hookable stage
 EVERYWHERE = lambda_hook("everywhere", *LAMBDA_STAGES, hook_details={"configured": True})
 

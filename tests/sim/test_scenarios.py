@@ -10,19 +10,9 @@ import pytest
 
 from ecs_bg.sim.scenarios import SCENARIOS
 from ecs_bg.sim.simulation import Options, Report, Simulation
+from tests.sim.harness import BLUE_GREEN
 
-SEED_SEQUENCE = [
-    "PRE_SCALE_UP",
-    "SCALE_UP",
-    "POST_SCALE_UP",
-    "TEST_TRAFFIC_SHIFT",
-    "POST_TEST_TRAFFIC_SHIFT",
-    "PRE_PRODUCTION_TRAFFIC_SHIFT",
-    "PRODUCTION_TRAFFIC_SHIFT",
-    "POST_PRODUCTION_TRAFFIC_SHIFT",
-    "BAKE_TIME",
-    "CLEAN_UP",
-]
+SEED_SEQUENCE = BLUE_GREEN
 FORWARD_HOOKS = [
     ("before_install", "PRE_SCALE_UP"),
     ("after_install", "POST_SCALE_UP"),
