@@ -13,32 +13,41 @@ from rich.table import Table
 
 from ecs_bg.cli.main import app
 from ecs_bg.deploy.errors import DefinitionError
+from ecs_bg.sim.config import apply as sim_config_apply
 from ecs_bg.sim.scenarios import SCENARIOS
 from ecs_bg.sim.simulation import Options, Report, Simulation
 
+ECSPRESSO_CONFIG = Options().config
+SIM_CONFIG = ECSPRESSO_CONFIG.parent / "simulation.yml"
 STATUS_STYLE = {"SUCCESSFUL": "green", "ROLLBACK_SUCCESSFUL": "yellow"}
 HOOK_STYLE = {"SUCCEEDED": "green", "FAILED": "red", "IN_PROGRESS": "yellow"}
 
 
 @app.command()
 def simulate(
-    scenario: str = typer.Option("good", help=f"One of: {', '.join(SCENARIOS)}."),
-    speed: float = typer.Option(
-        60.0, help="Simulated seconds per real second (60: a minute takes a second)."
+    scenario: str | None = typer.Option(
+        None, help=f"One of: {', '.join(SCENARIOS)} (default: the config's, or good)."
     ),
+    speed: float | None = typer.Option(
+        None, help="Simulated seconds per real second (default: the config's, or 60)."
+    ),
+    sim_config: Path = typer.Option(SIM_CONFIG, help="The simulation config: local commands, speed, load."),
     report: Path | None = typer.Option(None, help="Write the JSON report here."),  # noqa: B008
-    config: Path = typer.Option(Options().config, help="The ecspresso config."),  # noqa: B008
+    config: Path = typer.Option(ECSPRESSO_CONFIG, help="The ecspresso config."),
     quiet: bool = typer.Option(False, help="No live view; print the outcome only."),
 ) -> None:
     """Deploy green over blue as ECS would, invoking your hooks, and report what happened."""
     console = Console()
-    chosen = SCENARIOS.get(scenario)
-    if chosen is None:
-        console.print(f"[red]error:[/red] unknown scenario {scenario!r}; choose from {', '.join(SCENARIOS)}")
-        raise typer.Exit(2)
-    options = Options(config=config, speed=speed)
-    chosen.adjust(options)
+    options = Options(config=config)
     try:
+        configured = sim_config_apply(sim_config, options, "app") if sim_config.is_file() else None
+        scenario = scenario or configured or "good"
+        chosen = SCENARIOS.get(scenario)
+        if chosen is None:
+            raise DefinitionError(f"unknown scenario {scenario!r}; choose from {', '.join(SCENARIOS)}")
+        if speed is not None:
+            options.speed = speed
+        chosen.adjust(options)
         result = asyncio.run(_run(options, console, live=not quiet))
     except DefinitionError as error:
         console.print(f"[red]error:[/red] {error}")
