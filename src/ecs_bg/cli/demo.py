@@ -16,7 +16,7 @@ DECISION_STYLE = {"SUCCEEDED": "green", "FAILED": "red", "IN_PROGRESS": "yellow"
 
 @app.command()
 def demo(
-    lambda_dir: Path = typer.Option(LAMBDA_DIR, help="Directory of the hook entry files."),  # noqa: B008
+    lambda_dir: Path = typer.Option(LAMBDA_DIR, help="Directory of the hook entry files."),
 ) -> None:
     """Invoke the four hooks as ECS would at every stage: a good deployment, then a broken green."""
     console = Console(width=max(Console().width, 140))

@@ -32,7 +32,7 @@ def simulate(
         None, help="Simulated seconds per real second (default: the config's, or 60)."
     ),
     sim_config: Path = typer.Option(SIM_CONFIG, help="The simulation config: local commands, speed, load."),
-    report: Path | None = typer.Option(None, help="Write the JSON report here."),  # noqa: B008
+    report: Path | None = typer.Option(None, help="Write the JSON report here."),
     config: Path = typer.Option(ECSPRESSO_CONFIG, help="The ecspresso config."),
     quiet: bool = typer.Option(False, help="No live view; print the outcome only."),
 ) -> None:
