@@ -65,11 +65,12 @@ def _timeout(action: str) -> Callable[[Options], None]:
 
 
 def _migration(options: Options) -> None:
-    # A two-second migration in a three-second function: the hook answers IN_PROGRESS once, then
-    # finds the same task again and sees it exit 0.
-    options.function_timeout = 3.0
+    # A six-second migration in a six-second function (the hook keeps two seconds back before its
+    # deadline, and a cold start with boto3 takes one or two): it answers IN_PROGRESS, then finds the
+    # same task again and sees it exit 0.
+    options.function_timeout = 6.0
     options.hook_details["after_install"] = {
-        "migration": {"command": [sys.executable, "-c", "import time; time.sleep(2)"], "intervalSeconds": 1},
+        "migration": {"command": [sys.executable, "-c", "import time; time.sleep(6)"], "intervalSeconds": 1},
     }
 
 
