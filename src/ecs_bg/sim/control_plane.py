@@ -25,6 +25,8 @@ class DeploymentView(Protocol):
 
     def lifecycle_hook_details(self) -> list[dict[str, Any]]: ...
 
+    def traffic(self) -> tuple[dict[str, float], dict[str, float]]: ...
+
     def continue_pause(self, hook_id: str, action: Literal["CONTINUE", "ROLLBACK"]) -> list[Any]: ...
 
     def stop(self, rollback: bool) -> list[Any]: ...
@@ -112,6 +114,8 @@ class SimulatedEcs:
         return {"serviceDeployments": found, "failures": failures}
 
     def _deployment(self) -> dict[str, Any]:
+        production, test = self.engine.traffic()
+
         def revision(arn: str) -> dict[str, Any]:
             requested, running = self.counts(arn)
             return {
@@ -119,6 +123,8 @@ class SimulatedEcs:
                 "requestedTaskCount": requested,
                 "runningTaskCount": running,
                 "pendingTaskCount": max(0, requested - running),
+                "requestedProductionTrafficWeight": float(production.get(arn, 0)),
+                "requestedTestTrafficWeight": float(test.get(arn, 0)),
             }
 
         deployment: dict[str, Any] = {
