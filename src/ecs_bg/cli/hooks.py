@@ -17,6 +17,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.json import JSON
+from rich.text import Text
 
 from ecs_bg.cli.aws_options import EndpointOption, ProfileOption, RegionOption, fail
 from ecs_bg.cli.main import app
@@ -167,9 +168,10 @@ def _report(done: Invocation) -> None:
     for line in done.logs:
         level = line.get("level", "INFO")
         rest = {k: v for k, v in line.items() if k not in ("level", "message", "timestamp", "location")}
-        console.print(
-            f"[dim]{level:<7}[/dim] {line.get('message', '')} [dim]{json.dumps(rest, default=str)}[/dim]"
-        )
+        # Text, not markup: a log line's own brackets must print as they are.
+        message = str(line.get("message", ""))
+        text = Text.assemble((f"{level:<7} ", "dim"), message, (f" {json.dumps(rest, default=str)}", "dim"))
+        console.print(text, soft_wrap=True)
     if done.error is None:
         console.print(JSON(json.dumps(done.response, default=str)))
     style = DECISION_STYLE.get(answer.status, "red")
