@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from rich.console import Group, RenderableType
 from rich.panel import Panel
@@ -26,7 +26,8 @@ def _weight(value: float | None) -> str:
 
 
 def _time(value: datetime | None) -> str:
-    return value.isoformat(timespec="seconds") if value else "-"
+    # botocore gives local time; logs from several machines compare best in UTC.
+    return value.astimezone(UTC).isoformat(timespec="seconds") if value else "-"
 
 
 def _revision_line(revision: Revision) -> str:

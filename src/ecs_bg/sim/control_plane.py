@@ -52,6 +52,8 @@ class SimulatedEcs:
     # Runs an engine call and hands the actions it returns to the simulation (continue and stop
     # move the deployment on); by default the actions are dropped.
     apply: Callable[[Callable[[], list[Any]]], None] = lambda step: None
+    # The engine's clock -> epoch seconds, for the wall-clock expiresAt an operator reads.
+    to_epoch: Callable[[float], float] = lambda moment: moment
 
     def answers(self) -> dict[str, JsonAnswer]:
         return {
@@ -137,7 +139,10 @@ class SimulatedEcs:
             "targetServiceRevision": revision(self.ids.green_arn),
             "sourceServiceRevisions": [] if self.first_deployment else [revision(self.ids.blue_arn)],
             "status": self.engine.status,
-            "lifecycleHookDetails": self.engine.lifecycle_hook_details(),
+            "lifecycleHookDetails": [
+                {**hook, "expiresAt": self.to_epoch(hook["expiresAt"])}
+                for hook in self.engine.lifecycle_hook_details()
+            ],
         }
         if self.engine.stage:
             deployment["lifecycleStage"] = self.engine.stage
