@@ -19,15 +19,15 @@ from rich.console import Console
 from rich.json import JSON
 from rich.text import Text
 
-from ecs_bg.cli.aws_options import EndpointOption, ProfileOption, RegionOption, fail
 from ecs_bg.cli.main import app
+from ecs_bg.cli.options import EndpointOption, ProfileOption, RegionOption, fail
 from ecs_bg.hooks.event import SHIFT_STAGES, Stage
+from ecs_bg.hooks.result import DEFAULT_CALLBACK_DELAY
 from ecs_bg.sim.demo import LAMBDA_DIR
 from ecs_bg.sim.engine import judge
 from ecs_bg.sim.events import ServiceIds, default_percent, lifecycle_event, step_count
 from ecs_bg.sim.runner import FunctionSpec, Invocation, LambdaRunner
 
-DEFAULT_CALLBACK_DELAY = 30  # what ECS waits when a hook answers IN_PROGRESS without callBackDelay
 EXIT_CODES = {"SUCCEEDED": 0, "IN_PROGRESS": 3}  # anything else rolls back: 1
 DECISION_STYLE = {"SUCCEEDED": "green", "IN_PROGRESS": "yellow"}
 
@@ -61,7 +61,8 @@ def events(
     strategy: Annotated[Strategy, typer.Option(help="The deployment strategy.")] = Strategy.BLUE_GREEN,
     step: Annotated[int, typer.Option(help="LINEAR/CANARY traffic shift, from 1.", min=1)] = 1,
     percent: Annotated[
-        float | None, typer.Option(help="LINEAR stepPercent or CANARY canaryPercent (default 10 / 5).")
+        float | None,
+        typer.Option(help="LINEAR stepPercent or CANARY canaryPercent (default 10 / 5).", min=0.1, max=100),
     ] = None,
     rollback: Annotated[bool, typer.Option(help="The re-invocation during a rollback.")] = False,
     first_deployment: Annotated[bool, typer.Option(help="No blue revision: the service's first.")] = False,
@@ -74,7 +75,7 @@ def events(
     """Print the event ECS sends a hook at STAGE, with the traffic weights of that stage."""
     if rollback and stage not in SHIFT_STAGES:
         fail("ECS re-invokes only TEST_TRAFFIC_SHIFT and PRODUCTION_TRAFFIC_SHIFT hooks during a rollback")
-    steps = step_count(strategy.value, percent or default_percent(strategy.value))
+    steps = step_count(strategy.value, percent if percent is not None else default_percent(strategy.value))
     if step > steps:
         fail(f"a {strategy} deployment with these settings has {steps} traffic shift step(s), not {step}")
     given = {"cluster": cluster, "service": service, "region": region, "account": account}

@@ -18,12 +18,12 @@ import typer
 from rich.console import Console
 from rich.live import Live
 
-from ecs_bg.cli.aws_options import EndpointOption, ProfileOption, RegionOption, connection, fail
 from ecs_bg.cli.main import app
+from ecs_bg.cli.options import EndpointOption, ProfileOption, RegionOption, fail
 from ecs_bg.deploy.config import load_config
 from ecs_bg.deploy.errors import DefinitionError
 from ecs_bg.live import deployments
-from ecs_bg.live.aws import AwsFailure, ecs_client
+from ecs_bg.live.aws import AwsFailure, Connection, ecs_client
 from ecs_bg.live.deployments import Deployment, Refused
 from ecs_bg.live.view import headline, pause_instructions, plain_lines, rich_view
 
@@ -68,7 +68,7 @@ def _current(
         ecspresso = load_config(config, os.environ)
         cluster, service = cluster or ecspresso.cluster, service or ecspresso.service
         region = region or ecspresso.region
-    ecs = ecs_client(connection(region, profile, endpoint_url))
+    ecs = ecs_client(Connection(region, profile, endpoint_url))
     return ecs, deployments.find_deployment_arn(ecs, cluster, service)
 
 

@@ -1,4 +1,4 @@
-"""The options every command that talks to AWS takes, and its one-line failures."""
+"""What several commands share: the AWS connection options, and one-line failures."""
 
 from __future__ import annotations
 
@@ -6,18 +6,12 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from ecs_bg.live.aws import Connection
-
 RegionOption = Annotated[str | None, typer.Option("--region", help="AWS region (default: AWS_REGION).")]
 ProfileOption = Annotated[str | None, typer.Option("--profile", help="AWS profile (default: AWS_PROFILE).")]
 EndpointOption = Annotated[
     str | None,
     typer.Option("--endpoint-url", help="AWS endpoint URL, e.g. the simulator's local endpoint."),
 ]
-
-
-def connection(region: str | None, profile: str | None, endpoint_url: str | None) -> Connection:
-    return Connection(region=region, profile=profile, endpoint_url=endpoint_url)
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
