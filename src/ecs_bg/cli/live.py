@@ -122,7 +122,8 @@ def watch(
     if ended is None:
         typer.echo(f"error: the deployment had not ended after {timeout:g} s: {arn}", err=True)
         raise typer.Exit(TIMED_OUT)
-    typer.echo(headline(ended))
+    if plain:  # the live table's title already says how it ended
+        typer.echo(headline(ended))
     raise typer.Exit(0 if ended.status == "SUCCESSFUL" else 1)
 
 
