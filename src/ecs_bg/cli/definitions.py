@@ -6,11 +6,12 @@ import json
 import os
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 
 from ecs_bg.cli.main import app
+from ecs_bg.cli.options import fail
 from ecs_bg.deploy.definitions import Definitions, OutputSourceFactory, load_definitions
 from ecs_bg.deploy.errors import DefinitionError
 from ecs_bg.deploy.lint import has_errors, image_architectures, lint
@@ -59,12 +60,7 @@ def _load(config: Path, outputs: OutputSourceFactory) -> Definitions:
     try:
         return load_definitions(config, os.environ, outputs)
     except DefinitionError as error:
-        _fail(str(error))
-
-
-def _fail(message: str) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(2)
+        fail(str(error))
 
 
 @app.command()
@@ -107,7 +103,7 @@ def lint_command(
     try:
         options = LintOptions(image_architectures=image_architectures(image_platform or []))
     except DefinitionError as error:
-        _fail(str(error))
+        fail(str(error))
     findings = lint(definitions, options)
     errors = sum(f.severity == "error" for f in findings)
     warnings = len(findings) - errors

@@ -19,6 +19,6 @@ def main() -> None:
 
 
 # Imported for their side effect: the commands attach themselves to ``app``.
-from ecs_bg.cli import definitions, demo, simulate  # noqa: E402
+from ecs_bg.cli import definitions, demo, hooks, live, simulate  # noqa: E402
 
-__all__ = ["app", "definitions", "demo", "simulate"]
+__all__ = ["app", "definitions", "demo", "hooks", "live", "simulate"]

@@ -25,6 +25,8 @@ class DeploymentView(Protocol):
 
     def lifecycle_hook_details(self) -> list[dict[str, Any]]: ...
 
+    def traffic(self) -> tuple[dict[str, float], dict[str, float]]: ...
+
     def continue_pause(self, hook_id: str, action: Literal["CONTINUE", "ROLLBACK"]) -> list[Any]: ...
 
     def stop(self, rollback: bool) -> list[Any]: ...
@@ -50,6 +52,8 @@ class SimulatedEcs:
     # Runs an engine call and hands the actions it returns to the simulation (continue and stop
     # move the deployment on); by default the actions are dropped.
     apply: Callable[[Callable[[], list[Any]]], None] = lambda step: None
+    # The engine's clock -> epoch seconds, for the wall-clock expiresAt an operator reads.
+    to_epoch: Callable[[float], float] = lambda moment: moment
 
     def answers(self) -> dict[str, JsonAnswer]:
         return {
@@ -112,6 +116,8 @@ class SimulatedEcs:
         return {"serviceDeployments": found, "failures": failures}
 
     def _deployment(self) -> dict[str, Any]:
+        production, test = self.engine.traffic()
+
         def revision(arn: str) -> dict[str, Any]:
             requested, running = self.counts(arn)
             return {
@@ -119,6 +125,8 @@ class SimulatedEcs:
                 "requestedTaskCount": requested,
                 "runningTaskCount": running,
                 "pendingTaskCount": max(0, requested - running),
+                "requestedProductionTrafficWeight": float(production.get(arn, 0)),
+                "requestedTestTrafficWeight": float(test.get(arn, 0)),
             }
 
         deployment: dict[str, Any] = {
@@ -131,7 +139,10 @@ class SimulatedEcs:
             "targetServiceRevision": revision(self.ids.green_arn),
             "sourceServiceRevisions": [] if self.first_deployment else [revision(self.ids.blue_arn)],
             "status": self.engine.status,
-            "lifecycleHookDetails": self.engine.lifecycle_hook_details(),
+            "lifecycleHookDetails": [
+                {**hook, "expiresAt": self.to_epoch(hook["expiresAt"])}
+                for hook in self.engine.lifecycle_hook_details()
+            ],
         }
         if self.engine.stage:
             deployment["lifecycleStage"] = self.engine.stage

@@ -61,6 +61,11 @@ def green_weight_after_step(strategy: Strategy, step: int, percent: float) -> fl
     return min(100.0, round(step * percent, 1))
 
 
+def default_percent(strategy: Strategy) -> float:
+    """ECS's default stepPercent (LINEAR) or canaryPercent (CANARY); BLUE_GREEN shifts all at once."""
+    return {"LINEAR": 10.0, "CANARY": 5.0}.get(strategy, 100.0)
+
+
 def step_count(strategy: Strategy, percent: float) -> int:
     if strategy == "BLUE_GREEN":
         return 1
@@ -84,7 +89,7 @@ def lifecycle_event(
     """The event ECS sends a hook at ``stage``; ``step`` counts LINEAR/CANARY shifts from 1."""
     stage = Stage(stage)
     ids = ids or ServiceIds()
-    percent = percent if percent is not None else {"LINEAR": 10.0, "CANARY": 5.0}.get(strategy, 100.0)
+    percent = percent if percent is not None else default_percent(strategy)
     green, blue = ids.green_arn, ids.blue_arn
 
     def weights(green_weight: float) -> dict[str, float | int]:

@@ -317,6 +317,7 @@ class Simulation:
             counts=self._counts,
             first_deployment=self.spec.first_deployment,
             apply=self._feed,
+            to_epoch=lambda moment: time.time() + (moment - self.sim_now()) / self.options.speed,
         )
         self.aws = LocalAws(ecs.answers(), self._target_health)
         work: set[asyncio.Task[Any]] = set()  # what the engine asked for: invocations, scaling

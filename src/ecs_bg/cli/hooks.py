@@ -1,0 +1,185 @@
+"""``ecs-bg events`` and ``ecs-bg invoke``: a hook entry file, run on this machine as ECS would call it.
+
+``invoke`` exit codes: 0 the hook answered SUCCEEDED; 1 ECS would roll back (FAILED, an exception,
+a timeout, an invalid answer); 2 usage errors (no such hook file, bad JSON); 3 IN_PROGRESS (ECS
+would invoke it again after ``callBackDelay``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.json import JSON
+from rich.text import Text
+
+from ecs_bg.cli.main import app
+from ecs_bg.cli.options import EndpointOption, ProfileOption, RegionOption, fail
+from ecs_bg.hooks.event import SHIFT_STAGES, Stage
+from ecs_bg.hooks.result import DEFAULT_CALLBACK_DELAY
+from ecs_bg.sim.demo import LAMBDA_DIR
+from ecs_bg.sim.engine import judge
+from ecs_bg.sim.events import ServiceIds, default_percent, lifecycle_event, step_count
+from ecs_bg.sim.runner import FunctionSpec, Invocation, LambdaRunner
+
+EXIT_CODES = {"SUCCEEDED": 0, "IN_PROGRESS": 3}  # anything else rolls back: 1
+DECISION_STYLE = {"SUCCEEDED": "green", "IN_PROGRESS": "yellow"}
+
+
+class Strategy(StrEnum):
+    BLUE_GREEN = "BLUE_GREEN"
+    LINEAR = "LINEAR"
+    CANARY = "CANARY"
+
+
+HookDetailsOption = Annotated[
+    str | None, typer.Option("--hook-details", help="The hook's hookDetails, JSON: '{\"smokeTest\": false}'.")
+]
+
+
+def _hook_details(text: str | None) -> dict[str, Any] | None:
+    if text is None:
+        return None
+    try:
+        details = json.loads(text)
+    except json.JSONDecodeError as error:
+        fail(f"--hook-details is not JSON: {error}")
+    if not isinstance(details, dict):
+        fail("--hook-details must be a JSON object")
+    return details
+
+
+@app.command()
+def events(
+    stage: Annotated[Stage, typer.Option("--stage", help="The lifecycle stage.")],
+    strategy: Annotated[Strategy, typer.Option(help="The deployment strategy.")] = Strategy.BLUE_GREEN,
+    step: Annotated[int, typer.Option(help="LINEAR/CANARY traffic shift, from 1.", min=1)] = 1,
+    percent: Annotated[
+        float | None,
+        typer.Option(help="LINEAR stepPercent or CANARY canaryPercent (default 10 / 5).", min=0.1, max=100),
+    ] = None,
+    rollback: Annotated[bool, typer.Option(help="The re-invocation during a rollback.")] = False,
+    first_deployment: Annotated[bool, typer.Option(help="No blue revision: the service's first.")] = False,
+    hook_details: HookDetailsOption = None,
+    cluster: Annotated[str | None, typer.Option(help="Cluster in the ARNs.")] = None,
+    service: Annotated[str | None, typer.Option(help="Service in the ARNs.")] = None,
+    region: Annotated[str | None, typer.Option(help="Region in the ARNs.")] = None,
+    account: Annotated[str | None, typer.Option(help="Account in the ARNs.")] = None,
+) -> None:
+    """Print the event ECS sends a hook at STAGE, with the traffic weights of that stage."""
+    if rollback and stage not in SHIFT_STAGES:
+        fail("ECS re-invokes only TEST_TRAFFIC_SHIFT and PRODUCTION_TRAFFIC_SHIFT hooks during a rollback")
+    steps = step_count(strategy.value, percent if percent is not None else default_percent(strategy.value))
+    if step > steps:
+        fail(f"a {strategy} deployment with these settings has {steps} traffic shift step(s), not {step}")
+    given = {"cluster": cluster, "service": service, "region": region, "account": account}
+    event = lifecycle_event(
+        stage,
+        ids=dataclasses.replace(ServiceIds(), **{k: v for k, v in given.items() if v is not None}),
+        strategy=strategy.value,
+        step=step,
+        percent=percent,
+        rollback=rollback,
+        first_deployment=first_deployment,
+        hook_details=_hook_details(hook_details),
+    )
+    typer.echo(json.dumps(event, indent=2))
+
+
+def _entry_file(hook: str, lambda_dir: Path) -> Path:
+    """``before_install`` (or ``before_install_hook``) in ``lambda_dir``, or a path to a .py file."""
+    path = Path(hook) if hook.endswith(".py") else lambda_dir / f"{hook.removesuffix('_hook')}_hook.py"
+    if not path.is_file():
+        names = sorted(p.stem.removesuffix("_hook") for p in lambda_dir.glob("*_hook.py"))
+        fail(f"{path}: no such hook entry file (hooks in {lambda_dir}: {', '.join(names) or 'none'})")
+    return path.resolve()
+
+
+def _read_event(path: Path) -> dict[str, Any]:
+    try:
+        event = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as error:
+        fail(f"{path}: cannot read the event: {error}")
+    if not isinstance(event, dict):
+        fail(f"{path}: the event must be a JSON object")
+    return event
+
+
+async def _invoke_once(
+    name: str, spec: FunctionSpec, event: dict[str, Any], env: dict[str, str]
+) -> Invocation:
+    runner = LambdaRunner({name: spec}, environment=env)
+    try:
+        return await runner.invoke(name, event)
+    finally:
+        await runner.close()
+
+
+@app.command()
+def invoke(
+    hook: Annotated[str, typer.Argument(help="An entry-file name (before_install) or a path to a .py file.")],
+    stage: Annotated[
+        Stage | None, typer.Option("--stage", help="Build the event ECS sends at this stage.")
+    ] = None,
+    event_file: Annotated[
+        Path | None, typer.Option("--event", help="Send this event (JSON, e.g. from `ecs-bg events`).")
+    ] = None,
+    hook_details: HookDetailsOption = None,
+    timeout: Annotated[float, typer.Option(help="The function's timeout in seconds.", min=1)] = 300.0,
+    lambda_dir: Annotated[Path, typer.Option(help="Where entry-file names are looked up.")] = LAMBDA_DIR,
+    region: RegionOption = None,
+    profile: ProfileOption = None,
+    endpoint_url: EndpointOption = None,
+) -> None:
+    """Run one hook entry file as Lambda would, with ECS's event; print its answer, timing and logs."""
+    if (stage is None) == (event_file is None):
+        fail("give --stage (an event is built for it) or --event FILE, not both")
+    path = _entry_file(hook, lambda_dir)
+    details = _hook_details(hook_details)
+    if event_file is not None:
+        event = _read_event(event_file)
+        if details is not None:
+            event["hookDetails"] = {**event.get("hookDetails", {}), **details}
+    else:
+        assert stage is not None
+        ids = ServiceIds(region=region) if region else ServiceIds()
+        event = lifecycle_event(stage, ids=ids, hook_details=details)
+    # The hook reaches AWS with boto3 as in Lambda, through these; unset ones keep the environment's.
+    given = {
+        "AWS_REGION": region,
+        "AWS_DEFAULT_REGION": region,
+        "AWS_PROFILE": profile,
+        "AWS_ENDPOINT_URL": endpoint_url,
+    }
+    env = {key: value for key, value in given.items() if value is not None}
+    name = path.stem.removesuffix("_hook")
+    done = asyncio.run(_invoke_once(name, FunctionSpec(path, timeout_seconds=timeout), event, env))
+    _report(done)
+
+
+def _report(done: Invocation) -> None:
+    console = Console()
+    answer = judge(done.response, done.error, DEFAULT_CALLBACK_DELAY)
+    for line in done.logs:
+        level = line.get("level", "INFO")
+        rest = {k: v for k, v in line.items() if k not in ("level", "message", "timestamp", "location")}
+        # Text, not markup: a log line's own brackets must print as they are.
+        message = str(line.get("message", ""))
+        text = Text.assemble((f"{level:<7} ", "dim"), message, (f" {json.dumps(rest, default=str)}", "dim"))
+        console.print(text, soft_wrap=True)
+    if done.error is None:
+        console.print(JSON(json.dumps(done.response, default=str)))
+    style = DECISION_STYLE.get(answer.status, "red")
+    start = "cold" if done.cold else "warm"
+    console.print(f"[{style}]{answer.status}[/{style}] in {done.duration_ms:.0f} ms ({start} start)")
+    if answer.problem:
+        console.print(f"ECS would roll back: {answer.problem}")
+    if answer.status == "IN_PROGRESS":
+        console.print(f"ECS would invoke it again after {answer.callback_delay} s")
+    raise typer.Exit(EXIT_CODES.get(answer.status, 1))
