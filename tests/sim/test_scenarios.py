@@ -127,13 +127,19 @@ def test_an_in_progress_migration_starts_one_task_and_succeeds() -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "status"), [("pause-approve", "SUCCESSFUL"), ("pause-rollback", "ROLLBACK_SUCCESSFUL")]
+    ("name", "status", "reason"),
+    [
+        ("pause-approve", "SUCCESSFUL", None),
+        ("pause-rollback", "ROLLBACK_SUCCESSFUL", "continued with ROLLBACK"),
+        ("pause-manual", "ROLLBACK_SUCCESSFUL", "timed out"),  # nobody acted: its timeout action
+    ],
 )
-def test_pause_hooks(name: str, status: str) -> None:
+def test_pause_hooks(name: str, status: str, reason: str | None) -> None:
     report = simulate(name)
     assert report["status"] == status
-    if status == "ROLLBACK_SUCCESSFUL":
-        assert "ecs-pause-1" in report["rollbackReason"]
+    if reason is not None:
+        assert "approval-gate at POST_TEST_TRAFFIC_SHIFT" in report["rollbackReason"]
+        assert reason in report["rollbackReason"]
         assert stages(report) == SEED_SEQUENCE[:5]
     assert_no_failed_production_requests(report)
 
@@ -160,5 +166,13 @@ def test_every_scenario_is_tested() -> None:
         "hook-raises",
         "timeout-continue",
     }
-    tested |= {"timeout-rollback", "migration", "pause-approve", "pause-rollback", "linear", "canary"}
+    tested |= {
+        "timeout-rollback",
+        "migration",
+        "pause-approve",
+        "pause-rollback",
+        "pause-manual",
+        "linear",
+        "canary",
+    }
     assert tested == set(SCENARIOS)

@@ -66,9 +66,25 @@ def simulate(
 
 async def _run(options: Options, console: Console, *, live: bool) -> Report:
     if not live:
-        return await Simulation(options).run()
+        told: list[bool] = []
+
+        def tell_once(sim: Simulation) -> None:
+            if not told:
+                told.append(True)
+                console.print(_endpoint_hint(sim))
+
+        return await Simulation(options, on_update=tell_once).run()
     with Live(console=console, refresh_per_second=8, transient=False) as view:
         return await Simulation(options, on_update=lambda sim: view.update(_render(sim))).run()
+
+
+def _endpoint_hint(sim: Simulation) -> str:
+    """How to look at (and act on) the simulated deployment with the live-deployment commands."""
+    ids = sim.ids
+    where = (
+        f"--endpoint-url {sim.aws.url} --region {ids.region} --cluster {ids.cluster} --service {ids.service}"
+    )
+    return f"local AWS endpoint {sim.aws.url}; try: ecs-bg status {where}"
 
 
 def _render(sim: Simulation) -> Group:
@@ -100,4 +116,4 @@ def _render(sim: Simulation) -> Group:
             str(totals.requests if totals else 0),
             str((totals.target_5xx + totals.elb_5xx) if totals else 0),
         )
-    return Group(stages, hooks, traffic)
+    return Group(_endpoint_hint(sim), stages, hooks, traffic)

@@ -74,18 +74,21 @@ def _migration(options: Options) -> None:
     }
 
 
-def _pause(decision: str) -> Callable[[Options], None]:
+def _pause(decision: str | None, timeout_minutes: float = 60) -> Callable[[Options], None]:
+    """A PAUSE hook at POST_TEST_TRAFFIC_SHIFT; ``decision`` is the operator's, None leaves it to you."""
+
     def adjust(options: Options) -> None:
         options.extra_hooks += (
             HookSpec(
                 hook_id="approval-gate",
                 target_type="PAUSE",
                 stages=(Stage.POST_TEST_TRAFFIC_SHIFT,),
-                timeout_minutes=60,
+                timeout_minutes=timeout_minutes,
                 timeout_action="ROLLBACK",
             ),
         )
-        options.pause_decisions.append(decision)
+        if decision is not None:
+            options.pause_decisions.append(decision)
 
     return adjust
 
@@ -140,6 +143,12 @@ SCENARIOS: dict[str, Scenario] = {
         ),
         Scenario(
             "pause-rollback", "a PAUSE hook answered with ROLLBACK", "ROLLBACK_SUCCESSFUL", _pause("ROLLBACK")
+        ),
+        Scenario(
+            "pause-manual",
+            "a PAUSE hook waits 15 simulated minutes for your `ecs-bg approve` or `reject`, then rolls back",
+            "ROLLBACK_SUCCESSFUL",
+            _pause(None, timeout_minutes=15),
         ),
         Scenario("linear", "LINEAR, 25% steps", "SUCCESSFUL", _linear),
         Scenario("canary", "CANARY, 10% then the rest", "SUCCESSFUL", _canary),
