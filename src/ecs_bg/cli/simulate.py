@@ -75,7 +75,9 @@ async def _run(options: Options, console: Console, *, live: bool) -> Report:
 
         return await Simulation(options, on_update=tell_once).run()
     with Live(console=console, refresh_per_second=8, transient=False) as view:
-        return await Simulation(options, on_update=lambda sim: view.update(_render(sim))).run()
+        report = await Simulation(options, on_update=lambda sim: view.update(_render(sim))).run()
+    console.line()
+    return report
 
 
 def _endpoint_hint(sim: Simulation) -> str:
