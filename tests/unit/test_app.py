@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,8 @@ import pytest
 from app.main import create_app
 from app.settings import Settings
 from fastapi.testclient import TestClient
+
+from ecs_bg.sim.apps import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -63,12 +64,6 @@ def test_settings_reject_nonsense() -> None:
     with pytest.raises(ValueError, match="APP_ERROR_RATE"):
         Settings.from_environ({"APP_ERROR_RATE": "1.5"})
     assert Settings.from_environ({"APP_FAIL_HEALTH": "true", "PORT": "9000"}).fail_health
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def start(**env: str) -> tuple[subprocess.Popen[bytes], int]:

@@ -10,13 +10,14 @@ protocol's ``Action``, or CBOR's ``/operation/`` path). Operations the simulatio
 from __future__ import annotations
 
 import json
-import socket
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs
 from xml.sax.saxutils import escape
 
 from aiohttp import ClientSession, web
+
+from ecs_bg.sim.apps import free_port
 
 JsonAnswer = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 TargetHealth = Callable[[str], list[dict[str, Any]]]  # target group ARN -> TargetHealthDescriptions
@@ -28,13 +29,6 @@ class AwsError(Exception):
     def __init__(self, code: str, message: str, status: int = 400) -> None:
         super().__init__(message)
         self.code, self.message, self.status = code, message, status
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 class LocalAws:
