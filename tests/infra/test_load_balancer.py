@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from ecs_bg.sim.setup import TARGET_GROUPS
+
 from .conftest import Synthesized
 
 pytestmark = pytest.mark.slow
@@ -49,6 +51,19 @@ def test_target_groups_are_ip_groups_with_the_same_settings(default_app: Synthes
     assert blue["Port"] == 8080
     assert blue["HealthCheckPath"] == "/health"
     assert "Name" not in blue  # a physical name would make replacing a group fail, or reset the rules
+
+
+def test_the_simulator_checks_and_drains_targets_as_the_stack_does(default_app: Synthesized) -> None:
+    group = default_app.resource(default_app.logical_id("LoadBalancer/BlueTargetGroup/Resource"))["Properties"]
+    attributes = {a["Key"]: a["Value"] for a in group["TargetGroupAttributes"]}
+    simulated = TARGET_GROUPS
+    assert group["HealthCheckPath"] == simulated.health_check_path
+    assert group["Matcher"] == {"HttpCode": simulated.healthy_http_codes}
+    assert group["HealthCheckIntervalSeconds"] == simulated.interval
+    assert group.get("HealthCheckTimeoutSeconds", 5) == simulated.timeout  # unset: ALB's default, 5 s
+    assert group["HealthyThresholdCount"] == simulated.healthy_threshold
+    assert group["UnhealthyThresholdCount"] == simulated.unhealthy_threshold
+    assert float(attributes["deregistration_delay.timeout_seconds"]) == simulated.deregistration_delay
 
 
 def test_listeners_serve_production_on_80_and_tests_on_the_test_port(default_app: Synthesized) -> None:

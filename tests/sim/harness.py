@@ -7,7 +7,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ecs_bg.hooks.event import HookEvent, Stage, parse_event
-from ecs_bg.sim.engine import Action, Engine, Finished, InvokeHook, ScaleUpGreen, SetTraffic
+from ecs_bg.sim.engine import (
+    Action,
+    Engine,
+    Finished,
+    InvokeHook,
+    ScaleDownBlue,
+    ScaleDownGreen,
+    ScaleUpGreen,
+    SetTraffic,
+)
 from ecs_bg.sim.events import ServiceIds
 from ecs_bg.sim.plan import DeploymentSpec, HookSpec
 
@@ -74,6 +83,7 @@ class Driver:
     pending: list[InvokeHook] = field(default_factory=list)
     engine: Engine = field(init=False)
     scale_up_requested: bool = False
+    scale_down_requested: bool = False
 
     def __post_init__(self) -> None:
         self.engine = Engine(self.spec, self.clock)
@@ -82,6 +92,7 @@ class Driver:
         self.actions += actions
         self.pending += [action for action in actions if isinstance(action, InvokeHook)]
         self.scale_up_requested |= any(isinstance(action, ScaleUpGreen) for action in actions)
+        self.scale_down_requested |= any(isinstance(a, ScaleDownBlue | ScaleDownGreen) for a in actions)
         return actions
 
     def start(self) -> list[Action]:
@@ -102,6 +113,9 @@ class Driver:
         elif self.scale_up_requested and self.healthy:
             self.scale_up_requested = False
             self.take(self.engine.green_health(True))
+        elif self.scale_down_requested:
+            self.scale_down_requested = False  # at once: a test that cares moves the clock itself
+            self.take(self.engine.scaled_down())
         elif (due := self.engine.next_timer()) is not None:
             self.clock.now = max(self.clock.now, due)
             self.take(self.engine.advance())

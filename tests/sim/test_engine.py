@@ -7,7 +7,15 @@ from typing import Any
 import pytest
 
 from ecs_bg.hooks.event import Stage
-from ecs_bg.sim.engine import Engine, Finished, InvokeHook, ScaleDownBlue, ScaleUpGreen, SetTraffic
+from ecs_bg.sim.engine import (
+    Engine,
+    Finished,
+    InvokeHook,
+    ScaleDownBlue,
+    ScaleDownGreen,
+    ScaleUpGreen,
+    SetTraffic,
+)
 from ecs_bg.sim.events import ServiceIds
 from ecs_bg.sim.plan import DeploymentSpec, HookSpec
 from tests.sim.harness import (
@@ -273,11 +281,12 @@ def test_parallel_hooks_start_together_and_one_failure_wins_over_a_late_success(
     slow, fails = driver.pending
     assert (slow.hook_id, fails.hook_id) == ("slow", "fails")
     driver.clock.now += 5
-    driver.answer(fails, {"hookStatus": "FAILED"})
-    assert driver.engine.status == "ROLLBACK_SUCCESSFUL"  # no shift stage reached: nothing to re-invoke
+    # No shift stage was reached, so nothing is re-invoked: green is scaled down at once.
+    assert driver.answer(fails, {"hookStatus": "FAILED"})[-1] == ScaleDownGreen()
+    assert driver.engine.status == "ROLLBACK_IN_PROGRESS"
     driver.clock.now += 5
     assert driver.answer(slow, {"hookStatus": "SUCCEEDED"}) == []
-    assert driver.engine.status == "ROLLBACK_SUCCESSFUL"
+    assert driver.run() == "ROLLBACK_SUCCESSFUL"
     assert driver.finished == ["ROLLBACK_SUCCESSFUL"]
     late = driver.engine.invocations[0]
     assert (late.hook_id, late.hook_status, late.ended) == ("slow", "SUCCEEDED", START + 10)
@@ -383,9 +392,21 @@ def test_a_late_driver_still_gets_timers_at_their_own_instants() -> None:
     engine.green_health(True)
     clock.now = START + 10 * 3600  # the driver looks again hours later
     actions = engine.advance()
-    assert actions[-1] == Finished("SUCCESSFUL")
+    assert actions[-1] == ScaleDownBlue()
     bake = engine.stages[-2]
     assert (bake.stage, bake.start, bake.end) == ("BAKE_TIME", START + 600, START + 900)
+
+
+def test_the_deployment_stays_in_progress_until_blue_is_scaled_down() -> None:
+    driver = Driver(spec(bake_time_minutes=1))
+    driver.run_until(lambda: driver.scale_down_requested)
+    assert (driver.engine.status, driver.engine.stage) == ("IN_PROGRESS", "CLEAN_UP")
+    assert driver.engine.advance() == []  # nothing but the scale-down ends CLEAN_UP
+    driver.clock.now += 30
+    assert driver.engine.scaled_down() == [Finished("SUCCESSFUL")]
+    clean_up = driver.engine.stages[-1]
+    assert (clean_up.stage, clean_up.end - clean_up.start) == ("CLEAN_UP", 30)
+    assert driver.engine.scaled_down() == []  # a second report changes nothing
 
 
 def test_first_deployment_names_only_green_and_scales_no_blue_down() -> None:

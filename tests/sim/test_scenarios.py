@@ -4,6 +4,8 @@ load balancer, steady production load, and the local AWS endpoint. Each takes a 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -22,9 +24,10 @@ FORWARD_HOOKS = [
 ]
 
 
-def simulate(name: str) -> dict[str, Any]:
+def simulate(name: str, adjust: Callable[[Options], None] = lambda _: None) -> dict[str, Any]:
     options = Options()
     SCENARIOS[name].adjust(options)
+    adjust(options)
     report: Report = asyncio.run(Simulation(options).run())
     return report.to_json()
 
@@ -58,6 +61,9 @@ def test_good() -> None:
     by_revision = report["traffic"]["production"]["byRevision"]
     assert by_revision["blue"] > 0
     assert by_revision["green"] > 0  # production moved to green
+    clean_up = report["stages"][-1]
+    assert clean_up["end"] > clean_up["start"]  # IN_PROGRESS until blue's tasks have stopped
+    assert 0 < report["wallSeconds"] < 60
 
 
 def test_health_fail() -> None:
@@ -135,7 +141,11 @@ def test_an_in_progress_migration_starts_one_task_and_succeeds() -> None:
     ],
 )
 def test_pause_hooks(name: str, status: str, reason: str | None) -> None:
-    report = simulate(name)
+    def shorter_pause(options: Options) -> None:
+        # pause-manual waits two simulated hours for a person; its timeout action is what is tested.
+        options.extra_hooks = tuple(dataclasses.replace(h, timeout_minutes=10) for h in options.extra_hooks)
+
+    report = simulate(name, shorter_pause)
     assert report["status"] == status
     if reason is not None:
         assert "approval-gate at POST_TEST_TRAFFIC_SHIFT" in report["rollbackReason"]

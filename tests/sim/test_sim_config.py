@@ -9,16 +9,17 @@ import pytest
 
 from ecs_bg.deploy.errors import DefinitionError
 from ecs_bg.sim.config import apply
-from ecs_bg.sim.simulation import Options
+from ecs_bg.sim.setup import TARGET_GROUPS
+from ecs_bg.sim.simulation import Options, health_check
 from tests.conftest import ROOT
 
 
 def test_the_repository_config_sets_the_options() -> None:
-    options = Options()
+    options = Options(speed=1.0)
     scenario = apply(ROOT / "ecspresso" / "simulation.yml", options, "app")
     assert scenario == "good"
     assert (options.speed, options.tasks, options.load_rate, options.load_path) == (
-        60.0,
+        240.0,
         2,
         20.0,
         "/api/products",
@@ -45,3 +46,20 @@ def test_mistakes_name_the_file_and_key(tmp_path: Path, text: str, message: str)
         apply(path, Options(), "app")
     assert str(caught.value).startswith(str(path))
     assert message in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("speed", "interval", "timeout", "drain"),
+    [
+        (1, 15, 5, 30),  # real time: the stack's own settings
+        (60, 0.25, 0.2, 0.5),  # ALB's 5 s timeout would be 83 ms: too short for a busy machine
+        (240, 0.2, 0.2, 0.125),  # the interval cannot be shorter than the timeout, as on ALB
+    ],
+)
+def test_target_groups_run_on_the_simulated_clock(
+    speed: float, interval: float, timeout: float, drain: float
+) -> None:
+    check = health_check(TARGET_GROUPS, speed)
+    assert (check.interval, check.timeout) == (interval, timeout)
+    assert (check.healthy_threshold, check.unhealthy_threshold, check.matcher) == (2, 3, "200")
+    assert TARGET_GROUPS.deregistration_delay / speed == drain

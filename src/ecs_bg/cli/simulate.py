@@ -29,7 +29,7 @@ def simulate(
         None, help=f"One of: {', '.join(SCENARIOS)} (default: the config's, or good)."
     ),
     speed: float | None = typer.Option(
-        None, help="Simulated seconds per real second (default: the config's, or 60)."
+        None, help="Simulated seconds per real second (default: the config's, or 240)."
     ),
     sim_config: Path = typer.Option(SIM_CONFIG, help="The simulation config: local commands, speed, load."),
     report: Path | None = typer.Option(None, help="Write the JSON report here."),

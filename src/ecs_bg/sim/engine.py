@@ -89,12 +89,12 @@ class SetTraffic:
 
 @dataclass(frozen=True)
 class ScaleDownBlue:
-    """CLEAN_UP after a successful deployment."""
+    """CLEAN_UP after a successful deployment; answer with ``Engine.scaled_down``."""
 
 
 @dataclass(frozen=True)
 class ScaleDownGreen:
-    """The end of a rollback."""
+    """The end of a rollback; answer with ``Engine.scaled_down``."""
 
 
 @dataclass(frozen=True)
@@ -204,7 +204,7 @@ class Engine:
         self._now = clock()
         self._out: list[Action] = []
         self._index = -1
-        self._waiting: Literal["hooks", "health", "bake"] | None = None
+        self._waiting: Literal["hooks", "health", "bake", "scale-down"] | None = None
         self._runs: list[_HookRun] = []
         self._inflight: dict[str, _HookRun] = {}
         self._records: dict[str, InvocationRecord] = {}
@@ -270,6 +270,14 @@ class Engine:
         self._run_due_timers()
         if healthy and self.status == "IN_PROGRESS" and self._waiting == "health":
             self._waiting = None
+        return self._flush()
+
+    def scaled_down(self) -> list[Action]:
+        """The revision ECS was scaling down has no task left: the deployment ends (it stays
+        IN_PROGRESS, or ROLLBACK_IN_PROGRESS, until then)."""
+        self._run_due_timers()
+        if self._waiting == "scale-down":
+            self._finish("SUCCESSFUL" if self.status == "IN_PROGRESS" else "ROLLBACK_SUCCESSFUL")
         return self._flush()
 
     def alarm(self, in_alarm: bool) -> list[Action]:
@@ -368,8 +376,10 @@ class Engine:
             elif self.status == "IN_PROGRESS" and self._waiting is None:
                 self._end_stage()
                 self._enter(self._index + 1)
-            elif self.status == "ROLLBACK_IN_PROGRESS" and (
-                self._rollback_stage is None or all(r.passed for r in self._runs)
+            elif (
+                self.status == "ROLLBACK_IN_PROGRESS"
+                and self._waiting != "scale-down"
+                and (self._rollback_stage is None or all(r.passed for r in self._runs))
             ):
                 self._next_rollback_stage()
             elif self.status == "STOP_REQUESTED" and not self._inflight:
@@ -398,9 +408,11 @@ class Engine:
         elif planned.stage == BAKE_TIME:
             self._bake(self.spec.bake_time_minutes * 60)
         elif planned.stage == CLEAN_UP:
-            if not self.spec.first_deployment:  # a first deployment has no blue to scale down
+            if self.spec.first_deployment:  # a first deployment has no blue to scale down
+                self._finish("SUCCESSFUL")
+            else:
+                self._waiting = "scale-down"
                 self._out.append(ScaleDownBlue())
-            self._finish("SUCCESSFUL")
         else:
             self._enter_hook_stage(Stage(planned.stage), planned.step)
 
@@ -561,8 +573,9 @@ class Engine:
 
     def _next_rollback_stage(self) -> None:
         if not self._rollback_queue:
+            self._timers.clear()
+            self._waiting = "scale-down"
             self._out.append(ScaleDownGreen())
-            self._finish("ROLLBACK_SUCCESSFUL")
             return
         self._rollback_stage = self._rollback_queue.pop(0)
         self._start_runs(self._rollback_stage, None, rollback=True)

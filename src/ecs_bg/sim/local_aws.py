@@ -9,6 +9,7 @@ protocol's ``Action``, or CBOR's ``/operation/`` path). Operations the simulatio
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -69,7 +70,7 @@ class LocalAws:
         if self._session is not None:
             await self._session.close()
         if self._moto is not None:
-            self._moto.stop()
+            await asyncio.to_thread(self._moto.stop)  # werkzeug takes up to its 0.5 s poll to stop
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         body = await request.read()

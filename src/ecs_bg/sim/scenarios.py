@@ -67,11 +67,13 @@ def _timeout(action: str) -> Callable[[Options], None]:
 def _migration(options: Options) -> None:
     # A six-second migration in a six-second function (the hook keeps two seconds back before its
     # deadline, and a cold start with boto3 takes one or two): it answers IN_PROGRESS, then finds the
-    # same task again and sees it exit 0.
+    # same task again and sees it exit 0. The migration runs in real time, so the hook's timeout is
+    # long enough in simulated time for any clock speed up to 1000x.
     options.function_timeout = 6.0
     options.hook_details["after_install"] = {
         "migration": {"command": [sys.executable, "-c", "import time; time.sleep(6)"], "intervalSeconds": 1},
     }
+    options.hook_overrides["after_install"] = {"timeout_minutes": 24 * 60}
 
 
 def _pause(decision: str | None, timeout_minutes: float = 60) -> Callable[[Options], None]:
@@ -146,9 +148,9 @@ SCENARIOS: dict[str, Scenario] = {
         ),
         Scenario(
             "pause-manual",
-            "a PAUSE hook waits 15 simulated minutes for your `ecs-bg approve` or `reject`, then rolls back",
+            "a PAUSE hook waits two simulated hours for your `ecs-bg approve` or `reject`, then rolls back",
             "ROLLBACK_SUCCESSFUL",
-            _pause(None, timeout_minutes=15),
+            _pause(None, timeout_minutes=120),
         ),
         Scenario("linear", "LINEAR, 25% steps", "SUCCESSFUL", _linear),
         Scenario("canary", "CANARY, 10% then the rest", "SUCCESSFUL", _canary),

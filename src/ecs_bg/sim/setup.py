@@ -22,6 +22,23 @@ ACCOUNT = "123456789012"
 FUNCTION_NAME = re.compile(r":function:(?P<name>ecs-bg-(?P<hook>[a-z-]+)-(?P<env>[a-z0-9]+))$")
 
 
+@dataclass(frozen=True)
+class TargetGroupSettings:
+    """What the stack sets on both target groups (infrastructure/lib/constructs/load_balancer.py), in
+    ALB's own seconds; a test compares them with the synthesized template."""
+
+    health_check_path: str = "/health"
+    healthy_http_codes: str = "200"
+    interval: float = 15
+    timeout: float = 5  # ALB's default for HTTP health checks; the stack keeps it
+    healthy_threshold: int = 2
+    unhealthy_threshold: int = 3
+    deregistration_delay: float = 30
+
+
+TARGET_GROUPS = TargetGroupSettings()
+
+
 class SimulationOutputs:
     """The stack's outputs as the simulation has them (the ``cdk deploy --outputs-file`` keys)."""
 
@@ -146,16 +163,28 @@ def alarm_names(definitions: Definitions) -> list[str]:
     return [str(name) for name in names]
 
 
-def put_gate_alarm(cloudwatch: Any, name: str, threshold: float = 5, state: str = "OK") -> None:
-    """A gate alarm as the stack makes it: green's target 5xx count over one minute."""
+def put_gate_alarm(cloudwatch: Any, name: str, percent: float = 10, state: str = "OK") -> None:
+    """The simulation's stand-in for a gate alarm: green's 5xx as a share of its requests in one
+    minute. The stack's alarm counts 5xx a minute, a number meant for a real minute of traffic; a
+    simulated minute carries only the requests of 60/speed real seconds, so their share is judged."""
+
+    def metric(name: str) -> dict[str, Any]:
+        stat = {
+            "Metric": {"Namespace": "AWS/ApplicationELB", "MetricName": name},
+            "Period": 60,
+            "Stat": "Sum",
+        }
+        return {"MetricStat": stat, "ReturnData": False}
+
     cloudwatch.put_metric_alarm(
         AlarmName=name,
-        Namespace="AWS/ApplicationELB",
-        MetricName="HTTPCode_Target_5XX_Count",
-        Statistic="Sum",
-        Period=60,
+        Metrics=[
+            {"Id": "errors", **metric("HTTPCode_Target_5XX_Count")},
+            {"Id": "requests", **metric("RequestCount")},
+            {"Id": "share", "Expression": "100 * errors / requests", "ReturnData": True},
+        ],
         EvaluationPeriods=1,
-        Threshold=threshold,
+        Threshold=percent,
         ComparisonOperator="GreaterThanThreshold",
     )
     cloudwatch.set_alarm_state(AlarmName=name, StateValue=state, StateReason="set by the simulation")

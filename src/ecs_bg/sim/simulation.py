@@ -42,13 +42,15 @@ from ecs_bg.sim.tasks import LocalTasks
 
 ROOT = Path(__file__).resolve().parents[3]
 BLUE, GREEN = "blue", "green"  # the load balancer's groups: blue is live when the deployment starts
+MIN_PROBE_TIMEOUT = 0.2  # real seconds: a shorter health-check timeout fails healthy tasks on a busy machine
+METRICS_PERIOD = 60.0  # ECS seconds: the period of the load balancer's metrics and of the gate alarms
 
 
 @dataclass
 class Options:
     config: Path = ROOT / "ecspresso" / "ecspresso.yml"
     lambda_dir: Path = ROOT / "infrastructure" / "lib" / "constructs" / "lambda"
-    speed: float = 60.0  # simulated seconds per real second
+    speed: float = 240.0  # simulated seconds per real second
     tasks: int | None = None  # default: the service's desiredCount
     command: list[str] = field(default_factory=lambda: [sys.executable, "-m", "app"])
     blue_env: dict[str, str] = field(default_factory=dict)
@@ -63,7 +65,7 @@ class Options:
     function_entries: dict[str, Path] = field(default_factory=dict)  # hook_id -> another entry file
     environment: dict[str, str] = field(default_factory=dict)  # for every hook function
     pause_decisions: list[str] = field(default_factory=list)  # CONTINUE/ROLLBACK, one per PAUSE wait
-    alarm_5xx_threshold: int = 5  # green 5xx in one metrics period that sets the 5xx alarm off
+    alarm_5xx_percent: float = 10.0  # green's 5xx share of its requests in a simulated minute that alarms
     environ: dict[str, str] = field(default_factory=dict)  # for rendering the ecspresso files
 
 
@@ -106,10 +108,12 @@ class Simulation:
         )
         self.ids = self.spec.ids
         self.started = time.monotonic()
+        self.ended: float | None = None  # when the deployment reached its final status
         self.engine = Engine(self.spec, self.sim_now)
+        groups = setup.TARGET_GROUPS  # the stack's settings, on the simulation's clock
         self.lb = LocalLoadBalancer(
-            health_check=HealthCheck(),  # ALB's checks, compressed in time
-            deregistration_delay=2.0,
+            health_check=health_check(groups, options.speed),
+            deregistration_delay=groups.deregistration_delay / options.speed,
         )
         self.fleets: dict[str, AppFleet] = {}
         self.local_tasks = LocalTasks(self.ids, self._target_state, command=list(options.command))
@@ -153,27 +157,31 @@ class Simulation:
     def _task_count(self) -> int:
         return self.options.tasks or int(self.loaded.definitions.service.get("desiredCount", 1))
 
-    async def _start_fleet(
-        self, group: str, revision: str, env: dict[str, str], task_definition: str
-    ) -> bool:
+    async def _start_fleet(self, group: str, revision: str, env: dict[str, str]) -> AppFleet:
         fleet = AppFleet(
             revision, self._task_count(), {"APP_COLOUR": group, **env}, command=self.options.command
         )
         self.fleets[group] = fleet
-        ready = await fleet.start(ready_timeout=15.0)
+        await fleet.start(ready_timeout=15.0)
         for task in fleet.tasks:
             self.lb.register(group, task.url)
+        return fleet
+
+    def _add_tasks(self, fleet: AppFleet, task_definition: str) -> None:
+        """The fleet's processes become the service's tasks in ListTasks and DescribeTasks."""
+        for task in fleet.tasks:
             self.local_tasks.add(task_definition, task.url, task)
-        return ready
 
     async def _scale_down(self, group: str) -> None:
         fleet = self.fleets.get(group)
         if fleet is None:
+            self._feed(self.engine.scaled_down)
             return
         for url in fleet.urls:
             self.lb.deregister(group, url)
         await asyncio.gather(*(self.lb.drained(group, url, timeout=10.0) for url in fleet.urls))
         await fleet.stop(grace=2.0)
+        self._feed(self.engine.scaled_down)
 
     async def _wait_green_healthy(self) -> None:
         """SCALE_UP: report green's health as the load balancer's checks find it."""
@@ -191,7 +199,7 @@ class Simulation:
                 return
             if crashed or (states and all(state == "unhealthy" for state in states)):
                 self._feed(lambda: self.engine.green_health(False))
-            await asyncio.sleep(0.1)
+            await asyncio.sleep(0.05)
 
     # -- AWS --------------------------------------------------------------------------------------------
 
@@ -207,7 +215,8 @@ class Simulation:
         )
 
     async def _publish_metrics(self) -> None:
-        """Every second: the load balancer's numbers into CloudWatch; the 5xx alarm judged on them."""
+        """Every simulated minute: the load balancer's numbers into CloudWatch, and the 5xx alarm
+        judged on them, as CloudWatch evaluates a one-minute alarm."""
         cloudwatch = self._aws_client("cloudwatch")
         alarm = self.loaded.outputs.values["Http5xxAlarmName"]
         suffix = {
@@ -216,7 +225,7 @@ class Simulation:
         }
         firing = False
         while True:
-            await asyncio.sleep(1.0)
+            await asyncio.sleep(METRICS_PERIOD / self.options.speed)
             period = self.lb.take_metrics()
             data = []
             for group, metrics in period.groups.items():
@@ -242,12 +251,13 @@ class Simulation:
                     cloudwatch.put_metric_data, Namespace="AWS/ApplicationELB", MetricData=data
                 )
             green = period.groups.get(GREEN)
-            now_firing = green is not None and green.target_5xx_count > self.options.alarm_5xx_threshold
+            share = 100 * green.target_5xx_count / green.request_count if green and green.request_count else 0
+            now_firing = share > self.options.alarm_5xx_percent
             if now_firing != firing:
                 firing = now_firing
                 state = "ALARM" if firing else "OK"
                 reason = (
-                    f"green 5xx {green.target_5xx_count if green else 0} > {self.options.alarm_5xx_threshold}"
+                    f"green 5xx {share:.0f}% of its requests, threshold {self.options.alarm_5xx_percent:g}%"
                 )
                 await asyncio.to_thread(
                     cloudwatch.set_alarm_state, AlarmName=alarm, StateValue=state, StateReason=reason
@@ -302,9 +312,8 @@ class Simulation:
         return None
 
     async def _scale_up_green(self) -> None:
-        await self._start_fleet(
-            GREEN, self.ids.green_revision, self.options.green_env, self.green_task_definition
-        )
+        fleet = await self._start_fleet(GREEN, self.ids.green_revision, self.options.green_env)
+        self._add_tasks(fleet, self.green_task_definition)
         await self._wait_green_healthy()
 
     async def run(self) -> Report:
@@ -326,10 +335,13 @@ class Simulation:
         try:
             urls = await self.lb.start()
             await self.aws.start()
-            await asyncio.to_thread(self._prepare_aws, ecs)  # boto3 blocks; this loop serves the endpoint
-            await self._start_fleet(
-                BLUE, self.ids.blue_revision, self.options.blue_env, self.blue_task_definition
+            # Blue's tasks start while moto learns the task definitions and alarms: boto3 blocks, so it
+            # runs in a thread and this loop serves the endpoint.
+            blue, _ = await asyncio.gather(
+                self._start_fleet(BLUE, self.ids.blue_revision, self.options.blue_env),
+                asyncio.to_thread(self._prepare_aws, ecs),
             )
+            self._add_tasks(blue, self.blue_task_definition)
             # Both groups sit on the production rule (green at 0), so green is health-checked from its
             # first task on, as ECS's weighted forward keeps the alternate group attached.
             self.lb.set_weights("production", {BLUE: 100, GREEN: 0})
@@ -350,6 +362,7 @@ class Simulation:
                     finished = finished or self._perform(action, work)
                 self.on_update(self)
                 if finished is not None:
+                    self.ended = time.monotonic()
                     break
                 timer = self.engine.next_timer()
                 delay = 0.25 if timer is None else max(0.0, (timer - self.sim_now()) / self.options.speed)
@@ -390,7 +403,7 @@ class Simulation:
             }
         cloudwatch = self._aws_client("cloudwatch")
         for name in setup.alarm_names(self.loaded.definitions):
-            setup.put_gate_alarm(cloudwatch, name, self.options.alarm_5xx_threshold)
+            setup.put_gate_alarm(cloudwatch, name, self.options.alarm_5xx_percent)
 
     def _runner(self, production_url: str, test_url: str) -> LambdaRunner:
         environment = {
@@ -417,20 +430,20 @@ class Simulation:
         for task in background:
             task.cancel()
         await asyncio.gather(*background, return_exceptions=True)
-        with contextlib.suppress(AttributeError):
-            await self.runner.close()
-        for fleet in self.fleets.values():
-            await fleet.stop(grace=2.0)
-        await self.local_tasks.close()
+        runner = getattr(self, "runner", None)
+        await asyncio.gather(
+            *([runner.close()] if runner is not None else []),
+            *(fleet.stop(grace=2.0) for fleet in self.fleets.values()),
+            self.local_tasks.close(),
+        )
         stats = self.lb.stats()
-        await self.lb.close()
-        await self.aws.stop()
+        await asyncio.gather(self.lb.close(), self.aws.stop())
         return Report(
             status=status,
             stages=[_stage_json(record) for record in self.engine.stages],
             hook_invocations=[self._invocation_json(record) for record in self.engine.invocations],
             traffic=_traffic(stats, load),
-            wall_seconds=time.monotonic() - self.started,
+            wall_seconds=(self.ended or time.monotonic()) - self.started,
             rollback_reason=self.engine.rollback_reason,
         )
 
@@ -492,3 +505,16 @@ def _traffic(stats: Any, load: Any) -> dict[str, Any]:
             g: {"requests": s.requests, "errors": s.target_5xx + s.elb_5xx} for g, s in stats.groups.items()
         },
     }
+
+
+def health_check(groups: setup.TargetGroupSettings, speed: float) -> HealthCheck:
+    """The target groups' health check on the simulation's clock."""
+    timeout = max(groups.timeout / speed, MIN_PROBE_TIMEOUT)
+    return HealthCheck(
+        path=groups.health_check_path,
+        interval=max(groups.interval / speed, timeout),
+        timeout=timeout,
+        healthy_threshold=groups.healthy_threshold,
+        unhealthy_threshold=groups.unhealthy_threshold,
+        matcher=groups.healthy_http_codes,
+    )
