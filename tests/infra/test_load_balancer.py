@@ -54,7 +54,8 @@ def test_target_groups_are_ip_groups_with_the_same_settings(default_app: Synthes
 
 
 def test_the_simulator_checks_and_drains_targets_as_the_stack_does(default_app: Synthesized) -> None:
-    group = default_app.resource(default_app.logical_id("LoadBalancer/BlueTargetGroup/Resource"))["Properties"]
+    blue = default_app.logical_id("LoadBalancer/BlueTargetGroup/Resource")
+    group = default_app.resource(blue)["Properties"]
     attributes = {a["Key"]: a["Value"] for a in group["TargetGroupAttributes"]}
     simulated = TARGET_GROUPS
     assert group["HealthCheckPath"] == simulated.health_check_path
