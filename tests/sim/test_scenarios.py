@@ -114,7 +114,9 @@ def test_hook_timeouts(name: str, status: str) -> None:
     assert report["status"] == status
     first = [i for i in report["hookInvocations"] if i["hook"] == "before_install"]
     assert len(first) > 2
-    assert all(i["hookStatus"] == "IN_PROGRESS" and i["callBackDelay"] == 10 for i in first)
+    # Each answer asks to be called again; the timeout may cut the last invocation short.
+    assert all(i["hookStatus"] == "IN_PROGRESS" and i["callBackDelay"] == 10 for i in first[:-1])
+    assert first[-1]["hookStatus"] in ("IN_PROGRESS", "TIMED_OUT")
     if status == "SUCCESSFUL":
         assert stages(report) == SEED_SEQUENCE
     else:

@@ -59,7 +59,7 @@ def _hook_raises(options: Options) -> None:
 def _timeout(action: str) -> Callable[[Options], None]:
     def adjust(options: Options) -> None:
         options.function_entries["before_install"] = HOOKS / "never_done_hook.py"
-        options.hook_overrides["before_install"] = {"timeout_minutes": 1, "timeout_action": action}
+        options.hook_overrides["before_install"] = {"timeout_minutes": 5, "timeout_action": action}
 
     return adjust
 
