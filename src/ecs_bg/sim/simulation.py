@@ -430,14 +430,15 @@ class Simulation:
         for task in background:
             task.cancel()
         await asyncio.gather(*background, return_exceptions=True)
+        stats = self.lb.stats()  # final: the load has stopped
         runner = getattr(self, "runner", None)
         await asyncio.gather(
             *([runner.close()] if runner is not None else []),
             *(fleet.stop(grace=2.0) for fleet in self.fleets.values()),
             self.local_tasks.close(),
+            self.lb.close(),
+            self.aws.stop(),
         )
-        stats = self.lb.stats()
-        await asyncio.gather(self.lb.close(), self.aws.stop())
         return Report(
             status=status,
             stages=[_stage_json(record) for record in self.engine.stages],
