@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Iterator
+from concurrent.futures import Future
 from typing import Any
 
 import boto3
 import pytest
+from botocore.config import Config
 from botocore.exceptions import ClientError
 from botocore.validate import validate_parameters
 
 from ecs_bg.sim.events import ServiceIds
-from ecs_bg.sim.local_aws import AwsError, LocalAws
+from ecs_bg.sim.local_aws import SIMULATION_APP_ID, AwsError, LocalAws
 from ecs_bg.sim.setup import put_gate_alarm
 
 IDS = ServiceIds()
@@ -42,20 +45,59 @@ def target_health(group: str) -> list[dict[str, Any]]:
     ]
 
 
+async def describe_deployments(request: dict[str, Any]) -> dict[str, Any]:
+    return {"serviceDeployments": [{"serviceDeploymentArn": IDS.deployment_arn, "status": "SUCCESSFUL"}]}
+
+
 @pytest.fixture
-def endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalAws]:
+def loop() -> Iterator[asyncio.AbstractEventLoop]:
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
-    aws = LocalAws({"DescribeServiceRevisions": describe_revisions}, target_health)
+    yield loop
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(timeout=5)
+
+
+@pytest.fixture
+def endpoint(loop: asyncio.AbstractEventLoop, monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalAws]:
+    answers = {
+        "DescribeServiceRevisions": describe_revisions,
+        "DescribeServiceDeployments": describe_deployments,
+    }
+    aws = LocalAws(answers, target_health)
     asyncio.run_coroutine_threadsafe(aws.start(), loop).result(timeout=30)
     monkeypatch.setenv("AWS_ENDPOINT_URL", aws.url)
     try:
         yield aws
     finally:
         asyncio.run_coroutine_threadsafe(aws.stop(), loop).result(timeout=30)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(timeout=5)
+
+
+def test_a_watcher_polling_from_outside_gets_its_next_answer_after_the_end(
+    endpoint: LocalAws, loop: asyncio.AbstractEventLoop
+) -> None:
+    own = boto3.client("ecs", region_name="us-west-2", config=Config(user_agent_appid=SIMULATION_APP_ID))
+    watcher = boto3.client("ecs", region_name="us-west-2")
+
+    def poll(ecs: Any) -> None:
+        ecs.describe_service_deployments(serviceDeploymentArns=[IDS.deployment_arn])
+
+    def end_now() -> Future[None]:
+        return asyncio.run_coroutine_threadsafe(endpoint.serve_watchers(time.monotonic(), limit=10), loop)
+
+    for _ in range(3):
+        poll(own)  # the simulation's own calls (and its hooks') are nobody watching
+    assert end_now().result(timeout=1) is None
+    poll(watcher)  # one call, like `ecs-bg status`: no wait either
+    assert end_now().result(timeout=1) is None
+
+    poll(watcher)  # polling: the endpoint stays for the next poll after the end
+    serving = end_now()
+    time.sleep(0.6)
+    assert not serving.done()
+    poll(watcher)
+    serving.result(timeout=2)  # done once the watcher has gone quiet
 
 
 def test_ecs_operations_moto_lacks_are_answered(endpoint: LocalAws) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs
@@ -20,6 +21,9 @@ from aiohttp import ClientSession, web
 
 from ecs_bg.sim.apps import free_port
 
+# In the User-Agent of the simulation's own clients and its hook workers (AWS_SDK_UA_APP_ID); any
+# other caller is someone watching from outside, such as `ecs-bg watch --endpoint-url`.
+SIMULATION_APP_ID = "ecs-bg-simulation"
 JsonAnswer = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 TargetHealth = Callable[[str], list[dict[str, Any]]]  # target group ARN -> TargetHealthDescriptions
 
@@ -37,6 +41,7 @@ class LocalAws:
         self.ecs_answers = ecs_answers
         self.target_health = target_health
         self.calls: list[str] = []  # "ecs:DescribeServiceRevisions", ... in arrival order
+        self._outside_polls: list[float] = []  # when others asked DescribeServiceDeployments (monotonic)
         self._moto: Any = None
         self._runner: web.AppRunner | None = None
         self._session: ClientSession | None = None
@@ -72,12 +77,29 @@ class LocalAws:
         if self._moto is not None:
             await asyncio.to_thread(self._moto.stop)  # werkzeug takes up to its 0.5 s poll to stop
 
+    async def serve_watchers(self, ended: float, limit: float, quiet: float = 0.5) -> None:
+        """After the deployment ended (``ended``, monotonic), if someone outside the simulation has
+        been polling DescribeServiceDeployments (``ecs-bg watch``: twice or more, lately within
+        ``limit`` seconds): keep answering until they have polled since the end and gone ``quiet``, at
+        most ``limit`` seconds after it. The watcher sees how the deployment ended rather than a closed
+        port; a single ``status`` or ``approve``, or nobody at all, costs no wait."""
+        polls = self._outside_polls
+        if len(polls) < 2 or polls[-1] < ended - limit:
+            return
+        while time.monotonic() < ended + limit:
+            if polls[-1] > ended and time.monotonic() - polls[-1] >= quiet:
+                return
+            await asyncio.sleep(0.05)
+
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         body = await request.read()
         target = request.headers.get("X-Amz-Target", "")
         if target.startswith("AmazonEC2ContainerServiceV20141113."):
             operation = target.rsplit(".", 1)[1]
             self.calls.append(f"ecs:{operation}")
+            outside = SIMULATION_APP_ID not in request.headers.get("User-Agent", "")
+            if outside and operation == "DescribeServiceDeployments":
+                self._outside_polls[:] = [*self._outside_polls[-1:], time.monotonic()]
             answer = self.ecs_answers.get(operation)
             if answer is not None:
                 return await self._json(answer, body)

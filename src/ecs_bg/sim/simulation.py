@@ -37,7 +37,7 @@ from ecs_bg.sim.engine import (
 )
 from ecs_bg.sim.health import HealthCheck
 from ecs_bg.sim.loadgen import LoadGenerator
-from ecs_bg.sim.local_aws import LocalAws
+from ecs_bg.sim.local_aws import SIMULATION_APP_ID, LocalAws
 from ecs_bg.sim.plan import HookSpec
 from ecs_bg.sim.runner import FunctionSpec, Invocation, LambdaRunner
 from ecs_bg.sim.tasks import LocalTasks
@@ -46,6 +46,7 @@ ROOT = Path(__file__).resolve().parents[3]
 BLUE, GREEN = "blue", "green"  # the load balancer's groups: blue is live when the deployment starts
 MIN_PROBE_TIMEOUT = 0.2  # real seconds: a shorter health-check timeout fails healthy tasks on a busy machine
 METRICS_PERIOD = 60.0  # ECS seconds: the period of the load balancer's metrics and of the gate alarms
+WATCHER_GRACE = 15.0  # real seconds the endpoint waits, after the end, for a watcher's next poll
 
 
 @dataclass
@@ -205,6 +206,7 @@ class Simulation:
 
     def _aws_client(self, service: str) -> Any:
         import boto3
+        from botocore.config import Config
 
         return boto3.client(  # type: ignore[call-overload]
             service,
@@ -212,6 +214,7 @@ class Simulation:
             endpoint_url=self.aws.url,
             aws_access_key_id="simulation",
             aws_secret_access_key="simulation",  # noqa: S106 - the local endpoint checks nothing
+            config=Config(user_agent_appid=SIMULATION_APP_ID),  # type: ignore[call-arg]  # stubs lag botocore
         )
 
     async def _publish_metrics(self) -> None:
@@ -408,6 +411,7 @@ class Simulation:
     def _runner(self, production_url: str, test_url: str) -> LambdaRunner:
         environment = {
             "AWS_ENDPOINT_URL": self.aws.url,
+            "AWS_SDK_UA_APP_ID": SIMULATION_APP_ID,
             "AWS_ACCESS_KEY_ID": "simulation",
             "AWS_SECRET_ACCESS_KEY": "simulation",
             "AWS_DEFAULT_REGION": self.ids.region,
@@ -437,8 +441,9 @@ class Simulation:
             *(fleet.stop(grace=2.0) for fleet in self.fleets.values()),
             self.local_tasks.close(),
             self.lb.close(),
-            self.aws.stop(),
         )
+        await self.aws.serve_watchers(self.ended or time.monotonic(), WATCHER_GRACE)
+        await self.aws.stop()
         return Report(
             status=status,
             stages=[_stage_json(record) for record in self.engine.stages],
