@@ -10,6 +10,7 @@ protocol's ``Action``, or CBOR's ``/operation/`` path). Operations the simulatio
 from __future__ import annotations
 
 import asyncio
+import collections
 import json
 import time
 from collections.abc import Awaitable, Callable
@@ -41,7 +42,8 @@ class LocalAws:
         self.ecs_answers = ecs_answers
         self.target_health = target_health
         self.calls: list[str] = []  # "ecs:DescribeServiceRevisions", ... in arrival order
-        self._outside_polls: list[float] = []  # when others asked DescribeServiceDeployments (monotonic)
+        # When others last asked DescribeServiceDeployments (monotonic): two polls make a watcher.
+        self._outside_polls: collections.deque[float] = collections.deque(maxlen=2)
         self._moto: Any = None
         self._runner: web.AppRunner | None = None
         self._session: ClientSession | None = None
@@ -99,7 +101,7 @@ class LocalAws:
             self.calls.append(f"ecs:{operation}")
             outside = SIMULATION_APP_ID not in request.headers.get("User-Agent", "")
             if outside and operation == "DescribeServiceDeployments":
-                self._outside_polls[:] = [*self._outside_polls[-1:], time.monotonic()]
+                self._outside_polls.append(time.monotonic())
             answer = self.ecs_answers.get(operation)
             if answer is not None:
                 return await self._json(answer, body)

@@ -37,6 +37,7 @@ class TargetGroupSettings:
 
 
 TARGET_GROUPS = TargetGroupSettings()
+METRICS_PERIOD = 60  # seconds: the load balancer's CloudWatch metrics and the gate alarms over them
 
 
 class SimulationOutputs:
@@ -171,7 +172,7 @@ def put_gate_alarm(cloudwatch: Any, name: str, percent: float = 10, state: str =
     def metric(name: str) -> dict[str, Any]:
         stat = {
             "Metric": {"Namespace": "AWS/ApplicationELB", "MetricName": name},
-            "Period": 60,
+            "Period": METRICS_PERIOD,
             "Stat": "Sum",
         }
         return {"MetricStat": stat, "ReturnData": False}

@@ -45,7 +45,6 @@ from ecs_bg.sim.tasks import LocalTasks
 ROOT = Path(__file__).resolve().parents[3]
 BLUE, GREEN = "blue", "green"  # the load balancer's groups: blue is live when the deployment starts
 MIN_PROBE_TIMEOUT = 0.2  # real seconds: a shorter health-check timeout fails healthy tasks on a busy machine
-METRICS_PERIOD = 60.0  # ECS seconds: the period of the load balancer's metrics and of the gate alarms
 WATCHER_GRACE = 15.0  # real seconds the endpoint waits, after the end, for a watcher's next poll
 
 
@@ -228,7 +227,7 @@ class Simulation:
         }
         firing = False
         while True:
-            await asyncio.sleep(METRICS_PERIOD / self.options.speed)
+            await asyncio.sleep(setup.METRICS_PERIOD / self.options.speed)
             period = self.lb.take_metrics()
             data = []
             for group, metrics in period.groups.items():
