@@ -14,6 +14,8 @@ from typing import Any, Literal
 from aws_cdk.aws_logs import RetentionDays
 from constructs import Node
 
+from ecs_bg.deploy.ecspresso_release import ECSPRESSO_RELEASE
+
 Env = Literal["dev", "stg", "prod"]
 Egress = Literal["nat", "endpoints"]
 CpuArchitecture = Literal["ARM64", "X86_64"]
@@ -83,7 +85,7 @@ class StackConfig:
                 connection_arn=_required(node, "connectionArn"),
                 repository=_required(node, "repository"),
                 branch=get("branch", "main"),
-                ecspresso_version=get("ecspressoVersion", "2.6.1"),
+                ecspresso_version=get("ecspressoVersion", ECSPRESSO_RELEASE),
             )
         config = cls(
             env=env,
