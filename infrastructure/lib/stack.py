@@ -69,6 +69,7 @@ class EcsBlueGreenStack(Stack):
             health_check_path=config.health_check_path,
             test_port=config.test_listener_port,
             certificate_arn=config.certificate_arn,
+            production_hostname=config.production_hostname,
         )
         platform = EcsPlatform(
             self,
@@ -116,6 +117,7 @@ class EcsBlueGreenStack(Stack):
             },
             resources=resources,
             extra_checks=config.hook_checks,
+            hook_details=config.hook_details,
             log_retention=retention,
             vpc=network.vpc if config.hooks_in_vpc else None,
             vpc_subnets=network.private_subnet_selection if config.hooks_in_vpc else None,

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from ecs_bg.deploy.definitions import Definitions, load_definitions
+from ecs_bg.deploy.ecspresso_release import ECSPRESSO_RELEASE
 from ecs_bg.deploy.lint import lint
 from ecs_bg.deploy.outputs import OutputsFile
 from ecs_bg.deploy.rules import LintOptions
@@ -132,9 +133,23 @@ SERVICE_CORPUS: list[tuple[str, Callable[[Doc], None], set[tuple[str, str]]]] = 
         {("ECS020", f"{HOOKS}[4].lifecycleStages[1]")},
     ),
     (
+        # PRE_SCALE_UP (hook 0) is documented for ROLLING; the other stages are only UNCONFIRMED.
         "hooks with the ROLLING strategy",
         lambda s: (deployment(s).update(strategy="ROLLING"), deployment(s).pop("bakeTimeInMinutes")),
-        {("ECS021", f"{HOOKS}[{i}]") for i in range(4)},
+        {
+            ("ECS021", f"{HOOKS}[1].lifecycleStages[0]"),
+            ("ECS021", f"{HOOKS}[2].lifecycleStages[0]"),
+            ("ECS021", f"{HOOKS}[2].lifecycleStages[1]"),
+            ("ECS021", f"{HOOKS}[3].lifecycleStages[0]"),
+        },
+    ),
+    (
+        "a PRE_SCALE_UP PAUSE hook with the ROLLING strategy",
+        lambda s: (
+            deployment(s).update(strategy="ROLLING", lifecycleHooks=[hooks(s)[0], pause(["PRE_SCALE_UP"])]),
+            deployment(s).pop("bakeTimeInMinutes"),
+        ),
+        set(),
     ),
     (
         "eleven Lambda hooks",
@@ -297,7 +312,10 @@ def test_ecspresso_version_too_old_for_hooks(good: Definitions) -> None:
         (None, 1),
         (">= 2.0.0", 1),
         ("<= 2.7.0", 1),
-        (">= 2.6.0, < 4", 0),
+        (">= 2.6.0, < 4", 1),
+        (">= 2.8.5", 1),
+        (f">= {ECSPRESSO_RELEASE}", 0),
+        (">= 2.8.7, < 4", 0),
         ("~> 3.0", 0),
     ]:
         config = dataclasses.replace(good.config, required_version=constraint)

@@ -119,3 +119,10 @@ def test_config_cannot_use_plugin_functions(tmp_path: Path) -> None:
 def test_readme_lists_every_rule() -> None:
     readme = (ROOT / "README.md").read_text()
     assert set(re.findall(r"`(ECS\d{3})`", readme)) == set(RULES)
+
+
+def test_required_version_is_the_pinned_release() -> None:
+    from ecs_bg.deploy.config import load_config
+    from ecs_bg.deploy.ecspresso_release import ECSPRESSO_RELEASE
+
+    assert load_config(CONFIG, {}).required_version == f">= {ECSPRESSO_RELEASE}"

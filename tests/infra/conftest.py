@@ -46,6 +46,8 @@ PRIVATE_CONTEXT: dict[str, Any] = {
     "internalAlb": True,
     "egress": "endpoints",
     "certificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/example",
+    "productionHostname": "app.example.com",
+    "hookDetails": {"after-allow-traffic": {"smokeTest": {"path": "/version"}}},
     "productionCidrs": "10.0.0.0/8",
     "testCidrs": "10.9.0.0/16",
     "taskCpuArchitecture": "X86_64",

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import aws_cdk as cdk
 import pytest
 
 from lib.config import StackConfig
+
+CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/example"
 
 
 def _config(**context: Any) -> StackConfig:
@@ -48,8 +51,24 @@ def test_cli_strings_are_parsed() -> None:
         ({"egress": "endpoints"}, "needs internalAlb=true"),
         ({"taskCpuArchitecture": "riscv"}, "taskCpuArchitecture"),
         ({"logRetention": "FOREVER_AND_A_DAY"}, "logRetention"),
+        ({"certificateArn": CERTIFICATE}, "certificateArn needs productionHostname"),
+        (
+            {"certificateArn": CERTIFICATE, "hookDetails": {"after-allow-traffic": {"smokeTest": {}}}},
+            r"hookDetails\.after-allow-traffic\.smokeTest\.url",
+        ),
+        ({"hookDetails": '{"after-allow-traffic": []}'}, "must be a JSON object"),
     ],
 )
 def test_refused_combinations(context: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         _config(**context)
+
+
+def test_a_certificate_takes_a_hostname_or_an_explicit_smoke_test_url() -> None:
+    assert _config(certificateArn=CERTIFICATE, productionHostname="app.example.com").production_hostname == (
+        "app.example.com"
+    )
+    url = {"after-allow-traffic": {"smokeTest": {"url": "https://app.example.com/version"}}}
+    assert _config(certificateArn=CERTIFICATE, hookDetails=json.dumps(url)).hook_details == url
+    # Without a certificate nothing changes: production stays plain HTTP on the ALB's name.
+    assert _config().production_hostname is None

@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from ecs_bg.deploy.ecspresso_release import ECSPRESSO_RELEASE
+
 from .conftest import Synthesized
 from .test_iam import _as_list, _joined, _resources_by_action, _statements
 
@@ -47,8 +49,8 @@ def test_build_runs_natively_on_the_task_architecture_and_deploys(variant_app: S
         for phase in json.loads(project["Source"]["BuildSpec"])["phases"].values()
         for c in phase["commands"]
     ]
-    release = "https://github.com/kayac/ecspresso/releases/download/v2.6.1"
-    assert f"curl -fsSLO {release}/ecspresso_2.6.1_linux_arm64.tar.gz" in commands
+    release = f"https://github.com/kayac/ecspresso/releases/download/v{ECSPRESSO_RELEASE}"
+    assert f"curl -fsSLO {release}/ecspresso_{ECSPRESSO_RELEASE}_linux_arm64.tar.gz" in commands
     assert "sha256sum --check --ignore-missing checksums.txt" in commands
     assert commands[-1] == "ecspresso deploy --config ecspresso/ecspresso.yml"
 
