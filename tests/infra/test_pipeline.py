@@ -61,18 +61,19 @@ def test_deploy_role_holds_what_ecspresso_deploy_calls(variant_app: Synthesized)
     by_action = _resources_by_action(statements)
     prefix = "arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:"
     service = f"{prefix}service/ecs-bg-dev/ecs-bg-app"
-    for action in (
-        "ecs:CreateService",
-        "ecs:UpdateService",
-        "ecs:DescribeServices",
-        "ecs:ListServiceDeployments",
-    ):
+    for action in ("ecs:CreateService", "ecs:UpdateService", "ecs:DescribeServices"):
         assert by_action[action] == [service]
-    assert by_action["ecs:DescribeServiceDeployments"] == [
-        f"{prefix}service-deployment/ecs-bg-dev/ecs-bg-app/*"
-    ]
-    assert by_action["ecs:DescribeServiceRevisions"] == [f"{prefix}service-revision/ecs-bg-dev/ecs-bg-app/*"]
-    assert by_action["ecs:RegisterTaskDefinition"] == ["*"]
+    for action in (
+        "ecs:ListServiceDeployments",
+        "ecs:DescribeServiceDeployments",
+        "ecs:DescribeServiceRevisions",
+    ):
+        assert by_action[action] == [
+            service,
+            f"{prefix}service-deployment/ecs-bg-dev/ecs-bg-app/*",
+            f"{prefix}service-revision/ecs-bg-dev/ecs-bg-app/*",
+        ]
+    assert by_action["ecs:RegisterTaskDefinition"] == [f"{prefix}task-definition/ecs-bg-app:*"]
     assert by_action["ecs:DescribeTaskDefinition"] == ["*"]
     assert by_action["ecr:GetAuthorizationToken"] == ["*"]
     assert by_action["cloudformation:DescribeStacks"] == ["<AWS::StackId>"]
@@ -105,3 +106,29 @@ def test_deploy_role_holds_what_ecspresso_deploy_calls(variant_app: Synthesized)
     expected_other = {"logs:", "codebuild:", "s3:"}
     others = {a for a in by_action if not a.startswith(("ecs:", "ecr:", "iam:PassRole", "cloudformation:"))}
     assert {a.split(":")[0] + ":" for a in others} <= expected_other
+
+
+def test_source_action_may_use_the_connection_under_either_service_prefix(variant_app: Synthesized) -> None:
+    [pipeline] = variant_app.resources("AWS::CodePipeline::Pipeline").values()
+    [action] = pipeline["Properties"]["Stages"][0]["Actions"]
+    role_id = action["RoleArn"]["Fn::GetAtt"][0]
+    assert variant_app.resource(role_id)["Metadata"]["aws:cdk:path"].endswith("Pipeline/SourceRole/Resource")
+    by_action = _resources_by_action(_statements(variant_app, "Pipeline/SourceRole"))
+    assert by_action["codeconnections:UseConnection"] == [
+        "arn:aws:codeconnections:us-east-1:123456789012:connection/example"
+    ]
+    assert by_action["codestar-connections:UseConnection"] == [
+        "arn:aws:codestar-connections:us-east-1:123456789012:connection/example"
+    ]
+    bucket = f"<{variant_app.logical_id('Pipeline/Pipeline/ArtifactsBucket/Resource')}.Arn>"
+    assert by_action["s3:PutObject"] == [bucket, f"{bucket}/*"]
+    trust = variant_app.resource(role_id)["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert trust == [
+        {
+            "Action": "sts:AssumeRole",
+            "Effect": "Allow",
+            "Principal": {
+                "AWS": {"Fn::GetAtt": [variant_app.logical_id("Pipeline/Pipeline/Role/Resource"), "Arn"]}
+            },
+        }
+    ]

