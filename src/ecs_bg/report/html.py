@@ -69,7 +69,8 @@ def render(
     """The page for ``report``; ``time_label`` names the clock (e.g. simulated seconds)."""
     axis = _Axis(_end_time(report), time_label)
     status_color = STATUS_COLORS.get(report.status, "#b91c1c")
-    facts = [("duration", f"{_seconds(_end_time(report))} s"), ("stages", str(len(report.stages)))]
+    ended = max((s.end if s.end is not None else s.start for s in report.stages), default=0.0)
+    facts = [("duration", f"{_seconds(ended)} s"), ("stages", str(len(report.stages)))]
     facts.append(("hook invocations", str(len(report.invocations))))
     if report.production is not None:
         facts.append(("production requests", str(report.production.requests)))
