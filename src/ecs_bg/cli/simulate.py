@@ -13,6 +13,8 @@ from rich.table import Table
 
 from ecs_bg.cli.main import app
 from ecs_bg.deploy.errors import DefinitionError
+from ecs_bg.report.html import render as render_html
+from ecs_bg.report.model import DeploymentReport
 from ecs_bg.sim.config import apply as sim_config_apply
 from ecs_bg.sim.scenarios import SCENARIOS
 from ecs_bg.sim.simulation import Options, Report, Simulation
@@ -33,6 +35,7 @@ def simulate(
     ),
     sim_config: Path = typer.Option(SIM_CONFIG, help="The simulation config: local commands, speed, load."),
     report: Path | None = typer.Option(None, help="Write the JSON report here."),
+    html: Path | None = typer.Option(None, help="Write the report as a self-contained HTML page here."),
     config: Path = typer.Option(ECSPRESSO_CONFIG, help="The ecspresso config."),
     quiet: bool = typer.Option(False, help="No live view; print the outcome only."),
 ) -> None:
@@ -54,6 +57,13 @@ def simulate(
         raise typer.Exit(2) from None
     if report is not None:
         report.write_text(json.dumps(result.to_json(), indent=2))
+    if html is not None:
+        page = render_html(
+            DeploymentReport.from_json(result.to_json()),
+            title=f"ecs-bg simulate --scenario {scenario}",
+            time_label="simulated seconds since the deployment started",
+        )
+        html.write_text(page, encoding="utf-8")
     style = STATUS_STYLE.get(result.status, "red")
     production = result.traffic["production"]
     console.print(
