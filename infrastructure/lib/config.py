@@ -14,11 +14,11 @@ from typing import Any, Literal
 from aws_cdk.aws_logs import RetentionDays
 from constructs import Node
 
+from ecs_bg.deploy.environments import DEFAULT_STACK_NAME, default_stack_name
+
 Env = Literal["dev", "stg", "prod"]
 Egress = Literal["nat", "endpoints"]
 CpuArchitecture = Literal["ARM64", "X86_64"]
-
-DEFAULT_STACK_NAME = "zenn-ecs-cdk-ecspresso"
 
 
 @dataclass(frozen=True)
@@ -67,6 +67,11 @@ class StackConfig:
         """A physical name in the seed's pattern: ``name("before-install")`` -> ecs-bg-before-install-dev."""
         return "-".join(("ecs-bg", *parts, self.env))
 
+    @property
+    def cluster_name(self) -> str:
+        """One cluster per environment (ecs-bg-dev), so environments can share an account and region."""
+        return self.name()
+
     @classmethod
     def from_context(cls, node: Node) -> StackConfig:
         def get(key: str, default: Any) -> Any:
@@ -87,7 +92,7 @@ class StackConfig:
             )
         config = cls(
             env=env,
-            stack_name=get("stackName", defaults.stack_name),
+            stack_name=get("stackName", default_stack_name(env)),
             service_name=get("serviceName", defaults.service_name),
             task_family=get("taskFamily", defaults.task_family),
             container_port=int(get("containerPort", defaults.container_port)),
