@@ -7,11 +7,12 @@ build unless the deployment ends SUCCESSFUL. ecspresso is the pinned release bin
 checked against the release's checksums; ecs-bg runs from the source checkout. The build role holds
 what that deployment calls and no more.
 
-How CodeBuild runs the commands (buildspec version 0.2, docs.aws.amazon.com/codebuild/latest/userguide/
-build-env-ref-cmd.html and build-spec-ref.html): in one shell instance (`env.shell: bash`), so an
-`export` carries over to later commands (version 0.1 gave each command its own); one at a time, and the first command that exits non-zero fails
-its phase (`on-failure` defaults to ABORT) and so the build, without running the phase's remaining
-commands. A command's status is its last pipeline's, so the build command chains with ``&&``.
+How CodeBuild runs the commands (buildspec version 0.2; AWS CodeBuild User Guide, "Shells and
+commands in build environments" and "Build specification reference"): in one shell instance
+(`env.shell: bash`), so an `export` carries over to later commands (version 0.1 gave each command
+its own); one at a time, and the first command that exits non-zero fails its phase (`on-failure`
+defaults to ABORT) and so the build, without running the phase's remaining commands. A command's
+status is its last pipeline's, so the image build chains with ``&&``.
 """
 
 from __future__ import annotations
