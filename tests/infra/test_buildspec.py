@@ -150,17 +150,17 @@ def _ignore_file(build: DockerBuild) -> Path | None:
 
 
 def _pattern(pattern: str) -> re.Pattern[str]:
-    """A .dockerignore pattern (Go's filepath.Match plus `**`) as a regular expression."""
-    parts = []
-    for i, segment in enumerate(pattern.strip("/").split("/")):
+    """A .dockerignore pattern (Go's filepath.Match per segment, `**` for any directories) as a regex."""
+    segments = pattern.strip("/").split("/")
+    regex = []
+    for i, segment in enumerate(segments):
+        last = i == len(segments) - 1
         if segment == "**":
-            parts.append("(?:[^/]+/)*")
+            regex.append(".*" if last else "(?:[^/]+/)*")
             continue
-        regex = "".join(
-            "[^/]*" if ch == "*" else "[^/]" if ch == "?" else re.escape(ch) for ch in segment
-        )
-        parts.append(regex + "/" if i < len(pattern.strip("/").split("/")) - 1 else regex)
-    return re.compile("".join(parts).replace("/(?:[^/]+/)*", "/(?:[^/]+/)*") + r"\Z")
+        characters = ("[^/]*" if c == "*" else "[^/]" if c == "?" else re.escape(c) for c in segment)
+        regex.append("".join(characters) + ("" if last else "/"))
+    return re.compile("".join(regex) + r"\Z")
 
 
 def _excluded(relative: str, ignore_lines: list[str]) -> bool:
@@ -237,7 +237,8 @@ def test_the_build_installs_the_repository_uv(variant_app: Synthesized) -> None:
     [pinned] = re.findall(r'"uv==([\d.]+)"', " ".join(commands))
     makefile = re.search(r"^UV_VERSION := (\S+)$", (ROOT / "Makefile").read_text(), re.MULTILINE)
     dockerfile = re.search(r"ghcr.io/astral-sh/uv:(\S+)", (ROOT / "app" / "Dockerfile").read_text())
-    assert makefile and dockerfile
+    assert makefile
+    assert dockerfile
     assert pinned == makefile[1] == dockerfile[1]
 
 
@@ -267,8 +268,7 @@ def test_with_the_builds_variables_the_ecspresso_files_read_the_environments_sta
     stack = stg_pipeline_app.config.stack_name
     fixture = json.loads(FIXTURE_OUTPUTS.read_text())[STACK_NAME]
     values = {
-        key: _resolve(stg_pipeline_app, output["Value"])
-        for key, output in stg_pipeline_app.outputs().items()
+        key: _resolve(stg_pipeline_app, output["Value"]) for key, output in stg_pipeline_app.outputs().items()
     }
     values = {key: value if isinstance(value, str) else fixture[key] for key, value in values.items()}
     outputs_file = tmp_path / "cdk-outputs.json"
@@ -391,7 +391,8 @@ def test_a_retry_of_a_pushed_commit_deploys_its_image_without_pushing(run_build:
     run = run_build(aws_ecr_describe_images=0)
     assert run.status == 0, run.stderr
     assert run.called("docker build") == run.called("docker push") == []
-    assert run.called("ecspresso deploy") and run.called("ecs-bg watch")
+    assert run.called("ecspresso deploy")
+    assert run.called("ecs-bg watch")
 
 
 @pytest.mark.parametrize(
