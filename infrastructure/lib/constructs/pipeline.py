@@ -136,9 +136,10 @@ class DeployPipeline(Construct):
                                 ' else docker build --platform "$IMAGE_PLATFORM"'
                                 f" -f app/Dockerfile -t {image} ."
                                 f" && docker push {image}; fi",
-                                # --no-wait: ecspresso only registers the task definition and
-                                # updates the service (kayac/ecspresso deploy.go, DeployOption.Wait
-                                # is negatable); the watch decides how the deployment ended.
+                                # --no-wait: ecspresso registers the task definition, updates the
+                                # service and returns (kayac/ecspresso deploy.go:33, DeployOption's
+                                # `Wait ... negatable`, and `if !opt.Wait` after doDeploy, in v2.3
+                                # and after v2.6); the watch decides how the deployment ended.
                                 f"ecspresso deploy --config {ECSPRESSO_CONFIG} --no-wait",
                                 # Exit 0 only on SUCCESSFUL; ROLLBACK_SUCCESSFUL, ROLLBACK_FAILED
                                 # and STOPPED exit 1, a timeout 3 (src/ecs_bg/cli/live.py).
