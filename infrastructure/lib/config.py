@@ -15,12 +15,12 @@ from aws_cdk.aws_logs import RetentionDays
 from constructs import Node
 
 from ecs_bg.deploy.ecspresso_release import ECSPRESSO_RELEASE
+from ecs_bg.deploy.environments import DEFAULT_STACK_NAME, default_stack_name
 
 Env = Literal["dev", "stg", "prod"]
 Egress = Literal["nat", "endpoints"]
 CpuArchitecture = Literal["ARM64", "X86_64"]
 
-DEFAULT_STACK_NAME = "zenn-ecs-cdk-ecspresso"
 # The hook whose entry file smoke-tests the production listener by default (after_allow_traffic_hook.py).
 PRODUCTION_SMOKE_TEST_HOOK = "after-allow-traffic"
 
@@ -76,6 +76,11 @@ class StackConfig:
         """A physical name in the seed's pattern: ``name("before-install")`` -> ecs-bg-before-install-dev."""
         return "-".join(("ecs-bg", *parts, self.env))
 
+    @property
+    def cluster_name(self) -> str:
+        """One cluster per environment (ecs-bg-dev), so environments can share an account and region."""
+        return self.name()
+
     @classmethod
     def from_context(cls, node: Node) -> StackConfig:
         def get(key: str, default: Any) -> Any:
@@ -96,7 +101,7 @@ class StackConfig:
             )
         config = cls(
             env=env,
-            stack_name=get("stackName", defaults.stack_name),
+            stack_name=get("stackName", default_stack_name(env)),
             service_name=get("serviceName", defaults.service_name),
             task_family=get("taskFamily", defaults.task_family),
             container_port=int(get("containerPort", defaults.container_port)),

@@ -8,6 +8,7 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 
+from ecs_bg.deploy.environments import DEFAULT_STACK_NAME
 from lib.config import StackConfig
 
 CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/example"
@@ -20,11 +21,23 @@ def _config(**context: Any) -> StackConfig:
 def test_defaults_follow_the_seed() -> None:
     config = _config()
     assert (config.stack_name, config.env, config.name("before-install")) == (
-        "zenn-ecs-cdk-ecspresso",
+        DEFAULT_STACK_NAME,
         "dev",
         "ecs-bg-before-install-dev",
     )
     assert config.pipeline is None
+
+
+def test_each_environment_has_its_own_stack_and_cluster() -> None:
+    names = {
+        env: (_config(env=env).stack_name, _config(env=env).cluster_name) for env in ("dev", "stg", "prod")
+    }
+    assert names == {
+        "dev": ("zenn-ecs-cdk-ecspresso", "ecs-bg-dev"),
+        "stg": ("zenn-ecs-cdk-ecspresso-stg", "ecs-bg-stg"),
+        "prod": ("zenn-ecs-cdk-ecspresso-prod", "ecs-bg-prod"),
+    }
+    assert _config(env="stg", stackName="my-stack").stack_name == "my-stack"
 
 
 def test_cli_strings_are_parsed() -> None:

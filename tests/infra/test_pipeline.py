@@ -52,7 +52,13 @@ def test_build_runs_natively_on_the_task_architecture_and_deploys(variant_app: S
     release = f"https://github.com/kayac/ecspresso/releases/download/v{ECSPRESSO_RELEASE}"
     assert f"curl -fsSLO {release}/ecspresso_{ECSPRESSO_RELEASE}_linux_arm64.tar.gz" in commands
     assert "sha256sum --check --ignore-missing checksums.txt" in commands
-    assert commands[-1] == "ecspresso deploy --config ecspresso/ecspresso.yml"
+    # tests/infra/test_buildspec.py runs these in bash; here, only their order.
+    assert commands[-2:] == [
+        "ecspresso deploy --config ecspresso/ecspresso.yml --no-wait",
+        ".venv/bin/ecs-bg watch --config ecspresso/ecspresso.yml --plain --timeout 5400",
+    ]
+    # CodeBuild ends the build after its timeout; the watch gives up (a failed build) before.
+    assert project["TimeoutInMinutes"] == 120
 
 
 def test_deploy_role_holds_what_ecspresso_deploy_calls(variant_app: Synthesized) -> None:
@@ -83,6 +89,7 @@ def test_deploy_role_holds_what_ecspresso_deploy_calls(variant_app: Synthesized)
         "ecr:InitiateLayerUpload",
         "ecr:UploadLayerPart",
         "ecr:CompleteLayerUpload",
+        "ecr:DescribeImages",  # a retry finds its commit's image already pushed
     ):
         assert by_action[action] == [repository]
 
