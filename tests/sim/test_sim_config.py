@@ -8,7 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from ecs_bg.cli.main import app
 from ecs_bg.deploy.errors import DefinitionError
 from ecs_bg.sim import setup
 from ecs_bg.sim.config import apply
@@ -120,3 +122,9 @@ def test_hook_details_that_cannot_work_are_refused_before_anything_runs(
         setup.load(config, LAMBDA_DIR, {})
     assert str(caught.value).startswith(str(tmp_path / "ecs-service-def.json"))
     assert message in str(caught.value)
+
+
+def test_the_command_line_refuses_an_unknown_reading() -> None:
+    result = CliRunner().invoke(app, ["simulate", "--hook-details-reading", "deep", "--quiet"])
+    assert result.exit_code == 2
+    assert "--hook-details-reading must be replace or merge, got 'deep'" in result.output
