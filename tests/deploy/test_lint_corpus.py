@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -15,6 +16,7 @@ from ecs_bg.deploy.ecspresso_release import ECSPRESSO_RELEASE
 from ecs_bg.deploy.lint import lint
 from ecs_bg.deploy.outputs import OutputsFile
 from ecs_bg.deploy.rules import LintOptions
+from ecs_bg.hooks.config import MAX_HOOK_DETAILS_BYTES, STATE_BUDGET_BYTES
 from tests.conftest import CONFIG, FIXTURE_OUTPUTS
 
 Doc = dict[str, Any]
@@ -126,6 +128,24 @@ SERVICE_CORPUS: list[tuple[str, Callable[[Doc], None], set[tuple[str, str]]]] = 
         "a misspelled check name in hookDetails",
         lambda s: hooks(s)[2]["hookDetails"].update(smokeTets=hooks(s)[2]["hookDetails"].pop("smokeTest")),
         {("ECS025", f"{HOOKS}[2].hookDetails.smokeTets")},
+    ),
+    (
+        "hookDetails as a JSON string (CloudFormation's HookDetails, jsonencode) read as its object",
+        lambda s: hooks(s)[2].update(hookDetails=json.dumps({"smokeTets": {}})),
+        {("ECS025", f"{HOOKS}[2].hookDetails.smokeTets")},
+    ),
+    (
+        "hookDetails as a JSON string holding an array",
+        set_in(["deploymentConfiguration", "lifecycleHooks", 2, "hookDetails"], '["smokeTest"]'),
+        {("ECS025", f"{HOOKS}[2].hookDetails")},
+    ),
+    (
+        "hookDetails too large to ride with the runtime state in an IN_PROGRESS answer",
+        set_in(
+            ["deploymentConfiguration", "lifecycleHooks", 2, "hookDetails", "smokeTest", "path"],
+            "/" + "x" * (MAX_HOOK_DETAILS_BYTES - STATE_BUDGET_BYTES),
+        ),
+        {("ECS025", f"{HOOKS}[2].hookDetails")},
     ),
     (
         "PAUSE at the production traffic shift",

@@ -16,6 +16,7 @@ from ecs_bg.deploy.errors import DefinitionError
 from ecs_bg.report.html import render as render_html
 from ecs_bg.report.model import DeploymentReport
 from ecs_bg.sim.config import apply as sim_config_apply
+from ecs_bg.sim.config import hook_details_reading as read_hook_details_reading
 from ecs_bg.sim.scenarios import SCENARIOS
 from ecs_bg.sim.simulation import Options, Report, Simulation
 
@@ -32,6 +33,10 @@ def simulate(
     ),
     speed: float | None = typer.Option(
         None, help="Simulated seconds per real second (default: the config's, or 240)."
+    ),
+    hook_details_reading: str | None = typer.Option(
+        None,
+        help="replace or merge: how ECS hands IN_PROGRESS hookDetails on (default: the config's or replace).",
     ),
     sim_config: Path = typer.Option(SIM_CONFIG, help="The simulation config: local commands, speed, load."),
     report: Path | None = typer.Option(None, help="Write the JSON report here."),
@@ -50,6 +55,10 @@ def simulate(
             raise DefinitionError(f"unknown scenario {scenario!r}; choose from {', '.join(SCENARIOS)}")
         if speed is not None:
             options.speed = speed
+        if hook_details_reading is not None:
+            options.hook_details_reading = read_hook_details_reading(
+                hook_details_reading, "--hook-details-reading"
+            )
         chosen.adjust(options)
         result = asyncio.run(_run(options, console, live=not quiet))
     except DefinitionError as error:

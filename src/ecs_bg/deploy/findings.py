@@ -117,8 +117,9 @@ RULES = _rules(
     Rule(
         "ECS025",
         "error",
-        "hookDetails the hook's checks reject",
-        "Fix the check configuration in hookDetails; the message quotes the check's own validation.",
+        "hookDetails the hook rejects",
+        "Fix hookDetails: an object (or a JSON string holding one) that leaves room for the runtime "
+        "state; the message quotes the hook's own validation.",
     ),
     Rule(
         "ECS026",

@@ -15,6 +15,7 @@ from ecs_bg.deploy.definitions import Definitions
 from ecs_bg.deploy.ecspresso_release import ECSPRESSO_MINIMUM, ECSPRESSO_RELEASE
 from ecs_bg.deploy.findings import RULES, Finding
 from ecs_bg.hooks.checks import validate_hook_details
+from ecs_bg.hooks.config import configured_size_problem, parse_hook_details
 
 TRAFFIC_SHIFT_STAGES = ("TEST_TRAFFIC_SHIFT", "PRODUCTION_TRAFFIC_SHIFT")
 LIFECYCLE_STRATEGIES = ("BLUE_GREEN", "LINEAR", "CANARY")
@@ -56,8 +57,11 @@ class _Hook:
 
     @property
     def details(self) -> dict[str, Any]:
-        details = self.spec.get("hookDetails")
-        return details if isinstance(details, dict) else {}
+        """hookDetails as an object ({} when they are not one: ECS025 reports that)."""
+        try:
+            return parse_hook_details(self.spec.get("hookDetails"))
+        except ValueError:
+            return {}
 
 
 class _Context:
@@ -184,11 +188,20 @@ def _hook_targets(ctx: _Context) -> Iterator[Finding]:
 
 
 def _hook_details(ctx: _Context) -> Iterator[Finding]:
-    # The very validator the hooks run when they start, so lint and runtime never disagree.
+    # The very parser and validator the hooks run when they start, so lint and runtime never disagree.
     for hook in ctx.hooks:
-        if hook.target_type == "AWS_LAMBDA":
-            for problem in validate_hook_details(hook.details):
-                yield ctx.service_finding("ECS025", f"{hook.path}.hookDetails.{problem.path}", problem.reason)
+        if hook.target_type != "AWS_LAMBDA":
+            continue
+        path = f"{hook.path}.hookDetails"
+        try:
+            details = parse_hook_details(hook.spec.get("hookDetails"))
+        except ValueError as error:
+            yield ctx.service_finding("ECS025", path, str(error))
+            continue
+        if problem := configured_size_problem(details):
+            yield ctx.service_finding("ECS025", path, f"hookDetails is {problem}")
+        for invalid in validate_hook_details(details):
+            yield ctx.service_finding("ECS025", f"{path}.{invalid.path}", invalid.reason)
 
 
 def _smoke_tests(ctx: _Context) -> Iterator[Finding]:

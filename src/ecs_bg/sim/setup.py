@@ -14,6 +14,7 @@ from typing import Any
 
 from ecs_bg.deploy.definitions import Definitions, load_definitions
 from ecs_bg.deploy.errors import DefinitionError
+from ecs_bg.hooks.config import configured_size_problem, parse_hook_details
 from ecs_bg.hooks.event import Stage
 from ecs_bg.sim.events import ServiceIds
 from ecs_bg.sim.plan import DeploymentSpec, HookSpec
@@ -128,12 +129,15 @@ def load(
                     f"{definitions.service_file}: no entry file {entry} for {match['name']}"
                 )
             entries[hook_id] = entry
+        details = _hook_details(
+            hook.get("hookDetails"), f"{definitions.service_file}: lifecycleHooks[{index}]"
+        )
         hooks.append(
             HookSpec(
                 hook_id=hook_id,
                 target_type=target_type,
                 stages=stages,
-                hook_details=hook.get("hookDetails") or {},
+                hook_details=details,
                 timeout_minutes=float(timeout.get("timeoutInMinutes", 1440)),
                 timeout_action=timeout.get("action", "ROLLBACK"),
                 target_arn=hook.get("hookTargetArn"),
@@ -155,6 +159,17 @@ def load(
         first_deployment=first_deployment,
     )
     return Simulated(definitions, spec, entries, outputs)
+
+
+def _hook_details(value: object, where: str) -> dict[str, Any]:
+    """A hook's configured hookDetails, refused here (naming the file) as lint refuses them."""
+    try:
+        details = parse_hook_details(value)
+    except ValueError as error:
+        raise DefinitionError(f"{where}.hookDetails: {error}") from None
+    if problem := configured_size_problem(details):
+        raise DefinitionError(f"{where}.hookDetails is {problem}")
+    return details
 
 
 def alarm_names(definitions: Definitions) -> list[str]:

@@ -38,7 +38,7 @@ from ecs_bg.sim.engine import (
 from ecs_bg.sim.health import HealthCheck
 from ecs_bg.sim.loadgen import LoadGenerator
 from ecs_bg.sim.local_aws import SIMULATION_APP_ID, LocalAws
-from ecs_bg.sim.plan import HookSpec
+from ecs_bg.sim.plan import HookDetailsReading, HookSpec
 from ecs_bg.sim.runner import FunctionSpec, Invocation, LambdaRunner
 from ecs_bg.sim.tasks import LocalTasks
 
@@ -67,6 +67,7 @@ class Options:
     hook_overrides: dict[str, dict[str, Any]] = field(default_factory=dict)  # hook_id -> HookSpec fields
     extra_hooks: tuple[HookSpec, ...] = ()
     spec_overrides: dict[str, Any] = field(default_factory=dict)  # DeploymentSpec fields
+    hook_details_reading: HookDetailsReading = "replace"  # how ECS passes IN_PROGRESS hookDetails on
     function_entries: dict[str, Path] = field(default_factory=dict)  # hook_id -> another entry file
     environment: dict[str, str] = field(default_factory=dict)  # for every hook function
     pause_decisions: list[str] = field(default_factory=list)  # CONTINUE/ROLLBACK, one per PAUSE wait
@@ -108,7 +109,12 @@ class Simulation:
             )
             for hook in spec.hooks
         )
-        self.spec = dataclasses.replace(spec, hooks=hooks + options.extra_hooks, **options.spec_overrides)
+        self.spec = dataclasses.replace(
+            spec,
+            hooks=hooks + options.extra_hooks,
+            hook_details_reading=options.hook_details_reading,
+            **options.spec_overrides,
+        )
         self.ids = self.spec.ids
         self.started = time.monotonic()
         self.ended: float | None = None  # when the deployment reached its final status
