@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 
+from tests.readings import READINGS, Reading
+
 ROOT = Path(__file__).resolve().parent.parent
 LAMBDA_DIR = ROOT / "infrastructure" / "lib" / "constructs" / "lambda"
 ENTRY_FILES = ("before_install", "after_install", "before_allow_traffic", "after_allow_traffic")
@@ -81,6 +83,12 @@ def world(moto: None) -> Iterator[Any]:
 
     yield ecs_world()
     state_manager.unset_transition(model_name="ecs::task")
+
+
+@pytest.fixture(params=sorted(READINGS))
+def reading(request: pytest.FixtureRequest) -> Reading:
+    """Each way ECS may pass returned hookDetails on (tests/readings.py), one test run each."""
+    return READINGS[request.param]
 
 
 @pytest.fixture

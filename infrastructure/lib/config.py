@@ -14,11 +14,15 @@ from typing import Any, Literal
 from aws_cdk.aws_logs import RetentionDays
 from constructs import Node
 
+from ecs_bg.deploy.ecspresso_release import ECSPRESSO_RELEASE
+from ecs_bg.deploy.environments import DEFAULT_STACK_NAME, default_stack_name
+
 Env = Literal["dev", "stg", "prod"]
 Egress = Literal["nat", "endpoints"]
 CpuArchitecture = Literal["ARM64", "X86_64"]
 
-DEFAULT_STACK_NAME = "zenn-ecs-cdk-ecspresso"
+# The hook whose entry file smoke-tests the production listener by default (after_allow_traffic_hook.py).
+PRODUCTION_SMOKE_TEST_HOOK = "after-allow-traffic"
 
 
 @dataclass(frozen=True)
@@ -46,8 +50,13 @@ class StackConfig:
     test_listener_port: int = 10080
     test_cidrs: tuple[str, ...] = ()
     certificate_arn: str | None = None
+    # The name the certificate covers; the production smoke test requests https://<it>.
+    production_hostname: str | None = None
     hooks_in_vpc: bool = True
     hook_checks: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Per hook name (before-install, ...): the hook's settings, given to its function as
+    # ECS_BG_HOOK_DETAILS. Unlike hookDetails in ecs-service-def.json, ecspresso never touches them.
+    hook_details: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Layer version of AWSLambdaPowertoolsPythonV3; None resolves the layer for the installed
     # aws-lambda-powertools release through Powertools' public SSM parameter at deploy time.
     powertools_layer_version: int | None = None
@@ -67,6 +76,11 @@ class StackConfig:
         """A physical name in the seed's pattern: ``name("before-install")`` -> ecs-bg-before-install-dev."""
         return "-".join(("ecs-bg", *parts, self.env))
 
+    @property
+    def cluster_name(self) -> str:
+        """One cluster per environment (ecs-bg-dev), so environments can share an account and region."""
+        return self.name()
+
     @classmethod
     def from_context(cls, node: Node) -> StackConfig:
         def get(key: str, default: Any) -> Any:
@@ -83,11 +97,11 @@ class StackConfig:
                 connection_arn=_required(node, "connectionArn"),
                 repository=_required(node, "repository"),
                 branch=get("branch", "main"),
-                ecspresso_version=get("ecspressoVersion", "2.6.1"),
+                ecspresso_version=get("ecspressoVersion", ECSPRESSO_RELEASE),
             )
         config = cls(
             env=env,
-            stack_name=get("stackName", defaults.stack_name),
+            stack_name=get("stackName", default_stack_name(env)),
             service_name=get("serviceName", defaults.service_name),
             task_family=get("taskFamily", defaults.task_family),
             container_port=int(get("containerPort", defaults.container_port)),
@@ -101,8 +115,10 @@ class StackConfig:
             test_listener_port=int(get("testListenerPort", defaults.test_listener_port)),
             test_cidrs=_as_tuple(get("testCidrs", defaults.test_cidrs)),
             certificate_arn=get("certificateArn", None),
+            production_hostname=get("productionHostname", None),
             hooks_in_vpc=_as_bool(get("hooksInVpc", defaults.hooks_in_vpc)),
             hook_checks={k: _as_tuple(v) for k, v in _as_json(get("hookChecks", {})).items()},
+            hook_details=_as_json(get("hookDetails", {})),
             powertools_layer_version=_as_optional_int(get("powertoolsLayerVersion", None)),
             approval_bucket=get("approvalBucket", None),
             log_retention=str(get("logRetention", defaults.log_retention)).upper(),
@@ -116,6 +132,16 @@ class StackConfig:
         return config
 
     def validate(self) -> None:
+        if self.certificate_arn and not self.production_hostname and not self._production_smoke_test_url():
+            # https://<ALB DNS name> cannot match the certificate, so every production smoke test
+            # would fail TLS verification (which the hooks never turn off).
+            raise ValueError(
+                "certificateArn needs productionHostname (the name the certificate covers) for the "
+                f"production smoke test, or hookDetails.{PRODUCTION_SMOKE_TEST_HOOK}.smokeTest.url"
+            )
+        for name, details in self.hook_details.items():
+            if not isinstance(details, dict):
+                raise ValueError(f"hookDetails.{name} must be a JSON object")
         if self.task_cpu_architecture not in ("ARM64", "X86_64"):
             raise ValueError(
                 f"taskCpuArchitecture must be ARM64 or X86_64, not {self.task_cpu_architecture!r}"
@@ -132,6 +158,10 @@ class StackConfig:
             # Without a NAT gateway nothing in the private subnets can reach a public address,
             # so the smoke tests could never reach an internet-facing ALB's listeners.
             raise ValueError("hooksInVpc with egress=endpoints needs internalAlb=true")
+
+    def _production_smoke_test_url(self) -> str | None:
+        smoke = self.hook_details.get(PRODUCTION_SMOKE_TEST_HOOK, {}).get("smokeTest")
+        return smoke.get("url") if isinstance(smoke, dict) else None
 
 
 def _required(node: Node, key: str) -> str:

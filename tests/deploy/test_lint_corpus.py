@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import json
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from ecs_bg.deploy.definitions import Definitions, load_definitions
+from ecs_bg.deploy.ecspresso_release import ECSPRESSO_RELEASE
 from ecs_bg.deploy.lint import lint
 from ecs_bg.deploy.outputs import OutputsFile
 from ecs_bg.deploy.rules import LintOptions
+from ecs_bg.hooks.config import MAX_HOOK_DETAILS_BYTES, STATE_BUDGET_BYTES
 from tests.conftest import CONFIG, FIXTURE_OUTPUTS
 
 Doc = dict[str, Any]
@@ -127,14 +130,46 @@ SERVICE_CORPUS: list[tuple[str, Callable[[Doc], None], set[tuple[str, str]]]] = 
         {("ECS025", f"{HOOKS}[2].hookDetails.smokeTets")},
     ),
     (
+        "hookDetails as a JSON string (CloudFormation's HookDetails, jsonencode) read as its object",
+        lambda s: hooks(s)[2].update(hookDetails=json.dumps({"smokeTets": {}})),
+        {("ECS025", f"{HOOKS}[2].hookDetails.smokeTets")},
+    ),
+    (
+        "hookDetails as a JSON string holding an array",
+        set_in(["deploymentConfiguration", "lifecycleHooks", 2, "hookDetails"], '["smokeTest"]'),
+        {("ECS025", f"{HOOKS}[2].hookDetails")},
+    ),
+    (
+        "hookDetails too large to ride with the runtime state in an IN_PROGRESS answer",
+        set_in(
+            ["deploymentConfiguration", "lifecycleHooks", 2, "hookDetails", "smokeTest", "path"],
+            "/" + "x" * (MAX_HOOK_DETAILS_BYTES - STATE_BUDGET_BYTES),
+        ),
+        {("ECS025", f"{HOOKS}[2].hookDetails")},
+    ),
+    (
         "PAUSE at the production traffic shift",
         lambda s: hooks(s).append(pause(["PRE_PRODUCTION_TRAFFIC_SHIFT", "PRODUCTION_TRAFFIC_SHIFT"])),
         {("ECS020", f"{HOOKS}[4].lifecycleStages[1]")},
     ),
     (
+        # PRE_SCALE_UP (hook 0) is documented for ROLLING; the other stages are only UNCONFIRMED.
         "hooks with the ROLLING strategy",
         lambda s: (deployment(s).update(strategy="ROLLING"), deployment(s).pop("bakeTimeInMinutes")),
-        {("ECS021", f"{HOOKS}[{i}]") for i in range(4)},
+        {
+            ("ECS021", f"{HOOKS}[1].lifecycleStages[0]"),
+            ("ECS021", f"{HOOKS}[2].lifecycleStages[0]"),
+            ("ECS021", f"{HOOKS}[2].lifecycleStages[1]"),
+            ("ECS021", f"{HOOKS}[3].lifecycleStages[0]"),
+        },
+    ),
+    (
+        "a PRE_SCALE_UP PAUSE hook with the ROLLING strategy",
+        lambda s: (
+            deployment(s).update(strategy="ROLLING", lifecycleHooks=[hooks(s)[0], pause(["PRE_SCALE_UP"])]),
+            deployment(s).pop("bakeTimeInMinutes"),
+        ),
+        set(),
     ),
     (
         "eleven Lambda hooks",
@@ -297,7 +332,10 @@ def test_ecspresso_version_too_old_for_hooks(good: Definitions) -> None:
         (None, 1),
         (">= 2.0.0", 1),
         ("<= 2.7.0", 1),
-        (">= 2.6.0, < 4", 0),
+        (">= 2.6.0, < 4", 1),
+        (">= 2.8.5", 1),
+        (f">= {ECSPRESSO_RELEASE}", 0),
+        (">= 2.8.7, < 4", 0),
         ("~> 3.0", 0),
     ]:
         config = dataclasses.replace(good.config, required_version=constraint)

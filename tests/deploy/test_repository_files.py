@@ -11,13 +11,19 @@ from typer.testing import CliRunner
 
 from ecs_bg.cli.main import app
 from ecs_bg.deploy.definitions import load_definitions
+from ecs_bg.deploy.environments import (
+    CLUSTER_VARIABLE,
+    DEFAULT_STACK_NAME,
+    SERVICE_VARIABLE,
+    STACK_NAME_VARIABLE,
+)
 from ecs_bg.deploy.errors import DefinitionError
 from ecs_bg.deploy.findings import RULES
 from ecs_bg.deploy.lint import lint
 from ecs_bg.deploy.outputs import OutputsFile
 from tests.conftest import CONFIG, FIXTURE_OUTPUTS, ROOT
 
-STACK = "zenn-ecs-cdk-ecspresso"
+STACK = DEFAULT_STACK_NAME
 
 
 def outputs() -> dict[str, str]:
@@ -72,7 +78,37 @@ def test_a_missing_output_names_the_file_line_and_expression(tmp_path: Path) -> 
     line = next(i for i, text in enumerate(service_def, 1) if "TestListenerRuleArn" in text)
     assert str(error.value).startswith(f"{CONFIG.parent / 'ecs-service-def.json'}:{line}: ")
     assert "has no output TestListenerRuleArn" in str(error.value)
-    assert "{{ cfn_output `zenn-ecs-cdk-ecspresso` `TestListenerRuleArn` }}" in str(error.value)
+    assert "{{ cfn_output (env `ECS_BG_STACK_NAME` `zenn-ecs-cdk-ecspresso`) `TestListenerRuleArn` }}" in str(
+        error.value
+    )
+
+
+def test_every_cfn_output_reads_the_stack_name_from_the_environment_with_dev_as_default() -> None:
+    stack = f"(env `{STACK_NAME_VARIABLE}` `{DEFAULT_STACK_NAME}`)"
+    calls = [
+        (path.name, call)
+        for path in sorted(CONFIG.parent.iterdir())
+        if path.is_file()
+        for call in re.findall(r"\{\{-?\s*cfn_output\s+(\([^)]*\)|`[^`]*`|\S+)", path.read_text())
+    ]
+    assert calls, "the ecspresso files read the stack's outputs"
+    assert [(name, call) for name, call in calls if call != stack] == []
+
+
+def test_another_environment_reads_its_own_stack_and_cluster(tmp_path: Path) -> None:
+    values = {key: f"{value}-stg" for key, value in outputs().items()}
+    outputs_file = tmp_path / "outputs.json"
+    outputs_file.write_text(json.dumps({STACK: outputs(), "zenn-ecs-cdk-ecspresso-stg": values}))
+    environ = {
+        STACK_NAME_VARIABLE: "zenn-ecs-cdk-ecspresso-stg",
+        CLUSTER_VARIABLE: "ecs-bg-stg",
+        SERVICE_VARIABLE: "ecs-bg-app",
+    }
+    definitions = load_definitions(CONFIG, environ, lambda _region: OutputsFile(outputs_file))
+    assert definitions.config.cluster == "ecs-bg-stg"
+    lb = definitions.service["loadBalancers"][0]
+    assert lb["targetGroupArn"] == values["BlueTargetGroupArn"]
+    assert definitions.task["family"] == values["TaskFamily"]
 
 
 def test_cli_render_prints_the_rendered_service() -> None:
@@ -119,3 +155,10 @@ def test_config_cannot_use_plugin_functions(tmp_path: Path) -> None:
 def test_readme_lists_every_rule() -> None:
     readme = (ROOT / "README.md").read_text()
     assert set(re.findall(r"`(ECS\d{3})`", readme)) == set(RULES)
+
+
+def test_required_version_is_the_pinned_release() -> None:
+    from ecs_bg.deploy.config import load_config
+    from ecs_bg.deploy.ecspresso_release import ECSPRESSO_RELEASE
+
+    assert load_config(CONFIG, {}).required_version == f">= {ECSPRESSO_RELEASE}"

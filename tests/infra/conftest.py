@@ -18,13 +18,15 @@ import pytest
 from aws_cdk.assertions import Template
 from cdk_nag import AwsSolutionsChecks
 
+from ecs_bg.deploy.environments import DEFAULT_STACK_NAME
+
 INFRASTRUCTURE = Path(__file__).resolve().parents[2] / "infrastructure"
 sys.path.insert(0, str(INFRASTRUCTURE))
 
 from lib.config import StackConfig  # noqa: E402
 from lib.stack import EcsBlueGreenStack  # noqa: E402
 
-STACK_NAME = "zenn-ecs-cdk-ecspresso"
+STACK_NAME = DEFAULT_STACK_NAME  # dev's, the seed's
 
 # Context that changes a lot of the stack but nothing the listener rules depend on: the test for
 # aws-cdk#36649 compares the rules of this synthesis with the default one.
@@ -40,12 +42,23 @@ VARIANT_CONTEXT: dict[str, Any] = {
     "powertoolsLayerVersion": 27,
 }
 
+# The pipeline in another environment: its stack, cluster and build name the environment's own.
+STG_PIPELINE_CONTEXT: dict[str, Any] = {
+    "env": "stg",
+    "pipeline": True,
+    "connectionArn": "arn:aws:codeconnections:us-east-1:123456789012:connection/example",
+    "repository": "example-org/example-app",
+    "taskCpuArchitecture": "X86_64",
+}
+
 # An internal ALB with HTTPS, no NAT (VPC endpoints): the other network shape the stack supports.
 PRIVATE_CONTEXT: dict[str, Any] = {
     "env": "prod",
     "internalAlb": True,
     "egress": "endpoints",
     "certificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/example",
+    "productionHostname": "app.example.com",
+    "hookDetails": {"after-allow-traffic": {"smokeTest": {"path": "/version"}}},
     "productionCidrs": "10.0.0.0/8",
     "testCidrs": "10.9.0.0/16",
     "taskCpuArchitecture": "X86_64",
@@ -128,6 +141,11 @@ def default_app(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
 @pytest.fixture(scope="session")
 def variant_app(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     return synthesize(tmp_path_factory.mktemp("cdk-variant"), VARIANT_CONTEXT)
+
+
+@pytest.fixture(scope="session")
+def stg_pipeline_app(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    return synthesize(tmp_path_factory.mktemp("cdk-stg-pipeline"), STG_PIPELINE_CONTEXT)
 
 
 @pytest.fixture(scope="session")

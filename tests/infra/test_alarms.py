@@ -23,7 +23,11 @@ def test_gate_alarms_watch_both_target_groups_and_notify(default_app: Synthesize
         assert alarm["AlarmName"] == name
         assert alarm["AlarmActions"] == [topic]
         assert alarm["OKActions"] == [topic]
-        queries = [q["MetricStat"] for q in alarm["Metrics"] if "MetricStat" in q]
+        queries = [
+            q["MetricStat"]
+            for q in alarm["Metrics"]
+            if "MetricStat" in q and q["MetricStat"]["Metric"]["MetricName"] != "HTTPCode_ELB_5XX_Count"
+        ]
         assert {q["Metric"]["MetricName"] for q in queries} == {metric}
         watched = {
             d["Value"]["Fn::GetAtt"][0]
@@ -32,6 +36,25 @@ def test_gate_alarms_watch_both_target_groups_and_notify(default_app: Synthesize
             if d["Name"] == "TargetGroup"
         }
         assert watched == groups
+
+
+def test_5xx_gate_counts_the_load_balancers_own_5xx(default_app: Synthesized) -> None:
+    """502/503/504 from the ALB itself when green's targets die: a LoadBalancer-dimension metric."""
+    alarm = default_app.resource(default_app.logical_id("GateAlarms/Http5xx/Resource"))["Properties"]
+    queries = {q["Id"]: q for q in alarm["Metrics"]}
+    [elb] = [
+        q
+        for q in queries.values()
+        if "MetricStat" in q and "ELB_5XX" in q["MetricStat"]["Metric"]["MetricName"]
+    ]
+    assert elb["MetricStat"]["Metric"]["MetricName"] == "HTTPCode_ELB_5XX_Count"
+    assert elb["MetricStat"]["Stat"] == "Sum"
+    [dimension] = elb["MetricStat"]["Metric"]["Dimensions"]
+    alb = default_app.logical_id("LoadBalancer/Alb/Resource")
+    assert dimension == {"Name": "LoadBalancer", "Value": {"Fn::GetAtt": [alb, "LoadBalancerFullName"]}}
+    [expression] = [q["Expression"] for q in queries.values() if "Expression" in q]
+    sources = [i for i, q in queries.items() if "MetricStat" in q]
+    assert sorted(expression.split(" + ")) == sorted(f"FILL({i}, 0)" for i in sources)
 
 
 def test_webhook_secrets_are_created_empty(default_app: Synthesized) -> None:
@@ -45,8 +68,20 @@ def test_webhook_secrets_are_created_empty(default_app: Synthesized) -> None:
         assert "GenerateSecretString" not in secret["Properties"]
 
 
-def test_topic_accepts_tls_only(default_app: Synthesized) -> None:
+def test_topic_accepts_tls_only_and_this_stacks_alarms(default_app: Synthesized) -> None:
     [policy] = default_app.resources("AWS::SNS::TopicPolicy").values()
-    [statement] = policy["Properties"]["PolicyDocument"]["Statement"]
-    assert statement["Effect"] == "Deny"
-    assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    deny, allow = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert deny["Effect"] == "Deny"
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert allow["Effect"] == "Allow"
+    assert allow["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert allow["Action"] == "sns:Publish"
+    assert allow["Resource"] == {"Ref": default_app.logical_id("Notifications/Topic/Resource")}
+    alarms = [
+        {"Fn::GetAtt": [default_app.logical_id(f"GateAlarms/{name}/Resource"), "Arn"]}
+        for name in ("Http5xx", "Latency")
+    ]
+    assert allow["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
+        "ArnEquals": {"aws:SourceArn": alarms},
+    }

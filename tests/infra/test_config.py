@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import aws_cdk as cdk
 import pytest
 
+from ecs_bg.deploy.environments import DEFAULT_STACK_NAME
 from lib.config import StackConfig
+
+CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/example"
 
 
 def _config(**context: Any) -> StackConfig:
@@ -17,11 +21,23 @@ def _config(**context: Any) -> StackConfig:
 def test_defaults_follow_the_seed() -> None:
     config = _config()
     assert (config.stack_name, config.env, config.name("before-install")) == (
-        "zenn-ecs-cdk-ecspresso",
+        DEFAULT_STACK_NAME,
         "dev",
         "ecs-bg-before-install-dev",
     )
     assert config.pipeline is None
+
+
+def test_each_environment_has_its_own_stack_and_cluster() -> None:
+    names = {
+        env: (_config(env=env).stack_name, _config(env=env).cluster_name) for env in ("dev", "stg", "prod")
+    }
+    assert names == {
+        "dev": ("zenn-ecs-cdk-ecspresso", "ecs-bg-dev"),
+        "stg": ("zenn-ecs-cdk-ecspresso-stg", "ecs-bg-stg"),
+        "prod": ("zenn-ecs-cdk-ecspresso-prod", "ecs-bg-prod"),
+    }
+    assert _config(env="stg", stackName="my-stack").stack_name == "my-stack"
 
 
 def test_cli_strings_are_parsed() -> None:
@@ -48,8 +64,24 @@ def test_cli_strings_are_parsed() -> None:
         ({"egress": "endpoints"}, "needs internalAlb=true"),
         ({"taskCpuArchitecture": "riscv"}, "taskCpuArchitecture"),
         ({"logRetention": "FOREVER_AND_A_DAY"}, "logRetention"),
+        ({"certificateArn": CERTIFICATE}, "certificateArn needs productionHostname"),
+        (
+            {"certificateArn": CERTIFICATE, "hookDetails": {"after-allow-traffic": {"smokeTest": {}}}},
+            r"hookDetails\.after-allow-traffic\.smokeTest\.url",
+        ),
+        ({"hookDetails": '{"after-allow-traffic": []}'}, "must be a JSON object"),
     ],
 )
 def test_refused_combinations(context: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         _config(**context)
+
+
+def test_a_certificate_takes_a_hostname_or_an_explicit_smoke_test_url() -> None:
+    assert _config(certificateArn=CERTIFICATE, productionHostname="app.example.com").production_hostname == (
+        "app.example.com"
+    )
+    url = {"after-allow-traffic": {"smokeTest": {"url": "https://app.example.com/version"}}}
+    assert _config(certificateArn=CERTIFICATE, hookDetails=json.dumps(url)).hook_details == url
+    # Without a certificate nothing changes: production stays plain HTTP on the ALB's name.
+    assert _config().production_hostname is None

@@ -27,13 +27,15 @@ SEED_ACTIONS = {
     "logs:CreateLogStream",
     "logs:PutLogEvents",
 }
-# The only actions that may be granted on "*": IAM offers no resource-level permissions for them.
+# The only actions that may be granted on "*": IAM offers no resource-level permissions for them, or
+# (ListTasks) only with a condition that holds them to this stack's resources.
 UNSCOPABLE = {
     "ecs:DescribeTaskDefinition",
     "elasticloadbalancing:DescribeTargetHealth",
     "elasticloadbalancing:DescribeTargetGroups",
     "cloudwatch:GetMetricData",
     "cloudwatch:PutMetricData",
+    "ecs:ListTasks",
 }
 
 
@@ -113,6 +115,9 @@ def test_hook_roles_use_wildcards_only_where_iam_has_no_resources(any_app: Synth
                 assert set(_as_list(statement["Action"])) <= UNSCOPABLE, statement
             if statement["Action"] == "cloudwatch:PutMetricData":
                 assert statement["Condition"] == {"StringEquals": {"cloudwatch:namespace": "EcsBlueGreen"}}
+            if statement["Action"] == "ecs:ListTasks":
+                cluster = {"Fn::GetAtt": [any_app.logical_id("Ecs/Cluster/Resource"), "Arn"]}
+                assert statement["Condition"] == {"ArnEquals": {"ecs:cluster": cluster}}
 
 
 def _joined(value: Any) -> str:
@@ -138,11 +143,20 @@ def test_hook_permissions_are_scoped_to_this_cluster_and_service(default_app: Sy
     statements = _statements(default_app, "Hooks/after_install_hookRole")
     by_action = _resources_by_action(statements)
     prefix = "arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:"
-    assert by_action["ecs:DescribeServices"] == [f"{prefix}service/ecs-bg-dev/ecs-bg-app"]
-    assert by_action["ecs:DescribeServiceDeployments"] == [
-        f"{prefix}service-deployment/ecs-bg-dev/ecs-bg-app/*"
-    ]
-    assert by_action["ecs:DescribeServiceRevisions"] == [f"{prefix}service-revision/ecs-bg-dev/ecs-bg-app/*"]
+    service = f"{prefix}service/ecs-bg-dev/ecs-bg-app"
+    assert by_action["ecs:DescribeServices"] == [service]
+    # AWS's least-privilege example: all three actions on the service, its deployments and revisions.
+    for action in (
+        "ecs:ListServiceDeployments",
+        "ecs:DescribeServiceDeployments",
+        "ecs:DescribeServiceRevisions",
+    ):
+        assert by_action[action] == [
+            service,
+            f"{prefix}service-deployment/ecs-bg-dev/ecs-bg-app/*",
+            f"{prefix}service-revision/ecs-bg-dev/ecs-bg-app/*",
+        ]
+    assert by_action["ecs:ListTasks"] == ["*"]
     assert by_action["ecs:DescribeTasks"] == [f"{prefix}task/ecs-bg-dev/*"]
     assert by_action["ecs:RunTask"] == [f"{prefix}task-definition/ecs-bg-app:*"]
     [pass_role] = [s for s in statements if s["Action"] == "iam:PassRole"]
@@ -165,5 +179,14 @@ def test_hook_checks_from_context_extend_a_hooks_permissions(variant_app: Synthe
         "arn:<AWS::Partition>:s3:::example-approvals",
         "arn:<AWS::Partition>:s3:::example-approvals/*",
     ]
+    # Webhook URLs: the stack's secrets in Secrets Manager, or parameters named alike in SSM.
+    assert by_action["secretsmanager:GetSecretValue"] == [
+        f"<{variant_app.logical_id(f'Notifications/{name}WebhookSecret/Resource')}>"
+        for name in ("Slack", "Teams")
+    ]
+    assert (
+        "arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:parameter/ecs-bg/dev/*-webhook-url"
+        in by_action["ssm:GetParameter"]
+    )
     # Only before_install got the approval check.
     assert "s3:GetObject" not in _actions(_statements(variant_app, "Hooks/after_install_hookRole"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -134,3 +135,26 @@ def test_asset_holds_the_entry_files_and_the_hooks_package(default_app: Synthesi
         for m in HOOKS
     }
     assert keys == {code["S3Key"]}
+
+
+def test_a_certificate_smoke_tests_production_by_its_hostname(private_app: Synthesized) -> None:
+    alb = private_app.logical_id("LoadBalancer/Alb/Resource")
+    for module in HOOKS:
+        properties = private_app.resource(private_app.logical_id(f"Hooks/{module}/Resource"))["Properties"]
+        environment = properties["Environment"]["Variables"]
+        # Verified TLS against the name the certificate covers, never the ALB's DNS name.
+        assert environment["ECS_BG_PRODUCTION_URL"] == "https://app.example.com"
+        # The test listener stays plain HTTP on its own port.
+        assert environment["ECS_BG_TEST_URL"] == {
+            "Fn::Join": ["", ["http://", {"Fn::GetAtt": [alb, "DNSName"]}, ":10080"]]
+        }
+
+
+def test_hook_details_context_reaches_only_its_function(private_app: Synthesized) -> None:
+    for module, hook in HOOKS.items():
+        properties = private_app.resource(private_app.logical_id(f"Hooks/{module}/Resource"))["Properties"]
+        environment = properties["Environment"]["Variables"]
+        if hook == "after-allow-traffic":
+            assert json.loads(environment["ECS_BG_HOOK_DETAILS"]) == {"smokeTest": {"path": "/version"}}
+        else:
+            assert "ECS_BG_HOOK_DETAILS" not in environment

@@ -60,4 +60,4 @@ def test_internal_alb_admits_the_hooks_by_security_group(private_app: Synthesize
     assert private_app.resources("AWS::EC2::NatGateway") == {}
     endpoints = private_app.resources("AWS::EC2::VPCEndpoint").values()
     assert len(endpoints) == 10  # S3 gateway; ECR x2 and Logs for tasks; six APIs the hooks call
-    assert private_app.outputs()["ProductionUrl"]["Value"]["Fn::Join"][1][0] == "https://"
+    assert private_app.outputs()["ProductionUrl"]["Value"] == "https://app.example.com"

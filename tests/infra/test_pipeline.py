@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from ecs_bg.deploy.ecspresso_release import ECSPRESSO_RELEASE
+
 from .conftest import Synthesized
 from .test_iam import _as_list, _joined, _resources_by_action, _statements
 
@@ -47,10 +49,16 @@ def test_build_runs_natively_on_the_task_architecture_and_deploys(variant_app: S
         for phase in json.loads(project["Source"]["BuildSpec"])["phases"].values()
         for c in phase["commands"]
     ]
-    release = "https://github.com/kayac/ecspresso/releases/download/v2.6.1"
-    assert f"curl -fsSLO {release}/ecspresso_2.6.1_linux_arm64.tar.gz" in commands
+    release = f"https://github.com/kayac/ecspresso/releases/download/v{ECSPRESSO_RELEASE}"
+    assert f"curl -fsSLO {release}/ecspresso_{ECSPRESSO_RELEASE}_linux_arm64.tar.gz" in commands
     assert "sha256sum --check --ignore-missing checksums.txt" in commands
-    assert commands[-1] == "ecspresso deploy --config ecspresso/ecspresso.yml"
+    # tests/infra/test_buildspec.py runs these in bash; here, only their order.
+    assert commands[-2:] == [
+        "ecspresso deploy --config ecspresso/ecspresso.yml --no-wait",
+        ".venv/bin/ecs-bg watch --config ecspresso/ecspresso.yml --plain --timeout 5400",
+    ]
+    # CodeBuild ends the build after its timeout; the watch gives up (a failed build) before.
+    assert project["TimeoutInMinutes"] == 120
 
 
 def test_deploy_role_holds_what_ecspresso_deploy_calls(variant_app: Synthesized) -> None:
@@ -59,18 +67,19 @@ def test_deploy_role_holds_what_ecspresso_deploy_calls(variant_app: Synthesized)
     by_action = _resources_by_action(statements)
     prefix = "arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:"
     service = f"{prefix}service/ecs-bg-dev/ecs-bg-app"
-    for action in (
-        "ecs:CreateService",
-        "ecs:UpdateService",
-        "ecs:DescribeServices",
-        "ecs:ListServiceDeployments",
-    ):
+    for action in ("ecs:CreateService", "ecs:UpdateService", "ecs:DescribeServices"):
         assert by_action[action] == [service]
-    assert by_action["ecs:DescribeServiceDeployments"] == [
-        f"{prefix}service-deployment/ecs-bg-dev/ecs-bg-app/*"
-    ]
-    assert by_action["ecs:DescribeServiceRevisions"] == [f"{prefix}service-revision/ecs-bg-dev/ecs-bg-app/*"]
-    assert by_action["ecs:RegisterTaskDefinition"] == ["*"]
+    for action in (
+        "ecs:ListServiceDeployments",
+        "ecs:DescribeServiceDeployments",
+        "ecs:DescribeServiceRevisions",
+    ):
+        assert by_action[action] == [
+            service,
+            f"{prefix}service-deployment/ecs-bg-dev/ecs-bg-app/*",
+            f"{prefix}service-revision/ecs-bg-dev/ecs-bg-app/*",
+        ]
+    assert by_action["ecs:RegisterTaskDefinition"] == [f"{prefix}task-definition/ecs-bg-app:*"]
     assert by_action["ecs:DescribeTaskDefinition"] == ["*"]
     assert by_action["ecr:GetAuthorizationToken"] == ["*"]
     assert by_action["cloudformation:DescribeStacks"] == ["<AWS::StackId>"]
@@ -80,6 +89,7 @@ def test_deploy_role_holds_what_ecspresso_deploy_calls(variant_app: Synthesized)
         "ecr:InitiateLayerUpload",
         "ecr:UploadLayerPart",
         "ecr:CompleteLayerUpload",
+        "ecr:DescribeImages",  # a retry finds its commit's image already pushed
     ):
         assert by_action[action] == [repository]
 
@@ -103,3 +113,29 @@ def test_deploy_role_holds_what_ecspresso_deploy_calls(variant_app: Synthesized)
     expected_other = {"logs:", "codebuild:", "s3:"}
     others = {a for a in by_action if not a.startswith(("ecs:", "ecr:", "iam:PassRole", "cloudformation:"))}
     assert {a.split(":")[0] + ":" for a in others} <= expected_other
+
+
+def test_source_action_may_use_the_connection_under_either_service_prefix(variant_app: Synthesized) -> None:
+    [pipeline] = variant_app.resources("AWS::CodePipeline::Pipeline").values()
+    [action] = pipeline["Properties"]["Stages"][0]["Actions"]
+    role_id = action["RoleArn"]["Fn::GetAtt"][0]
+    assert variant_app.resource(role_id)["Metadata"]["aws:cdk:path"].endswith("Pipeline/SourceRole/Resource")
+    by_action = _resources_by_action(_statements(variant_app, "Pipeline/SourceRole"))
+    assert by_action["codeconnections:UseConnection"] == [
+        "arn:aws:codeconnections:us-east-1:123456789012:connection/example"
+    ]
+    assert by_action["codestar-connections:UseConnection"] == [
+        "arn:aws:codestar-connections:us-east-1:123456789012:connection/example"
+    ]
+    bucket = f"<{variant_app.logical_id('Pipeline/Pipeline/ArtifactsBucket/Resource')}.Arn>"
+    assert by_action["s3:PutObject"] == [bucket, f"{bucket}/*"]
+    trust = variant_app.resource(role_id)["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert trust == [
+        {
+            "Action": "sts:AssumeRole",
+            "Effect": "Allow",
+            "Principal": {
+                "AWS": {"Fn::GetAtt": [variant_app.logical_id("Pipeline/Pipeline/Role/Resource"), "Arn"]}
+            },
+        }
+    ]

@@ -168,7 +168,10 @@ def test_shift_stages_move_traffic_before_their_hooks_run() -> None:
     assert isinstance(driver.actions[driver.actions.index(first) - 1], SetTraffic)
 
 
-def test_in_progress_is_invoked_again_after_callbackdelay_with_the_returned_details_merged() -> None:
+@pytest.mark.parametrize("reading", ["merge", "replace"])
+def test_in_progress_is_invoked_again_after_callbackdelay_with_the_returned_details(reading: Any) -> None:
+    # Merged over what the hook saw last, or in place of it (the stricter reading, the default).
+    kept = {"configured": 1} if reading == "merge" else {}
     answers = iter(
         [
             {"hookStatus": "IN_PROGRESS", "callBackDelay": 45, "hookDetails": {"polls": 1}},
@@ -177,7 +180,7 @@ def test_in_progress_is_invoked_again_after_callbackdelay_with_the_returned_deta
         ]
     )
     hook = lambda_hook("poller", Stage.POST_SCALE_UP, hook_details={"configured": 1, "polls": 0})
-    driver = Driver(spec(hooks=(hook,)), respond=lambda inv: NO_ANSWER)
+    driver = Driver(spec(hooks=(hook,), hook_details_reading=reading), respond=lambda inv: NO_ANSWER)
     driver.run_until(lambda: bool(driver.pending))
     first = driver.pending[0]
     driver.answer(first, next(answers))
@@ -187,13 +190,13 @@ def test_in_progress_is_invoked_again_after_callbackdelay_with_the_returned_deta
     driver.clock.now = START + 45
     (second,) = driver.take(driver.engine.advance())
     assert isinstance(second, InvokeHook)
-    assert event_of(second).hook_details == {"configured": 1, "polls": 1}
+    assert event_of(second).hook_details == {**kept, "polls": 1}
     driver.answer(second, next(answers))
     assert driver.engine.next_timer() == START + 45 + 30  # ECS's default callBackDelay
     driver.clock.now = START + 75
     (third,) = driver.take(driver.engine.advance())
     assert isinstance(third, InvokeHook)
-    assert event_of(third).hook_details == {"configured": 1, "polls": 2, "seen": "x"}
+    assert event_of(third).hook_details == {**kept, "polls": 2, "seen": "x"}
     driver.answer(third, next(answers))
     driver.respond = lambda inv: {"hookStatus": "SUCCEEDED"}
     assert driver.run() == "SUCCESSFUL"
@@ -456,6 +459,11 @@ def test_misuse_is_refused_with_clear_errors() -> None:
         ({"strategy": "LINEAR", "step_percent": 1}, "stepPercent must be 3.0-100.0"),
         ({"strategy": "CANARY", "canary_percent": 0}, "canaryPercent must be 0.1-100.0"),
         ({"bake_time_minutes": 1441}, "bakeTimeInMinutes must be 0-1440"),
+        ({"hook_details_reading": "deep"}, "hook_details_reading must be replace or merge, got 'deep'"),
+        (
+            {"hooks": (lambda_hook("a", Stage.PRE_SCALE_UP, hook_details={"x": "y" * 62_000}),)},
+            "'a': hookDetails is 62009 bytes as JSON; every IN_PROGRESS answer re-sends them",
+        ),
     ],
 )
 def test_invalid_configurations_are_refused_at_construction(kwargs: dict[str, Any], message: str) -> None:

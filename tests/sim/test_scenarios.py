@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import re
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
+from ecs_bg.sim.plan import HOOK_DETAILS_READINGS, HookDetailsReading
 from ecs_bg.sim.scenarios import SCENARIOS
 from ecs_bg.sim.simulation import Options, Report, Simulation
 from tests.sim.harness import BLUE_GREEN
@@ -125,12 +127,88 @@ def test_hook_timeouts(name: str, status: str) -> None:
     assert_no_failed_production_requests(report)
 
 
-def test_an_in_progress_migration_starts_one_task_and_succeeds() -> None:
-    report = simulate("migration")
+def invocations(report: dict[str, Any], hook: str) -> list[dict[str, Any]]:
+    return [i for i in report["hookInvocations"] if i["hook"] == hook]
+
+
+def assert_waited_then_failed(hook_invocations: list[dict[str, Any]]) -> None:
+    """The check kept waiting over several invocations, then failed at its own timeout (the hook's
+    timeout is out of reach): never an invocation that forgot the check and answered SUCCEEDED."""
+    statuses = [i["hookStatus"] for i in hook_invocations]
+    assert statuses == ["IN_PROGRESS"] * (len(statuses) - 1) + ["FAILED"]
+    assert len(statuses) > 1
+
+
+def waiting(hook: str, details: dict[str, Any], reading: HookDetailsReading) -> Callable[[Options], None]:
+    """``hook`` configured with ``details``, in 4-second functions so that its waits outlast one
+    invocation (IN_PROGRESS), and a hook timeout no clock speed reaches: the checks decide."""
+
+    def adjust(options: Options) -> None:
+        options.hook_details_reading = reading
+        options.function_timeout = 4.0
+        options.hook_details[hook] = details
+        options.hook_overrides[hook] = {"timeout_minutes": 24 * 60}
+
+    return adjust
+
+
+@pytest.mark.parametrize("reading", HOOK_DETAILS_READINGS)
+def test_an_in_progress_migration_starts_one_task_and_succeeds(reading: HookDetailsReading) -> None:
+    report = simulate("migration", lambda options: setattr(options, "hook_details_reading", reading))
     assert report["status"] == "SUCCESSFUL"
-    after_install = [i["hookStatus"] for i in report["hookInvocations"] if i["hook"] == "after_install"]
-    assert after_install[0] == "IN_PROGRESS"
-    assert after_install[-1] == "SUCCEEDED"
+    after_install = invocations(report, "after_install")
+    assert after_install[0]["hookStatus"] == "IN_PROGRESS"
+    assert after_install[-1]["hookStatus"] == "SUCCEEDED"
+    # The migration, not a hookDetails that lost it, let the deployment go on.
+    assert re.search(r"migration: task \w+ exited 0", after_install[-1]["reason"])
+    assert_no_failed_production_requests(report)
+
+
+@pytest.mark.parametrize("reading", HOOK_DETAILS_READINGS)
+def test_a_pending_approval_never_passes(reading: HookDetailsReading) -> None:
+    approval = {"approval": {"intervalSeconds": 1, "timeoutSeconds": 6}}
+    report = simulate("good", waiting("before_install", approval, reading))
+    assert report["status"] == "ROLLBACK_SUCCESSFUL"
+    assert stages(report) == ["PRE_SCALE_UP"]
+    assert_waited_then_failed(invocations(report, "before_install"))
+    assert_no_failed_production_requests(report)
+
+
+@pytest.mark.parametrize("reading", HOOK_DETAILS_READINGS)
+def test_readiness_waits_hold_until_green_is_ready_or_time_is_up(reading: HookDetailsReading) -> None:
+    # Two green tasks can never make three healthy targets: the wait must end in its timeout.
+    checks = {
+        "ecsReadiness": {"intervalSeconds": 1, "timeoutSeconds": 30},
+        "targetHealth": {"minHealthyTargets": 3, "intervalSeconds": 1, "timeoutSeconds": 6},
+    }
+    report = simulate("good", waiting("after_install", checks, reading))
+    assert report["status"] == "ROLLBACK_SUCCESSFUL"
+    assert stages(report) == SEED_SEQUENCE[:3]
+    assert_waited_then_failed(invocations(report, "after_install"))
+    assert_no_failed_production_requests(report)
+
+
+@pytest.mark.parametrize("reading", HOOK_DETAILS_READINGS)
+def test_a_metric_gate_takes_every_measurement_across_invocations(reading: HookDetailsReading) -> None:
+    gate = {
+        "metricGate": {
+            "metric": {
+                "namespace": "AWS/ApplicationELB",
+                "metricName": "HTTPCode_Target_5XX_Count",
+                "dimensions": {"TargetGroup": "{greenTargetGroup}"},
+                "stat": "Sum",
+            },
+            "failIf": "> 0",
+            "noData": "successful",
+            "count": 4,
+            "intervalSeconds": 1,
+        }
+    }
+    report = simulate("good", waiting("after_allow_traffic", gate, reading))
+    assert report["status"] == "SUCCESSFUL"
+    after_allow_traffic = invocations(report, "after_allow_traffic")
+    assert after_allow_traffic[0]["hookStatus"] == "IN_PROGRESS"
+    assert "metricGate: measurement 4/4" in after_allow_traffic[-1]["reason"]
     assert_no_failed_production_requests(report)
 
 

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 import sys
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from ecs_bg.cli.main import app
 from ecs_bg.deploy.errors import DefinitionError
+from ecs_bg.sim import setup
 from ecs_bg.sim.config import apply
 from ecs_bg.sim.setup import TARGET_GROUPS
 from ecs_bg.sim.simulation import Options, health_check
-from tests.conftest import ROOT
+from tests.conftest import LAMBDA_DIR, ROOT
 
 
 def test_the_repository_config_sets_the_options() -> None:
@@ -26,6 +31,18 @@ def test_the_repository_config_sets_the_options() -> None:
     )
     assert options.command == [sys.executable, "-m", "app"]  # "python" is the simulator's interpreter
     assert options.function_timeout == 60.0
+    assert options.hook_details_reading == "replace"
+
+
+def test_the_hook_details_reading_is_replace_unless_set(tmp_path: Path) -> None:
+    path = tmp_path / "simulation.yml"
+    path.write_text("speed: 60\n")
+    options = Options()
+    apply(path, options, "app")
+    assert options.hook_details_reading == "replace"  # the stricter reading
+    path.write_text("hookDetailsReading: merge\n")
+    apply(path, options, "app")
+    assert options.hook_details_reading == "merge"
 
 
 @pytest.mark.parametrize(
@@ -37,6 +54,8 @@ def test_the_repository_config_sets_the_options() -> None:
         ("containers: {app: {command: python -m app}}\n", "containers.app.command must be a list of strings"),
         ("- a list\n", "expected a mapping"),
         ("speed: [\n", "while parsing"),
+        ("hookDetailsReading: deep\n", "hookDetailsReading must be replace or merge, got 'deep'"),
+        ("hookDetailsReading: true\n", "hookDetailsReading must be replace or merge, got True"),
     ],
 )
 def test_mistakes_name_the_file_and_key(tmp_path: Path, text: str, message: str) -> None:
@@ -63,3 +82,49 @@ def test_target_groups_run_on_the_simulated_clock(
     assert (check.interval, check.timeout) == (interval, timeout)
     assert (check.healthy_threshold, check.unhealthy_threshold, check.matcher) == (2, 3, "200")
     assert TARGET_GROUPS.deregistration_delay / speed == drain
+
+
+def ecspresso_files_with(tmp_path: Path, hook_details: object) -> Path:
+    """The repository's ecspresso files, the after_install hook's hookDetails replaced."""
+    for name in ("ecspresso.yml", "ecs-service-def.json", "ecs-task-def.json"):
+        shutil.copy(ROOT / "ecspresso" / name, tmp_path / name)
+    service = tmp_path / "ecs-service-def.json"
+    document = json.loads(service.read_text())
+    document["deploymentConfiguration"]["lifecycleHooks"][1]["hookDetails"] = hook_details
+    service.write_text(json.dumps(document))
+    return tmp_path / "ecspresso.yml"
+
+
+def test_hook_details_as_a_json_string_are_configured_as_its_object(tmp_path: Path) -> None:
+    # CloudFormation's HookDetails is a JSON string; Terraform users write jsonencode(...).
+    config = ecspresso_files_with(tmp_path, json.dumps({"ecsReadiness": {"timeoutSeconds": 60}}))
+    hook = setup.load(config, LAMBDA_DIR, {}).spec.hooks[1]
+    assert (hook.hook_id, hook.hook_details) == ("after_install", {"ecsReadiness": {"timeoutSeconds": 60}})
+
+
+@pytest.mark.parametrize(
+    ("hook_details", "message"),
+    [
+        ('["ecsReadiness"]', "lifecycleHooks[1].hookDetails: a JSON string must hold an object, got array"),
+        ("{ecsReadiness", "lifecycleHooks[1].hookDetails: a JSON string must hold an object, but it is not"),
+        (
+            {"ecsReadiness": {"x": "y" * 62_000}},
+            "lifecycleHooks[1].hookDetails is 62027 bytes as JSON; every IN_PROGRESS answer re-sends them "
+            "with up to 4096 bytes of runtime state, so they must stay within 61440 bytes",
+        ),
+    ],
+)
+def test_hook_details_that_cannot_work_are_refused_before_anything_runs(
+    tmp_path: Path, hook_details: object, message: str
+) -> None:
+    config = ecspresso_files_with(tmp_path, hook_details)
+    with pytest.raises(DefinitionError) as caught:
+        setup.load(config, LAMBDA_DIR, {})
+    assert str(caught.value).startswith(str(tmp_path / "ecs-service-def.json"))
+    assert message in str(caught.value)
+
+
+def test_the_command_line_refuses_an_unknown_reading() -> None:
+    result = CliRunner().invoke(app, ["simulate", "--hook-details-reading", "deep", "--quiet"])
+    assert result.exit_code == 2
+    assert "--hook-details-reading must be replace or merge, got 'deep'" in result.output

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from ecs_bg.hooks.event import MAX_HOOK_DETAILS_BYTES, EventError, Stage, parse_event
+from ecs_bg.hooks.config import MAX_HOOK_DETAILS_BYTES
+from ecs_bg.hooks.event import EventError, Stage, parse_event
 from ecs_bg.sim.events import ServiceIds, lifecycle_event
 
 EVENTS = Path(__file__).parent.parent / "fixtures" / "events"
@@ -190,7 +191,21 @@ def _with(path: str, value: object) -> dict[str, Any]:
             "executionDetails.testTrafficWeights",
             "key 'blue' is not a service-revision ARN",
         ),
-        (_with("hookDetails", "smokeTest"), "hookDetails", "expected an object, got string"),
+        (
+            _with("hookDetails", "smokeTest"),
+            "hookDetails",
+            "a JSON string must hold an object, but it is not valid JSON",
+        ),
+        (
+            _with("hookDetails", '["smokeTest"]'),
+            "hookDetails",
+            "a JSON string must hold an object, got array",
+        ),
+        (
+            _with("hookDetails", 3),
+            "hookDetails",
+            "expected an object (or a JSON string holding one), got number",
+        ),
         (
             _with("hookDetails", {"x": "y" * MAX_HOOK_DETAILS_BYTES}),
             "hookDetails",
@@ -203,6 +218,13 @@ def test_malformed_events_name_the_field_at_fault(raw: object, field: str, reaso
         parse_event(raw)
     assert caught.value.field == field
     assert reason in caught.value.reason
+
+
+def test_hook_details_as_a_json_string_holding_an_object_are_that_object() -> None:
+    # CloudFormation's HookDetails is a JSON string; Terraform users write jsonencode(...).
+    assert parse_event(_with("hookDetails", '{"smokeTest": {"path": "/health"}}')).hook_details == {
+        "smokeTest": {"path": "/health"}
+    }
 
 
 def test_null_hook_details_read_as_empty() -> None:

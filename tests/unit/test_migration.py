@@ -12,7 +12,6 @@ from moto.ecs.models import ecs_backends
 
 from ecs_bg.hooks import LifecycleHook, Stage, aws
 from ecs_bg.hooks.checks.migration import client_token, started_by
-from ecs_bg.hooks.config import merge
 from ecs_bg.hooks.event import parse_event
 from ecs_bg.sim.events import lifecycle_event
 from ecs_bg.sim.lambda_context import LocalLambdaContext
@@ -20,6 +19,7 @@ from tests.aws_world import ACCOUNT, EcsWorld
 from tests.conftest import VirtualClock, log_lines
 from tests.ecs_apis import ServiceDeploymentApis, answer
 from tests.faults import fail
+from tests.readings import READINGS, Reading
 
 _names = itertools.count()
 COMMAND = ["python", "manage.py", "migrate"]
@@ -53,8 +53,14 @@ class Deployment:
         assert context.get_remaining_time_in_millis() > 0, "the invocation overran its deadline"
         return response
 
-    def run(self, settings: dict[str, Any], between: Between = lambda n: None) -> list[dict[str, Any]]:
-        """Invoke until a final answer: ECS calls back after callBackDelay with hookDetails merged."""
+    def run(
+        self,
+        settings: dict[str, Any],
+        between: Between = lambda n: None,
+        reading: Reading = READINGS["deep-merge"],
+    ) -> list[dict[str, Any]]:
+        """Invoke until a final answer: ECS calls back after callBackDelay, with the returned
+        hookDetails as ``reading`` hands them on."""
         details: dict[str, Any] = {"migration": settings}
         responses = []
         for invocation in range(1, 30):
@@ -62,7 +68,7 @@ class Deployment:
             if responses[-1]["hookStatus"] != "IN_PROGRESS":
                 return responses
             self.clock.sleep(responses[-1]["callBackDelay"])
-            details = merge(details, responses[-1].get("hookDetails", {}))
+            details = reading(details, responses[-1].get("hookDetails", {}))
             between(invocation)
         raise AssertionError("never finished")
 
@@ -92,7 +98,9 @@ def deployment(green: EcsWorld, clock: VirtualClock) -> Deployment:
     return Deployment(green, clock)
 
 
-def test_one_task_across_three_invocations_then_exit_0_succeeds(deployment: Deployment) -> None:
+def test_one_task_across_three_invocations_then_exit_0_succeeds(
+    deployment: Deployment, reading: Reading
+) -> None:
     requests: list[dict[str, Any]] = []
     aws.client("ecs", "us-west-2").meta.events.register(
         "provide-client-params.ecs.RunTask", lambda params, **_: requests.append(dict(params))
@@ -100,6 +108,7 @@ def test_one_task_across_three_invocations_then_exit_0_succeeds(deployment: Depl
     responses = deployment.run(
         {"command": COMMAND, "environment": {"DJANGO_SETTINGS": "prod"}},
         between=lambda n: deployment.finish(exit_code=0) if n == 2 else None,
+        reading=reading,
     )
     assert [r["hookStatus"] for r in responses] == ["IN_PROGRESS", "IN_PROGRESS", "SUCCEEDED"]
     assert responses[0]["callBackDelay"] == 5

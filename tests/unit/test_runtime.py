@@ -9,10 +9,12 @@ from typing import Any
 import pytest
 
 from ecs_bg.hooks import HookContext, HookResult, LifecycleHook, Stage, Verdict
-from ecs_bg.hooks.config import STATE_KEY, merge
+from ecs_bg.hooks.checks import CHECKS
+from ecs_bg.hooks.config import MAX_HOOK_DETAILS_BYTES, STATE_BUDGET_BYTES, STATE_KEY, json_size
 from ecs_bg.sim.events import lifecycle_event
 from ecs_bg.sim.lambda_context import LocalLambdaContext
 from tests.conftest import VirtualClock, log_lines
+from tests.readings import READINGS, Reading
 
 _names = itertools.count()
 
@@ -171,12 +173,21 @@ class ConditionAt:
 
 
 def run_like_ecs(
-    hook: LifecycleHook, clock: VirtualClock, configured: dict[str, Any], *, timeout: float, shallow: bool
+    hook: LifecycleHook,
+    clock: VirtualClock,
+    configured: dict[str, Any],
+    *,
+    timeout: float,
+    reading: Reading = READINGS["deep-merge"],
+    received: list[dict[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
-    """Invoke as ECS does: again after callBackDelay, returned hookDetails merged into the configured."""
+    """Invoke as ECS does: again after callBackDelay, with the returned hookDetails as ``reading``
+    hands them on; ``received`` collects the hookDetails of each invocation."""
     responses: list[dict[str, Any]] = []
     details = dict(configured)
     for _ in range(20):
+        if received is not None:
+            received.append(details)
         context = LocalLambdaContext("hook", timeout_seconds=timeout, monotonic=clock.monotonic)
         response = hook.handler(lifecycle_event("POST_SCALE_UP", hook_details=details), context)
         responses.append(response)
@@ -184,14 +195,12 @@ def run_like_ecs(
         if response["hookStatus"] != "IN_PROGRESS":
             return responses
         clock.sleep(response["callBackDelay"])
-        returned = response.get("hookDetails", {})
-        details = {**details, **returned} if shallow else merge(details, returned)
+        details = reading(details, response.get("hookDetails", {}))
     raise AssertionError("never finished")
 
 
-@pytest.mark.parametrize("shallow", [True, False], ids=["shallow-merge", "deep-merge"])
 def test_a_wait_resumes_across_invocations_and_reports_soon_after_the_condition(
-    clock: VirtualClock, shallow: bool
+    clock: VirtualClock, reading: Reading
 ) -> None:
     hook, stream = new_hook(clock, custom_keys=["team"])
     condition = ConditionAt(clock, true_at=clock.now + 100)
@@ -201,7 +210,7 @@ def test_a_wait_resumes_across_invocations_and_reports_soon_after_the_condition(
     def wait_for_green(ctx: HookContext) -> None:
         ctx.wait_until("green-ready", condition, interval=1, timeout=600)
 
-    responses = run_like_ecs(hook, clock, {"team": "payments"}, timeout=30, shallow=shallow)
+    responses = run_like_ecs(hook, clock, {"team": "payments"}, timeout=30, reading=reading)
     statuses = [r["hookStatus"] for r in responses]
     assert statuses == ["IN_PROGRESS"] * 3 + ["SUCCEEDED"]
     assert all(r["callBackDelay"] == 1 for r in responses[:-1])
@@ -219,7 +228,7 @@ def test_a_wait_that_outlasts_its_timeout_fails_even_across_invocations(clock: V
             ctx.wait_until("never", ConditionAt(clock, float("inf")), interval=5, timeout=120) and None
         )
     )
-    responses = run_like_ecs(hook, clock, {}, timeout=60, shallow=False)
+    responses = run_like_ecs(hook, clock, {}, timeout=60)
     assert responses[-1] == {"hookStatus": "FAILED"}
     assert len(responses) == 3
     assert "never: still not met after 120s" in log_lines(stream)[-1]["reason"]
@@ -250,6 +259,110 @@ def test_a_function_returning_in_progress_keeps_the_runtime_wait_state(clock: Vi
     assert response["callBackDelay"] == 10
     assert response["hookDetails"]["step"] == 2
     assert response["hookDetails"][STATE_KEY]["waits"]["first"]["passed"] is True
+
+
+CONFIGURED: dict[str, Any] = {"team": {"name": "payments", "channel": "#deploys"}, "runOnRollback": False}
+
+
+def stepped_hook(clock: VirtualClock) -> LifecycleHook:
+    """A wait across invocations, then two steps the stage function carries in its own hookDetails."""
+    hook, _ = new_hook(clock, custom_keys=["team", "progress"])
+    ready = ConditionAt(clock, true_at=clock.now + 50)
+
+    @hook.stage(Stage.POST_SCALE_UP)
+    def in_steps(ctx: HookContext) -> HookResult | None:
+        ctx.wait_until("ready", ready, interval=1, timeout=600)
+        step = ctx.details.get("progress", {}).get("step", 0)
+        if step < 2:
+            own = {"progress": {"step": step + 1, f"note{step + 1}": "done"}}
+            return HookResult.in_progress(f"step {step + 1}", callback_delay=5, hook_details=own)
+        return None
+
+    return hook
+
+
+def test_every_in_progress_answer_carries_the_configured_keys_and_the_state() -> None:
+    clock = VirtualClock()
+    responses = run_like_ecs(stepped_hook(clock), clock, CONFIGURED, timeout=30, reading=READINGS["replace"])
+    assert [r["hookStatus"] for r in responses] == ["IN_PROGRESS"] * 3 + ["SUCCEEDED"]
+    for response in responses[:-1]:
+        details = response["hookDetails"]
+        assert {key: details[key] for key in CONFIGURED} == CONFIGURED
+        assert details[STATE_KEY]["waits"]["ready"]["startedAt"] == 1_000_000.0
+    # The stage function's own keys are kept beside them, and built upon step by step.
+    assert responses[-2]["hookDetails"]["progress"] == {"step": 2, "note1": "done", "note2": "done"}
+
+
+def test_each_invocation_receives_the_same_hook_details_under_every_reading() -> None:
+    received: dict[str, list[dict[str, Any]]] = {}
+    for name, reading in READINGS.items():
+        clock = VirtualClock()
+        received[name] = []
+        run_like_ecs(
+            stepped_hook(clock), clock, CONFIGURED, timeout=30, reading=reading, received=received[name]
+        )
+    assert len(received["replace"]) == 4
+    assert received["replace"] == received["shallow-merge"] == received["deep-merge"]
+
+
+def test_a_stage_functions_own_in_progress_without_state_carries_the_configured_keys() -> None:
+    hook, _ = new_hook(custom_keys=["team"])
+    hook.stage(Stage.POST_SCALE_UP)(lambda ctx: HookResult.in_progress("not yet", callback_delay=10))
+    assert hook.handler(lifecycle_event("POST_SCALE_UP", hook_details=CONFIGURED)) == {
+        "hookStatus": "IN_PROGRESS",
+        "callBackDelay": 10,
+        "hookDetails": CONFIGURED,
+    }
+
+
+def test_a_stage_function_cannot_overwrite_the_runtime_state(clock: VirtualClock) -> None:
+    hook, _ = new_hook(clock)
+
+    @hook.stage(Stage.POST_SCALE_UP)
+    def meddle(ctx: HookContext) -> HookResult:
+        ctx.wait_until("first", lambda: Verdict.passed("done"))
+        return HookResult.in_progress("again", hook_details={STATE_KEY: {"waits": {}}})
+
+    response = hook.handler(lifecycle_event("POST_SCALE_UP"))
+    assert response["hookDetails"][STATE_KEY]["waits"]["first"]["passed"] is True
+
+
+def test_an_answer_over_the_limit_fails_instead_of_being_refused_by_ecs() -> None:
+    hook, stream = new_hook(custom_keys=["blob"])
+    big = {"blob": "x" * MAX_HOOK_DETAILS_BYTES}
+    hook.stage(Stage.POST_SCALE_UP)(lambda ctx: HookResult.in_progress("again", hook_details=big))
+    assert hook.handler(lifecycle_event("POST_SCALE_UP")) == {"hookStatus": "FAILED"}
+    assert f"over the {MAX_HOOK_DETAILS_BYTES}-byte limit" in log_lines(stream)[-1]["reason"]
+
+
+def test_a_state_over_its_budget_fails(clock: VirtualClock) -> None:
+    hook, stream = new_hook(clock)
+
+    @hook.stage(Stage.POST_SCALE_UP)
+    def many_waits(ctx: HookContext) -> None:
+        for n in range(200):
+            ctx.wait_until(f"wait-{n:03}", lambda: Verdict.passed("done"))
+        ctx.wait_until("last", lambda: Verdict.pending("not yet"))
+
+    context = LocalLambdaContext("hook", timeout_seconds=3, monotonic=clock.monotonic)
+    assert hook.handler(lifecycle_event("POST_SCALE_UP"), context) == {"hookStatus": "FAILED"}
+    assert f"over its {STATE_BUDGET_BYTES}-byte budget" in log_lines(stream)[-1]["reason"]
+
+
+def test_the_largest_state_the_checks_keep_fits_its_budget() -> None:
+    """Every check's wait at once, with the longest values AWS allows in the migration record."""
+    wait = {"startedAt": 1_800_000_000.123456, "polls": 10**9, "passed": True}
+    state = {
+        "waits": {name: wait for name in CHECKS},
+        "migration": {
+            "arn": f"arn:aws-us-gov:ecs:us-gov-west-1:123456789012:task/{'c' * 255}/{'f' * 32}",
+            "container": "n" * 255,
+            "log_group": "g" * 512,
+            "log_stream": "s" * 512,
+        },
+        "metricGate": {"taken": 1000, "failed": 1000, "inconclusive": 1000},
+    }
+    assert json_size(state) <= STATE_BUDGET_BYTES
 
 
 def test_without_a_lambda_context_the_lambda_maximum_is_assumed(clock: VirtualClock) -> None:

@@ -37,6 +37,18 @@ def test_json_escape_in_a_pipeline_and_nested_calls() -> None:
     assert render("{{ cfn_output `S` `K` }}", "f", functions()) == "S/K"
 
 
+def test_a_parenthesised_env_call_names_the_stack_like_the_ecspresso_files_do() -> None:
+    # Go's text/template evaluates a parenthesised pipeline as one argument; ecspresso's cfn_output
+    # is a plain func(stackName, outputKey string) (fujiwara/cfn-lookup cfn/funcs.go).
+    text = "{{ cfn_output (env `ECS_BG_STACK_NAME` `dev-stack`) `Key` }}"
+    assert render(text, "f", functions()) == "dev-stack/Key"
+    assert render(text, "f", functions({"ECS_BG_STACK_NAME": "stg-stack"})) == "stg-stack/Key"
+    must = "{{ cfn_output (must_env `STACK`) `Key` }}"
+    assert render(must, "f", functions({"STACK": "s"})) == "s/Key"
+    with pytest.raises(TemplateError, match="environment variable STACK is not defined"):
+        render(must, "f", functions())
+
+
 def test_trim_markers_and_comments_follow_go() -> None:
     assert render("a  {{- `b` -}}  c{{/* note */}}", "f", functions()) == "abc"
 
@@ -49,6 +61,8 @@ def test_trim_markers_and_comments_follow_go() -> None:
         ("{{ .Values.x }}", 1, "unsupported '.Values.x'"),
         ("a\nb\n{{ env `X` ", 3, "unterminated action"),
         ("{{ json_escape (env `X` }}", 1, "unclosed ("),
+        ("{{ cfn_output env `S` `d` `K` }}", 1, "env as an argument takes no arguments; write (env ...)"),
+        ("{{ cfn_output (env `S` `d`) }}", 1, "cfn_output takes 2 argument(s), got 1"),
     ],
 )
 def test_errors_name_file_line_and_expression(text: str, line: int, reason: str) -> None:

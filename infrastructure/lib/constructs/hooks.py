@@ -8,6 +8,7 @@ function gets its own role with the seed's permissions plus what its checks need
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
@@ -22,6 +23,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 import ecs_bg
+from ecs_bg.hooks.config import HOOK_DETAILS_ENV
 from ecs_bg.hooks.permissions import DEFAULT_HOOK_CHECKS, Permission, ResourceKind, permissions_for
 
 from ..scoping import ResourceScope, acknowledge_wildcards, wildcard_reasons
@@ -41,8 +43,9 @@ SEED_PERMISSIONS: tuple[Permission, ...] = (
 
 WILDCARD_ANY_REASON = (
     "Only actions without resource-level permissions (ecs:DescribeTaskDefinition, Elastic Load "
-    "Balancing Describe*, cloudwatch:GetMetricData/PutMetricData); PutMetricData is held to the "
-    f"{METRICS_NAMESPACE} namespace by a condition."
+    "Balancing Describe*, cloudwatch:GetMetricData/PutMetricData), and ecs:ListTasks, which takes no "
+    "cluster ARN; PutMetricData is held to the "
+    f"{METRICS_NAMESPACE} namespace and ListTasks to this cluster by conditions."
 )
 
 
@@ -100,12 +103,17 @@ class HookFunctions(Construct):
         vpc: ec2.IVpc | None = None,
         vpc_subnets: ec2.SubnetSelection | None = None,
         security_group: ec2.ISecurityGroup | None = None,
+        hook_details: Mapping[str, Mapping[str, object]] | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.entries = discover_entries()
         unknown = sorted(set(extra_checks) - {e.check_key for e in self.entries})
         if unknown:
             raise ValueError(f"hookChecks names no hook entry file: {unknown}")
+        hook_details = hook_details or {}
+        unknown = sorted(set(hook_details) - {e.hook_name for e in self.entries})
+        if unknown:
+            raise ValueError(f"hookDetails names no hook: {unknown}")
         self._resources = resources
         self.functions: dict[HookEntry, lambda_.Function] = {}
         # The asset is copied into the cloud assembly when the first function binds its code, so
@@ -147,6 +155,12 @@ class HookFunctions(Construct):
                     log_group=log_group,
                     environment={
                         **environment,
+                        # The path hook settings take intact: ecspresso cannot pass hookDetails.
+                        **(
+                            {HOOK_DETAILS_ENV: json.dumps(hook_details[entry.hook_name], sort_keys=True)}
+                            if entry.hook_name in hook_details
+                            else {}
+                        ),
                         "POWERTOOLS_SERVICE_NAME": entry.hook_name,
                         "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
                         "POWERTOOLS_LOG_LEVEL": "INFO",

@@ -39,6 +39,7 @@ class BlueGreenLoadBalancer(Construct):
         health_check_path: str,
         test_port: int,
         certificate_arn: str | None,
+        production_hostname: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.alb = elbv2.ApplicationLoadBalancer(
@@ -92,7 +93,9 @@ class BlueGreenLoadBalancer(Construct):
                 open=False,
             )
             self.alb.add_redirect(source_port=80, target_port=443, open=False)
-            self.production_url = f"https://{self.alb.load_balancer_dns_name}"
+            # The certificate names production_hostname, never the ALB's own DNS name; StackConfig
+            # refuses a certificate without one unless the smoke test has its own url.
+            self.production_url = f"https://{production_hostname or self.alb.load_balancer_dns_name}"
         else:
             self.production_listener = self.alb.add_listener(
                 "HttpListener",

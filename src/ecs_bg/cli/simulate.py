@@ -13,7 +13,10 @@ from rich.table import Table
 
 from ecs_bg.cli.main import app
 from ecs_bg.deploy.errors import DefinitionError
+from ecs_bg.report.html import render as render_html
+from ecs_bg.report.model import DeploymentReport
 from ecs_bg.sim.config import apply as sim_config_apply
+from ecs_bg.sim.config import hook_details_reading as read_hook_details_reading
 from ecs_bg.sim.scenarios import SCENARIOS
 from ecs_bg.sim.simulation import Options, Report, Simulation
 
@@ -31,8 +34,13 @@ def simulate(
     speed: float | None = typer.Option(
         None, help="Simulated seconds per real second (default: the config's, or 240)."
     ),
+    hook_details_reading: str | None = typer.Option(
+        None,
+        help="replace or merge: how ECS hands IN_PROGRESS hookDetails on (default: the config's or replace).",
+    ),
     sim_config: Path = typer.Option(SIM_CONFIG, help="The simulation config: local commands, speed, load."),
     report: Path | None = typer.Option(None, help="Write the JSON report here."),
+    html: Path | None = typer.Option(None, help="Write the report as a self-contained HTML page here."),
     config: Path = typer.Option(ECSPRESSO_CONFIG, help="The ecspresso config."),
     quiet: bool = typer.Option(False, help="No live view; print the outcome only."),
 ) -> None:
@@ -47,6 +55,10 @@ def simulate(
             raise DefinitionError(f"unknown scenario {scenario!r}; choose from {', '.join(SCENARIOS)}")
         if speed is not None:
             options.speed = speed
+        if hook_details_reading is not None:
+            options.hook_details_reading = read_hook_details_reading(
+                hook_details_reading, "--hook-details-reading"
+            )
         chosen.adjust(options)
         result = asyncio.run(_run(options, console, live=not quiet))
     except DefinitionError as error:
@@ -54,6 +66,13 @@ def simulate(
         raise typer.Exit(2) from None
     if report is not None:
         report.write_text(json.dumps(result.to_json(), indent=2))
+    if html is not None:
+        page = render_html(
+            DeploymentReport.from_json(result.to_json()),
+            title=f"ecs-bg simulate --scenario {scenario}",
+            time_label="simulated seconds since the deployment started",
+        )
+        html.write_text(page, encoding="utf-8")
     style = STATUS_STYLE.get(result.status, "red")
     production = result.traffic["production"]
     console.print(

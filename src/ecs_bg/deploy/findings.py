@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Literal
 
+from ecs_bg.deploy.ecspresso_release import ECSPRESSO_RELEASE
+
 Severity = Literal["error", "warning"]
 
 
@@ -89,9 +91,10 @@ RULES = _rules(
     ),
     Rule(
         "ECS021",
-        "error",
-        "Hook at a stage the strategy never reaches",
-        "Use strategy BLUE_GREEN, LINEAR or CANARY; ROLLING deployments run no lifecycle stages.",
+        "warning",
+        "Hook at a stage a ROLLING deployment may not run",
+        "AWS documents hooks at PRE_SCALE_UP for ROLLING deployments; for other stages use BLUE_GREEN, "
+        "LINEAR or CANARY, or confirm that ECS runs the stage.",
     ),
     Rule(
         "ECS022",
@@ -114,8 +117,9 @@ RULES = _rules(
     Rule(
         "ECS025",
         "error",
-        "hookDetails the hook's checks reject",
-        "Fix the check configuration in hookDetails; the message quotes the check's own validation.",
+        "hookDetails the hook rejects",
+        "Fix hookDetails: an object (or a JSON string holding one) that leaves room for the runtime "
+        "state; the message quotes the hook's own validation.",
     ),
     Rule(
         "ECS026",
@@ -153,8 +157,8 @@ RULES = _rules(
         "ECS040",
         "warning",
         "ecspresso may be too old for lifecycle hooks",
-        'Set required_version: ">= 2.6.0" in ecspresso.yml: older ecspresso and SDKs silently drop '
-        "hookDetails, targetType and timeoutConfiguration.",
+        f'Set required_version: ">= {ECSPRESSO_RELEASE}" in ecspresso.yml: older ecspresso is built on '
+        "an ECS SDK without targetType and timeoutConfiguration and drops them.",
     ),
     Rule(
         "ECS050",

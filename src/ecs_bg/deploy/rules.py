@@ -12,11 +12,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from ecs_bg.deploy.definitions import Definitions
+from ecs_bg.deploy.ecspresso_release import ECSPRESSO_MINIMUM, ECSPRESSO_RELEASE
 from ecs_bg.deploy.findings import RULES, Finding
 from ecs_bg.hooks.checks import validate_hook_details
+from ecs_bg.hooks.config import configured_size_problem, parse_hook_details
 
 TRAFFIC_SHIFT_STAGES = ("TEST_TRAFFIC_SHIFT", "PRODUCTION_TRAFFIC_SHIFT")
 LIFECYCLE_STRATEGIES = ("BLUE_GREEN", "LINEAR", "CANARY")
+# Stages AWS documents for hooks with ROLLING deployments: PRE_SCALE_UP Lambda hooks (AWS containers
+# blog, 2025-09-11) and PAUSE hooks "for rolling, blue/green, linear and canary" (AWS What's New,
+# 2026-05-19), whose stage list includes PRE_SCALE_UP. No source says which other stages a rolling
+# deployment runs, so ECS021 only warns about them rather than rejecting what ECS may accept.
+ROLLING_HOOK_STAGES = ("PRE_SCALE_UP",)
 MAX_HOOKS_PER_TYPE = 10
 MAX_LAMBDA_HOOK_MINUTES = 1440
 MAX_BAKE_MINUTES = 1440
@@ -50,8 +57,11 @@ class _Hook:
 
     @property
     def details(self) -> dict[str, Any]:
-        details = self.spec.get("hookDetails")
-        return details if isinstance(details, dict) else {}
+        """hookDetails as an object ({} when they are not one: ECS025 reports that)."""
+        try:
+            return parse_hook_details(self.spec.get("hookDetails"))
+        except ValueError:
+            return {}
 
 
 class _Context:
@@ -136,9 +146,13 @@ def _strategy_configuration(ctx: _Context) -> Iterator[Finding]:
 
 def _hook_stages(ctx: _Context) -> Iterator[Finding]:
     for hook in ctx.hooks:
-        if ctx.strategy not in LIFECYCLE_STRATEGIES:
-            message = f"strategy {ctx.strategy} runs no lifecycle stages, so this hook never runs"
-            yield ctx.service_finding("ECS021", hook.path, message)
+        if ctx.strategy == "ROLLING":
+            for i, stage in enumerate(hook.stages):
+                if stage not in ROLLING_HOOK_STAGES:
+                    message = (
+                        f"UNCONFIRMED that a ROLLING deployment runs {stage}; AWS documents PRE_SCALE_UP"
+                    )
+                    yield ctx.service_finding("ECS021", f"{hook.path}.lifecycleStages[{i}]", message)
         if hook.target_type != "PAUSE":
             continue
         for i, stage in enumerate(hook.stages):
@@ -174,11 +188,20 @@ def _hook_targets(ctx: _Context) -> Iterator[Finding]:
 
 
 def _hook_details(ctx: _Context) -> Iterator[Finding]:
-    # The very validator the hooks run when they start, so lint and runtime never disagree.
+    # The very parser and validator the hooks run when they start, so lint and runtime never disagree.
     for hook in ctx.hooks:
-        if hook.target_type == "AWS_LAMBDA":
-            for problem in validate_hook_details(hook.details):
-                yield ctx.service_finding("ECS025", f"{hook.path}.hookDetails.{problem.path}", problem.reason)
+        if hook.target_type != "AWS_LAMBDA":
+            continue
+        path = f"{hook.path}.hookDetails"
+        try:
+            details = parse_hook_details(hook.spec.get("hookDetails"))
+        except ValueError as error:
+            yield ctx.service_finding("ECS025", path, str(error))
+            continue
+        if problem := configured_size_problem(details):
+            yield ctx.service_finding("ECS025", path, f"hookDetails is {problem}")
+        for invalid in validate_hook_details(details):
+            yield ctx.service_finding("ECS025", f"{path}.{invalid.path}", invalid.reason)
 
 
 def _smoke_tests(ctx: _Context) -> Iterator[Finding]:
@@ -247,7 +270,7 @@ def _alarms(ctx: _Context) -> Iterator[Finding]:
         yield ctx.service_finding("ECS032", "$.deploymentConfiguration.alarms", message)
 
 
-_VERSION = re.compile(r"(>=|<=|!=|~>|>|<|=)?\s*v?(\d+)\.(\d+)")
+_VERSION = re.compile(r"(>=|<=|!=|~>|>|<|=)?\s*v?(\d+)\.(\d+)(?:\.(\d+))?")
 
 
 def _ecspresso_version(ctx: _Context) -> Iterator[Finding]:
@@ -255,11 +278,19 @@ def _ecspresso_version(ctx: _Context) -> Iterator[Finding]:
     if not ctx.hooks:
         return
     constraint = config.required_version or ""
-    # A lower bound of 2.6 or more anywhere in the constraint guarantees the fields reach ECS.
-    bounds = [(int(m[1]), int(m[2])) for m in _VERSION.findall(constraint) if m[0] in (">=", ">", "~>", "=")]
-    if not any(bound >= (2, 6) for bound in bounds):
+    # A lower bound of at least ECSPRESSO_RELEASE anywhere in the constraint guarantees an ecspresso
+    # whose SDK carries targetType and timeoutConfiguration (ecspresso_release.py has the evidence).
+    bounds = [
+        (int(m[1]), int(m[2]), int(m[3] or 0))
+        for m in _VERSION.findall(constraint)
+        if m[0] in (">=", ">", "~>", "=")
+    ]
+    if not any(bound >= ECSPRESSO_MINIMUM for bound in bounds):
         found = f'required_version is "{constraint}"' if constraint else "no required_version"
-        message = f"{found}; ecspresso before 2.6 drops lifecycleHooks fields without a word"
+        message = (
+            f"{found}; ecspresso before {ECSPRESSO_RELEASE} drops targetType and timeoutConfiguration "
+            "with only a warning"
+        )
         yield RULES["ECS040"].finding(str(config.path), "$.required_version", message)
 
 

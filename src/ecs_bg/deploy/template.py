@@ -116,6 +116,11 @@ class _Pipeline:
                 operands.append(text[1:-1])
             elif kind == "quoted":
                 operands.append(json.loads(text))
+            elif kind == "ident":
+                # Go calls a function named as an argument with no arguments of its own; a call
+                # with arguments, as in cfn_output (env `ECS_BG_STACK_NAME` `dev-stack`) `Key`,
+                # needs its parentheses.
+                raise _Syntax(f"{text} as an argument takes no arguments; write ({text} ...)")
             elif text == "(":
                 operands.append(self._pipeline())
                 if self._peek() != ("punct", ")"):

@@ -22,6 +22,12 @@ HOOK_DETAILS_ENV: Final = "ECS_BG_HOOK_DETAILS"
 STATE_KEY: Final = "ecsBgState"
 # hookDetails keys the runtime reads itself rather than passing to a check.
 RUNTIME_KEYS: Final = frozenset({STATE_KEY, "runOnRollback"})
+# Our bound on a hook's hookDetails, configured keys and runtime state together. ECS documents none;
+# every IN_PROGRESS answer re-sends the configured keys with the state (runtime.py says why).
+MAX_HOOK_DETAILS_BYTES: Final = 64 * 1024
+# What the runtime state may take of that: waits (a few fixed fields each) and the checks' own small
+# records (the migration task's ARN, container and log names: at most about 1.6 KB).
+STATE_BUDGET_BYTES: Final = 4 * 1024
 
 T = TypeVar("T")
 
@@ -67,6 +73,46 @@ def layered_details(defaults: Mapping[str, Any], hook_details: Mapping[str, Any]
             raise ConfigError(f"(env {HOOK_DETAILS_ENV})", "must be a JSON object")
         env_details = parsed
     return merge(merge(defaults, env_details), hook_details)
+
+
+def json_size(value: object) -> int:
+    """Bytes of ``value`` as JSON, the way the Lambda runtime serializes an answer."""
+    return len(json.dumps(value, default=str).encode())
+
+
+def parse_hook_details(value: object) -> dict[str, Any]:
+    """A hook's hookDetails as an object; ``ValueError`` (naming no field: callers do) otherwise.
+
+    ECS takes an object, but CloudFormation's ``HookDetails`` is a JSON string and Terraform users
+    write ``jsonencode(...)``: a string holding an object is accepted as that object.
+    """
+    if value is None:  # absent and {} mean the same: nothing configured
+        return {}
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as error:
+            raise ValueError(
+                f"a JSON string must hold an object, but it is not valid JSON: {error}"
+            ) from None
+        if not isinstance(value, Mapping):
+            raise ValueError(f"a JSON string must hold an object, got {json_type(value)}")
+    if not isinstance(value, Mapping):
+        raise ValueError(f"expected an object (or a JSON string holding one), got {json_type(value)}")
+    return dict(value)
+
+
+def configured_size_problem(details: Mapping[str, Any]) -> str | None:
+    """Why configured hookDetails cannot ride in an IN_PROGRESS answer beside the runtime state."""
+    size = json_size(details)
+    room = MAX_HOOK_DETAILS_BYTES - STATE_BUDGET_BYTES
+    if size <= room:
+        return None
+    return (
+        f"{size} bytes as JSON; every IN_PROGRESS answer re-sends them with up to "
+        f"{STATE_BUDGET_BYTES} bytes of runtime state, so they must stay within {room} bytes "
+        f"of the {MAX_HOOK_DETAILS_BYTES}-byte limit"
+    )
 
 
 def camel(name: str) -> str:

@@ -6,14 +6,13 @@ shows the same four fields at the top level, so that shape is accepted as a fall
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Final
 
-from ecs_bg.hooks.config import json_type
+from ecs_bg.hooks.config import MAX_HOOK_DETAILS_BYTES, json_size, json_type, parse_hook_details
 
 
 class Stage(StrEnum):
@@ -31,10 +30,6 @@ class Stage(StrEnum):
 
 # ECS re-invokes the hooks of these stages with reversed weights when it rolls back.
 SHIFT_STAGES: Final = frozenset({Stage.TEST_TRAFFIC_SHIFT, Stage.PRODUCTION_TRAFFIC_SHIFT})
-
-# Our bound on the hookDetails a hook accepts. ECS documents none; the runtime's wait state rides in
-# hookDetails across IN_PROGRESS invocations, so anything this large is a configuration mistake.
-MAX_HOOK_DETAILS_BYTES: Final = 64 * 1024
 
 _DEPLOYMENT_ARN = re.compile(
     r"^arn:(?P<partition>aws[a-z-]*):ecs:(?P<region>[a-z0-9-]+):(?P<account>\d+):"
@@ -217,11 +212,11 @@ def _weights(container: Mapping[str, Any], name: str, prefix: str) -> dict[str, 
 
 
 def _hook_details(value: object) -> dict[str, Any]:
-    if value is None:  # absent and {} mean the same: nothing configured
-        return {}
-    if not isinstance(value, Mapping):
-        raise EventError("hookDetails", f"expected an object, got {json_type(value)}")
-    size = len(json.dumps(value, default=str).encode())
+    try:
+        details = parse_hook_details(value)
+    except ValueError as error:
+        raise EventError("hookDetails", str(error)) from None
+    size = json_size(details)
     if size > MAX_HOOK_DETAILS_BYTES:
         raise EventError("hookDetails", f"{size} bytes exceeds the {MAX_HOOK_DETAILS_BYTES}-byte limit")
-    return dict(value)
+    return details

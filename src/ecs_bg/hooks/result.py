@@ -1,8 +1,9 @@
 """What a hook answers ECS, and the verdicts checks give on the way there.
 
 ECS reads ``hookStatus``; with IN_PROGRESS it also reads ``callBackDelay`` (seconds until it invokes
-the hook again) and merges the returned ``hookDetails`` into the next invocation's. Nothing else
-belongs in the response: ``callBackDelaySeconds`` and similar keys are silently ignored by ECS.
+the hook again) and passes the returned ``hookDetails`` to the next invocation (merged or replacing
+the configured ones: the runtime answers so that both read the same). Nothing else belongs in the
+response: ``callBackDelaySeconds`` and similar keys are silently ignored by ECS.
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@
 The handler validates the event, dispatches on ``lifecycleStage``, turns every exception into
 FAILED (ECS would roll back on an exception anyway, but with no reason in the logs), keeps
 rollbacks fast, and lets a stage wait for a condition inside the invocation: it polls until
-shortly before the function's deadline, then answers IN_PROGRESS with the wait's state in
-hookDetails, so the next invocation resumes where this one stopped.
+shortly before the function's deadline, then answers IN_PROGRESS with the wait's state beside the
+hook's whole hookDetails, so the next invocation resumes where this one stopped.
 """
 
 from __future__ import annotations
@@ -13,16 +13,24 @@ import contextlib
 import copy
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import IO, TYPE_CHECKING, Any, Final, Protocol, TypeVar
 
 from ecs_bg.hooks.aws import AwsCallFailed
 from ecs_bg.hooks.checks import CHECKS, check_module, is_enabled, parse_settings, validate_hook_details
-from ecs_bg.hooks.config import STATE_KEY, ConfigError, layered_details, parse_config
+from ecs_bg.hooks.config import (
+    MAX_HOOK_DETAILS_BYTES,
+    STATE_BUDGET_BYTES,
+    STATE_KEY,
+    ConfigError,
+    json_size,
+    layered_details,
+    merge,
+    parse_config,
+)
 from ecs_bg.hooks.event import EventError, HookEvent, Stage, parse_event
 from ecs_bg.hooks.log import INVOCATION_KEYS, hook_logger, redact
 from ecs_bg.hooks.result import (
-    DEFAULT_CALLBACK_DELAY,
     CheckFailed,
     HookResult,
     HookStatus,
@@ -316,6 +324,8 @@ class LifecycleHook:
             state=copy.deepcopy(dict(state)),
         )
         result = self._run_stage(function, ctx)
+        if result.status is HookStatus.IN_PROGRESS:
+            result = _carry_over(ctx, result)
         if result.status is HookStatus.FAILED:
             self._announce_failure(ctx, result.reason)
         return result
@@ -325,9 +335,7 @@ class LifecycleHook:
             outcome = function(ctx)
         except _StillWaiting as waiting:
             return HookResult.in_progress(
-                f"waiting for {waiting.wait}: {waiting.reason}",
-                callback_delay=waiting.callback_delay,
-                hook_details={STATE_KEY: ctx.state},
+                f"waiting for {waiting.wait}: {waiting.reason}", callback_delay=waiting.callback_delay
             )
         except CheckFailed as failure:
             return HookResult.failed(str(failure))
@@ -343,13 +351,6 @@ class LifecycleHook:
         if not isinstance(outcome, HookResult):
             returned = type(outcome).__name__
             return HookResult.failed(f"{function.__name__} returned {returned}, not a HookResult")
-        if outcome.status is HookStatus.IN_PROGRESS and ctx.state:
-            # Keep the runtime's wait state next to whatever the function carries over itself.
-            return HookResult.in_progress(
-                outcome.reason,
-                callback_delay=outcome.callback_delay or DEFAULT_CALLBACK_DELAY,
-                hook_details={**outcome.hook_details, STATE_KEY: ctx.state},
-            )
         return outcome
 
     def _announce_failure(self, ctx: HookContext, reason: str) -> None:
@@ -365,6 +366,36 @@ class LifecycleHook:
             notify.send(ctx, settings, f"{ctx.event.stage} FAILED: rolling back", detail=reason)
         except Exception as error:  # noqa: BLE001 - the FAILED answer stands whatever the notifier does
             ctx.logger.warning("failure notification not sent", extra={"why": _describe(error)})
+
+
+def _carry_over(ctx: HookContext, result: HookResult) -> HookResult:
+    """The IN_PROGRESS answer with everything the next invocation needs in its hookDetails.
+
+    ECS's docs ("Lifecycle hooks for Amazon ECS service deployments") say returned hookDetails are
+    merged into the next invocation's; AWS's own sample had to re-send its configured keys with
+    IN_PROGRESS (aws-samples/sample-amazon-ecs-blue-green-deployment-patterns PR #10, commit
+    33363a6), so ECS may replace them instead. The answer is what this invocation received (the
+    configured keys, and what earlier answers added), deep-merged with the stage function's own
+    keys, plus the runtime state. Everything received is re-sent and the state only grows, so the
+    next invocation sees the same hookDetails whether ECS replaces, merges shallowly or merges deeply.
+    """
+    details = merge(ctx.event.hook_details, result.hook_details)
+    details.pop(STATE_KEY, None)  # the runtime's alone: ctx.state started from the received one
+    state_size = json_size(ctx.state)
+    if state_size > STATE_BUDGET_BYTES:
+        return HookResult.failed(
+            f"the runtime state is {state_size} bytes, over its {STATE_BUDGET_BYTES}-byte budget "
+            "(too many waits in one hook?)"
+        )
+    if ctx.state:
+        details[STATE_KEY] = ctx.state
+    size = json_size(details)
+    if size > MAX_HOOK_DETAILS_BYTES:
+        return HookResult.failed(
+            f"the IN_PROGRESS hookDetails would be {size} bytes, over the {MAX_HOOK_DETAILS_BYTES}-byte "
+            "limit: return less from the stage function"
+        )
+    return replace(result, hook_details=details)
 
 
 def _describe(error: BaseException) -> str:

@@ -9,9 +9,10 @@ from typing import Any
 import yaml
 
 from ecs_bg.deploy.errors import DefinitionError
+from ecs_bg.sim.plan import HOOK_DETAILS_READINGS, HookDetailsReading
 from ecs_bg.sim.simulation import Options
 
-KEYS = {"scenario", "speed", "tasks", "containers", "load", "functionTimeoutSeconds"}
+KEYS = {"scenario", "speed", "tasks", "containers", "load", "functionTimeoutSeconds", "hookDetailsReading"}
 
 
 def apply(path: Path, options: Options, container: str) -> str | None:
@@ -37,6 +38,10 @@ def apply(path: Path, options: Options, container: str) -> str | None:
         options.tasks = int(number("tasks", document["tasks"]))
     if "functionTimeoutSeconds" in document:
         options.function_timeout = number("functionTimeoutSeconds", document["functionTimeoutSeconds"])
+    if "hookDetailsReading" in document:
+        options.hook_details_reading = hook_details_reading(
+            document["hookDetailsReading"], f"{path}: hookDetailsReading"
+        )
     load = document.get("load") or {}
     if "rate" in load:
         options.load_rate = number("load.rate", load["rate"])
@@ -53,3 +58,10 @@ def apply(path: Path, options: Options, container: str) -> str | None:
         ]
     scenario = document.get("scenario")
     return str(scenario) if scenario is not None else None
+
+
+def hook_details_reading(value: object, where: str) -> HookDetailsReading:
+    """A valid reading of how ECS passes IN_PROGRESS hookDetails on; errors start with ``where``."""
+    if value in HOOK_DETAILS_READINGS:
+        return value
+    raise DefinitionError(f"{where} must be {' or '.join(HOOK_DETAILS_READINGS)}, got {value!r}")

@@ -255,8 +255,14 @@ class Engine:
             self._settle_run(run, "SUCCEEDED", passed=True)
         elif answer.status == "IN_PROGRESS":
             assert answer.callback_delay is not None
-            # A shallow merge over what the hook saw last (merge depth is UNCONFIRMED in the facts).
-            run.details = {**run.details, **answer.hook_details}
+            # ECS's docs ("Lifecycle hooks for Amazon ECS service deployments") say the returned
+            # hookDetails are merged (depth UNCONFIRMED: shallow here); AWS's own sample re-sends
+            # its configured keys (aws-samples/sample-amazon-ecs-blue-green-deployment-patterns
+            # PR #10, commit 33363a6), as if ECS replaced them. The spec says which reading to play.
+            if self.spec.hook_details_reading == "replace":
+                run.details = dict(answer.hook_details)
+            else:
+                run.details = {**run.details, **answer.hook_details}
             self._set_timer(
                 f"callback:{run.hook_id}", self._now + answer.callback_delay, partial(self._invoke, run)
             )

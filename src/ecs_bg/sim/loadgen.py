@@ -6,6 +6,7 @@ import asyncio
 import collections
 import contextlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import aiohttp
@@ -38,7 +39,8 @@ class LoadReport:
 class LoadGenerator:
     """``rate`` requests a second, open-loop (each request is due at its own time, so a slow target
     shows up as latency and errors, not as a quietly lower rate), at most ``concurrency`` at once.
-    Stops after ``duration`` seconds or ``max_requests`` requests, or when ``stop`` is awaited."""
+    Stops after ``duration`` seconds or ``max_requests`` requests, or when ``stop`` is awaited.
+    ``on_response(group, failed)`` hears of each request as it ends, for counts over time."""
 
     def __init__(
         self,
@@ -50,6 +52,7 @@ class LoadGenerator:
         max_requests: int = 100_000,
         timeout: float = 10.0,
         max_failures_kept: int = 1_000,
+        on_response: Callable[[str | None, bool], None] | None = None,
     ) -> None:
         if rate <= 0 or concurrency < 1:
             raise ValueError("rate must be positive and concurrency at least 1")
@@ -61,6 +64,7 @@ class LoadGenerator:
         self.timeout = timeout
         self.report = LoadReport()
         self._max_failures_kept = max_failures_kept
+        self._on_response = on_response
         self._stopping = asyncio.Event()
         self._runner: asyncio.Task[LoadReport] | None = None
 
@@ -119,7 +123,10 @@ class LoadGenerator:
             report.by_group[group] += 1
         if status is not None:
             report.by_status[status] += 1
-        if status is None or status >= 500:
+        failed = status is None or status >= 500
+        if failed:
             report.errors += 1
             if len(report.failures) < self._max_failures_kept:
                 report.failures.append(FailedRequest(sent - started, status, error, group))
+        if self._on_response is not None:
+            self._on_response(group, failed)

@@ -11,11 +11,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
+from ecs_bg.hooks.config import configured_size_problem
 from ecs_bg.hooks.event import SHIFT_STAGES, Stage
 from ecs_bg.sim.events import ServiceIds, Strategy, step_count
 
 TargetType = Literal["AWS_LAMBDA", "PAUSE"]
 TimeoutAction = Literal["ROLLBACK", "CONTINUE"]
+# How ECS hands an IN_PROGRESS answer's hookDetails to the next invocation: its docs say merged,
+# AWS's own sample re-sends its configured keys as if they were replaced (facts §2). "replace" is
+# the stricter reading: a hook that forgets its configured keys loses them.
+HookDetailsReading = Literal["replace", "merge"]
+HOOK_DETAILS_READINGS: Final = ("replace", "merge")
 
 # The stages in which ECS itself does the work and invokes no hook.
 SCALE_UP: Final = "SCALE_UP"
@@ -51,6 +57,7 @@ class DeploymentSpec:
     active_revisions: int = 1  # more than one ACTIVE revision: RECONCILE_SERVICE runs first
     scale_up_timeout_minutes: float = 30  # how long SCALE_UP waits for green to pass health checks
     default_callback_delay: int = 30  # ECS's callBackDelay when IN_PROGRESS names none
+    hook_details_reading: HookDetailsReading = "replace"
 
     @property
     def shift_percent(self) -> float:
@@ -89,6 +96,8 @@ def validate(spec: DeploymentSpec) -> None:
                 raise ValueError(f"{where}: a PAUSE hook is not allowed at {', '.join(banned)}")
         elif hook.target_type != "AWS_LAMBDA":
             raise ValueError(f"{where}: targetType must be AWS_LAMBDA or PAUSE, got {hook.target_type!r}")
+        elif problem := configured_size_problem(hook.hook_details):
+            raise ValueError(f"{where}: hookDetails is {problem}")
         if not 1 <= hook.timeout_minutes <= 20160:
             raise ValueError(f"{where}: timeoutInMinutes must be 1-20160, got {hook.timeout_minutes}")
         if hook.timeout_action not in ("ROLLBACK", "CONTINUE"):
@@ -109,6 +118,11 @@ def validate(spec: DeploymentSpec) -> None:
             raise ValueError(f"{name} must be 0-1440 minutes, got {minutes}")
     if spec.scale_up_timeout_minutes <= 0:
         raise ValueError(f"scale_up_timeout_minutes must be positive, got {spec.scale_up_timeout_minutes}")
+    if spec.hook_details_reading not in HOOK_DETAILS_READINGS:
+        raise ValueError(
+            f"hook_details_reading must be {' or '.join(HOOK_DETAILS_READINGS)}, "
+            f"got {spec.hook_details_reading!r}"
+        )
     if spec.default_callback_delay < 0:
         raise ValueError(f"default_callback_delay must be >= 0, got {spec.default_callback_delay}")
 

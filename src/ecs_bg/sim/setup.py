@@ -14,6 +14,7 @@ from typing import Any
 
 from ecs_bg.deploy.definitions import Definitions, load_definitions
 from ecs_bg.deploy.errors import DefinitionError
+from ecs_bg.hooks.config import configured_size_problem, parse_hook_details
 from ecs_bg.hooks.event import Stage
 from ecs_bg.sim.events import ServiceIds
 from ecs_bg.sim.plan import DeploymentSpec, HookSpec
@@ -128,12 +129,15 @@ def load(
                     f"{definitions.service_file}: no entry file {entry} for {match['name']}"
                 )
             entries[hook_id] = entry
+        details = _hook_details(
+            hook.get("hookDetails"), f"{definitions.service_file}: lifecycleHooks[{index}]"
+        )
         hooks.append(
             HookSpec(
                 hook_id=hook_id,
                 target_type=target_type,
                 stages=stages,
-                hook_details=hook.get("hookDetails") or {},
+                hook_details=details,
                 timeout_minutes=float(timeout.get("timeoutInMinutes", 1440)),
                 timeout_action=timeout.get("action", "ROLLBACK"),
                 target_arn=hook.get("hookTargetArn"),
@@ -157,6 +161,17 @@ def load(
     return Simulated(definitions, spec, entries, outputs)
 
 
+def _hook_details(value: object, where: str) -> dict[str, Any]:
+    """A hook's configured hookDetails, refused here (naming the file) as lint refuses them."""
+    try:
+        details = parse_hook_details(value)
+    except ValueError as error:
+        raise DefinitionError(f"{where}.hookDetails: {error}") from None
+    if problem := configured_size_problem(details):
+        raise DefinitionError(f"{where}.hookDetails is {problem}")
+    return details
+
+
 def alarm_names(definitions: Definitions) -> list[str]:
     names: list[Any] = (
         definitions.service.get("deploymentConfiguration", {}).get("alarms", {}).get("alarmNames", [])
@@ -165,9 +180,10 @@ def alarm_names(definitions: Definitions) -> list[str]:
 
 
 def put_gate_alarm(cloudwatch: Any, name: str, percent: float = 10, state: str = "OK") -> None:
-    """The simulation's stand-in for a gate alarm: green's 5xx as a share of its requests in one
-    minute. The stack's alarm counts 5xx a minute, a number meant for a real minute of traffic; a
-    simulated minute carries only the requests of 60/speed real seconds, so their share is judged."""
+    """The simulation's stand-in for a gate alarm: 5xx (the targets' and the load balancer's own) as a
+    share of the requests in one minute. The stack's alarm counts 5xx a minute, a number meant for a
+    real minute of traffic; a simulated minute carries only the requests of 60/speed real seconds, so
+    their share is judged."""
 
     def metric(name: str) -> dict[str, Any]:
         stat = {
@@ -181,8 +197,14 @@ def put_gate_alarm(cloudwatch: Any, name: str, percent: float = 10, state: str =
         AlarmName=name,
         Metrics=[
             {"Id": "errors", **metric("HTTPCode_Target_5XX_Count")},
+            # As the stack's alarm does: the load balancer's own 502/503/504 count too.
+            {"Id": "elb", **metric("HTTPCode_ELB_5XX_Count")},
             {"Id": "requests", **metric("RequestCount")},
-            {"Id": "share", "Expression": "100 * errors / requests", "ReturnData": True},
+            {
+                "Id": "share",
+                "Expression": "100 * (FILL(errors, 0) + FILL(elb, 0)) / requests",
+                "ReturnData": True,
+            },
         ],
         EvaluationPeriods=1,
         Threshold=percent,

@@ -38,7 +38,7 @@ from ecs_bg.sim.engine import (
 from ecs_bg.sim.health import HealthCheck
 from ecs_bg.sim.loadgen import LoadGenerator
 from ecs_bg.sim.local_aws import SIMULATION_APP_ID, LocalAws
-from ecs_bg.sim.plan import HookSpec
+from ecs_bg.sim.plan import HookDetailsReading, HookSpec
 from ecs_bg.sim.runner import FunctionSpec, Invocation, LambdaRunner
 from ecs_bg.sim.tasks import LocalTasks
 
@@ -46,6 +46,9 @@ ROOT = Path(__file__).resolve().parents[3]
 BLUE, GREEN = "blue", "green"  # the load balancer's groups: blue is live when the deployment starts
 MIN_PROBE_TIMEOUT = 0.2  # real seconds: a shorter health-check timeout fails healthy tasks on a busy machine
 WATCHER_GRACE = 15.0  # real seconds the endpoint waits, after the end, for a watcher's next poll
+# Simulated seconds per bucket of the report's production requests over time. Shorter than
+# CloudWatch's minute because a simulated minute carries only a few requests at the default speed.
+TRAFFIC_INTERVAL = 30.0
 
 
 @dataclass
@@ -64,6 +67,7 @@ class Options:
     hook_overrides: dict[str, dict[str, Any]] = field(default_factory=dict)  # hook_id -> HookSpec fields
     extra_hooks: tuple[HookSpec, ...] = ()
     spec_overrides: dict[str, Any] = field(default_factory=dict)  # DeploymentSpec fields
+    hook_details_reading: HookDetailsReading = "replace"  # how ECS passes IN_PROGRESS hookDetails on
     function_entries: dict[str, Path] = field(default_factory=dict)  # hook_id -> another entry file
     environment: dict[str, str] = field(default_factory=dict)  # for every hook function
     pause_decisions: list[str] = field(default_factory=list)  # CONTINUE/ROLLBACK, one per PAUSE wait
@@ -105,7 +109,12 @@ class Simulation:
             )
             for hook in spec.hooks
         )
-        self.spec = dataclasses.replace(spec, hooks=hooks + options.extra_hooks, **options.spec_overrides)
+        self.spec = dataclasses.replace(
+            spec,
+            hooks=hooks + options.extra_hooks,
+            hook_details_reading=options.hook_details_reading,
+            **options.spec_overrides,
+        )
         self.ids = self.spec.ids
         self.started = time.monotonic()
         self.ended: float | None = None  # when the deployment reached its final status
@@ -118,6 +127,9 @@ class Simulation:
         self.fleets: dict[str, AppFleet] = {}
         self.local_tasks = LocalTasks(self.ids, self._target_state, command=list(options.command))
         self.invocation_times: dict[str, Invocation] = {}
+        self.weight_changes: list[dict[str, Any]] = []  # the report's traffic.weights
+        # Production requests per TRAFFIC_INTERVAL bucket, per group (None: no answer), [requests, errors].
+        self.production_counts: dict[int, dict[str | None, list[int]]] = {}
         self.wake = asyncio.Event()
         self.load: LoadGenerator | None = None
 
@@ -303,8 +315,11 @@ class Simulation:
         elif isinstance(action, ScaleUpGreen):
             spawn(self._scale_up_green())
         elif isinstance(action, SetTraffic):
-            self.lb.set_weights("production", {self._group(arn): w for arn, w in action.production.items()})
-            self.lb.set_weights("test", {self._group(arn): w for arn, w in action.test.items()})
+            self._set_weights(
+                {self._group(arn): w for arn, w in action.production.items()},
+                {self._group(arn): w for arn, w in action.test.items()},
+                at=self.sim_now(),
+            )
         elif isinstance(action, ScaleDownBlue):
             spawn(self._scale_down(BLUE))
         elif isinstance(action, ScaleDownGreen):
@@ -312,6 +327,17 @@ class Simulation:
         elif isinstance(action, Finished):
             return str(action.status)
         return None
+
+    def _set_weights(self, production: dict[str, float], test: dict[str, float], *, at: float) -> None:
+        self.lb.set_weights("production", production)
+        self.lb.set_weights("test", test)
+        self.weight_changes.append({"at": round(at, 3), "production": production, "test": test})
+
+    def _count_response(self, group: str | None, failed: bool) -> None:
+        bucket = self.production_counts.setdefault(int(self.sim_now() // TRAFFIC_INTERVAL), {})
+        counts = bucket.setdefault(group, [0, 0])
+        counts[0] += 1
+        counts[1] += failed
 
     async def _scale_up_green(self) -> None:
         fleet = await self._start_fleet(GREEN, self.ids.green_revision, self.options.green_env)
@@ -346,11 +372,13 @@ class Simulation:
             self._add_tasks(blue, self.blue_task_definition)
             # Both groups sit on the production rule (green at 0), so green is health-checked from its
             # first task on, as ECS's weighted forward keeps the alternate group attached.
-            self.lb.set_weights("production", {BLUE: 100, GREEN: 0})
-            self.lb.set_weights("test", {BLUE: 100, GREEN: 0})
+            self._set_weights({BLUE: 100, GREEN: 0}, {BLUE: 100, GREEN: 0}, at=0.0)
             self.runner = self._runner(urls.production, urls.test)
             self.load = LoadGenerator(
-                urls.production + self.options.load_path, rate=self.options.load_rate, duration=600
+                urls.production + self.options.load_path,
+                rate=self.options.load_rate,
+                duration=600,
+                on_response=self._count_response,
             )
             self.load.start()
             daemons.add(asyncio.create_task(self._publish_metrics()))
@@ -447,10 +475,28 @@ class Simulation:
             status=status,
             stages=[_stage_json(record) for record in self.engine.stages],
             hook_invocations=[self._invocation_json(record) for record in self.engine.invocations],
-            traffic=_traffic(stats, load),
+            traffic=_traffic(stats, load, self.weight_changes, self._production_intervals()),
             wall_seconds=(self.ended or time.monotonic()) - self.started,
             rollback_reason=self.engine.rollback_reason,
         )
+
+    def _production_intervals(self) -> list[dict[str, Any]]:
+        intervals = []
+        for index, groups in sorted(self.production_counts.items()):
+            intervals.append(
+                {
+                    "start": index * TRAFFIC_INTERVAL,
+                    "end": (index + 1) * TRAFFIC_INTERVAL,
+                    "requests": sum(counts[0] for counts in groups.values()),
+                    "errors": sum(counts[1] for counts in groups.values()),
+                    "byRevision": {
+                        group: {"requests": counts[0], "errors": counts[1]}
+                        for group, counts in groups.items()
+                        if group is not None
+                    },
+                }
+            )
+        return intervals
 
     def hook_reason(self, record: Any) -> str:
         """ECS's reason for a bad answer, else the hook's own from its ``hook decision`` log line."""
@@ -472,6 +518,8 @@ class Simulation:
             "durationMs": done.duration_ms if done else None,
             "cold": done.cold if done else None,
             "reason": self.hook_reason(record),
+            "start": round(record.started, 3),
+            "end": round(record.ended, 3) if record.ended is not None else None,
         }
 
 
@@ -481,12 +529,17 @@ def _stage_json(record: Any) -> dict[str, Any]:
         entry["end"] = round(record.end, 3)
     if record.step is not None:
         entry["step"] = record.step
+    if record.bake_start is not None:
+        entry["bakeStart"] = round(record.bake_start, 3)
     return entry
 
 
-def _traffic(stats: Any, load: Any) -> dict[str, Any]:
+def _traffic(
+    stats: Any, load: Any, weights: list[dict[str, Any]], intervals: list[dict[str, Any]]
+) -> dict[str, Any]:
     """Production as the load generator saw it (every request it sent), test as the load balancer
-    counted it (the hooks' requests); per revision from the load balancer's target groups."""
+    counted it (the hooks' requests); per revision from the load balancer's target groups. Over time:
+    each change of the listeners' weights, and production requests per interval."""
 
     def listener(name: str) -> dict[str, Any]:
         totals = stats.listeners.get(name)
@@ -502,6 +555,7 @@ def _traffic(stats: Any, load: Any) -> dict[str, Any]:
             "errors": load.errors,
             "byRevision": dict(load.by_group),
             "failures": [dataclasses.asdict(failure) for failure in load.failures[:20]],
+            "intervals": intervals,
         }
     return {
         "production": production,
@@ -509,6 +563,7 @@ def _traffic(stats: Any, load: Any) -> dict[str, Any]:
         "byRevision": {
             g: {"requests": s.requests, "errors": s.target_5xx + s.elb_5xx} for g, s in stats.groups.items()
         },
+        "weights": weights,
     }
 
 

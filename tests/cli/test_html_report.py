@@ -1,0 +1,86 @@
+"""``ecs-bg simulate --html`` as a person opens it: a real simulation through the CLI, the page in a real
+headless Chromium. The README's screenshot comes from here: ``ECS_BG_SCREENSHOTS=docs/images`` writes it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.chromium import chromium, open_page
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.slow
+
+# The README shows the rollback: weights moving to green and back, green's errors, the reason.
+README_SCENARIO = "degrade-after-shift"
+
+
+def test_the_console_check_sees_what_the_policy_blocks(tmp_path: Path) -> None:
+    """The control for the test below: an inline script is refused, and the refusal is an error."""
+    page = tmp_path / "blocked.html"
+    page.write_text(
+        '<!DOCTYPE html><meta http-equiv="Content-Security-Policy" content="default-src \'none\'">'
+        "<p>blocked</p><script>document.title = 'ran'</script>"
+    )
+    assert any("Content Security Policy" in error for error in open_page(page).errors)
+
+
+@pytest.mark.parametrize("scenario", ["good", README_SCENARIO])
+def test_the_page_of_a_simulation_shows_every_stage_without_console_errors(
+    scenario: str, tmp_path: Path
+) -> None:
+    chromium()  # skip before the simulation when there is no browser here
+    report, html = tmp_path / "report.json", tmp_path / "report.html"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ecs_bg.cli",
+            "simulate",
+            "--quiet",
+            "--scenario",
+            scenario,
+            "--report",
+            str(report),
+            "--html",
+            str(html),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert html.is_file(), done.stdout + done.stderr
+    data = json.loads(report.read_text())
+
+    page = open_page(html)
+
+    assert page.errors == []
+    for stage in data["stages"]:
+        name = stage["stage"] + (f" · step {stage['step']}" if "step" in stage else "")
+        assert name in page.text
+    assert data["status"] in page.text
+    if data["rollbackReason"]:
+        assert data["rollbackReason"] in page.text
+    assert page.png.startswith(b"\x89PNG")
+    assert len(page.png) > 20_000
+    (tmp_path / "report.png").write_bytes(page.png)
+    if (folder := os.environ.get("ECS_BG_SCREENSHOTS")) and scenario == README_SCENARIO:
+        (Path(folder) / "report.png").write_bytes(page.png)
+
+    # What the charts are drawn from: weights from the start, every production request in an interval.
+    weights, intervals = data["traffic"]["weights"], data["traffic"]["production"]["intervals"]
+    assert weights[0] == {
+        "at": 0.0,
+        "production": {"blue": 100, "green": 0},
+        "test": {"blue": 100, "green": 0},
+    }
+    assert weights[-1]["production"]["blue" if data["rollbackReason"] else "green"] == 100
+    assert sum(interval["requests"] for interval in intervals) == data["traffic"]["production"]["requests"]
+    assert all(invocation["start"] is not None for invocation in data["hookInvocations"])
