@@ -19,6 +19,10 @@ ENUMS = [
     if isinstance(value, type) and issubclass(value, StrEnum) and value is not StrEnum
 ]
 WORDS = {member.value: enum.__name__ for enum in ENUMS for member in enum}
+# Enums of the project's own that happen to share a word with ECS (a check's verdict may be FAILED).
+OWN_ENUMS = {"VerdictStatus"}
+# Hooks written as a user writes them, without this library: they answer ECS in plain strings.
+USER_CODE = SRC / "sim" / "scenario_hooks"
 
 
 def _literals(path: Path) -> list[tuple[int, str]]:
@@ -32,13 +36,19 @@ def _literals(path: Path) -> list[tuple[int, str]]:
         and isinstance(node.body[0], ast.Expr)
         and isinstance(node.body[0].value, ast.Constant)
     }
+    own = {
+        id(constant)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ClassDef) and node.name in OWN_ENUMS
+        for constant in ast.walk(node)
+    }
     return [
         (node.lineno, node.value)
         for node in ast.walk(tree)
         if isinstance(node, ast.Constant)
         and isinstance(node.value, str)
         and node.value in WORDS
-        and id(node) not in docstrings
+        and id(node) not in docstrings | own
     ]
 
 
@@ -46,7 +56,7 @@ def test_no_stage_status_or_strategy_is_spelled_outside_the_vocabulary() -> None
     found = [
         f"{path.relative_to(SRC.parent)}:{line}: {word!r} (use ecs.{WORDS[word]})"
         for path in sorted(SRC.rglob("*.py"))
-        if path.resolve() != VOCABULARY
+        if path.resolve() != VOCABULARY and USER_CODE not in path.parents
         for line, word in _literals(path)
     ]
     assert found == []
@@ -77,9 +87,7 @@ def test_each_enum_is_exactly_the_api_model_s(enum: type[StrEnum], shape: str) -
 
 
 def test_hook_stages_are_the_api_model_s() -> None:
-    assert {member.value for member in ecs.Stage} == set(
-        MODEL.shape_for("DeploymentLifecycleHookStage").enum
-    )
+    assert {member.value for member in ecs.Stage} == set(MODEL.shape_for("DeploymentLifecycleHookStage").enum)
 
 
 def test_reported_stages_are_the_api_model_s() -> None:

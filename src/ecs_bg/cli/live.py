@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -22,6 +22,7 @@ from ecs_bg.cli.main import app
 from ecs_bg.cli.options import EndpointOption, ProfileOption, RegionOption, fail
 from ecs_bg.deploy.config import load_config
 from ecs_bg.deploy.errors import DefinitionError
+from ecs_bg.hooks.ecs import DeploymentStatus, HookAction
 from ecs_bg.live import deployments
 from ecs_bg.live.aws import AwsFailure, Connection, ecs_client
 from ecs_bg.live.deployments import Deployment, Refused
@@ -124,7 +125,7 @@ def watch(
         raise typer.Exit(TIMED_OUT)
     if plain:  # the live table's title already says how it ended
         typer.echo(headline(ended))
-    raise typer.Exit(0 if ended.status == "SUCCESSFUL" else 1)
+    raise typer.Exit(0 if ended.status == DeploymentStatus.SUCCESSFUL else 1)
 
 
 class _PlainLog:
@@ -148,7 +149,7 @@ class _PlainLog:
 
 
 def _continue(
-    action: Literal["CONTINUE", "ROLLBACK"],
+    action: HookAction,
     hook_id: str | None,
     cluster: str | None,
     service: str | None,
@@ -162,7 +163,9 @@ def _continue(
         deployment = deployments.describe(ecs, arn)
         hook = deployments.paused_hook(deployment, hook_id)
         deployments.continue_deployment(ecs, deployment, hook, action)
-    verb = "approved: the deployment continues" if action == "CONTINUE" else "rejected: ECS rolls back"
+    verb = (
+        "approved: the deployment continues" if action == HookAction.CONTINUE else "rejected: ECS rolls back"
+    )
     typer.echo(f"{hook.hook_id} at {deployment.stage} {verb} ({deployment.arn})")
 
 
@@ -177,7 +180,7 @@ def approve(
     endpoint_url: EndpointOption = None,
 ) -> None:
     """Continue the deployment past its PAUSE hook (ContinueServiceDeployment, CONTINUE)."""
-    _continue("CONTINUE", hook_id, cluster, service, config, region, profile, endpoint_url)
+    _continue(HookAction.CONTINUE, hook_id, cluster, service, config, region, profile, endpoint_url)
 
 
 @app.command()
@@ -191,4 +194,4 @@ def reject(
     endpoint_url: EndpointOption = None,
 ) -> None:
     """Roll the deployment back at its PAUSE hook (ContinueServiceDeployment, ROLLBACK)."""
-    _continue("ROLLBACK", hook_id, cluster, service, config, region, profile, endpoint_url)
+    _continue(HookAction.ROLLBACK, hook_id, cluster, service, config, region, profile, endpoint_url)

@@ -15,6 +15,7 @@ deployments", "Amazon ECS linear deployments", "Amazon ECS canary deployments", 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
@@ -150,7 +151,7 @@ class Limit:
         return self.minimum <= value <= self.maximum
 
     def describe(self) -> str:
-        return f"{self.name} must be {self.minimum:g}-{self.maximum:g}"
+        return f"{self.name} must be {self.minimum}-{self.maximum}"
 
 
 # The Lambda-hook page says 1-1440 for Lambda hooks; the API (and PAUSE hooks) allow up to 14 days.
@@ -167,3 +168,13 @@ CALLBACK_DELAY_SECONDS: Final = Limit("callBackDelay", 1, 24 * 60 * 60, 30)
 MAX_HOOKS_PER_TARGET_TYPE: Final = 10  # at most 10 Lambda and 10 PAUSE hooks per service
 STAGE_LIMIT_SECONDS: Final = 24 * 60 * 60  # no stage may last longer
 LAMBDA_MAX_SECONDS: Final = 15 * 60  # one invocation's longest run: Lambda's own maximum
+
+
+def one_of(members: Iterable[StrEnum]) -> str:
+    """``A, B or C`` in the enum's own order, for messages that say what ECS accepts."""
+
+    def position(member: StrEnum) -> int:
+        return list(type(member).__members__.values()).index(member)
+
+    names = [member.value for member in sorted(members, key=position)]
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"

@@ -15,14 +15,17 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from botocore.exceptions import ClientError
 
+from ecs_bg.hooks.ecs import (
+    FINAL_DEPLOYMENT_STATUSES,
+    MOVING_DEPLOYMENT_STATUSES,
+    DeploymentStatus,
+    HookAction,
+    LifecycleHookStatus,
+)
 from ecs_bg.live.aws import AwsFailure, aws_errors
 
 if TYPE_CHECKING:
     from mypy_boto3_ecs import ECSClient
-
-MOVING = ("PENDING", "IN_PROGRESS", "STOP_REQUESTED", "ROLLBACK_REQUESTED", "ROLLBACK_IN_PROGRESS")
-ENDED = ("SUCCESSFUL", "STOPPED", "ROLLBACK_SUCCESSFUL", "ROLLBACK_FAILED")
-AWAITING_ACTION = "AWAITING_ACTION"
 
 
 class Refused(Exception):
@@ -70,11 +73,11 @@ class Deployment:
 
     @property
     def ended(self) -> bool:
-        return self.status in ENDED
+        return self.status in FINAL_DEPLOYMENT_STATUSES
 
     @property
     def awaiting_action(self) -> list[Hook]:
-        return [hook for hook in self.hooks if hook.status == AWAITING_ACTION]
+        return [hook for hook in self.hooks if hook.status == LifecycleHookStatus.AWAITING_ACTION]
 
 
 def find_deployment_arn(ecs: ECSClient, cluster: str, service: str) -> str:
@@ -94,7 +97,7 @@ def find_deployment_arn(ecs: ECSClient, cluster: str, service: str) -> str:
         )
     # ECS does not promise an order; the newest moving deployment is the one being rolled out.
     newest_first = sorted(briefs, key=lambda brief: brief.get("createdAt") or datetime.min, reverse=True)
-    moving = [brief for brief in newest_first if brief.get("status") in MOVING]
+    moving = [brief for brief in newest_first if brief.get("status") in MOVING_DEPLOYMENT_STATUSES]
     return (moving or newest_first)[0]["serviceDeploymentArn"]
 
 
@@ -156,7 +159,7 @@ def describe(ecs: ECSClient, deployment_arn: str) -> Deployment:
 
 def paused_hook(deployment: Deployment, hook_id: str | None) -> Hook:
     """The PAUSE hook to act on: the one named, or the only one awaiting action."""
-    if deployment.status != "IN_PROGRESS":
+    if deployment.status != DeploymentStatus.IN_PROGRESS:
         raise Refused(f"deployment {deployment.arn} is {deployment.status}; only IN_PROGRESS ones pause")
     waiting = deployment.awaiting_action
     if not waiting:
@@ -175,13 +178,11 @@ def paused_hook(deployment: Deployment, hook_id: str | None) -> Hook:
     return chosen
 
 
-def continue_deployment(
-    ecs: ECSClient, deployment: Deployment, hook: Hook, action: Literal["CONTINUE", "ROLLBACK"]
-) -> None:
+def continue_deployment(ecs: ECSClient, deployment: Deployment, hook: Hook, action: HookAction) -> None:
     """ContinueServiceDeployment: CONTINUE lets the deployment go on, ROLLBACK rolls it back."""
     with aws_errors():
         ecs.continue_service_deployment(
-            serviceDeploymentArn=deployment.arn, hookId=hook.hook_id, action=action
+            serviceDeploymentArn=deployment.arn, hookId=hook.hook_id, action=action.value
         )
 
 
