@@ -11,6 +11,7 @@ import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -56,6 +57,22 @@ def _one_line_errors() -> Iterator[None]:
         fail(f"refused: {error}", code=1)
 
 
+def _service(
+    cluster: str | None,
+    service: str | None,
+    config: Path,
+    region: str | None,
+    profile: str | None,
+    endpoint_url: str | None,
+) -> tuple[ECSClient, str, str]:
+    """The ECS client, cluster and service; the config fills what is not given."""
+    if cluster is None or service is None:
+        ecspresso = load_config(config, os.environ)
+        cluster, service = cluster or ecspresso.cluster, service or ecspresso.service
+        region = region or ecspresso.region
+    return ecs_client(Connection(region, profile, endpoint_url)), cluster, service
+
+
 def _current(
     cluster: str | None,
     service: str | None,
@@ -65,11 +82,7 @@ def _current(
     endpoint_url: str | None,
 ) -> tuple[ECSClient, str]:
     """The ECS client and the service's current deployment ARN; the config fills what is not given."""
-    if cluster is None or service is None:
-        ecspresso = load_config(config, os.environ)
-        cluster, service = cluster or ecspresso.cluster, service or ecspresso.service
-        region = region or ecspresso.region
-    ecs = ecs_client(Connection(region, profile, endpoint_url))
+    ecs, cluster, service = _service(cluster, service, config, region, profile, endpoint_url)
     return ecs, deployments.find_deployment_arn(ecs, cluster, service)
 
 
@@ -109,16 +122,27 @@ def watch(
     plain: PlainOption = False,
     interval: Annotated[float, typer.Option(help="Seconds between polls.", min=0.1)] = 10.0,
     timeout: Annotated[float, typer.Option(help="Give up (exit 3) after this many seconds.", min=0)] = 3600.0,
+    started_after: Annotated[
+        str | None,
+        typer.Option(
+            help="Follow only a deployment ECS created at or after this time (ISO 8601 or epoch seconds), "
+            "waiting for it to appear: right after a deploy, the newest deployment may be the previous one."
+        ),
+    ] = None,
 ) -> None:
     """Follow the current deployment until it ends: exit 0 on SUCCESSFUL, 1 on a rollback or stop."""
+    since = _moment("--started-after", started_after) if started_after is not None else None
+    deadline = time.monotonic() + timeout
     with _one_line_errors():
-        ecs, arn = _current(cluster, service, config, region, profile, endpoint_url)
+        ecs, cluster, service = _service(cluster, service, config, region, profile, endpoint_url)
+        arn = _await_deployment(ecs, cluster, service, since, deadline, interval)
+        remaining = max(0.0, deadline - time.monotonic())
         if plain:
-            ended = deployments.watch(ecs, arn, interval=interval, timeout=timeout, show=_PlainLog().show)
+            ended = deployments.watch(ecs, arn, interval=interval, timeout=remaining, show=_PlainLog().show)
         else:
             with Live(console=Console(), refresh_per_second=4, transient=False) as live:
                 ended = deployments.watch(
-                    ecs, arn, interval=interval, timeout=timeout, show=lambda d: live.update(rich_view(d))
+                    ecs, arn, interval=interval, timeout=remaining, show=lambda d: live.update(rich_view(d))
                 )
     if ended is None:
         typer.echo(f"error: the deployment had not ended after {timeout:g} s: {arn}", err=True)
@@ -126,6 +150,33 @@ def watch(
     if plain:  # the live table's title already says how it ended
         typer.echo(headline(ended))
     raise typer.Exit(0 if ended.status == DeploymentStatus.SUCCESSFUL else 1)
+
+
+def _await_deployment(
+    ecs: ECSClient, cluster: str, service: str, since: datetime | None, deadline: float, interval: float
+) -> str:
+    """The deployment to follow; with ``since``, polled for until ECS lists one created since then."""
+    while True:
+        try:
+            return deployments.find_deployment_arn(ecs, cluster, service, created_after=since)
+        except deployments.NotStartedYet as error:
+            if time.monotonic() + interval > deadline:
+                typer.echo(f"error: {error}", err=True)
+                raise typer.Exit(TIMED_OUT) from None
+        time.sleep(interval)
+
+
+def _moment(option: str, value: str) -> datetime:
+    """ISO 8601 (``Z`` or an offset; naive means UTC) or epoch seconds, as an aware datetime."""
+    try:
+        moment = (
+            datetime.fromtimestamp(float(value), UTC)
+            if value.replace(".", "", 1).isdigit()
+            else datetime.fromisoformat(value)
+        )
+    except ValueError:
+        fail(f"{option}: {value!r} is neither ISO 8601 (2026-11-30T12:00:00Z) nor epoch seconds")
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class _PlainLog:

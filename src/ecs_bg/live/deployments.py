@@ -8,9 +8,9 @@ started, and after it ended, its outcome.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from botocore.exceptions import ClientError
@@ -80,7 +80,18 @@ class Deployment:
         return [hook for hook in self.hooks if hook.status == LifecycleHookStatus.AWAITING_ACTION]
 
 
-def find_deployment_arn(ecs: ECSClient, cluster: str, service: str) -> str:
+class NotStartedYet(Refused):
+    """No deployment of the service was created at or after the time asked for, yet."""
+
+
+def find_deployment_arn(
+    ecs: ECSClient, cluster: str, service: str, *, created_after: datetime | None = None
+) -> str:
+    """The deployment being rolled out: the newest that is still moving, else the newest.
+
+    With ``created_after`` only deployments ECS created at or after it count (NotStartedYet when
+    there is none): right after UpdateService, the newest deployment may still be the previous one.
+    """
     with aws_errors():
         try:
             briefs = ecs.list_service_deployments(cluster=cluster, service=service)["serviceDeployments"]
@@ -95,8 +106,14 @@ def find_deployment_arn(ecs: ECSClient, cluster: str, service: str) -> str:
             f"service {service} in cluster {cluster} has no service deployments "
             "(only services with the ECS deployment controller have them)"
         )
+    if created_after is not None:
+        briefs = [brief for brief in briefs if _created(brief) >= created_after]
+        if not briefs:
+            raise NotStartedYet(
+                f"no deployment of {service} in {cluster} created since {created_after:%FT%TZ}"
+            )
     # ECS does not promise an order; the newest moving deployment is the one being rolled out.
-    newest_first = sorted(briefs, key=lambda brief: brief.get("createdAt") or datetime.min, reverse=True)
+    newest_first = sorted(briefs, key=_created, reverse=True)
     moving = [brief for brief in newest_first if brief.get("status") in MOVING_DEPLOYMENT_STATUSES]
     return (moving or newest_first)[0]["serviceDeploymentArn"]
 
@@ -205,3 +222,10 @@ def watch(
         if deployment.ended or remaining <= 0:
             return deployment if deployment.ended else None
         sleep(min(interval, remaining))
+
+
+def _created(brief: Mapping[str, Any]) -> datetime:
+    created = brief.get("createdAt")
+    if not isinstance(created, datetime):
+        return datetime.min.replace(tzinfo=UTC)
+    return created if created.tzinfo else created.replace(tzinfo=UTC)
