@@ -99,9 +99,9 @@ def test_invoke_finds_the_entry_files_from_any_working_directory(
     http_server.routes["/health"] = (200, "ok")
     env = {**os.environ, "ECS_BG_HOOK_DETAILS": NO_AWS, "ECS_BG_TEST_URL": http_server.url, "COLUMNS": "200"}
     details = '{"smokeTest": {"path": "/health", "attempts": 1}}'
+    args = ["before_allow_traffic", "--stage", "POST_TEST_TRAFFIC_SHIFT", "--hook-details", details]
     done = subprocess.run(
-        [sys.executable, "-m", "ecs_bg.cli", "invoke", "before_allow_traffic"]
-        + ["--stage", "POST_TEST_TRAFFIC_SHIFT", "--hook-details", details],
+        [sys.executable, "-m", "ecs_bg.cli", "invoke", *args],
         cwd=tmp_path,
         env=env,
         capture_output=True,
