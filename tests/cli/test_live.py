@@ -24,6 +24,7 @@ from ecs_bg.cli.main import app
 from ecs_bg.sim.scenarios import SCENARIOS
 from ecs_bg.sim.simulation import Options, Report, Simulation
 
+pytestmark = pytest.mark.slow  # each test runs a whole simulated deployment
 runner = CliRunner()
 
 
