@@ -6,6 +6,8 @@ Each number is set beside a baseline measured in the same run on the same machin
 - invocation: a bare handler that logs one Powertools line and returns SUCCEEDED, against a
   LifecycleHook whose stage function does nothing; the ratio is the wrapper's overhead.
 - asset: the zipped entry files plus ecs_bg.hooks (goal <= 200 kB).
+- Powertools parameters: what notify's secret lookup adds on first use. It imports boto3, which the
+  lookup needs anyway, so its own cost is measured with boto3 preloaded, beside boto3 alone.
 """
 
 from __future__ import annotations
@@ -37,18 +39,18 @@ def handler(event, context):
 IMPORT_PROBE = """
 import sys, time
 sys.path[:0] = [{path!r}]
-import aws_lambda_powertools.logging
+import {preload}
 started = time.perf_counter()
 import {module}
 print(time.perf_counter() - started)
 """
 
 
-def import_ms(path: Path, module: str) -> float:
-    """Median time to import ``module`` from ``path`` in a fresh interpreter, in ms."""
+def import_ms(path: Path, module: str, preload: str = "aws_lambda_powertools.logging") -> float:
+    """Median ms to import ``module`` from ``path`` in a fresh interpreter, after ``preload``."""
     samples = []
     for _ in range(RUNS):
-        code = IMPORT_PROBE.format(path=str(path), module=module)
+        code = IMPORT_PROBE.format(path=str(path), module=module, preload=preload)
         out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
         samples.append(float(out) * 1000)
     return statistics.median(samples)
@@ -89,6 +91,19 @@ def main() -> None:
         print(
             f"  {name + '_hook':28} {ms:7.1f} ms  added {added:5.1f} ms  x{ratio:.1f}  (goal <= 30 ms added)"
         )
+
+    # notify's lookups import the utility lazily; boto3 comes with them whatever reads the secret.
+    print(f"Powertools parameters, imported on notify's first lookup (median of {RUNS})")
+    boto3_ms = import_ms(ROOT, "boto3")
+    parameters_ms = import_ms(
+        ROOT, "aws_lambda_powertools.utilities.parameters", "aws_lambda_powertools.logging"
+    )
+    with_boto3_ms = import_ms(
+        ROOT, "aws_lambda_powertools.utilities.parameters", "aws_lambda_powertools.logging, boto3"
+    )
+    print(f"  {'boto3 (baseline)':28} {boto3_ms:7.1f} ms")
+    print(f"  {'parameters, boto3 included':28} {parameters_ms:7.1f} ms")
+    print(f"  {'parameters, boto3 preloaded':28} {with_boto3_ms:7.1f} ms  (goal <= 30 ms added)")
 
     sys.path[:0] = [str(LAMBDA_DIR)]
     import io as _io

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -87,6 +90,28 @@ def test_invoke_succeeded_prints_decision_timing_and_logs(no_aws: LocalServer) -
     assert "ms (cold start)" in output
     assert "hook decision" in output  # the hook's own log lines
     assert no_aws.hits["/health"] == 1
+
+
+def test_invoke_finds_the_entry_files_from_any_working_directory(
+    http_server: LocalServer, tmp_path: Path
+) -> None:
+    """A real ``ecs-bg invoke`` started outside the repository, as a user runs it from anywhere."""
+    http_server.routes["/health"] = (200, "ok")
+    env = {**os.environ, "ECS_BG_HOOK_DETAILS": NO_AWS, "ECS_BG_TEST_URL": http_server.url, "COLUMNS": "200"}
+    details = '{"smokeTest": {"path": "/health", "attempts": 1}}'
+    args = ["before_allow_traffic", "--stage", "POST_TEST_TRAFFIC_SHIFT", "--hook-details", details]
+    done = subprocess.run(
+        [sys.executable, "-m", "ecs_bg.cli", "invoke", *args],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert '"hookStatus": "SUCCEEDED"' in done.stdout
+    assert http_server.hits["/health"] == 1
 
 
 def test_invoke_failed_exits_1_with_the_reason(no_aws: LocalServer, tmp_path: Path) -> None:

@@ -7,11 +7,13 @@ commands reach it with unmodified boto3 through ``--endpoint-url``, as they reac
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
@@ -22,6 +24,7 @@ from ecs_bg.cli.main import app
 from ecs_bg.sim.scenarios import SCENARIOS
 from ecs_bg.sim.simulation import Options, Report, Simulation
 
+pytestmark = pytest.mark.slow  # each test runs a whole simulated deployment
 runner = CliRunner()
 
 
@@ -84,7 +87,10 @@ def test_approve_continues_the_pause_and_watch_exits_0(paused: Running) -> None:
     assert "IN_PROGRESS at POST_TEST_TRAFFIC_SHIFT" in out
     assert "hook ecs-pause-1 (PAUSE): AWAITING_ACTION" in out
     assert "then ROLLBACK" in out
-    assert f"expires {time.strftime('%Y-%m-%d', time.gmtime())}" in out  # wall-clock time, not the sim's
+    # Wall-clock time (the PAUSE's simulated hour is 15 real seconds at 240x), not the sim's own clock.
+    expires = re.search(r"expires (\S+), then", out)
+    assert expires, out
+    assert abs(datetime.fromisoformat(expires[1]) - datetime.now(UTC)) < timedelta(minutes=5)
     assert "production 0%, test 100%" in out  # green's weights after the test shift
     assert "production 100%, test 0%" in out  # blue's
     assert "ecs-bg approve --cluster" in out
@@ -129,13 +135,24 @@ def test_the_simulated_answers_have_botocore_shapes(paused: Running) -> None:
     ids = paused.sim.ids
     ecs = boto3.client("ecs", region_name=ids.region, endpoint_url=paused.sim.aws.url)
     model = ecs.meta.service_model
-    for operation, answer in (
-        ("ListServiceDeployments", ecs.list_service_deployments(cluster=ids.cluster, service=ids.service)),
+    for operation, answer, listed in (
+        (
+            "ListServiceDeployments",
+            ecs.list_service_deployments(cluster=ids.cluster, service=ids.service),
+            "serviceDeployments",
+        ),
         (
             "DescribeServiceDeployments",
             ecs.describe_service_deployments(serviceDeploymentArns=[ids.deployment_arn]),
+            "serviceDeployments",
         ),
-        ("DescribeServiceRevisions", ecs.describe_service_revisions(serviceRevisionArns=[ids.green_arn])),
+        (
+            "DescribeServiceRevisions",
+            ecs.describe_service_revisions(serviceRevisionArns=[ids.green_arn]),
+            "serviceRevisions",
+        ),
     ):
         body = {k: v for k, v in answer.items() if k != "ResponseMetadata"}
+        # An empty list validates against any shape: there must be something to check.
+        assert body[listed], f"{operation} answered no {listed}: {body}"
         validate_parameters(body, model.operation_model(operation).output_shape)

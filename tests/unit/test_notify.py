@@ -348,7 +348,7 @@ def test_an_unexpected_error_in_a_channel_is_only_a_warning(
     def broken(topic_arn: str, message: notify.Message) -> None:
         raise RuntimeError("POST " + channels.slack.url)
 
-    monkeypatch.setattr(notify, "_publish", broken)
+    monkeypatch.setattr(notify.sns, "publish", broken)
     response, lines, raw = notify_at(Stage.POST_SCALE_UP, channels.settings)
     assert response == {"hookStatus": "SUCCEEDED"}
     assert verdict(lines)["why"].endswith("failed: sns (unexpected RuntimeError)")

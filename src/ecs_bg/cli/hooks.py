@@ -22,10 +22,9 @@ from ecs_bg.cli.main import app
 from ecs_bg.cli.options import EndpointOption, ProfileOption, RegionOption, fail
 from ecs_bg.hooks.ecs import SHIFT_STAGES, TRAFFIC_SHIFT_STRATEGIES, HookStatus, Stage, Strategy, one_of
 from ecs_bg.hooks.result import DEFAULT_CALLBACK_DELAY
-from ecs_bg.sim.demo import LAMBDA_DIR
 from ecs_bg.sim.engine import judge
 from ecs_bg.sim.events import ServiceIds, default_percent, lifecycle_event, step_count
-from ecs_bg.sim.runner import FunctionSpec, Invocation, LambdaRunner
+from ecs_bg.sim.runner import LAMBDA_DIR, FunctionSpec, Invocation, LambdaRunner
 
 EXIT_CODES: dict[str, int] = {
     HookStatus.SUCCEEDED: 0,

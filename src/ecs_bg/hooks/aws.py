@@ -40,7 +40,7 @@ def describe_error(error: Exception, service: str, operation: str) -> str:
 
     action = f"{_SERVICE_PREFIX.get(service, service)}:{operation}"
     if isinstance(error, ClientError):
-        code = _code(error)
+        code = error_code(error)
         if code in _DENIED:
             return (
                 f"{code} calling {action}: the hook function's role lacks this permission "
@@ -61,7 +61,7 @@ def call(api: str, region: str, operation: str, /, **params: Any) -> Any:
     try:
         return method(**params)
     except (ClientError, BotoCoreError) as error:
-        raise AwsCallFailed(describe_error(error, api, operation), _code(error)) from error
+        raise AwsCallFailed(describe_error(error, api, operation), error_code(error)) from error
 
 
 def pages(api: str, region: str, operation: str, /, **params: Any) -> list[dict[str, Any]]:
@@ -72,7 +72,7 @@ def pages(api: str, region: str, operation: str, /, **params: Any) -> list[dict[
     try:
         return list(paginator.paginate(**params))
     except (ClientError, BotoCoreError) as error:
-        raise AwsCallFailed(describe_error(error, api, operation), _code(error)) from error
+        raise AwsCallFailed(describe_error(error, api, operation), error_code(error)) from error
 
 
 class AwsCallFailed(Exception):
@@ -82,7 +82,8 @@ class AwsCallFailed(Exception):
         self.code = code
 
 
-def _code(error: Exception) -> str:
+def error_code(error: Exception) -> str:
+    """The AWS error code (AccessDeniedException, ParameterNotFound …), else the exception's type."""
     response: ClientError | Any = getattr(error, "response", None)
     if isinstance(response, dict):
         return str(response.get("Error", {}).get("Code", ""))

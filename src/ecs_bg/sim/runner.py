@@ -17,7 +17,10 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
+
+# The seed's entry files, found from this source tree (the repository), never from the working directory.
+LAMBDA_DIR: Final = Path(__file__).resolve().parents[3] / "infrastructure" / "lib" / "constructs" / "lambda"
 
 
 @dataclass(frozen=True)

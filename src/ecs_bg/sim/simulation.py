@@ -40,7 +40,7 @@ from ecs_bg.sim.health import HealthCheck
 from ecs_bg.sim.loadgen import LoadGenerator
 from ecs_bg.sim.local_aws import SIMULATION_APP_ID, LocalAws
 from ecs_bg.sim.plan import HookDetailsReading, HookSpec
-from ecs_bg.sim.runner import FunctionSpec, Invocation, LambdaRunner
+from ecs_bg.sim.runner import LAMBDA_DIR, FunctionSpec, Invocation, LambdaRunner
 from ecs_bg.sim.tasks import LocalTasks
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -55,7 +55,7 @@ TRAFFIC_INTERVAL = 30.0
 @dataclass
 class Options:
     config: Path = ROOT / "ecspresso" / "ecspresso.yml"
-    lambda_dir: Path = ROOT / "infrastructure" / "lib" / "constructs" / "lambda"
+    lambda_dir: Path = LAMBDA_DIR
     speed: float = 240.0  # simulated seconds per real second
     tasks: int | None = None  # default: the service's desiredCount
     command: list[str] = field(default_factory=lambda: [sys.executable, "-m", "app"])
