@@ -166,10 +166,10 @@ def judge(response: object, error: str | None, default_delay: int) -> HookAnswer
         return HookAnswer(
             "INVALID", f"returned hookStatus {status!r}; ECS accepts {', '.join(HOOK_STATUSES)}"
         )
-    if status == "FAILED":
-        return HookAnswer("FAILED", "returned FAILED")
-    if status == "SUCCEEDED":
-        return HookAnswer("SUCCEEDED")
+    if status == HookStatus.FAILED:
+        return HookAnswer(HookStatus.FAILED, "returned FAILED")
+    if status == HookStatus.SUCCEEDED:
+        return HookAnswer(HookStatus.SUCCEEDED)
     delay = response.get("callBackDelay", default_delay)
     if isinstance(delay, bool) or not isinstance(delay, int) or delay < 0:
         return HookAnswer("INVALID", f"returned callBackDelay {delay!r}; it must be whole seconds, 0 or more")
@@ -177,7 +177,7 @@ def judge(response: object, error: str | None, default_delay: int) -> HookAnswer
     if not isinstance(details, Mapping):
         # Not documented either way; ECS could not merge it, so it counts as an invalid response.
         return HookAnswer("INVALID", f"returned hookDetails as {json_type(details)}, not an object")
-    return HookAnswer("IN_PROGRESS", None, delay, details)
+    return HookAnswer(HookStatus.IN_PROGRESS, None, delay, details)
 
 
 class Engine:
