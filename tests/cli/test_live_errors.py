@@ -6,8 +6,6 @@ ECS's answers come over the wire from the local endpoint, with handcrafted deplo
 
 from __future__ import annotations
 
-import asyncio
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +15,8 @@ from typer.testing import CliRunner
 
 from ecs_bg.cli.main import app
 from ecs_bg.sim.events import ServiceIds
-from ecs_bg.sim.local_aws import AwsError, LocalAws
+from ecs_bg.sim.local_aws import AwsError
+from tests.cli.local_ecs import serve
 
 runner = CliRunner()
 IDS = ServiceIds()
@@ -76,18 +75,8 @@ def ecs() -> Iterator[tuple[Ecs, str]]:
         "DescribeServiceRevisions": fake.describe_service_revisions,
         "ContinueServiceDeployment": fake.continue_service_deployment,
     }
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    aws = LocalAws(answers)
-    asyncio.run_coroutine_threadsafe(aws.start(), loop).result(timeout=30)
-    try:
-        yield fake, aws.url
-    finally:
-        asyncio.run_coroutine_threadsafe(aws.stop(), loop).result(timeout=30)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(timeout=5)
-        loop.close()
+    with serve(answers) as url:
+        yield fake, url
 
 
 def one_line_error(args: list[str], code: int = 2) -> str:

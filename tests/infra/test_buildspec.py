@@ -15,6 +15,7 @@ import re
 import shlex
 import subprocess
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -361,8 +362,13 @@ def run_build(variant_app: Synthesized, tmp_path: Path) -> Any:
 
 
 def test_a_new_commit_is_built_pushed_deployed_and_watched(run_build: Any) -> None:
+    before = datetime.now(UTC).replace(microsecond=0)
     run = run_build(aws_ecr_describe_images=254)  # ImageNotFoundException
     image = f"{REPOSITORY_URI}:{COMMIT}"
+    # The watch follows only a deployment created since a minute before the deploy (clock slack).
+    watch, started_after = run.calls[-1].split(" --started-after ")
+    run.calls[-1] = watch
+    assert timedelta(seconds=55) <= before - datetime.fromisoformat(started_after) <= timedelta(seconds=65)
     assert run.status == 0, run.stderr
     # The login is one pipeline: its two commands run at once, in either order.
     assert sorted(run.calls[:2]) == [

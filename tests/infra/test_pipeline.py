@@ -53,9 +53,11 @@ def test_build_runs_natively_on_the_task_architecture_and_deploys(variant_app: S
     assert f"curl -fsSLO {release}/ecspresso_{ECSPRESSO_RELEASE}_linux_arm64.tar.gz" in commands
     assert "sha256sum --check --ignore-missing checksums.txt" in commands
     # tests/infra/test_buildspec.py runs these in bash; here, only their order.
-    assert commands[-2:] == [
+    assert commands[-3:] == [
+        'export DEPLOY_STARTED="$(date -u -d "-60 seconds" +%Y-%m-%dT%H:%M:%SZ)"',
         "ecspresso deploy --config ecspresso/ecspresso.yml --no-wait",
-        ".venv/bin/ecs-bg watch --config ecspresso/ecspresso.yml --plain --timeout 5400",
+        ".venv/bin/ecs-bg watch --config ecspresso/ecspresso.yml --plain --timeout 5400"
+        ' --started-after "$DEPLOY_STARTED"',
     ]
     # CodeBuild ends the build after its timeout; the watch gives up (a failed build) before.
     assert project["TimeoutInMinutes"] == 120

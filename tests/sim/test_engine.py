@@ -30,6 +30,7 @@ from tests.sim.harness import (
     Raise,
     event_of,
     lambda_hook,
+    pause_hook,
 )
 
 LAMBDA_STAGES = tuple(Stage)  # a Lambda hook may sit at every hookable stage
@@ -344,10 +345,9 @@ def test_a_timeout_during_an_invocation_marks_it_timed_out_and_ignores_its_answe
 
 
 def test_a_stage_over_24_hours_rolls_back() -> None:
-    hook = lambda_hook("patient", Stage.POST_SCALE_UP, timeout_minutes=20160)
-    driver = Driver(
-        spec(hooks=(hook,)), respond=lambda inv: {"hookStatus": "IN_PROGRESS", "callBackDelay": 3600}
-    )
+    # Only a PAUSE hook may outwait a stage: a Lambda hook's timeout ends at 1440 minutes.
+    hook = pause_hook("patient", Stage.POST_SCALE_UP, timeout_minutes=20160)
+    driver = Driver(spec(hooks=(hook,)))
     assert driver.run() == "ROLLBACK_SUCCESSFUL"
     assert (
         driver.engine.rollback_reason
@@ -454,7 +454,16 @@ def test_misuse_is_refused_with_clear_errors() -> None:
         ({"hooks": (lambda_hook("a"),)}, "lifecycleStages is empty"),
         (
             {"hooks": (lambda_hook("a", Stage.PRE_SCALE_UP, timeout_minutes=0),)},
-            "timeoutInMinutes must be 1-20160",
+            "timeoutInMinutes must be 1-1440",
+        ),
+        # The same limits as lint's: Lambda hooks 1-1440 minutes, PAUSE hooks up to 14 days.
+        (
+            {"hooks": (lambda_hook("a", Stage.PRE_SCALE_UP, timeout_minutes=1441),)},
+            "'a': timeoutConfiguration.timeoutInMinutes must be 1-1440, got 1441",
+        ),
+        (
+            {"hooks": (pause_hook("p", Stage.PRE_SCALE_UP, timeout_minutes=20161),)},
+            "'p': timeoutConfiguration.timeoutInMinutes must be 1-20160, got 20161",
         ),
         ({"strategy": "LINEAR", "step_percent": 1}, "stepPercent must be 3.0-100.0"),
         ({"strategy": "CANARY", "canary_percent": 0}, "canaryPercent must be 0.1-100.0"),

@@ -140,11 +140,16 @@ class DeployPipeline(Construct):
                                 # service and returns (kayac/ecspresso deploy.go:33, DeployOption's
                                 # `Wait ... negatable`, and `if !opt.Wait` after doDeploy, in v2.3
                                 # and after v2.6); the watch decides how the deployment ended.
+                                # The watch follows only a deployment created from now on (a minute
+                                # of slack for the build host's clock against ECS's): right after
+                                # UpdateService the newest listed may still be the previous one.
+                                'export DEPLOY_STARTED="$(date -u -d "-60 seconds" +%Y-%m-%dT%H:%M:%SZ)"',
                                 f"ecspresso deploy --config {ECSPRESSO_CONFIG} --no-wait",
                                 # Exit 0 only on SUCCESSFUL; ROLLBACK_SUCCESSFUL, ROLLBACK_FAILED
                                 # and STOPPED exit 1, a timeout 3 (src/ecs_bg/cli/live.py).
                                 f".venv/bin/ecs-bg watch --config {ECSPRESSO_CONFIG} --plain"
-                                f" --timeout {WATCH_TIMEOUT.to_seconds():.0f}",
+                                f" --timeout {WATCH_TIMEOUT.to_seconds():.0f}"
+                                ' --started-after "$DEPLOY_STARTED"',
                             ]
                         },
                     },

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,20 +20,17 @@ from rich.text import Text
 
 from ecs_bg.cli.main import app
 from ecs_bg.cli.options import EndpointOption, ProfileOption, RegionOption, fail
-from ecs_bg.hooks.event import SHIFT_STAGES, Stage
+from ecs_bg.hooks.ecs import SHIFT_STAGES, TRAFFIC_SHIFT_STRATEGIES, HookStatus, Stage, Strategy, one_of
 from ecs_bg.hooks.result import DEFAULT_CALLBACK_DELAY
 from ecs_bg.sim.engine import judge
 from ecs_bg.sim.events import ServiceIds, default_percent, lifecycle_event, step_count
 from ecs_bg.sim.runner import LAMBDA_DIR, FunctionSpec, Invocation, LambdaRunner
 
-EXIT_CODES = {"SUCCEEDED": 0, "IN_PROGRESS": 3}  # anything else rolls back: 1
-DECISION_STYLE = {"SUCCEEDED": "green", "IN_PROGRESS": "yellow"}
-
-
-class Strategy(StrEnum):
-    BLUE_GREEN = "BLUE_GREEN"
-    LINEAR = "LINEAR"
-    CANARY = "CANARY"
+EXIT_CODES: dict[str, int] = {
+    HookStatus.SUCCEEDED: 0,
+    HookStatus.IN_PROGRESS: 3,
+}  # anything else rolls back: 1
+DECISION_STYLE: dict[str, str] = {HookStatus.SUCCEEDED: "green", HookStatus.IN_PROGRESS: "yellow"}
 
 
 HookDetailsOption = Annotated[
@@ -74,14 +70,16 @@ def events(
     """Print the event ECS sends a hook at STAGE, with the traffic weights of that stage."""
     if rollback and stage not in SHIFT_STAGES:
         fail("ECS re-invokes only TEST_TRAFFIC_SHIFT and PRODUCTION_TRAFFIC_SHIFT hooks during a rollback")
-    steps = step_count(strategy.value, percent if percent is not None else default_percent(strategy.value))
+    if strategy not in TRAFFIC_SHIFT_STRATEGIES:
+        fail(f"events are built for traffic-shift deployments: --strategy {one_of(TRAFFIC_SHIFT_STRATEGIES)}")
+    steps = step_count(strategy, percent if percent is not None else default_percent(strategy))
     if step > steps:
         fail(f"a {strategy} deployment with these settings has {steps} traffic shift step(s), not {step}")
     given = {"cluster": cluster, "service": service, "region": region, "account": account}
     event = lifecycle_event(
         stage,
         ids=dataclasses.replace(ServiceIds(), **{k: v for k, v in given.items() if v is not None}),
-        strategy=strategy.value,
+        strategy=strategy,
         step=step,
         percent=percent,
         rollback=rollback,
@@ -179,6 +177,6 @@ def _report(done: Invocation) -> None:
     console.print(f"[{style}]{answer.status}[/{style}] in {done.duration_ms:.0f} ms ({start} start)")
     if answer.problem:
         console.print(f"ECS would roll back: {answer.problem}")
-    if answer.status == "IN_PROGRESS":
+    if answer.status == HookStatus.IN_PROGRESS:
         console.print(f"ECS would invoke it again after {answer.callback_delay} s")
     raise typer.Exit(EXIT_CODES.get(answer.status, 1))

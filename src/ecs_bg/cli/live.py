@@ -11,8 +11,9 @@ import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -22,6 +23,7 @@ from ecs_bg.cli.main import app
 from ecs_bg.cli.options import EndpointOption, ProfileOption, RegionOption, fail
 from ecs_bg.deploy.config import load_config
 from ecs_bg.deploy.errors import DefinitionError
+from ecs_bg.hooks.ecs import DeploymentStatus, HookAction
 from ecs_bg.live import deployments
 from ecs_bg.live.aws import AwsFailure, Connection, ecs_client
 from ecs_bg.live.deployments import Deployment, Refused
@@ -55,6 +57,22 @@ def _one_line_errors() -> Iterator[None]:
         fail(f"refused: {error}", code=1)
 
 
+def _service(
+    cluster: str | None,
+    service: str | None,
+    config: Path,
+    region: str | None,
+    profile: str | None,
+    endpoint_url: str | None,
+) -> tuple[ECSClient, str, str]:
+    """The ECS client, cluster and service; the config fills what is not given."""
+    if cluster is None or service is None:
+        ecspresso = load_config(config, os.environ)
+        cluster, service = cluster or ecspresso.cluster, service or ecspresso.service
+        region = region or ecspresso.region
+    return ecs_client(Connection(region, profile, endpoint_url)), cluster, service
+
+
 def _current(
     cluster: str | None,
     service: str | None,
@@ -64,11 +82,7 @@ def _current(
     endpoint_url: str | None,
 ) -> tuple[ECSClient, str]:
     """The ECS client and the service's current deployment ARN; the config fills what is not given."""
-    if cluster is None or service is None:
-        ecspresso = load_config(config, os.environ)
-        cluster, service = cluster or ecspresso.cluster, service or ecspresso.service
-        region = region or ecspresso.region
-    ecs = ecs_client(Connection(region, profile, endpoint_url))
+    ecs, cluster, service = _service(cluster, service, config, region, profile, endpoint_url)
     return ecs, deployments.find_deployment_arn(ecs, cluster, service)
 
 
@@ -108,23 +122,61 @@ def watch(
     plain: PlainOption = False,
     interval: Annotated[float, typer.Option(help="Seconds between polls.", min=0.1)] = 10.0,
     timeout: Annotated[float, typer.Option(help="Give up (exit 3) after this many seconds.", min=0)] = 3600.0,
+    started_after: Annotated[
+        str | None,
+        typer.Option(
+            help="Follow only a deployment ECS created at or after this time (ISO 8601 or epoch seconds), "
+            "waiting for it to appear: right after a deploy, the newest deployment may be the previous one."
+        ),
+    ] = None,
 ) -> None:
     """Follow the current deployment until it ends: exit 0 on SUCCESSFUL, 1 on a rollback or stop."""
+    since = _moment("--started-after", started_after) if started_after is not None else None
+    deadline = time.monotonic() + timeout
     with _one_line_errors():
-        ecs, arn = _current(cluster, service, config, region, profile, endpoint_url)
+        ecs, cluster, service = _service(cluster, service, config, region, profile, endpoint_url)
+        arn = _await_deployment(ecs, cluster, service, since, deadline, interval)
+        remaining = max(0.0, deadline - time.monotonic())
         if plain:
-            ended = deployments.watch(ecs, arn, interval=interval, timeout=timeout, show=_PlainLog().show)
+            ended = deployments.watch(ecs, arn, interval=interval, timeout=remaining, show=_PlainLog().show)
         else:
             with Live(console=Console(), refresh_per_second=4, transient=False) as live:
                 ended = deployments.watch(
-                    ecs, arn, interval=interval, timeout=timeout, show=lambda d: live.update(rich_view(d))
+                    ecs, arn, interval=interval, timeout=remaining, show=lambda d: live.update(rich_view(d))
                 )
     if ended is None:
         typer.echo(f"error: the deployment had not ended after {timeout:g} s: {arn}", err=True)
         raise typer.Exit(TIMED_OUT)
     if plain:  # the live table's title already says how it ended
         typer.echo(headline(ended))
-    raise typer.Exit(0 if ended.status == "SUCCESSFUL" else 1)
+    raise typer.Exit(0 if ended.status == DeploymentStatus.SUCCESSFUL else 1)
+
+
+def _await_deployment(
+    ecs: ECSClient, cluster: str, service: str, since: datetime | None, deadline: float, interval: float
+) -> str:
+    """The deployment to follow; with ``since``, polled for until ECS lists one created since then."""
+    while True:
+        try:
+            return deployments.find_deployment_arn(ecs, cluster, service, created_after=since)
+        except deployments.NotStartedYet as error:
+            if time.monotonic() + interval > deadline:
+                typer.echo(f"error: {error}", err=True)
+                raise typer.Exit(TIMED_OUT) from None
+        time.sleep(interval)
+
+
+def _moment(option: str, value: str) -> datetime:
+    """ISO 8601 (``Z`` or an offset; naive means UTC) or epoch seconds, as an aware datetime."""
+    try:
+        moment = (
+            datetime.fromtimestamp(float(value), UTC)
+            if value.replace(".", "", 1).isdigit()
+            else datetime.fromisoformat(value)
+        )
+    except ValueError:
+        fail(f"{option}: {value!r} is neither ISO 8601 (2026-11-30T12:00:00Z) nor epoch seconds")
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class _PlainLog:
@@ -148,7 +200,7 @@ class _PlainLog:
 
 
 def _continue(
-    action: Literal["CONTINUE", "ROLLBACK"],
+    action: HookAction,
     hook_id: str | None,
     cluster: str | None,
     service: str | None,
@@ -162,7 +214,9 @@ def _continue(
         deployment = deployments.describe(ecs, arn)
         hook = deployments.paused_hook(deployment, hook_id)
         deployments.continue_deployment(ecs, deployment, hook, action)
-    verb = "approved: the deployment continues" if action == "CONTINUE" else "rejected: ECS rolls back"
+    verb = (
+        "approved: the deployment continues" if action == HookAction.CONTINUE else "rejected: ECS rolls back"
+    )
     typer.echo(f"{hook.hook_id} at {deployment.stage} {verb} ({deployment.arn})")
 
 
@@ -177,7 +231,7 @@ def approve(
     endpoint_url: EndpointOption = None,
 ) -> None:
     """Continue the deployment past its PAUSE hook (ContinueServiceDeployment, CONTINUE)."""
-    _continue("CONTINUE", hook_id, cluster, service, config, region, profile, endpoint_url)
+    _continue(HookAction.CONTINUE, hook_id, cluster, service, config, region, profile, endpoint_url)
 
 
 @app.command()
@@ -191,4 +245,4 @@ def reject(
     endpoint_url: EndpointOption = None,
 ) -> None:
     """Roll the deployment back at its PAUSE hook (ContinueServiceDeployment, ROLLBACK)."""
-    _continue("ROLLBACK", hook_id, cluster, service, config, region, profile, endpoint_url)
+    _continue(HookAction.ROLLBACK, hook_id, cluster, service, config, region, profile, endpoint_url)

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from ecs_bg.cli.main import app
 from ecs_bg.deploy.errors import DefinitionError
+from ecs_bg.hooks.ecs import DeploymentStatus, HookStatus
 from ecs_bg.report.html import render as render_html
 from ecs_bg.report.model import DeploymentReport
 from ecs_bg.sim.config import apply as sim_config_apply
@@ -22,8 +23,15 @@ from ecs_bg.sim.simulation import Options, Report, Simulation
 
 ECSPRESSO_CONFIG = Options().config
 SIM_CONFIG = ECSPRESSO_CONFIG.parent / "simulation.yml"
-STATUS_STYLE = {"SUCCESSFUL": "green", "ROLLBACK_SUCCESSFUL": "yellow"}
-HOOK_STYLE = {"SUCCEEDED": "green", "FAILED": "red", "IN_PROGRESS": "yellow"}
+STATUS_STYLE: dict[str, str] = {
+    DeploymentStatus.SUCCESSFUL: "green",
+    DeploymentStatus.ROLLBACK_SUCCESSFUL: "yellow",
+}
+HOOK_STYLE: dict[str, str] = {
+    HookStatus.SUCCEEDED: "green",
+    HookStatus.FAILED: "red",
+    HookStatus.IN_PROGRESS: "yellow",
+}
 
 
 @app.command()
@@ -80,7 +88,7 @@ def simulate(
         f"{production.get('requests', 0)} requests, {production.get('errors', 0)} failed"
         + (f"; rollback: {result.rollback_reason}" if result.rollback_reason else "")
     )
-    raise typer.Exit(0 if result.status == "SUCCESSFUL" else 1)
+    raise typer.Exit(0 if result.status == DeploymentStatus.SUCCESSFUL else 1)
 
 
 async def _run(options: Options, console: Console, *, live: bool) -> Report:

@@ -16,21 +16,28 @@ from ecs_bg.deploy.ecspresso_release import ECSPRESSO_MINIMUM, ECSPRESSO_RELEASE
 from ecs_bg.deploy.findings import RULES, Finding
 from ecs_bg.hooks.checks import validate_hook_details
 from ecs_bg.hooks.config import configured_size_problem, parse_hook_details
+from ecs_bg.hooks.ecs import (
+    BAKE_TIME_MINUTES,
+    CANARY_PERCENT,
+    LAMBDA_HOOK_TIMEOUT_MINUTES,
+    LINEAR_STEP_PERCENT,
+    MAX_HOOKS_PER_TARGET_TYPE,
+    SHIFT_STAGES,
+    TRAFFIC_SHIFT_STRATEGIES,
+    Stage,
+    Strategy,
+    TargetType,
+)
 
-TRAFFIC_SHIFT_STAGES = ("TEST_TRAFFIC_SHIFT", "PRODUCTION_TRAFFIC_SHIFT")
-LIFECYCLE_STRATEGIES = ("BLUE_GREEN", "LINEAR", "CANARY")
 # Stages AWS documents for hooks with ROLLING deployments: PRE_SCALE_UP Lambda hooks (AWS containers
 # blog, 2025-09-11) and PAUSE hooks "for rolling, blue/green, linear and canary" (AWS What's New,
 # 2026-05-19), whose stage list includes PRE_SCALE_UP. No source says which other stages a rolling
 # deployment runs, so ECS021 only warns about them rather than rejecting what ECS may accept.
-ROLLING_HOOK_STAGES = ("PRE_SCALE_UP",)
-MAX_HOOKS_PER_TYPE = 10
-MAX_LAMBDA_HOOK_MINUTES = 1440
-MAX_BAKE_MINUTES = 1440
+ROLLING_HOOK_STAGES = frozenset({Stage.PRE_SCALE_UP})
 # Strategy -> (its configuration member, the member's bake time field).
 STRATEGY_CONFIGURATION = {
-    "LINEAR": ("linearConfiguration", "stepBakeTimeInMinutes"),
-    "CANARY": ("canaryConfiguration", "canaryBakeTimeInMinutes"),
+    Strategy.LINEAR: ("linearConfiguration", "stepBakeTimeInMinutes"),
+    Strategy.CANARY: ("canaryConfiguration", "canaryBakeTimeInMinutes"),
 }
 
 
@@ -48,7 +55,7 @@ class _Hook:
 
     @property
     def target_type(self) -> str:
-        return str(self.spec.get("targetType", "AWS_LAMBDA"))
+        return str(self.spec.get("targetType", TargetType.AWS_LAMBDA))
 
     @property
     def stages(self) -> list[str]:
@@ -72,7 +79,7 @@ class _Context:
         self.task = definitions.task
         deployment = self.service.get("deploymentConfiguration")
         self.deployment: dict[str, Any] = deployment if isinstance(deployment, dict) else {}
-        self.strategy = str(self.deployment.get("strategy", "ROLLING"))
+        self.strategy = str(self.deployment.get("strategy", Strategy.ROLLING))
         hooks = self.deployment.get("lifecycleHooks")
         self.hooks = [
             _Hook(i, f"$.deploymentConfiguration.lifecycleHooks[{i}]", h)
@@ -95,7 +102,7 @@ Check = Callable[[_Context], Iterator[Finding]]
 def _deployment_controller(ctx: _Context) -> Iterator[Finding]:
     controller = ctx.service.get("deploymentController") or {}
     kind = controller.get("type", "ECS") if isinstance(controller, dict) else "ECS"
-    if kind != "ECS" and (ctx.strategy != "ROLLING" or ctx.hooks):
+    if kind != "ECS" and (ctx.strategy != Strategy.ROLLING or ctx.hooks):
         yield ctx.service_finding(
             "ECS010",
             "$.deploymentController.type",
@@ -105,7 +112,7 @@ def _deployment_controller(ctx: _Context) -> Iterator[Finding]:
 
 def _bake_times(ctx: _Context) -> Iterator[Finding]:
     base = "$.deploymentConfiguration"
-    if ctx.strategy == "BLUE_GREEN" and "bakeTimeInMinutes" not in ctx.deployment:
+    if ctx.strategy == Strategy.BLUE_GREEN and "bakeTimeInMinutes" not in ctx.deployment:
         yield ctx.service_finding(
             "ECS011", f"{base}.bakeTimeInMinutes", "strategy BLUE_GREEN needs a bake time"
         )
@@ -115,10 +122,9 @@ def _bake_times(ctx: _Context) -> Iterator[Finding]:
         if isinstance(configuration, dict):
             bake_times.append((f"{base}.{member}.{field}", configuration.get(field)))
     for path, minutes in bake_times:
-        if isinstance(minutes, int | float) and not 0 <= minutes <= MAX_BAKE_MINUTES:
-            yield ctx.service_finding(
-                "ECS012", path, f"bake time {minutes} is outside 0-{MAX_BAKE_MINUTES} minutes"
-            )
+        if isinstance(minutes, int | float) and not BAKE_TIME_MINUTES.admits(minutes):
+            limit = f"{BAKE_TIME_MINUTES.minimum}-{BAKE_TIME_MINUTES.maximum}"
+            yield ctx.service_finding("ECS012", path, f"bake time {minutes} is outside {limit} minutes")
 
 
 def _strategy_configuration(ctx: _Context) -> Iterator[Finding]:
@@ -128,16 +134,18 @@ def _strategy_configuration(ctx: _Context) -> Iterator[Finding]:
         step = linear.get("stepPercent")
         # Multiples of 0.1, compared in tenths so that float noise (0.30000000000000004) passes.
         if isinstance(step, int | float) and not (
-            3.0 <= step <= 100.0 and abs(step * 10 - round(step * 10)) < 1e-9
+            LINEAR_STEP_PERCENT.admits(step) and abs(step * 10 - round(step * 10)) < 1e-9
         ):
             path = f"{base}.linearConfiguration.stepPercent"
-            yield ctx.service_finding("ECS013", path, f"stepPercent {step} is not 3.0-100.0 in steps of 0.1")
+            limit = f"{LINEAR_STEP_PERCENT.minimum}-{LINEAR_STEP_PERCENT.maximum}"
+            yield ctx.service_finding("ECS013", path, f"stepPercent {step} is not {limit} in steps of 0.1")
     canary = ctx.deployment.get("canaryConfiguration")
     if isinstance(canary, dict):
         percent = canary.get("canaryPercent")
-        if isinstance(percent, int | float) and not 0.1 <= percent <= 100.0:
+        if isinstance(percent, int | float) and not CANARY_PERCENT.admits(percent):
             path = f"{base}.canaryConfiguration.canaryPercent"
-            yield ctx.service_finding("ECS014", path, f"canaryPercent {percent} is not within 0.1-100.0")
+            limit = f"{CANARY_PERCENT.minimum}-{CANARY_PERCENT.maximum}"
+            yield ctx.service_finding("ECS014", path, f"canaryPercent {percent} is not within {limit}")
     for strategy, (member, _) in STRATEGY_CONFIGURATION.items():
         if member in ctx.deployment and ctx.strategy != strategy:
             message = f"{member} is only read with strategy {strategy}, not {ctx.strategy}"
@@ -146,32 +154,32 @@ def _strategy_configuration(ctx: _Context) -> Iterator[Finding]:
 
 def _hook_stages(ctx: _Context) -> Iterator[Finding]:
     for hook in ctx.hooks:
-        if ctx.strategy == "ROLLING":
+        if ctx.strategy == Strategy.ROLLING:
             for i, stage in enumerate(hook.stages):
                 if stage not in ROLLING_HOOK_STAGES:
                     message = (
                         f"UNCONFIRMED that a ROLLING deployment runs {stage}; AWS documents PRE_SCALE_UP"
                     )
                     yield ctx.service_finding("ECS021", f"{hook.path}.lifecycleStages[{i}]", message)
-        if hook.target_type != "PAUSE":
+        if hook.target_type != TargetType.PAUSE:
             continue
         for i, stage in enumerate(hook.stages):
-            if stage in TRAFFIC_SHIFT_STAGES:
+            if stage in SHIFT_STAGES:
                 message = f"PAUSE hooks are not allowed at {stage}"
                 yield ctx.service_finding("ECS020", f"{hook.path}.lifecycleStages[{i}]", message)
 
 
 def _hook_counts(ctx: _Context) -> Iterator[Finding]:
-    for target_type in ("AWS_LAMBDA", "PAUSE"):
+    for target_type in TargetType:
         hooks = [hook for hook in ctx.hooks if hook.target_type == target_type]
-        if len(hooks) > MAX_HOOKS_PER_TYPE:
-            message = f"{len(hooks)} {target_type} hooks; ECS allows {MAX_HOOKS_PER_TYPE}"
-            yield ctx.service_finding("ECS022", hooks[MAX_HOOKS_PER_TYPE].path, message)
+        if len(hooks) > MAX_HOOKS_PER_TARGET_TYPE:
+            message = f"{len(hooks)} {target_type} hooks; ECS allows {MAX_HOOKS_PER_TARGET_TYPE}"
+            yield ctx.service_finding("ECS022", hooks[MAX_HOOKS_PER_TARGET_TYPE].path, message)
 
 
 def _hook_targets(ctx: _Context) -> Iterator[Finding]:
     for hook in ctx.hooks:
-        if hook.target_type == "PAUSE":
+        if hook.target_type == TargetType.PAUSE:
             extra = [k for k in ("hookTargetArn", "roleArn", "hookDetails") if k in hook.spec]
             for key in extra:
                 yield ctx.service_finding("ECS024", f"{hook.path}.{key}", f"a PAUSE hook takes no {key}")
@@ -181,16 +189,16 @@ def _hook_targets(ctx: _Context) -> Iterator[Finding]:
                 yield ctx.service_finding("ECS024", f"{hook.path}.{key}", f"an AWS_LAMBDA hook needs {key}")
         timeout = hook.spec.get("timeoutConfiguration")
         minutes = timeout.get("timeoutInMinutes") if isinstance(timeout, dict) else None
-        if isinstance(minutes, int) and minutes > MAX_LAMBDA_HOOK_MINUTES:
+        if isinstance(minutes, int) and minutes > LAMBDA_HOOK_TIMEOUT_MINUTES.maximum:
             path = f"{hook.path}.timeoutConfiguration.timeoutInMinutes"
-            message = f"{minutes} minutes; Lambda hooks allow at most {MAX_LAMBDA_HOOK_MINUTES}"
+            message = f"{minutes} minutes; Lambda hooks allow at most {LAMBDA_HOOK_TIMEOUT_MINUTES.maximum}"
             yield ctx.service_finding("ECS023", path, message)
 
 
 def _hook_details(ctx: _Context) -> Iterator[Finding]:
     # The very parser and validator the hooks run when they start, so lint and runtime never disagree.
     for hook in ctx.hooks:
-        if hook.target_type != "AWS_LAMBDA":
+        if hook.target_type != TargetType.AWS_LAMBDA:
             continue
         path = f"{hook.path}.hookDetails"
         try:
@@ -218,7 +226,7 @@ def _smoke_tests(ctx: _Context) -> Iterator[Finding]:
         if not has_test_rule:
             message = "the smoke test targets the test listener, but no load balancer has a testListenerRule"
             yield ctx.service_finding("ECS026", path, message)
-        if "TEST_TRAFFIC_SHIFT" in hook.stages and "POST_TEST_TRAFFIC_SHIFT" not in hook.stages:
+        if Stage.TEST_TRAFFIC_SHIFT in hook.stages and Stage.POST_TEST_TRAFFIC_SHIFT not in hook.stages:
             message = "at TEST_TRAFFIC_SHIFT the test listener is still shifting to green"
             yield ctx.service_finding("ECS027", path, message)
 
@@ -238,7 +246,7 @@ def _load_balancers(ctx: _Context) -> Iterator[Finding]:
         elif port not in containers[name]:
             message = f'container "{name}" maps no containerPort {port}'
             yield ctx.service_finding("ECS031", f"{path}.containerPort", message)
-        if ctx.strategy not in LIFECYCLE_STRATEGIES:
+        if ctx.strategy not in TRAFFIC_SHIFT_STRATEGIES:
             continue
         advanced = lb.get("advancedConfiguration")
         if not isinstance(advanced, dict):

@@ -9,27 +9,21 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any, Final
 
 from ecs_bg.hooks.config import MAX_HOOK_DETAILS_BYTES, json_size, json_type, parse_hook_details
+from ecs_bg.hooks.ecs import SHIFT_STAGES, Stage
 
+__all__ = [
+    "SHIFT_STAGES",
+    "DeploymentArn",
+    "EventError",
+    "HookEvent",
+    "Stage",
+    "TrafficWeights",
+    "parse_event",
+]
 
-class Stage(StrEnum):
-    """The lifecycle stages at which ECS invokes hooks (SCALE_UP, BAKE_TIME, CLEAN_UP take none)."""
-
-    RECONCILE_SERVICE = "RECONCILE_SERVICE"
-    PRE_SCALE_UP = "PRE_SCALE_UP"
-    POST_SCALE_UP = "POST_SCALE_UP"
-    TEST_TRAFFIC_SHIFT = "TEST_TRAFFIC_SHIFT"
-    POST_TEST_TRAFFIC_SHIFT = "POST_TEST_TRAFFIC_SHIFT"
-    PRE_PRODUCTION_TRAFFIC_SHIFT = "PRE_PRODUCTION_TRAFFIC_SHIFT"
-    PRODUCTION_TRAFFIC_SHIFT = "PRODUCTION_TRAFFIC_SHIFT"
-    POST_PRODUCTION_TRAFFIC_SHIFT = "POST_PRODUCTION_TRAFFIC_SHIFT"
-
-
-# ECS re-invokes the hooks of these stages with reversed weights when it rolls back.
-SHIFT_STAGES: Final = frozenset({Stage.TEST_TRAFFIC_SHIFT, Stage.PRODUCTION_TRAFFIC_SHIFT})
 
 _DEPLOYMENT_ARN = re.compile(
     r"^arn:(?P<partition>aws[a-z-]*):ecs:(?P<region>[a-z0-9-]+):(?P<account>\d+):"

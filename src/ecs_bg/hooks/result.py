@@ -13,16 +13,20 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Final
 
+from ecs_bg.hooks.ecs import CALLBACK_DELAY_SECONDS, HookStatus
 
-class HookStatus(StrEnum):
-    SUCCEEDED = "SUCCEEDED"
-    FAILED = "FAILED"
-    IN_PROGRESS = "IN_PROGRESS"
+__all__ = [
+    "DEFAULT_CALLBACK_DELAY",
+    "MAX_CALLBACK_DELAY",
+    "CheckFailed",
+    "HookResult",
+    "HookStatus",
+    "Verdict",
+    "VerdictStatus",
+]
 
-
-DEFAULT_CALLBACK_DELAY: Final = 30  # what ECS uses when IN_PROGRESS names none
-# ECS documents no bounds; a hook stage may last at most 24 hours, so a longer delay is a mistake.
-MAX_CALLBACK_DELAY: Final = 24 * 60 * 60
+DEFAULT_CALLBACK_DELAY: Final = int(CALLBACK_DELAY_SECONDS.default or 0)  # ECS's when IN_PROGRESS names none
+MAX_CALLBACK_DELAY: Final = int(CALLBACK_DELAY_SECONDS.maximum)
 
 
 @dataclass(frozen=True)

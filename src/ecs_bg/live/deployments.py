@@ -8,21 +8,24 @@ started, and after it ended, its outcome.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from botocore.exceptions import ClientError
 
+from ecs_bg.hooks.ecs import (
+    FINAL_DEPLOYMENT_STATUSES,
+    MOVING_DEPLOYMENT_STATUSES,
+    DeploymentStatus,
+    HookAction,
+    LifecycleHookStatus,
+)
 from ecs_bg.live.aws import AwsFailure, aws_errors
 
 if TYPE_CHECKING:
     from mypy_boto3_ecs import ECSClient
-
-MOVING = ("PENDING", "IN_PROGRESS", "STOP_REQUESTED", "ROLLBACK_REQUESTED", "ROLLBACK_IN_PROGRESS")
-ENDED = ("SUCCESSFUL", "STOPPED", "ROLLBACK_SUCCESSFUL", "ROLLBACK_FAILED")
-AWAITING_ACTION = "AWAITING_ACTION"
 
 
 class Refused(Exception):
@@ -70,14 +73,25 @@ class Deployment:
 
     @property
     def ended(self) -> bool:
-        return self.status in ENDED
+        return self.status in FINAL_DEPLOYMENT_STATUSES
 
     @property
     def awaiting_action(self) -> list[Hook]:
-        return [hook for hook in self.hooks if hook.status == AWAITING_ACTION]
+        return [hook for hook in self.hooks if hook.status == LifecycleHookStatus.AWAITING_ACTION]
 
 
-def find_deployment_arn(ecs: ECSClient, cluster: str, service: str) -> str:
+class NotStartedYet(Refused):
+    """No deployment of the service was created at or after the time asked for, yet."""
+
+
+def find_deployment_arn(
+    ecs: ECSClient, cluster: str, service: str, *, created_after: datetime | None = None
+) -> str:
+    """The deployment being rolled out: the newest that is still moving, else the newest.
+
+    With ``created_after`` only deployments ECS created at or after it count (NotStartedYet when
+    there is none): right after UpdateService, the newest deployment may still be the previous one.
+    """
     with aws_errors():
         try:
             briefs = ecs.list_service_deployments(cluster=cluster, service=service)["serviceDeployments"]
@@ -92,9 +106,15 @@ def find_deployment_arn(ecs: ECSClient, cluster: str, service: str) -> str:
             f"service {service} in cluster {cluster} has no service deployments "
             "(only services with the ECS deployment controller have them)"
         )
+    if created_after is not None:
+        briefs = [brief for brief in briefs if _created(brief) >= created_after]
+        if not briefs:
+            raise NotStartedYet(
+                f"no deployment of {service} in {cluster} created since {created_after:%FT%TZ}"
+            )
     # ECS does not promise an order; the newest moving deployment is the one being rolled out.
-    newest_first = sorted(briefs, key=lambda brief: brief.get("createdAt") or datetime.min, reverse=True)
-    moving = [brief for brief in newest_first if brief.get("status") in MOVING]
+    newest_first = sorted(briefs, key=_created, reverse=True)
+    moving = [brief for brief in newest_first if brief.get("status") in MOVING_DEPLOYMENT_STATUSES]
     return (moving or newest_first)[0]["serviceDeploymentArn"]
 
 
@@ -156,7 +176,7 @@ def describe(ecs: ECSClient, deployment_arn: str) -> Deployment:
 
 def paused_hook(deployment: Deployment, hook_id: str | None) -> Hook:
     """The PAUSE hook to act on: the one named, or the only one awaiting action."""
-    if deployment.status != "IN_PROGRESS":
+    if deployment.status != DeploymentStatus.IN_PROGRESS:
         raise Refused(f"deployment {deployment.arn} is {deployment.status}; only IN_PROGRESS ones pause")
     waiting = deployment.awaiting_action
     if not waiting:
@@ -175,13 +195,11 @@ def paused_hook(deployment: Deployment, hook_id: str | None) -> Hook:
     return chosen
 
 
-def continue_deployment(
-    ecs: ECSClient, deployment: Deployment, hook: Hook, action: Literal["CONTINUE", "ROLLBACK"]
-) -> None:
+def continue_deployment(ecs: ECSClient, deployment: Deployment, hook: Hook, action: HookAction) -> None:
     """ContinueServiceDeployment: CONTINUE lets the deployment go on, ROLLBACK rolls it back."""
     with aws_errors():
         ecs.continue_service_deployment(
-            serviceDeploymentArn=deployment.arn, hookId=hook.hook_id, action=action
+            serviceDeploymentArn=deployment.arn, hookId=hook.hook_id, action=action.value
         )
 
 
@@ -204,3 +222,10 @@ def watch(
         if deployment.ended or remaining <= 0:
             return deployment if deployment.ended else None
         sleep(min(interval, remaining))
+
+
+def _created(brief: Mapping[str, Any]) -> datetime:
+    created = brief.get("createdAt")
+    if not isinstance(created, datetime):
+        return datetime.min.replace(tzinfo=UTC)
+    return created if created.tzinfo else created.replace(tzinfo=UTC)

@@ -9,16 +9,22 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from ecs_bg.live.deployments import AWAITING_ACTION, Deployment, Hook, Revision
+from ecs_bg.hooks.ecs import DEFAULT_TIMEOUT_ACTION, DeploymentStatus, LifecycleHookStatus
+from ecs_bg.live.deployments import Deployment, Hook, Revision
 
-STATUS_STYLE = {
-    "SUCCESSFUL": "bold green",
-    "IN_PROGRESS": "bold cyan",
-    "ROLLBACK_SUCCESSFUL": "bold yellow",
-    "ROLLBACK_FAILED": "bold red",
-    "STOPPED": "bold red",
+STATUS_STYLE: dict[str, str] = {
+    DeploymentStatus.SUCCESSFUL: "bold green",
+    DeploymentStatus.IN_PROGRESS: "bold cyan",
+    DeploymentStatus.ROLLBACK_SUCCESSFUL: "bold yellow",
+    DeploymentStatus.ROLLBACK_FAILED: "bold red",
+    DeploymentStatus.STOPPED: "bold red",
 }
-HOOK_STYLE = {"SUCCEEDED": "green", "FAILED": "red", "TIMED_OUT": "red", AWAITING_ACTION: "bold magenta"}
+HOOK_STYLE: dict[str, str] = {
+    LifecycleHookStatus.SUCCEEDED: "green",
+    LifecycleHookStatus.FAILED: "red",
+    LifecycleHookStatus.TIMED_OUT: "red",
+    LifecycleHookStatus.AWAITING_ACTION: "bold magenta",
+}
 
 
 def _weight(value: float | None) -> str:
@@ -71,7 +77,7 @@ def pause_instructions(deployment: Deployment, hook: Hook) -> list[str]:
     )
     return [
         f"PAUSE hook {hook.hook_id} is AWAITING_ACTION at {deployment.stage}: the deployment waits for you "
-        f"until {_time(hook.expires_at)}, then {hook.timeout_action or 'ROLLBACK'}s.",
+        f"until {_time(hook.expires_at)}, then {hook.timeout_action or DEFAULT_TIMEOUT_ACTION}s.",
         f"  approve: ecs-bg approve {where} --hook-id {hook.hook_id}",
         f"  reject:  ecs-bg reject {where} --hook-id {hook.hook_id}",
         f"  or:      {aws} CONTINUE   (ROLLBACK to reject)",

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from html import escape
 from operator import attrgetter
 
+from ecs_bg.hooks.ecs import DeploymentStatus, HookStatus, LifecycleHookStatus, WorkStage
 from ecs_bg.report.model import Counts, DeploymentReport, HookMark, StageSpan
 
 WIDTH = 1200  # the SVGs' coordinate width; they scale to the page
@@ -21,16 +22,20 @@ ROW, ROW_GAP = 22, 6
 REVISION_COLORS = {"blue": "#2563eb", "green": "#16a34a"}
 OTHER_COLORS = ("#7c3aed", "#ea580c", "#0891b2", "#db2777")  # revisions named otherwise, in order
 UNATTRIBUTED = "#6b7280"  # errors no revision answered: the load balancer's own, connection failures
-DECISION_COLORS = {
-    "SUCCEEDED": "#16a34a",
-    "IN_PROGRESS": "#d97706",
-    "FAILED": "#dc2626",
+DECISION_COLORS: dict[str, str] = {
+    HookStatus.SUCCEEDED: "#16a34a",
+    HookStatus.IN_PROGRESS: "#d97706",
+    HookStatus.FAILED: "#dc2626",
     "ERROR": "#7f1d1d",
     "INVALID": "#7f1d1d",
-    "TIMED_OUT": "#7f1d1d",
+    LifecycleHookStatus.TIMED_OUT: "#7f1d1d",
 }
 PENDING = "#9ca3af"
-STATUS_COLORS = {"SUCCESSFUL": "#15803d", "IN_PROGRESS": "#0369a1", "ROLLBACK_SUCCESSFUL": "#b45309"}
+STATUS_COLORS: dict[str, str] = {
+    DeploymentStatus.SUCCESSFUL: "#15803d",
+    DeploymentStatus.IN_PROGRESS: "#0369a1",
+    DeploymentStatus.ROLLBACK_SUCCESSFUL: "#b45309",
+}
 STAGE_COLOR, BAKE_COLOR = "#64748b", "#a78bfa"
 
 CSS = """
@@ -226,7 +231,7 @@ def _timeline(report: DeploymentReport, axis: _Axis) -> str:
     for row, span in enumerate(stages):
         body.append(_text(LEFT - 10, y(row) + 15, _stage_name(span.stage, span.step)))
         end = span.end if span.end is not None else axis.last
-        bake = span.start if span.stage == "BAKE_TIME" else span.bake_start
+        bake = span.start if span.stage == WorkStage.BAKE_TIME else span.bake_start
         for start, stop, color in (
             (span.start, bake if bake is not None else end, STAGE_COLOR),
             (bake, end, BAKE_COLOR),
@@ -267,7 +272,7 @@ def _timeline(report: DeploymentReport, axis: _Axis) -> str:
         outline = 'stroke="#fff" stroke-width="1.5"'
         body.append(f'<g class="hook-mark">{shape} fill="{color}" {outline}/><title>{tip}</title></g>')
     legend = _legend([("stage", STAGE_COLOR), ("bake", BAKE_COLOR)]) + _legend(
-        [(status, DECISION_COLORS[status]) for status in ("SUCCEEDED", "IN_PROGRESS", "FAILED")]
+        [(status, DECISION_COLORS[status]) for status in HookStatus]
         + [
             ("no valid answer: ERROR, INVALID, TIMED_OUT", DECISION_COLORS["ERROR"]),
             ("no answer yet", PENDING),

@@ -10,8 +10,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
+from ecs_bg.hooks.ecs import DeploymentStatus, HookAction, StopType, TaskStatus, one_of
 from ecs_bg.sim.events import ServiceIds
 from ecs_bg.sim.local_aws import AwsError, JsonAnswer
 
@@ -19,7 +20,7 @@ from ecs_bg.sim.local_aws import AwsError, JsonAnswer
 class DeploymentView(Protocol):
     """What the control plane reads of the lifecycle engine."""
 
-    status: str
+    status: DeploymentStatus
     stage: str | None
     rollback_reason: str | None
 
@@ -27,7 +28,7 @@ class DeploymentView(Protocol):
 
     def traffic(self) -> tuple[dict[str, float], dict[str, float]]: ...
 
-    def continue_pause(self, hook_id: str, action: Literal["CONTINUE", "ROLLBACK"]) -> list[Any]: ...
+    def continue_pause(self, hook_id: str, action: HookAction) -> list[Any]: ...
 
     def stop(self, rollback: bool) -> list[Any]: ...
 
@@ -95,7 +96,7 @@ class SimulatedEcs:
                     **current,
                     "serviceDeploymentArn": previous,
                     "targetServiceRevisionArn": self.ids.blue_arn,
-                    "status": "SUCCESSFUL",
+                    "status": DeploymentStatus.SUCCESSFUL,
                     "createdAt": self.created_at - 3600,
                     "startedAt": self.created_at - 3600,
                     "finishedAt": self.created_at - 3000,
@@ -167,13 +168,13 @@ class SimulatedEcs:
 
     async def continue_service_deployment(self, request: dict[str, Any]) -> dict[str, Any]:
         self._check_deployment(request)
-        action = request.get("action", "CONTINUE")
-        if action not in ("CONTINUE", "ROLLBACK"):
+        action = request.get("action", HookAction.CONTINUE)
+        if action not in tuple(HookAction):
             raise AwsError(
-                "InvalidParameterException", f"action must be CONTINUE or ROLLBACK, not {action!r}"
+                "InvalidParameterException", f"action must be {one_of(HookAction)}, not {action!r}"
             )
         try:
-            self.apply(lambda: self.engine.continue_pause(request["hookId"], action))
+            self.apply(lambda: self.engine.continue_pause(request["hookId"], HookAction(action)))
         except ValueError as error:
             raise AwsError("InvalidParameterException", str(error)) from None
         return {"serviceDeploymentArn": self.ids.deployment_arn}
@@ -181,7 +182,11 @@ class SimulatedEcs:
     async def stop_service_deployment(self, request: dict[str, Any]) -> dict[str, Any]:
         self._check_deployment(request)
         try:
-            self.apply(lambda: self.engine.stop(rollback=request.get("stopType", "ROLLBACK") == "ROLLBACK"))
+            self.apply(
+                lambda: self.engine.stop(
+                    rollback=request.get("stopType", StopType.ROLLBACK) == StopType.ROLLBACK
+                )
+            )
         except ValueError as error:
             raise AwsError("InvalidParameterException", str(error)) from None
         return {"serviceDeploymentArn": self.ids.deployment_arn}
@@ -191,7 +196,7 @@ class SimulatedEcs:
             raise AwsError("ServiceDeploymentNotFoundException", "The service deployment does not exist.")
 
     async def list_tasks(self, request: dict[str, Any]) -> dict[str, Any]:
-        desired = request.get("desiredStatus", "RUNNING")
+        desired = request.get("desiredStatus", TaskStatus.RUNNING)
         tasks = [task for task in self.task_source.tasks() if task["desiredStatus"] == desired]
         if request.get("serviceName"):
             tasks = [task for task in tasks if task.get("group") == f"service:{request['serviceName']}"]

@@ -17,12 +17,19 @@ from itertools import count
 from typing import Any, Final, Literal
 
 from ecs_bg.hooks.config import json_type
-from ecs_bg.hooks.event import Stage
+from ecs_bg.hooks.ecs import (
+    FINAL_DEPLOYMENT_STATUSES,
+    STAGE_LIMIT_SECONDS,
+    DeploymentStatus,
+    HookAction,
+    HookStatus,
+    LifecycleHookStatus,
+    Stage,
+    TargetType,
+    WorkStage,
+)
 from ecs_bg.sim.events import lifecycle_event
 from ecs_bg.sim.plan import (
-    BAKE_TIME,
-    CLEAN_UP,
-    SCALE_UP,
     DeploymentSpec,
     HookSpec,
     plan_stages,
@@ -49,22 +56,9 @@ __all__ = [
 
 Clock = Callable[[], float]  # seconds, simulated time
 
-STATUSES: Final = frozenset(
-    {
-        "PENDING",
-        "IN_PROGRESS",
-        "SUCCESSFUL",
-        "STOP_REQUESTED",
-        "STOPPED",
-        "ROLLBACK_REQUESTED",
-        "ROLLBACK_IN_PROGRESS",
-        "ROLLBACK_SUCCESSFUL",
-        "ROLLBACK_FAILED",
-    }
-)
-FINAL_STATUSES: Final = frozenset({"SUCCESSFUL", "STOPPED", "ROLLBACK_SUCCESSFUL", "ROLLBACK_FAILED"})
-STAGE_LIMIT_SECONDS: Final = 24 * 60 * 60  # ECS lets no stage last longer
-HOOK_STATUSES: Final = ("SUCCEEDED", "FAILED", "IN_PROGRESS")
+STATUSES: Final = frozenset(DeploymentStatus)
+FINAL_STATUSES: Final = FINAL_DEPLOYMENT_STATUSES
+HOOK_STATUSES: Final = tuple(HookStatus)
 
 
 @dataclass(frozen=True)
@@ -99,7 +93,7 @@ class ScaleDownGreen:
 
 @dataclass(frozen=True)
 class Finished:
-    status: str
+    status: DeploymentStatus
 
 
 Action = InvokeHook | ScaleUpGreen | SetTraffic | ScaleDownBlue | ScaleDownGreen | Finished
@@ -139,7 +133,7 @@ class _HookRun:
     rollback: bool
     expires_at: float
     details: dict[str, Any]
-    status: str = "IN_PROGRESS"  # lifecycleHookDetails status
+    status: str = LifecycleHookStatus.IN_PROGRESS  # lifecycleHookDetails status
     passed: bool = False  # SUCCEEDED, or TIMED_OUT with CONTINUE
     invocation: str | None = None  # the invocation awaiting an answer
 
@@ -172,10 +166,10 @@ def judge(response: object, error: str | None, default_delay: int) -> HookAnswer
         return HookAnswer(
             "INVALID", f"returned hookStatus {status!r}; ECS accepts {', '.join(HOOK_STATUSES)}"
         )
-    if status == "FAILED":
-        return HookAnswer("FAILED", "returned FAILED")
-    if status == "SUCCEEDED":
-        return HookAnswer("SUCCEEDED")
+    if status == HookStatus.FAILED:
+        return HookAnswer(HookStatus.FAILED, "returned FAILED")
+    if status == HookStatus.SUCCEEDED:
+        return HookAnswer(HookStatus.SUCCEEDED)
     delay = response.get("callBackDelay", default_delay)
     if isinstance(delay, bool) or not isinstance(delay, int) or delay < 0:
         return HookAnswer("INVALID", f"returned callBackDelay {delay!r}; it must be whole seconds, 0 or more")
@@ -183,7 +177,7 @@ def judge(response: object, error: str | None, default_delay: int) -> HookAnswer
     if not isinstance(details, Mapping):
         # Not documented either way; ECS could not merge it, so it counts as an invalid response.
         return HookAnswer("INVALID", f"returned hookDetails as {json_type(details)}, not an object")
-    return HookAnswer("IN_PROGRESS", None, delay, details)
+    return HookAnswer(HookStatus.IN_PROGRESS, None, delay, details)
 
 
 class Engine:
@@ -194,7 +188,7 @@ class Engine:
         self.spec = spec
         self._clock = clock
         self._plan = plan_stages(spec)
-        self.status = "PENDING"
+        self.status = DeploymentStatus.PENDING
         self.stage: str | None = None
         self.rollback_reason: str | None = None
         self.status_reason: str | None = None  # ServiceDeployment.statusReason
@@ -221,10 +215,10 @@ class Engine:
     # The driver's calls ---------------------------------------------------------------------
 
     def start(self) -> list[Action]:
-        if self.status != "PENDING":
+        if self.status != DeploymentStatus.PENDING:
             raise ValueError(f"the deployment has already started (status {self.status})")
         self._now = self._clock()
-        self.status = "IN_PROGRESS"
+        self.status = DeploymentStatus.IN_PROGRESS
         self._enter(0)
         return self._flush()
 
@@ -248,12 +242,12 @@ class Engine:
         run.invocation = None
         record.ended, record.hook_status = self._now, answer.status
         record.callback_delay, record.reason = answer.callback_delay, answer.problem or ""
-        if self.status == "STOP_REQUESTED":  # the answer is recorded; nothing follows it
-            status = answer.status if answer.status in HOOK_STATUSES else "FAILED"
+        if self.status == DeploymentStatus.STOP_REQUESTED:  # the answer is recorded; nothing follows it
+            status = answer.status if answer.status in HOOK_STATUSES else LifecycleHookStatus.FAILED
             self._settle_run(run, status, passed=False)
-        elif answer.status == "SUCCEEDED":
-            self._settle_run(run, "SUCCEEDED", passed=True)
-        elif answer.status == "IN_PROGRESS":
+        elif answer.status == HookStatus.SUCCEEDED:
+            self._settle_run(run, LifecycleHookStatus.SUCCEEDED, passed=True)
+        elif answer.status == HookStatus.IN_PROGRESS:
             assert answer.callback_delay is not None
             # ECS's docs ("Lifecycle hooks for Amazon ECS service deployments") say the returned
             # hookDetails are merged (depth UNCONFIRMED: shallow here); AWS's own sample re-sends
@@ -267,14 +261,14 @@ class Engine:
                 f"callback:{run.hook_id}", self._now + answer.callback_delay, partial(self._invoke, run)
             )
         else:
-            self._settle_run(run, "FAILED", passed=False)
+            self._settle_run(run, LifecycleHookStatus.FAILED, passed=False)
             self._fail(f"{run.where()} {answer.problem}")
         return self._flush()
 
     def green_health(self, healthy: bool) -> list[Action]:
         """Green's tasks passed (or not yet) their health checks; only SCALE_UP waits on it."""
         self._run_due_timers()
-        if healthy and self.status == "IN_PROGRESS" and self._waiting == "health":
+        if healthy and self.status == DeploymentStatus.IN_PROGRESS and self._waiting == "health":
             self._waiting = None
         return self._flush()
 
@@ -283,7 +277,11 @@ class Engine:
         IN_PROGRESS, or ROLLBACK_IN_PROGRESS, until then)."""
         self._run_due_timers()
         if self._waiting == "scale-down":
-            self._finish("SUCCESSFUL" if self.status == "IN_PROGRESS" else "ROLLBACK_SUCCESSFUL")
+            self._finish(
+                DeploymentStatus.SUCCESSFUL
+                if self.status == DeploymentStatus.IN_PROGRESS
+                else DeploymentStatus.ROLLBACK_SUCCESSFUL
+            )
         return self._flush()
 
     def alarm(self, in_alarm: bool) -> list[Action]:
@@ -293,37 +291,41 @@ class Engine:
         self._check_alarm()
         return self._flush()
 
-    def continue_pause(self, hook_id: str, action: Literal["CONTINUE", "ROLLBACK"]) -> list[Action]:
+    def continue_pause(self, hook_id: str, action: HookAction) -> list[Action]:
         """ContinueServiceDeployment for a PAUSE hook that is AWAITING_ACTION."""
         self._run_due_timers()
-        if action not in ("CONTINUE", "ROLLBACK"):
+        if action not in tuple(HookAction):
             raise ValueError(f"action must be CONTINUE or ROLLBACK, got {action!r}")
-        waiting = [run for run in self._runs if run.status == "AWAITING_ACTION"]
+        waiting = [run for run in self._runs if run.status == LifecycleHookStatus.AWAITING_ACTION]
         run = next((run for run in waiting if run.hook_id == hook_id), None)
-        if run is None or self.status != "IN_PROGRESS":
-            awaiting = ", ".join(run.hook_id for run in waiting) if self.status == "IN_PROGRESS" else ""
+        if run is None or self.status != DeploymentStatus.IN_PROGRESS:
+            awaiting = (
+                ", ".join(run.hook_id for run in waiting)
+                if self.status == DeploymentStatus.IN_PROGRESS
+                else ""
+            )
             raise ValueError(
                 f"hook {hook_id!r} is not AWAITING_ACTION; the deployment is {self.status} "
                 f"and the hooks awaiting action are: {awaiting or 'none'}"
             )
-        if action == "CONTINUE":
-            self._settle_run(run, "SUCCEEDED", passed=True)
+        if action == HookAction.CONTINUE:
+            self._settle_run(run, LifecycleHookStatus.SUCCEEDED, passed=True)
         else:
-            self._settle_run(run, "FAILED", passed=False)
+            self._settle_run(run, LifecycleHookStatus.FAILED, passed=False)
             self._fail(f"{run.where()} ({hook_id}) was continued with ROLLBACK")
         return self._flush()
 
     def stop(self, rollback: bool) -> list[Action]:
         """StopServiceDeployment, with stopType ROLLBACK or not."""
         self._run_due_timers()
-        if self.status != "IN_PROGRESS":
+        if self.status != DeploymentStatus.IN_PROGRESS:
             raise ValueError(f"only an IN_PROGRESS deployment can be stopped; this one is {self.status}")
         if rollback:
-            self.status = "ROLLBACK_REQUESTED"
+            self.status = DeploymentStatus.ROLLBACK_REQUESTED
             self._roll_back("StopServiceDeployment")
         else:
             # Answers already asked for are awaited (STOP_REQUESTED); no hook is invoked again.
-            self.status = "STOP_REQUESTED"
+            self.status = DeploymentStatus.STOP_REQUESTED
             self.status_reason = "StopServiceDeployment"
             self._timers = {
                 key: timer
@@ -374,22 +376,22 @@ class Engine:
         """Move on through every stage (or rollback step) that has nothing left to wait for."""
         while True:
             if (
-                self.status == "IN_PROGRESS"
+                self.status == DeploymentStatus.IN_PROGRESS
                 and self._waiting == "hooks"
                 and all(r.passed for r in self._runs)
             ):
                 self._hooks_passed()
-            elif self.status == "IN_PROGRESS" and self._waiting is None:
+            elif self.status == DeploymentStatus.IN_PROGRESS and self._waiting is None:
                 self._end_stage()
                 self._enter(self._index + 1)
             elif (
-                self.status == "ROLLBACK_IN_PROGRESS"
+                self.status == DeploymentStatus.ROLLBACK_IN_PROGRESS
                 and self._waiting != "scale-down"
                 and (self._rollback_stage is None or all(r.passed for r in self._runs))
             ):
                 self._next_rollback_stage()
-            elif self.status == "STOP_REQUESTED" and not self._inflight:
-                self._finish("STOPPED")
+            elif self.status == DeploymentStatus.STOP_REQUESTED and not self._inflight:
+                self._finish(DeploymentStatus.STOPPED)
             else:
                 return
 
@@ -399,7 +401,7 @@ class Engine:
         self.stage = str(planned.stage)  # a plain string, as DescribeServiceDeployments shows it
         self.stages.append(StageRecord(self.stage, self._now, step=planned.step))
         self._runs = []  # lifecycleHookDetails show the current stage's hooks only
-        if planned.stage == SCALE_UP:
+        if planned.stage == WorkStage.SCALE_UP:
             self._waiting = "health"
             self._out.append(ScaleUpGreen())
             minutes = self.spec.scale_up_timeout_minutes
@@ -411,11 +413,11 @@ class Engine:
                 ),
             )
             self._set_stage_limit()
-        elif planned.stage == BAKE_TIME:
+        elif planned.stage == WorkStage.BAKE_TIME:
             self._bake(self.spec.bake_time_minutes * 60)
-        elif planned.stage == CLEAN_UP:
+        elif planned.stage == WorkStage.CLEAN_UP:
             if self.spec.first_deployment:  # a first deployment has no blue to scale down
-                self._finish("SUCCESSFUL")
+                self._finish(DeploymentStatus.SUCCESSFUL)
             else:
                 self._waiting = "scale-down"
                 self._out.append(ScaleDownBlue())
@@ -457,10 +459,10 @@ class Engine:
         self._waiting = None
 
     def _check_alarm(self, *, baking: bool = False) -> None:
-        if not (self._in_alarm and self.spec.alarms_rollback and self.status == "IN_PROGRESS"):
+        if not (self._in_alarm and self.spec.alarms_rollback and self.status == DeploymentStatus.IN_PROGRESS):
             return
         if baking or self._waiting == "bake":
-            what = "the step bake" if self.stage == Stage.PRODUCTION_TRAFFIC_SHIFT else BAKE_TIME
+            what = "the step bake" if self.stage == Stage.PRODUCTION_TRAFFIC_SHIFT else WorkStage.BAKE_TIME
             self._roll_back(f"a deployment alarm is in ALARM during {what}")
 
     def _end_stage(self) -> None:
@@ -482,7 +484,7 @@ class Engine:
         """Every hook configured at ``stage`` starts together; ECS runs them in parallel."""
         self._runs = []
         for hook in self.spec.hooks_at(stage):
-            pause = hook.target_type == "PAUSE"
+            pause = hook.target_type == TargetType.PAUSE
             run = _HookRun(
                 hook=hook,
                 hook_id=f"ecs-pause-{next(self._pauses)}" if pause else hook.hook_id,
@@ -492,7 +494,7 @@ class Engine:
                 # The timeout counts from the hook's first invocation (or its pause) at this stage.
                 expires_at=self._now + hook.timeout_minutes * 60,
                 details=dict(hook.hook_details),
-                status="AWAITING_ACTION" if pause else "IN_PROGRESS",
+                status=LifecycleHookStatus.AWAITING_ACTION if pause else LifecycleHookStatus.IN_PROGRESS,
             )
             self._runs.append(run)
             self._set_timer(f"timeout:{run.hook_id}", run.expires_at, partial(self._timed_out, run))
@@ -528,17 +530,17 @@ class Engine:
         self._timers.pop(f"timeout:{run.hook_id}", None)
 
     def _timed_out(self, run: _HookRun) -> None:
-        run.status = "TIMED_OUT"
+        run.status = LifecycleHookStatus.TIMED_OUT
         self._timers.pop(f"callback:{run.hook_id}", None)
         if run.invocation is not None:
             record = self._records[run.invocation]
-            record.ended, record.hook_status = self._now, "TIMED_OUT"
+            record.ended, record.hook_status = self._now, LifecycleHookStatus.TIMED_OUT
             record.reason = f"timeoutInMinutes {run.hook.timeout_minutes:g} expired"
             del self._inflight[run.invocation]
             run.invocation = None
-        if self.status == "STOP_REQUESTED":
+        if self.status == DeploymentStatus.STOP_REQUESTED:
             return
-        if run.hook.timeout_action == "CONTINUE":
+        if run.hook.timeout_action == HookAction.CONTINUE:
             run.passed = True
         else:
             self._fail(
@@ -546,17 +548,17 @@ class Engine:
             )
 
     def _fail(self, reason: str) -> None:
-        if self.status == "IN_PROGRESS":
+        if self.status == DeploymentStatus.IN_PROGRESS:
             self._roll_back(reason)
-        elif self.status == "ROLLBACK_IN_PROGRESS":
+        elif self.status == DeploymentStatus.ROLLBACK_IN_PROGRESS:
             self.status_reason = f"rollback failed: {reason}"
             # Traffic is already back on blue; green is left running for whoever investigates.
-            self._finish("ROLLBACK_FAILED")
+            self._finish(DeploymentStatus.ROLLBACK_FAILED)
 
     # Rollback, stop, the end -------------------------------------------------------------------
 
     def _roll_back(self, reason: str) -> None:
-        self.status = "ROLLBACK_IN_PROGRESS"
+        self.status = DeploymentStatus.ROLLBACK_IN_PROGRESS
         self.rollback_reason = self.status_reason = reason
         self._abandon(f"abandoned: rolling back ({reason})")
         self.stages[-1].end = self._now
@@ -595,7 +597,7 @@ class Engine:
         self._inflight.clear()
         self._timers.clear()
 
-    def _finish(self, status: str) -> None:
+    def _finish(self, status: DeploymentStatus) -> None:
         self.status = status
         if self.stages and self.stages[-1].end is None:
             self.stages[-1].end = self._now

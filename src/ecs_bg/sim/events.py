@@ -10,11 +10,10 @@ from __future__ import annotations
 import math
 import uuid
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
-from ecs_bg.hooks.event import Stage
-
-Strategy = Literal["BLUE_GREEN", "LINEAR", "CANARY"]
+from ecs_bg.hooks import ecs
+from ecs_bg.hooks.ecs import Stage, Strategy
 
 
 @dataclass(frozen=True)
@@ -54,22 +53,23 @@ class ServiceIds:
 
 def green_weight_after_step(strategy: Strategy, step: int, percent: float) -> float:
     """Green's production weight after ``step`` (from 1); ``percent`` is the step or canary size."""
-    if strategy == "BLUE_GREEN":
+    if strategy == Strategy.BLUE_GREEN:
         return 100.0
-    if strategy == "CANARY":
+    if strategy == Strategy.CANARY:
         return percent if step == 1 else 100.0
     return min(100.0, round(step * percent, 1))
 
 
 def default_percent(strategy: Strategy) -> float:
     """ECS's default stepPercent (LINEAR) or canaryPercent (CANARY); BLUE_GREEN shifts all at once."""
-    return {"LINEAR": 10.0, "CANARY": 5.0}.get(strategy, 100.0)
+    limit = {Strategy.LINEAR: ecs.LINEAR_STEP_PERCENT, Strategy.CANARY: ecs.CANARY_PERCENT}.get(strategy)
+    return (limit.default or 100.0) if limit is not None else 100.0
 
 
 def step_count(strategy: Strategy, percent: float) -> int:
-    if strategy == "BLUE_GREEN":
+    if strategy == Strategy.BLUE_GREEN:
         return 1
-    if strategy == "CANARY":
+    if strategy == Strategy.CANARY:
         return 1 if percent >= 100 else 2
     return math.ceil(round(100 / percent, 6))
 
@@ -78,7 +78,7 @@ def lifecycle_event(
     stage: Stage | str,
     *,
     ids: ServiceIds | None = None,
-    strategy: Strategy = "BLUE_GREEN",
+    strategy: Strategy = Strategy.BLUE_GREEN,
     step: int = 1,
     percent: float | None = None,
     rollback: bool = False,

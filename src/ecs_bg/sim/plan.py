@@ -11,22 +11,25 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
+from ecs_bg.hooks import ecs
 from ecs_bg.hooks.config import configured_size_problem
-from ecs_bg.hooks.event import SHIFT_STAGES, Stage
-from ecs_bg.sim.events import ServiceIds, Strategy, step_count
+from ecs_bg.hooks.ecs import (
+    SHIFT_STAGES,
+    HookAction,
+    LifecycleStage,
+    Stage,
+    Strategy,
+    TargetType,
+    WorkStage,
+    one_of,
+)
+from ecs_bg.sim.events import ServiceIds, step_count
 
-TargetType = Literal["AWS_LAMBDA", "PAUSE"]
-TimeoutAction = Literal["ROLLBACK", "CONTINUE"]
 # How ECS hands an IN_PROGRESS answer's hookDetails to the next invocation: its docs say merged,
 # AWS's own sample re-sends its configured keys as if they were replaced (facts §2). "replace" is
 # the stricter reading: a hook that forgets its configured keys loses them.
 HookDetailsReading = Literal["replace", "merge"]
 HOOK_DETAILS_READINGS: Final = ("replace", "merge")
-
-# The stages in which ECS itself does the work and invokes no hook.
-SCALE_UP: Final = "SCALE_UP"
-BAKE_TIME: Final = "BAKE_TIME"
-CLEAN_UP: Final = "CLEAN_UP"
 
 
 @dataclass(frozen=True)
@@ -37,36 +40,40 @@ class HookSpec:
     target_type: TargetType
     stages: tuple[Stage, ...]
     hook_details: Mapping[str, Any] = field(default_factory=dict)
-    timeout_minutes: float = 1440  # timeoutConfiguration.timeoutInMinutes
-    timeout_action: TimeoutAction = "ROLLBACK"  # timeoutConfiguration.action
+    timeout_minutes: float = ecs.LAMBDA_HOOK_TIMEOUT_MINUTES.default or 0  # timeoutConfiguration
+    timeout_action: HookAction = ecs.DEFAULT_TIMEOUT_ACTION  # timeoutConfiguration.action
     target_arn: str | None = None  # hookTargetArn, Lambda hooks only
 
 
 @dataclass(frozen=True)
 class DeploymentSpec:
     ids: ServiceIds = field(default_factory=ServiceIds)
-    strategy: Strategy = "BLUE_GREEN"
+    strategy: Strategy = Strategy.BLUE_GREEN
     bake_time_minutes: float = 0
-    step_percent: float = 10.0  # linearConfiguration.stepPercent
-    step_bake_minutes: float = 6.0  # linearConfiguration.stepBakeTimeInMinutes
-    canary_percent: float = 5.0  # canaryConfiguration.canaryPercent
-    canary_bake_minutes: float = 10.0  # canaryConfiguration.canaryBakeTimeInMinutes
+    step_percent: float = ecs.LINEAR_STEP_PERCENT.default or 0
+    step_bake_minutes: float = ecs.LINEAR_STEP_BAKE_MINUTES.default or 0
+    canary_percent: float = ecs.CANARY_PERCENT.default or 0
+    canary_bake_minutes: float = ecs.CANARY_BAKE_MINUTES.default or 0
     hooks: tuple[HookSpec, ...] = ()
     alarms_rollback: bool = True  # deploymentConfiguration.alarms {enable, rollback}
     first_deployment: bool = False  # CreateService: no blue revision, weights name only green
     active_revisions: int = 1  # more than one ACTIVE revision: RECONCILE_SERVICE runs first
     scale_up_timeout_minutes: float = 30  # how long SCALE_UP waits for green to pass health checks
-    default_callback_delay: int = 30  # ECS's callBackDelay when IN_PROGRESS names none
+    default_callback_delay: int = int(ecs.CALLBACK_DELAY_SECONDS.default or 0)  # when IN_PROGRESS names none
     hook_details_reading: HookDetailsReading = "replace"
 
     @property
     def shift_percent(self) -> float:
         """The size of one production shift: the step, the canary, or everything at once."""
-        return {"LINEAR": self.step_percent, "CANARY": self.canary_percent}.get(self.strategy, 100.0)
+        return {Strategy.LINEAR: self.step_percent, Strategy.CANARY: self.canary_percent}.get(
+            self.strategy, 100.0
+        )
 
     @property
     def step_bake_seconds(self) -> float:
-        minutes = {"LINEAR": self.step_bake_minutes, "CANARY": self.canary_bake_minutes}.get(self.strategy, 0)
+        minutes = {Strategy.LINEAR: self.step_bake_minutes, Strategy.CANARY: self.canary_bake_minutes}.get(
+            self.strategy, 0
+        )
         return minutes * 60
 
     def hooks_at(self, stage: Stage) -> list[HookSpec]:
@@ -75,7 +82,7 @@ class DeploymentSpec:
 
 @dataclass(frozen=True)
 class PlannedStage:
-    stage: str  # a Stage value, or SCALE_UP / BAKE_TIME / CLEAN_UP
+    stage: LifecycleStage
     step: int | None = None  # 1.. for the stages LINEAR and CANARY repeat, else None
 
 
@@ -89,33 +96,40 @@ def validate(spec: DeploymentSpec) -> None:
         where = f"hook {hook.hook_id!r}"
         if not hook.stages:
             raise ValueError(f"{where}: lifecycleStages is empty")
-        if hook.target_type == "PAUSE":
+        if hook.target_type == TargetType.PAUSE:
             # ECS rolls back by re-invoking the shift stages' hooks: nobody could approve a rollback.
             banned = sorted(str(stage) for stage in hook.stages if stage in SHIFT_STAGES)
             if banned:
                 raise ValueError(f"{where}: a PAUSE hook is not allowed at {', '.join(banned)}")
-        elif hook.target_type != "AWS_LAMBDA":
-            raise ValueError(f"{where}: targetType must be AWS_LAMBDA or PAUSE, got {hook.target_type!r}")
-        elif problem := configured_size_problem(hook.hook_details):
-            raise ValueError(f"{where}: hookDetails is {problem}")
-        if not 1 <= hook.timeout_minutes <= 20160:
-            raise ValueError(f"{where}: timeoutInMinutes must be 1-20160, got {hook.timeout_minutes}")
-        if hook.timeout_action not in ("ROLLBACK", "CONTINUE"):
+            timeout = ecs.PAUSE_HOOK_TIMEOUT_MINUTES
+        elif hook.target_type == TargetType.AWS_LAMBDA:
+            if problem := configured_size_problem(hook.hook_details):
+                raise ValueError(f"{where}: hookDetails is {problem}")
+            timeout = ecs.LAMBDA_HOOK_TIMEOUT_MINUTES
+        else:
+            raise ValueError(f"{where}: targetType must be {one_of(TargetType)}, got {hook.target_type!r}")
+        if not timeout.admits(hook.timeout_minutes):
+            raise ValueError(f"{where}: {timeout.describe()}, got {hook.timeout_minutes:g}")
+        if hook.timeout_action not in tuple(HookAction):
             raise ValueError(
-                f"{where}: timeout action must be ROLLBACK or CONTINUE, got {hook.timeout_action!r}"
+                f"{where}: timeout action must be {one_of(HookAction)}, got {hook.timeout_action!r}"
             )
-    if spec.strategy not in ("BLUE_GREEN", "LINEAR", "CANARY"):
-        raise ValueError(f"strategy must be BLUE_GREEN, LINEAR or CANARY, got {spec.strategy!r}")
-    if spec.strategy == "LINEAR" and not 3 <= spec.step_percent <= 100:
-        raise ValueError(f"linearConfiguration.stepPercent must be 3.0-100.0, got {spec.step_percent}")
-    if spec.strategy == "CANARY" and not 0.1 <= spec.canary_percent <= 100:
-        raise ValueError(f"canaryConfiguration.canaryPercent must be 0.1-100.0, got {spec.canary_percent}")
-    for name, minutes in (
-        ("bakeTimeInMinutes", spec.bake_time_minutes),
-        ("step bake time", spec.step_bake_seconds / 60),
-    ):
-        if not 0 <= minutes <= 1440:
-            raise ValueError(f"{name} must be 0-1440 minutes, got {minutes}")
+    if spec.strategy not in ecs.TRAFFIC_SHIFT_STRATEGIES:
+        raise ValueError(f"strategy must be {one_of(ecs.TRAFFIC_SHIFT_STRATEGIES)}, got {spec.strategy!r}")
+    limits = [(ecs.BAKE_TIME_MINUTES, spec.bake_time_minutes)]
+    if spec.strategy == Strategy.LINEAR:
+        limits += [
+            (ecs.LINEAR_STEP_PERCENT, spec.step_percent),
+            (ecs.LINEAR_STEP_BAKE_MINUTES, spec.step_bake_minutes),
+        ]
+    elif spec.strategy == Strategy.CANARY:
+        limits += [
+            (ecs.CANARY_PERCENT, spec.canary_percent),
+            (ecs.CANARY_BAKE_MINUTES, spec.canary_bake_minutes),
+        ]
+    for limit, value in limits:
+        if not limit.admits(value):
+            raise ValueError(f"{limit.describe()}, got {value:g}")
     if spec.scale_up_timeout_minutes <= 0:
         raise ValueError(f"scale_up_timeout_minutes must be positive, got {spec.scale_up_timeout_minutes}")
     if spec.hook_details_reading not in HOOK_DETAILS_READINGS:
@@ -134,13 +148,13 @@ def plan_stages(spec: DeploymentSpec) -> list[PlannedStage]:
         PlannedStage(name)
         for name in (
             Stage.PRE_SCALE_UP,
-            SCALE_UP,
+            WorkStage.SCALE_UP,
             Stage.POST_SCALE_UP,
             Stage.TEST_TRAFFIC_SHIFT,
             Stage.POST_TEST_TRAFFIC_SHIFT,
         )
     ]
-    if spec.strategy == "BLUE_GREEN":
+    if spec.strategy == Strategy.BLUE_GREEN:
         stages += [
             PlannedStage(Stage.PRE_PRODUCTION_TRAFFIC_SHIFT),
             PlannedStage(Stage.PRODUCTION_TRAFFIC_SHIFT),
@@ -151,5 +165,8 @@ def plan_stages(spec: DeploymentSpec) -> list[PlannedStage]:
                 PlannedStage(Stage.PRE_PRODUCTION_TRAFFIC_SHIFT, step),
                 PlannedStage(Stage.PRODUCTION_TRAFFIC_SHIFT, step),
             ]
-    stages += [PlannedStage(name) for name in (Stage.POST_PRODUCTION_TRAFFIC_SHIFT, BAKE_TIME, CLEAN_UP)]
+    stages += [
+        PlannedStage(name)
+        for name in (Stage.POST_PRODUCTION_TRAFFIC_SHIFT, WorkStage.BAKE_TIME, WorkStage.CLEAN_UP)
+    ]
     return stages

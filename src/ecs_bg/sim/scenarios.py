@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ecs_bg.hooks.event import Stage
+from ecs_bg.hooks.ecs import DeploymentStatus, HookAction, Stage, Strategy, TargetType
 from ecs_bg.sim.plan import HookSpec
 from ecs_bg.sim.simulation import Options
 
@@ -22,7 +22,7 @@ HOOKS = Path(__file__).parent / "scenario_hooks"
 class Scenario:
     name: str
     description: str
-    expected_status: str
+    expected_status: DeploymentStatus
     adjust: Callable[[Options], None]
     production_errors_expected: bool = False  # only when green is made to fail production traffic
 
@@ -56,7 +56,7 @@ def _hook_raises(options: Options) -> None:
     options.function_entries["after_install"] = HOOKS / "raises_hook.py"
 
 
-def _timeout(action: str) -> Callable[[Options], None]:
+def _timeout(action: HookAction) -> Callable[[Options], None]:
     def adjust(options: Options) -> None:
         options.function_entries["before_install"] = HOOKS / "never_done_hook.py"
         options.hook_overrides["before_install"] = {"timeout_minutes": 5, "timeout_action": action}
@@ -76,17 +76,17 @@ def _migration(options: Options) -> None:
     options.hook_overrides["after_install"] = {"timeout_minutes": 24 * 60}
 
 
-def _pause(decision: str | None, timeout_minutes: float = 60) -> Callable[[Options], None]:
+def _pause(decision: HookAction | None, timeout_minutes: float = 60) -> Callable[[Options], None]:
     """A PAUSE hook at POST_TEST_TRAFFIC_SHIFT; ``decision`` is the operator's, None leaves it to you."""
 
     def adjust(options: Options) -> None:
         options.extra_hooks += (
             HookSpec(
                 hook_id="approval-gate",
-                target_type="PAUSE",
+                target_type=TargetType.PAUSE,
                 stages=(Stage.POST_TEST_TRAFFIC_SHIFT,),
                 timeout_minutes=timeout_minutes,
-                timeout_action="ROLLBACK",
+                timeout_action=HookAction.ROLLBACK,
             ),
         )
         if decision is not None:
@@ -96,63 +96,80 @@ def _pause(decision: str | None, timeout_minutes: float = 60) -> Callable[[Optio
 
 
 def _linear(options: Options) -> None:
-    options.spec_overrides |= {"strategy": "LINEAR", "step_percent": 25.0, "step_bake_minutes": 0.5}
+    options.spec_overrides |= {"strategy": Strategy.LINEAR, "step_percent": 25.0, "step_bake_minutes": 0.5}
 
 
 def _canary(options: Options) -> None:
-    options.spec_overrides |= {"strategy": "CANARY", "canary_percent": 10.0, "canary_bake_minutes": 1.0}
+    options.spec_overrides |= {
+        "strategy": Strategy.CANARY,
+        "canary_percent": 10.0,
+        "canary_bake_minutes": 1.0,
+    }
 
 
 SCENARIOS: dict[str, Scenario] = {
     s.name: s
     for s in (
-        Scenario("good", "a healthy green deployed with your hooks", "SUCCESSFUL", _good),
-        Scenario("health-fail", "green fails its health check at start", "ROLLBACK_SUCCESSFUL", _health_fail),
+        Scenario("good", "a healthy green deployed with your hooks", DeploymentStatus.SUCCESSFUL, _good),
+        Scenario(
+            "health-fail",
+            "green fails its health check at start",
+            DeploymentStatus.ROLLBACK_SUCCESSFUL,
+            _health_fail,
+        ),
         Scenario(
             "test-listener-500",
             "green answers 500 through the test listener, caught before production sees it",
-            "ROLLBACK_SUCCESSFUL",
+            DeploymentStatus.ROLLBACK_SUCCESSFUL,
             _test_listener_500,
         ),
         Scenario(
             "degrade-after-shift",
             "green fails production requests after the shift; the alarm rolls back during the bake",
-            "ROLLBACK_SUCCESSFUL",
+            DeploymentStatus.ROLLBACK_SUCCESSFUL,
             _degrade_after_shift,
             production_errors_expected=True,
         ),
-        Scenario("hook-raises", "the after_install hook raises", "ROLLBACK_SUCCESSFUL", _hook_raises),
+        Scenario(
+            "hook-raises", "the after_install hook raises", DeploymentStatus.ROLLBACK_SUCCESSFUL, _hook_raises
+        ),
         Scenario(
             "timeout-continue",
             "a hook never finishes; its timeout action is CONTINUE",
-            "SUCCESSFUL",
-            _timeout("CONTINUE"),
+            DeploymentStatus.SUCCESSFUL,
+            _timeout(HookAction.CONTINUE),
         ),
         Scenario(
             "timeout-rollback",
             "a hook never finishes; its timeout action is ROLLBACK",
-            "ROLLBACK_SUCCESSFUL",
-            _timeout("ROLLBACK"),
+            DeploymentStatus.ROLLBACK_SUCCESSFUL,
+            _timeout(HookAction.ROLLBACK),
         ),
         Scenario(
             "migration",
             "a database migration outlasting one invocation (IN_PROGRESS)",
-            "SUCCESSFUL",
+            DeploymentStatus.SUCCESSFUL,
             _migration,
         ),
         Scenario(
-            "pause-approve", "a PAUSE hook approved through the ECS API", "SUCCESSFUL", _pause("CONTINUE")
+            "pause-approve",
+            "a PAUSE hook approved through the ECS API",
+            DeploymentStatus.SUCCESSFUL,
+            _pause(HookAction.CONTINUE),
         ),
         Scenario(
-            "pause-rollback", "a PAUSE hook answered with ROLLBACK", "ROLLBACK_SUCCESSFUL", _pause("ROLLBACK")
+            "pause-rollback",
+            "a PAUSE hook answered with ROLLBACK",
+            DeploymentStatus.ROLLBACK_SUCCESSFUL,
+            _pause(HookAction.ROLLBACK),
         ),
         Scenario(
             "pause-manual",
             "a PAUSE hook waits two simulated hours for your `ecs-bg approve` or `reject`, then rolls back",
-            "ROLLBACK_SUCCESSFUL",
+            DeploymentStatus.ROLLBACK_SUCCESSFUL,
             _pause(None, timeout_minutes=120),
         ),
-        Scenario("linear", "LINEAR, 25% steps", "SUCCESSFUL", _linear),
-        Scenario("canary", "CANARY, 10% then the rest", "SUCCESSFUL", _canary),
+        Scenario("linear", "LINEAR, 25% steps", DeploymentStatus.SUCCESSFUL, _linear),
+        Scenario("canary", "CANARY, 10% then the rest", DeploymentStatus.SUCCESSFUL, _canary),
     )
 }

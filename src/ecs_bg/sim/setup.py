@@ -15,7 +15,13 @@ from typing import Any
 from ecs_bg.deploy.definitions import Definitions, load_definitions
 from ecs_bg.deploy.errors import DefinitionError
 from ecs_bg.hooks.config import configured_size_problem, parse_hook_details
-from ecs_bg.hooks.event import Stage
+from ecs_bg.hooks.ecs import (
+    DEFAULT_TIMEOUT_ACTION,
+    LAMBDA_HOOK_TIMEOUT_MINUTES,
+    Stage,
+    Strategy,
+    TargetType,
+)
 from ecs_bg.sim.events import ServiceIds
 from ecs_bg.sim.plan import DeploymentSpec, HookSpec
 
@@ -112,9 +118,9 @@ def load(
     for index, hook in enumerate(deployment.get("lifecycleHooks", [])):
         stages = tuple(Stage(stage) for stage in hook.get("lifecycleStages", []))
         timeout = hook.get("timeoutConfiguration", {})
-        target_type = hook.get("targetType", "AWS_LAMBDA")
+        target_type = hook.get("targetType", TargetType.AWS_LAMBDA)
         hook_id = f"pause-{index}"
-        if target_type == "AWS_LAMBDA":
+        if target_type == TargetType.AWS_LAMBDA:
             match = FUNCTION_NAME.search(hook.get("hookTargetArn", ""))
             if match is None:
                 where = f"{definitions.service_file}: lifecycleHooks[{index}].hookTargetArn"
@@ -138,8 +144,8 @@ def load(
                 target_type=target_type,
                 stages=stages,
                 hook_details=details,
-                timeout_minutes=float(timeout.get("timeoutInMinutes", 1440)),
-                timeout_action=timeout.get("action", "ROLLBACK"),
+                timeout_minutes=float(timeout.get("timeoutInMinutes", LAMBDA_HOOK_TIMEOUT_MINUTES.default)),
+                timeout_action=timeout.get("action", DEFAULT_TIMEOUT_ACTION),
                 target_arn=hook.get("hookTargetArn"),
             )
         )
@@ -148,7 +154,7 @@ def load(
     alarms = deployment.get("alarms", {})
     spec = DeploymentSpec(
         ids=ids,
-        strategy=deployment.get("strategy", "BLUE_GREEN"),
+        strategy=deployment.get("strategy", Strategy.BLUE_GREEN),
         bake_time_minutes=float(deployment.get("bakeTimeInMinutes", 0)),
         step_percent=float(linear.get("stepPercent", 10.0)),
         step_bake_minutes=float(linear.get("stepBakeTimeInMinutes", 6.0)),

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ecs_bg.hooks.ecs import DeploymentStatus, LifecycleHookStatus, WorkStage
 from ecs_bg.sim import setup
 from ecs_bg.sim.apps import AppFleet
 from ecs_bg.sim.balancer import LocalLoadBalancer
@@ -200,8 +201,8 @@ class Simulation:
         deadline = time.monotonic() + 60
         while (
             time.monotonic() < deadline
-            and self.engine.status == "IN_PROGRESS"
-            and self.engine.stage == "SCALE_UP"
+            and self.engine.status == DeploymentStatus.IN_PROGRESS
+            and self.engine.stage == WorkStage.SCALE_UP
         ):
             states = [health.state for health in self.lb.target_health(GREEN)]
             fleet = self.fleets.get(GREEN)
@@ -285,7 +286,7 @@ class Simulation:
         while decisions:
             await asyncio.sleep(0.2)
             for hook in self.engine.lifecycle_hook_details():
-                if hook.get("status") == "AWAITING_ACTION" and decisions:
+                if hook.get("status") == LifecycleHookStatus.AWAITING_ACTION and decisions:
                     await asyncio.to_thread(
                         ecs.continue_service_deployment,
                         serviceDeploymentArn=self.ids.deployment_arn,
@@ -304,7 +305,7 @@ class Simulation:
         self.invocation_times[action.invocation_id] = done
         self._feed(lambda: self.engine.hook_result(action.invocation_id, done.response, error=done.error))
 
-    def _perform(self, action: Any, work: set[asyncio.Task[Any]]) -> str | None:
+    def _perform(self, action: Any, work: set[asyncio.Task[Any]]) -> DeploymentStatus | None:
         def spawn(coroutine: Any) -> None:
             task = asyncio.create_task(coroutine)
             work.add(task)
@@ -325,7 +326,7 @@ class Simulation:
         elif isinstance(action, ScaleDownGreen):
             spawn(self._scale_down(GREEN))
         elif isinstance(action, Finished):
-            return str(action.status)
+            return action.status
         return None
 
     def _set_weights(self, production: dict[str, float], test: dict[str, float], *, at: float) -> None:
@@ -359,7 +360,7 @@ class Simulation:
         self.aws = LocalAws(ecs.answers(), self._target_health)
         work: set[asyncio.Task[Any]] = set()  # what the engine asked for: invocations, scaling
         daemons: set[asyncio.Task[Any]] = set()  # metrics and the PAUSE operator, until the end
-        status = "STOPPED"
+        status = DeploymentStatus.STOPPED
         try:
             urls = await self.lb.start()
             await self.aws.start()

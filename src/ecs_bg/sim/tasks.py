@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ecs_bg.hooks.ecs import TaskStatus
 from ecs_bg.sim.events import ServiceIds
 
 HEALTH = {"healthy": "HEALTHY", "unhealthy": "UNHEALTHY"}
@@ -97,7 +98,7 @@ class LocalTasks:
         exit_code: int | None,
         container: str = "app",
     ) -> dict[str, Any]:
-        status = "RUNNING" if running else "STOPPED"
+        status = TaskStatus.RUNNING if running else TaskStatus.STOPPED
         task: dict[str, Any] = {
             "taskArn": arn,
             "clusterArn": f"arn:aws:ecs:{self.ids.region}:{self.ids.account}:cluster/{self.ids.cluster}",

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from ecs_bg.hooks.aws import call, pages
 from ecs_bg.hooks.config import CheckSettings, bounded
 from ecs_bg.hooks.deployment import describe_deployment, describe_target_revision
+from ecs_bg.hooks.ecs import TaskStatus
 from ecs_bg.hooks.result import Verdict
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ def run(ctx: HookContext, settings: Settings) -> Verdict:
         requested = int(target.get("requestedTaskCount", 0))
         needed = math.ceil(requested * settings.min_healthy_percent / 100)
         tasks = green_tasks(ctx, task_definition)
-        running = [t for t in tasks if t.get("lastStatus") == "RUNNING"]
+        running = [t for t in tasks if t.get("lastStatus") == TaskStatus.RUNNING]
         ready = [t for t in running if not health_checked or t.get("healthStatus") == "HEALTHY"]
         counts = {"requested": requested, "running": len(running), "healthy": len(ready)}
         state = "running and healthy" if health_checked else "running"
@@ -63,7 +64,12 @@ def green_tasks(ctx: HookContext, task_definition: str) -> list[dict[str, Any]]:
     event = ctx.event
     region = event.deployment.region
     listed = pages(
-        "ecs", region, "ListTasks", cluster=event.cluster, serviceName=event.service, desiredStatus="RUNNING"
+        "ecs",
+        region,
+        "ListTasks",
+        cluster=event.cluster,
+        serviceName=event.service,
+        desiredStatus=TaskStatus.RUNNING,
     )
     arns = [arn for page in listed for arn in page.get("taskArns", [])]
     tasks: list[dict[str, Any]] = []

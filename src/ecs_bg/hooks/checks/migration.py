@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Final
 from ecs_bg.hooks.aws import call
 from ecs_bg.hooks.config import CheckSettings, bounded
 from ecs_bg.hooks.deployment import describe_target_revision
+from ecs_bg.hooks.ecs import TaskStatus
 from ecs_bg.hooks.result import CheckFailed, Verdict
 
 if TYPE_CHECKING:
@@ -137,7 +138,7 @@ def _log_location(container: dict[str, Any], task_id: str) -> tuple[str | None, 
 
 def _find_started(event: HookEvent) -> str | None:
     """This deployment's migration task, if an earlier invocation started it (running or not)."""
-    for status in ("RUNNING", "STOPPED"):  # ListTasks shows RUNNING only unless asked
+    for status in (TaskStatus.RUNNING, TaskStatus.STOPPED):  # ListTasks shows RUNNING only unless asked
         arns: list[str] = call(
             "ecs",
             event.deployment.region,
@@ -185,7 +186,7 @@ def _probe(ctx: HookContext, task: MigrationTask) -> Verdict:
         return Verdict.failed(f"task {task.id} not found: {failure.get('reason', '?')}")
     described = response["tasks"][0]
     status = described.get("lastStatus", "?")
-    if status != "STOPPED":
+    if status != TaskStatus.STOPPED:
         return Verdict.pending(f"task {task.id} is {status}; {task.logs()}", taskArn=task.arn)
     container: dict[str, Any] = next(
         (c for c in described.get("containers", []) if c.get("name") == task.container), {}
