@@ -131,10 +131,6 @@ class StackConfig:
                 "certificateArn needs productionHostname (the name the certificate covers) for the "
                 f"production smoke test, or hookDetails.{PRODUCTION_SMOKE_TEST_HOOK}.smokeTest.url"
             )
-        if self.task_cpu_architecture not in ("ARM64", "X86_64"):
-            raise ValueError(
-                f"taskCpuArchitecture must be ARM64 or X86_64, not {self.task_cpu_architecture!r}"
-            )
         if self.log_retention not in RetentionDays.__members__:
             raise ValueError(
                 f"logRetention must be an aws_logs.RetentionDays name, not {self.log_retention!r}"

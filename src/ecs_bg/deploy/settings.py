@@ -50,10 +50,13 @@ def setting(
     maximum: float | None = None,
     positive: bool = False,
     min_items: int | None = None,
+    choices: tuple[str, ...] | None = None,
 ) -> dict[str, Any]:
-    """Field metadata: the key's spelling when not the camelCase of the field's name, and bounds."""
+    """Field metadata: the key's spelling when not the camelCase of the field's name, bounds, and
+    the choices of a string that may be written in any case (ecspresso's plugin names)."""
     return {
         "key": key,
+        "choices": choices,
         "minimum": minimum,
         "maximum": maximum,
         "positive": positive,
@@ -95,9 +98,7 @@ class _Parser:
         return SettingsError(self.where, path, reason)
 
     def keys(self, cls: type[Any]) -> dict[str, dataclasses.Field[Any]]:
-        return {
-            (f.metadata.get("key") or self.key(f.name)): f for f in dataclasses.fields(cls) if f.init
-        }
+        return {(f.metadata.get("key") or self.key(f.name)): f for f in dataclasses.fields(cls) if f.init}
 
     def dataclass(self, cls: type[T], data: Mapping[str, Any], path: str) -> T:
         hints = typing.get_type_hints(cls)
@@ -136,8 +137,15 @@ class _Parser:
         if origin in (typing.Union, types.UnionType):
             if value is None and type(None) in args:
                 return None
-            (inner,) = [arg for arg in args if arg is not type(None)]
-            return self.value(value, inner, path, metadata)
+            inners = [arg for arg in args if arg is not type(None)]
+            if len(inners) == 1:
+                return self.value(value, inners[0], path, metadata)
+            for inner in inners:
+                try:
+                    return self.value(value, inner, path, metadata)
+                except SettingsError:
+                    pass
+            raise wrong()
         if origin is tuple:
             if not isinstance(value, list) or len(value) < (metadata.get("min_items") or 0):
                 raise wrong()
@@ -151,7 +159,8 @@ class _Parser:
                 raise wrong()
             return self.dataclass(typing.cast(type[Any], hint), value, path)
         if hint is bool or hint is str:
-            if not isinstance(value, hint):
+            choices = metadata.get("choices")
+            if not isinstance(value, hint) or (choices and value.upper() not in map(str.upper, choices)):
                 raise wrong()
             return value
         if hint in (int, float):
@@ -186,7 +195,10 @@ class _Parser:
         if origin in (typing.Union, types.UnionType):
             if text == "" and type(None) in args:
                 return None  # `-c certificateArn=` unsets it
-            (hint,) = [arg for arg in args if arg is not type(None)]
+            inners = [arg for arg in args if arg is not type(None)]
+            if str in inners:
+                return text
+            (hint,) = inners  # a string spells one of several other types ambiguously
             origin, args = typing.get_origin(hint), typing.get_args(hint)
         if hint is str or hint is Any or origin is typing.Literal:
             return text
@@ -206,7 +218,7 @@ class _Parser:
                 return json.loads(text)
             except json.JSONDecodeError as error:
                 raise self.fail(
-                    path, f"must be {_describe(hint, metadata, self)} as JSON, got {text!r} ({error})"
+                    path, f"must be {_describe(hint, metadata, self)}, got {text!r} (not valid JSON: {error})"
                 ) from None
         raise self.fail(path, f"must be {_describe(hint, metadata, self)}, got {text!r}")
 
@@ -217,11 +229,17 @@ def _describe(hint: Any, metadata: Mapping[str, Any], parser: _Parser) -> str:
         choices = [str(arg) for arg in args]
         return choices[0] if len(choices) == 1 else f"{', '.join(choices[:-1])} or {choices[-1]}"
     if origin in (typing.Union, types.UnionType):
-        (inner,) = [arg for arg in args if arg is not type(None)]
-        return _describe(inner, metadata, parser)
+        inners = [arg for arg in args if arg is not type(None)]
+        return " or ".join(_describe(inner, metadata, parser) for inner in inners)
     if origin is tuple:
         items = _describe(args[0], {}, parser)
-        plural = {"a string": "strings", "an integer": "integers", "a number": "numbers"}.get(items, items)
+        plural = {
+            "a string": "strings",
+            "an integer": "integers",
+            "a number": "numbers",
+            "a mapping": "mappings",
+            "a JSON object": "JSON objects",
+        }.get(items, items)
         least = metadata.get("min_items")
         return f"a list of {plural}" + (f" (at least {least})" if least else "")
     if origin is dict or dataclasses.is_dataclass(hint):
@@ -229,6 +247,9 @@ def _describe(hint: Any, metadata: Mapping[str, Any], parser: _Parser) -> str:
     if hint is bool:
         return "true or false"
     if hint is str:
+        choices = metadata.get("choices")
+        if choices:
+            return f"{', '.join(choices[:-1])} or {choices[-1]} (any case)"
         return "a string"
     if hint in (int, float):
         kind = "an integer" if hint is int else "a number"
@@ -250,8 +271,13 @@ def _join(path: str, key: object) -> str:
 
 
 def _shown(value: object) -> str:
-    if isinstance(value, list):
-        return "a list" if value else "[]"
-    if isinstance(value, Mapping):
-        return "a mapping"
-    return repr(value)
+    shown = repr(value)
+    if len(shown) <= 60:
+        return shown
+    return (
+        "a list"
+        if isinstance(value, list)
+        else "a mapping"
+        if isinstance(value, Mapping)
+        else shown[:57] + "..."
+    )

@@ -30,8 +30,7 @@ class StackContext:
     task_family: str = "ecs-bg-app"
     container_port: int = field(default=8080, metadata=PORT)
     health_check_path: str = "/health"
-    # Any case (-c taskCpuArchitecture=x86_64); the stack checks the name.
-    task_cpu_architecture: str = "ARM64"
+    task_cpu_architecture: str = field(default="ARM64", metadata=setting(choices=("ARM64", "X86_64")))
     vpc_cidr: str = "10.0.0.0/16"
     egress: Egress = "nat"
     nat_gateways: int = field(default=1, metadata=setting(minimum=0))
