@@ -34,7 +34,8 @@ timeout: 1h
         ),
         (
             "plugins:\n  - {name: cloudformaton}\n",
-            "plugins[0].name must be cloudformation, tfstate, ssm or secretsmanager (any case), got 'cloudformaton'",
+            "plugins[0].name must be cloudformation, tfstate, ssm or secretsmanager (any case), "
+            "got 'cloudformaton'",
         ),
         ("plugins: cloudformation\n", "plugins must be a list of mappings, got 'cloudformation'"),
         (

@@ -13,7 +13,6 @@ from ecs_bg.deploy.errors import DefinitionError
 from ecs_bg.deploy.settings import parse_settings, setting
 from ecs_bg.deploy.template import env_functions, render
 
-
 # The plugins ecspresso sets up (its plugin.go), whatever their case.
 PLUGINS = ("cloudformation", "tfstate", "ssm", "secretsmanager")
 

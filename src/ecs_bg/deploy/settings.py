@@ -159,8 +159,10 @@ class _Parser:
                 raise wrong()
             return self.dataclass(typing.cast(type[Any], hint), value, path)
         if hint is bool or hint is str:
+            if not isinstance(value, hint):
+                raise wrong()
             choices = metadata.get("choices")
-            if not isinstance(value, hint) or (choices and value.upper() not in map(str.upper, choices)):
+            if isinstance(value, str) and choices and value.upper() not in map(str.upper, choices):
                 raise wrong()
             return value
         if hint in (int, float):
@@ -247,9 +249,8 @@ def _describe(hint: Any, metadata: Mapping[str, Any], parser: _Parser) -> str:
     if hint is bool:
         return "true or false"
     if hint is str:
-        choices = metadata.get("choices")
-        if choices:
-            return f"{', '.join(choices[:-1])} or {choices[-1]} (any case)"
+        if spelled := metadata.get("choices"):
+            return f"{', '.join(spelled[:-1])} or {spelled[-1]} (any case)"
         return "a string"
     if hint in (int, float):
         kind = "an integer" if hint is int else "a number"
