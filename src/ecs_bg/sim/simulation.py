@@ -55,6 +55,8 @@ TRAFFIC_INTERVAL = 30.0
 class Options:
     config: Path = ROOT / "ecspresso" / "ecspresso.yml"
     lambda_dir: Path = ROOT / "infrastructure" / "lib" / "constructs" / "lambda"
+    # The CDK app's settings: its hookDetails context reaches each function as ECS_BG_HOOK_DETAILS.
+    cdk_json: Path | None = ROOT / "infrastructure" / "cdk.json"
     speed: float = 240.0  # simulated seconds per real second
     tasks: int | None = None  # default: the service's desiredCount
     command: list[str] = field(default_factory=lambda: [sys.executable, "-m", "app"])
@@ -100,6 +102,7 @@ class Simulation:
         self.options = options
         self.on_update = on_update or (lambda _: None)
         self.loaded = setup.load(options.config, options.lambda_dir, options.environ)
+        self.stack_hook_details = setup.stack_hook_details(options.cdk_json)
         spec = self.loaded.spec
         hooks = tuple(
             dataclasses.replace(
@@ -451,7 +454,11 @@ class Simulation:
         }
         entries = {**self.loaded.entries, **self.options.function_entries}
         functions = {
-            hook_id: FunctionSpec(entry, timeout_seconds=self.options.function_timeout)
+            hook_id: FunctionSpec(
+                entry,
+                timeout_seconds=self.options.function_timeout,
+                environment=setup.function_environment(self.stack_hook_details, hook_id),
+            )
             for hook_id, entry in entries.items()
         }
         return LambdaRunner(functions, environment=environment, cwd=ROOT)
