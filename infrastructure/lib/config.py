@@ -1,12 +1,12 @@
 """The stack's settings, read once from CDK context (`cdk.json`, `-c key=value`, or a test's App).
 
-Every option lives here with its default, so app.py stays free of logic and the README's context
-table has one source.
+The context keys, their types and defaults are ``ecs_bg.deploy.stack_context.StackContext`` (the
+README's context table), read by the project's one settings parser; what needs CDK to check (a
+RetentionDays name) and the combinations the stack refuses are checked here.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from typing import Any, Literal
@@ -14,11 +14,9 @@ from typing import Any, Literal
 from aws_cdk.aws_logs import RetentionDays
 from constructs import Node
 
-from ecs_bg.deploy.ecspresso_release import ECSPRESSO_RELEASE
-from ecs_bg.deploy.environments import DEFAULT_STACK_NAME, default_stack_name
+from ecs_bg.deploy.environments import default_stack_name
+from ecs_bg.deploy.stack_context import Egress, Env, parse_context
 
-Env = Literal["dev", "stg", "prod"]
-Egress = Literal["nat", "endpoints"]
 CpuArchitecture = Literal["ARM64", "X86_64"]
 
 # The hook whose entry file smoke-tests the production listener by default (after_allow_traffic_hook.py).
@@ -35,37 +33,39 @@ class PipelineSettings:
 
 @dataclass(frozen=True)
 class StackConfig:
-    env: Env = "dev"
-    stack_name: str = DEFAULT_STACK_NAME
-    service_name: str = "ecs-bg-app"
-    task_family: str = "ecs-bg-app"
-    container_port: int = 8080
-    health_check_path: str = "/health"
-    task_cpu_architecture: CpuArchitecture = "ARM64"
-    vpc_cidr: str = "10.0.0.0/16"
-    egress: Egress = "nat"
-    nat_gateways: int = 1
-    internal_alb: bool = False
-    production_cidrs: tuple[str, ...] = ("0.0.0.0/0",)
-    test_listener_port: int = 10080
-    test_cidrs: tuple[str, ...] = ()
-    certificate_arn: str | None = None
+    """The stack's settings; the context keys, their types and defaults are ``StackContext``'s."""
+
+    env: Env
+    stack_name: str
+    service_name: str
+    task_family: str
+    container_port: int
+    health_check_path: str
+    task_cpu_architecture: CpuArchitecture
+    vpc_cidr: str
+    egress: Egress
+    nat_gateways: int
+    internal_alb: bool
+    production_cidrs: tuple[str, ...]
+    test_listener_port: int
+    test_cidrs: tuple[str, ...]
     # The name the certificate covers; the production smoke test requests https://<it>.
-    production_hostname: str | None = None
-    hooks_in_vpc: bool = True
-    hook_checks: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    production_hostname: str | None
+    certificate_arn: str | None
+    hooks_in_vpc: bool
+    hook_checks: dict[str, tuple[str, ...]]
     # Per hook name (before-install, ...): the hook's settings, given to its function as
     # ECS_BG_HOOK_DETAILS. Unlike hookDetails in ecs-service-def.json, ecspresso never touches them.
-    hook_details: dict[str, dict[str, Any]] = field(default_factory=dict)
+    hook_details: dict[str, dict[str, Any]]
     # Layer version of AWSLambdaPowertoolsPythonV3; None resolves the layer for the installed
     # aws-lambda-powertools release through Powertools' public SSM parameter at deploy time.
-    powertools_layer_version: int | None = None
-    powertools_version: str = field(default_factory=lambda: version("aws-lambda-powertools"))
-    approval_bucket: str | None = None
-    log_retention: str = "ONE_MONTH"  # an aws_logs.RetentionDays name
-    alarm_5xx_threshold: int = 5
-    alarm_latency_p95_seconds: float = 1.0
+    powertools_layer_version: int | None
+    approval_bucket: str | None
+    log_retention: str  # an aws_logs.RetentionDays name
+    alarm_5xx_threshold: int
+    alarm_latency_p95_seconds: float
     pipeline: PipelineSettings | None = None
+    powertools_version: str = field(default_factory=lambda: version("aws-lambda-powertools"))
 
     @property
     def production_ports(self) -> list[int]:
@@ -83,49 +83,41 @@ class StackConfig:
 
     @classmethod
     def from_context(cls, node: Node) -> StackConfig:
-        def get(key: str, default: Any) -> Any:
-            value = node.try_get_context(key)
-            return default if value is None else value
-
-        defaults = cls()
-        env = get("env", defaults.env)
-        if env not in ("dev", "stg", "prod"):
-            raise ValueError(f"context env must be dev, stg or prod, not {env!r}")
+        """From cdk.json and ``-c``; a wrong value fails synthesis naming its key."""
+        context = parse_context(node.get_all_context())
         pipeline = None
-        if _as_bool(get("pipeline", False)):
+        if context.pipeline:
             pipeline = PipelineSettings(
-                connection_arn=_required(node, "connectionArn"),
-                repository=_required(node, "repository"),
-                branch=get("branch", "main"),
-                ecspresso_version=get("ecspressoVersion", ECSPRESSO_RELEASE),
+                connection_arn=_required("connectionArn", context.connection_arn),
+                repository=_required("repository", context.repository),
+                branch=context.branch,
+                ecspresso_version=context.ecspresso_version,
             )
         config = cls(
-            env=env,
-            stack_name=get("stackName", default_stack_name(env)),
-            service_name=get("serviceName", defaults.service_name),
-            task_family=get("taskFamily", defaults.task_family),
-            container_port=int(get("containerPort", defaults.container_port)),
-            health_check_path=get("healthCheckPath", defaults.health_check_path),
-            task_cpu_architecture=get("taskCpuArchitecture", defaults.task_cpu_architecture).upper(),
-            vpc_cidr=get("vpcCidr", defaults.vpc_cidr),
-            egress=get("egress", defaults.egress),
-            nat_gateways=int(get("natGateways", defaults.nat_gateways)),
-            internal_alb=_as_bool(get("internalAlb", defaults.internal_alb)),
-            production_cidrs=_as_tuple(get("productionCidrs", defaults.production_cidrs)),
-            test_listener_port=int(get("testListenerPort", defaults.test_listener_port)),
-            test_cidrs=_as_tuple(get("testCidrs", defaults.test_cidrs)),
-            certificate_arn=get("certificateArn", None),
-            production_hostname=get("productionHostname", None),
-            hooks_in_vpc=_as_bool(get("hooksInVpc", defaults.hooks_in_vpc)),
-            hook_checks={k: _as_tuple(v) for k, v in _as_json(get("hookChecks", {})).items()},
-            hook_details=_as_json(get("hookDetails", {})),
-            powertools_layer_version=_as_optional_int(get("powertoolsLayerVersion", None)),
-            approval_bucket=get("approvalBucket", None),
-            log_retention=str(get("logRetention", defaults.log_retention)).upper(),
-            alarm_5xx_threshold=int(get("alarm5xxThreshold", defaults.alarm_5xx_threshold)),
-            alarm_latency_p95_seconds=float(
-                get("alarmLatencyP95Seconds", defaults.alarm_latency_p95_seconds)
-            ),
+            env=context.env,
+            stack_name=context.stack_name or default_stack_name(context.env),
+            service_name=context.service_name,
+            task_family=context.task_family,
+            container_port=context.container_port,
+            health_check_path=context.health_check_path,
+            task_cpu_architecture=context.task_cpu_architecture.upper(),  # type: ignore[arg-type]
+            vpc_cidr=context.vpc_cidr,
+            egress=context.egress,
+            nat_gateways=context.nat_gateways,
+            internal_alb=context.internal_alb,
+            production_cidrs=context.production_cidrs,
+            test_listener_port=context.test_listener_port,
+            test_cidrs=context.test_cidrs,
+            certificate_arn=context.certificate_arn,
+            production_hostname=context.production_hostname,
+            hooks_in_vpc=context.hooks_in_vpc,
+            hook_checks=context.hook_checks,
+            hook_details=context.hook_details,
+            powertools_layer_version=context.powertools_layer_version,
+            approval_bucket=context.approval_bucket,
+            log_retention=context.log_retention.upper(),
+            alarm_5xx_threshold=context.alarm_5xx_threshold,
+            alarm_latency_p95_seconds=context.alarm_latency_p95_seconds,
             pipeline=pipeline,
         )
         config.validate()
@@ -138,13 +130,6 @@ class StackConfig:
             raise ValueError(
                 "certificateArn needs productionHostname (the name the certificate covers) for the "
                 f"production smoke test, or hookDetails.{PRODUCTION_SMOKE_TEST_HOOK}.smokeTest.url"
-            )
-        for name, details in self.hook_details.items():
-            if not isinstance(details, dict):
-                raise ValueError(f"hookDetails.{name} must be a JSON object")
-        if self.task_cpu_architecture not in ("ARM64", "X86_64"):
-            raise ValueError(
-                f"taskCpuArchitecture must be ARM64 or X86_64, not {self.task_cpu_architecture!r}"
             )
         if self.log_retention not in RetentionDays.__members__:
             raise ValueError(
@@ -164,28 +149,7 @@ class StackConfig:
         return smoke.get("url") if isinstance(smoke, dict) else None
 
 
-def _required(node: Node, key: str) -> str:
-    value = node.try_get_context(key)
+def _required(key: str, value: str | None) -> str:
     if not value:
         raise ValueError(f"context pipeline=true needs {key}")
-    return str(value)
-
-
-def _as_bool(value: Any) -> bool:
-    # `cdk -c key=true` passes strings; cdk.json and tests pass booleans.
-    return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes")
-
-
-def _as_json(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) else value
-
-
-def _as_tuple(value: Any) -> tuple[str, ...]:
-    value = _as_json(value) if isinstance(value, str) and value.startswith("[") else value
-    if isinstance(value, str):
-        return tuple(v.strip() for v in value.split(",") if v.strip())
-    return tuple(value)
-
-
-def _as_optional_int(value: Any) -> int | None:
-    return None if value in (None, "") else int(value)
+    return value

@@ -48,6 +48,23 @@ def misspell_bake_time(s: Doc) -> None:
     deployment(s)["bakeTimeInMinute"] = deployment(s).pop("bakeTimeInMinutes")
 
 
+# The test-listener smoke test, as a service definition deployed without ecspresso would configure
+# it on the hook (the repository's own keeps it in the stack's hookDetails context: ECS041).
+SMOKE_TEST = {"smokeTest": {"listener": "test", "path": "/health", "expectedStatus": [200]}}
+ECSPRESSO_CANNOT_LOAD = ("ECS041", f"{HOOKS}[2].hookDetails")
+
+
+def with_smoke_test(*mutations: Callable[[Doc], None]) -> Callable[[Doc], None]:
+    """Hook 2 configured with ``SMOKE_TEST`` on its hookDetails, then ``mutations``."""
+
+    def mutate(doc: Doc) -> None:
+        hooks(doc)[2]["hookDetails"] = copy.deepcopy(SMOKE_TEST)
+        for mutation in mutations:
+            mutation(doc)
+
+    return mutate
+
+
 def set_in(path: list[str | int], value: Any) -> Callable[[Doc], None]:
     def mutate(doc: Doc) -> None:
         target: Any = doc
@@ -118,34 +135,52 @@ SERVICE_CORPUS: list[tuple[str, Callable[[Doc], None], set[tuple[str, str]]]] = 
     ),
     (
         "hookDetails the smoke test rejects (the hooks' own validator)",
-        set_in(
-            ["deploymentConfiguration", "lifecycleHooks", 2, "hookDetails", "smokeTest", "timeoutSeconds"],
-            "5",
+        with_smoke_test(
+            set_in(
+                [
+                    "deploymentConfiguration",
+                    "lifecycleHooks",
+                    2,
+                    "hookDetails",
+                    "smokeTest",
+                    "timeoutSeconds",
+                ],
+                "5",
+            )
         ),
-        {("ECS025", f"{HOOKS}[2].hookDetails.smokeTest.timeoutSeconds")},
+        {("ECS025", f"{HOOKS}[2].hookDetails.smokeTest.timeoutSeconds"), ECSPRESSO_CANNOT_LOAD},
     ),
     (
         "a misspelled check name in hookDetails",
-        lambda s: hooks(s)[2]["hookDetails"].update(smokeTets=hooks(s)[2]["hookDetails"].pop("smokeTest")),
-        {("ECS025", f"{HOOKS}[2].hookDetails.smokeTets")},
+        with_smoke_test(
+            lambda s: hooks(s)[2]["hookDetails"].update(smokeTets=hooks(s)[2]["hookDetails"].pop("smokeTest"))
+        ),
+        {("ECS025", f"{HOOKS}[2].hookDetails.smokeTets"), ECSPRESSO_CANNOT_LOAD},
     ),
     (
         "hookDetails as a JSON string (CloudFormation's HookDetails, jsonencode) read as its object",
         lambda s: hooks(s)[2].update(hookDetails=json.dumps({"smokeTets": {}})),
-        {("ECS025", f"{HOOKS}[2].hookDetails.smokeTets")},
+        {("ECS025", f"{HOOKS}[2].hookDetails.smokeTets"), ECSPRESSO_CANNOT_LOAD},
     ),
     (
         "hookDetails as a JSON string holding an array",
         set_in(["deploymentConfiguration", "lifecycleHooks", 2, "hookDetails"], '["smokeTest"]'),
-        {("ECS025", f"{HOOKS}[2].hookDetails")},
+        {("ECS025", f"{HOOKS}[2].hookDetails"), ECSPRESSO_CANNOT_LOAD},
     ),
     (
         "hookDetails too large to ride with the runtime state in an IN_PROGRESS answer",
-        set_in(
-            ["deploymentConfiguration", "lifecycleHooks", 2, "hookDetails", "smokeTest", "path"],
-            "/" + "x" * (MAX_HOOK_DETAILS_BYTES - STATE_BUDGET_BYTES),
+        with_smoke_test(
+            set_in(
+                ["deploymentConfiguration", "lifecycleHooks", 2, "hookDetails", "smokeTest", "path"],
+                "/" + "x" * (MAX_HOOK_DETAILS_BYTES - STATE_BUDGET_BYTES),
+            )
         ),
-        {("ECS025", f"{HOOKS}[2].hookDetails")},
+        {("ECS025", f"{HOOKS}[2].hookDetails"), ECSPRESSO_CANNOT_LOAD},
+    ),
+    (
+        "hookDetails on a hook, which ecspresso cannot load (the stack's context carries them)",
+        lambda s: hooks(s)[1].update(hookDetails={}),
+        {("ECS041", f"{HOOKS}[1].hookDetails")},
     ),
     (
         "PAUSE at the production traffic shift",
@@ -227,13 +262,17 @@ SERVICE_CORPUS: list[tuple[str, Callable[[Doc], None], set[tuple[str, str]]]] = 
     ),
     (
         "smoke test without a test listener rule",
-        delete_in(["loadBalancers", 0, "advancedConfiguration", "testListenerRule"]),
-        {("ECS026", f"{HOOKS}[2].hookDetails.smokeTest")},
+        with_smoke_test(delete_in(["loadBalancers", 0, "advancedConfiguration", "testListenerRule"])),
+        {("ECS026", f"{HOOKS}[2].hookDetails.smokeTest"), ECSPRESSO_CANNOT_LOAD},
     ),
     (
         "test-listener smoke test only while the test traffic shifts",
-        set_in(["deploymentConfiguration", "lifecycleHooks", 2, "lifecycleStages"], ["TEST_TRAFFIC_SHIFT"]),
-        {("ECS027", f"{HOOKS}[2].hookDetails.smokeTest")},
+        with_smoke_test(
+            set_in(
+                ["deploymentConfiguration", "lifecycleHooks", 2, "lifecycleStages"], ["TEST_TRAFFIC_SHIFT"]
+            )
+        ),
+        {("ECS027", f"{HOOKS}[2].hookDetails.smokeTest"), ECSPRESSO_CANNOT_LOAD},
     ),
     (
         "CODE_DEPLOY controller with ECS lifecycle hooks",

@@ -54,6 +54,12 @@ def test_cli_strings_are_parsed() -> None:
     assert config.production_cidrs == ("10.0.0.0/8", "192.168.0.0/16")
     assert config.hook_checks == {"before_install": ("approval",)}
     assert config.task_cpu_architecture == "X86_64"
+    assert (
+        _config(hooksInVpc="false", containerPort="9000", alarmLatencyP95Seconds="0.5").hooks_in_vpc is False
+    )
+    assert _config(containerPort="9000").container_port == 9000
+    assert _config(alarmLatencyP95Seconds="0.5").alarm_latency_p95_seconds == 0.5
+    assert _config(powertoolsLayerVersion="").powertools_layer_version is None
 
 
 @pytest.mark.parametrize(
@@ -70,6 +76,23 @@ def test_cli_strings_are_parsed() -> None:
             r"hookDetails\.after-allow-traffic\.smokeTest\.url",
         ),
         ({"hookDetails": '{"after-allow-traffic": []}'}, "must be a JSON object"),
+        # -c values arrive as strings: read only when they spell the type, else named
+        (
+            {"containerPort": "abc"},
+            "^CDK context: containerPort must be an integer from 1 to 65535, got 'abc'$",
+        ),
+        ({"hooksInVpc": "ture"}, "^CDK context: hooksInVpc must be true or false, got 'ture'$"),
+        ({"natGateways": "1.5"}, "natGateways must be an integer of at least 0, got '1.5'"),
+        (
+            {"hookChecks": '{"before_install": "approval"}'},
+            r"hookChecks\.before_install must be a list of strings",
+        ),
+        (
+            {"hookDetails": "{after-allow-traffic"},
+            r"hookDetails must be a JSON object, got .* \(not valid JSON",
+        ),
+        ({"egress": "vpc-endpoints"}, "egress must be nat or endpoints, got 'vpc-endpoints'"),
+        ({"hooksInVPC": "false"}, "unknown key 'hooksInVPC'; did you mean 'hooksInVpc'"),
     ],
 )
 def test_refused_combinations(context: dict[str, Any], message: str) -> None:

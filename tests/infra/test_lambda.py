@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from ecs_bg.sim import setup
 from lib.constructs.hooks import LAMBDA_DIR, discover_entries, stage_asset
 
-from .conftest import Synthesized
+from .conftest import INFRASTRUCTURE, Synthesized
 
 HOOKS = {
     "before_install_hook": "before-install",
@@ -17,6 +18,8 @@ HOOKS = {
     "before_allow_traffic_hook": "before-allow-traffic",
     "after_allow_traffic_hook": "after-allow-traffic",
 }
+# The hooks cdk.json configures (its hookDetails context): their functions get ECS_BG_HOOK_DETAILS.
+CDK_JSON_HOOK_DETAILS = json.loads((INFRASTRUCTURE / "cdk.json").read_text())["context"]["hookDetails"]
 ENVIRONMENT_KEYS = {
     "POWERTOOLS_SERVICE_NAME",
     "POWERTOOLS_METRICS_NAMESPACE",
@@ -63,7 +66,8 @@ def test_functions_have_the_seeds_settings(default_app: Synthesized) -> None:
         assert properties["Timeout"] == 300
         assert properties["MemorySize"] == 256
         environment = properties["Environment"]["Variables"]
-        assert set(environment) == ENVIRONMENT_KEYS
+        configured = {"ECS_BG_HOOK_DETAILS"} if hook in CDK_JSON_HOOK_DETAILS else set()
+        assert set(environment) == ENVIRONMENT_KEYS | configured
         assert environment["POWERTOOLS_SERVICE_NAME"] == hook
         assert environment["POWERTOOLS_METRICS_NAMESPACE"] == "EcsBlueGreen"
         assert environment["ECS_BG_ENV"] == "dev"
@@ -158,3 +162,15 @@ def test_hook_details_context_reaches_only_its_function(private_app: Synthesized
             assert json.loads(environment["ECS_BG_HOOK_DETAILS"]) == {"smokeTest": {"path": "/version"}}
         else:
             assert "ECS_BG_HOOK_DETAILS" not in environment
+
+
+def test_the_simulator_gives_each_function_the_stacks_hook_details(default_app: Synthesized) -> None:
+    # The repository's hook settings live in cdk.json's hookDetails context (ecspresso cannot carry
+    # them); `ecs-bg simulate` and `ecs-bg invoke` must hand each function exactly what the stack does.
+    context = setup.stack_hook_details(INFRASTRUCTURE / "cdk.json")
+    assert context  # the repository configures its hooks here
+    for module, hook in HOOKS.items():
+        properties = default_app.resource(default_app.logical_id(f"Hooks/{module}/Resource"))["Properties"]
+        deployed = properties["Environment"]["Variables"]
+        simulated = setup.function_environment(context, module.removesuffix("_hook"))
+        assert simulated.get("ECS_BG_HOOK_DETAILS") == deployed.get("ECS_BG_HOOK_DETAILS"), hook

@@ -128,3 +128,31 @@ def test_the_command_line_refuses_an_unknown_reading() -> None:
     result = CliRunner().invoke(app, ["simulate", "--hook-details-reading", "deep", "--quiet"])
     assert result.exit_code == 2
     assert "--hook-details-reading must be replace or merge, got 'deep'" in result.output
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        # wrong type, below the top
+        ("load: {rate: 20, path: 7}\n", "load.path must be a string, got 7"),
+        ("containers: {app: {command: [python, 3]}}\n", "containers.app.command[1] must be a string, got 3"),
+        ("tasks: 1.5\n", "tasks must be a positive integer, got 1.5"),
+        # unknown keys at every level, with the closest known one
+        ("load: {rat: 20}\n", "unknown key 'load.rat'; did you mean 'rate'?"),
+        ("containers: {app: {cmd: [python]}}\n", "unknown key 'containers.app.cmd'; did you mean 'command'?"),
+        ("sped: 60\n", "unknown key 'sped'; did you mean 'speed'?"),
+        # a value outside the choices
+        ("hookDetailsReading: Replace\n", "hookDetailsReading must be replace or merge, got 'Replace'"),
+        (
+            "containers: {app: {command: []}}\n",
+            "containers.app.command must be a list of strings (at least 1)",
+        ),
+    ],
+)
+def test_every_level_is_checked(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "simulation.yml"
+    path.write_text(text)
+    with pytest.raises(DefinitionError) as caught:
+        apply(path, Options(), "app")
+    assert str(caught.value).startswith(f"{path}: ")
+    assert message in str(caught.value)

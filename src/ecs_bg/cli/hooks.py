@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,11 +21,14 @@ from rich.text import Text
 
 from ecs_bg.cli.main import app
 from ecs_bg.cli.options import EndpointOption, ProfileOption, RegionOption, fail
+from ecs_bg.deploy.errors import DefinitionError
+from ecs_bg.hooks.config import HOOK_DETAILS_ENV
 from ecs_bg.hooks.ecs import SHIFT_STAGES, TRAFFIC_SHIFT_STRATEGIES, HookStatus, Stage, Strategy, one_of
 from ecs_bg.hooks.result import DEFAULT_CALLBACK_DELAY
 from ecs_bg.sim.engine import judge
 from ecs_bg.sim.events import ServiceIds, default_percent, lifecycle_event, step_count
-from ecs_bg.sim.runner import LAMBDA_DIR, FunctionSpec, Invocation, LambdaRunner
+from ecs_bg.sim.runner import CDK_JSON, LAMBDA_DIR, FunctionSpec, Invocation, LambdaRunner
+from ecs_bg.sim.setup import function_environment, stack_hook_details
 
 EXIT_CODES: dict[str, int] = {
     HookStatus.SUCCEEDED: 0,
@@ -130,6 +134,13 @@ def invoke(
     hook_details: HookDetailsOption = None,
     timeout: Annotated[float, typer.Option(help="The function's timeout in seconds.", min=1)] = 300.0,
     lambda_dir: Annotated[Path, typer.Option(help="Where entry-file names are looked up.")] = LAMBDA_DIR,
+    cdk_json: Annotated[
+        Path,
+        typer.Option(
+            help=f"The CDK app's settings: the hook gets its hookDetails context as {HOOK_DETAILS_ENV}, "
+            "as deployed (unless that variable is set here)."
+        ),
+    ] = CDK_JSON,
     region: RegionOption = None,
     profile: ProfileOption = None,
     endpoint_url: EndpointOption = None,
@@ -156,6 +167,11 @@ def invoke(
     }
     env = {key: value for key, value in given.items() if value is not None}
     name = path.stem.removesuffix("_hook")
+    if cdk_json.is_file() and HOOK_DETAILS_ENV not in os.environ:  # a variable set here wins
+        try:
+            env.update(function_environment(stack_hook_details(cdk_json), name))
+        except DefinitionError as error:
+            fail(str(error))
     done = asyncio.run(_invoke_once(name, FunctionSpec(path, timeout_seconds=timeout), event, env))
     _report(done)
 

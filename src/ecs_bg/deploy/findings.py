@@ -161,6 +161,13 @@ RULES = _rules(
         "an ECS SDK without targetType and timeoutConfiguration and drops them.",
     ),
     Rule(
+        "ECS041",
+        "warning",
+        "hookDetails that ecspresso cannot load",
+        "Configure the hook in the stack's hookDetails context instead (infrastructure/cdk.json: "
+        '"hookDetails": {"<hook-name>": {...}}), which each function reads as ECS_BG_HOOK_DETAILS.',
+    ),
+    Rule(
         "ECS050",
         "error",
         "Task CPU architecture not in the image",

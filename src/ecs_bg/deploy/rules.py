@@ -212,6 +212,19 @@ def _hook_details(ctx: _Context) -> Iterator[Finding]:
             yield ctx.service_finding("ECS025", f"{path}.{invalid.path}", invalid.reason)
 
 
+def _hook_details_through_ecspresso(ctx: _Context) -> Iterator[Finding]:
+    # ecspresso decodes the definition with Go's encoding/json into the AWS SDK for Go's types, where
+    # hookDetails is a document.Interface: encoding/json cannot decode an object (or a string) into it
+    # (src/ecs_bg/deploy/ecspresso_release.py has the evidence).
+    for hook in ctx.hooks:
+        if "hookDetails" in hook.spec and hook.target_type == "AWS_LAMBDA":
+            message = (
+                "ecspresso decodes the service definition into the AWS SDK for Go, whose hookDetails is "
+                "a document type it cannot load; put these settings in the stack's hookDetails context"
+            )
+            yield ctx.service_finding("ECS041", f"{hook.path}.hookDetails", message)
+
+
 def _smoke_tests(ctx: _Context) -> Iterator[Finding]:
     has_test_rule = any(
         isinstance(lb.get("advancedConfiguration"), dict)
@@ -324,6 +337,7 @@ CHECKS: tuple[Check, ...] = (
     _hook_counts,
     _hook_targets,
     _hook_details,
+    _hook_details_through_ecspresso,
     _smoke_tests,
     _load_balancers,
     _alarms,

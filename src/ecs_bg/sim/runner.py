@@ -20,7 +20,10 @@ from pathlib import Path
 from typing import Any, Final
 
 # The seed's entry files, found from this source tree (the repository), never from the working directory.
-LAMBDA_DIR: Final = Path(__file__).resolve().parents[3] / "infrastructure" / "lib" / "constructs" / "lambda"
+INFRASTRUCTURE: Final = Path(__file__).resolve().parents[3] / "infrastructure"
+LAMBDA_DIR: Final = INFRASTRUCTURE / "lib" / "constructs" / "lambda"
+# The CDK app's settings: its hookDetails context reaches each function as ECS_BG_HOOK_DETAILS.
+CDK_JSON: Final = INFRASTRUCTURE / "cdk.json"
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ each hook ARN leads back to its entry file ``<hook>_hook.py``.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +15,8 @@ from typing import Any
 
 from ecs_bg.deploy.definitions import Definitions, load_definitions
 from ecs_bg.deploy.errors import DefinitionError
-from ecs_bg.hooks.config import configured_size_problem, parse_hook_details
+from ecs_bg.deploy.stack_context import read_cdk_json
+from ecs_bg.hooks.config import HOOK_DETAILS_ENV, configured_size_problem, parse_hook_details
 from ecs_bg.hooks.ecs import (
     DEFAULT_TIMEOUT_ACTION,
     LAMBDA_HOOK_TIMEOUT_MINUTES,
@@ -165,6 +167,17 @@ def load(
         first_deployment=first_deployment,
     )
     return Simulated(definitions, spec, entries, outputs)
+
+
+def stack_hook_details(cdk_json: Path | None) -> dict[str, dict[str, Any]]:
+    """The stack's hookDetails context by hook name (after-allow-traffic), as the stack reads it."""
+    return read_cdk_json(cdk_json).hook_details if cdk_json is not None else {}
+
+
+def function_environment(hook_details: dict[str, dict[str, Any]], hook_id: str) -> dict[str, str]:
+    """What the stack adds to the environment of hook ``hook_id``'s function (hooks.py does the same)."""
+    details = hook_details.get(hook_id.replace("_", "-"))
+    return {HOOK_DETAILS_ENV: json.dumps(details, sort_keys=True)} if details is not None else {}
 
 
 def _hook_details(value: object, where: str) -> dict[str, Any]:

@@ -40,7 +40,7 @@ from ecs_bg.sim.health import HealthCheck
 from ecs_bg.sim.loadgen import LoadGenerator
 from ecs_bg.sim.local_aws import SIMULATION_APP_ID, LocalAws
 from ecs_bg.sim.plan import HookDetailsReading, HookSpec
-from ecs_bg.sim.runner import LAMBDA_DIR, FunctionSpec, Invocation, LambdaRunner
+from ecs_bg.sim.runner import CDK_JSON, LAMBDA_DIR, FunctionSpec, Invocation, LambdaRunner
 from ecs_bg.sim.tasks import LocalTasks
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -56,6 +56,7 @@ TRAFFIC_INTERVAL = 30.0
 class Options:
     config: Path = ROOT / "ecspresso" / "ecspresso.yml"
     lambda_dir: Path = LAMBDA_DIR
+    cdk_json: Path | None = CDK_JSON
     speed: float = 240.0  # simulated seconds per real second
     tasks: int | None = None  # default: the service's desiredCount
     command: list[str] = field(default_factory=lambda: [sys.executable, "-m", "app"])
@@ -101,6 +102,7 @@ class Simulation:
         self.options = options
         self.on_update = on_update or (lambda _: None)
         self.loaded = setup.load(options.config, options.lambda_dir, options.environ)
+        self.stack_hook_details = setup.stack_hook_details(options.cdk_json)
         spec = self.loaded.spec
         hooks = tuple(
             dataclasses.replace(
@@ -452,7 +454,11 @@ class Simulation:
         }
         entries = {**self.loaded.entries, **self.options.function_entries}
         functions = {
-            hook_id: FunctionSpec(entry, timeout_seconds=self.options.function_timeout)
+            hook_id: FunctionSpec(
+                entry,
+                timeout_seconds=self.options.function_timeout,
+                environment=setup.function_environment(self.stack_hook_details, hook_id),
+            )
             for hook_id, entry in entries.items()
         }
         return LambdaRunner(functions, environment=environment, cwd=ROOT)
