@@ -21,10 +21,10 @@ from rich.text import Text
 
 from ecs_bg.cli.main import app
 from ecs_bg.cli.options import EndpointOption, ProfileOption, RegionOption, fail
+from ecs_bg.hooks.contract import judge
 from ecs_bg.hooks.event import SHIFT_STAGES, Stage
 from ecs_bg.hooks.result import DEFAULT_CALLBACK_DELAY
 from ecs_bg.sim.demo import LAMBDA_DIR
-from ecs_bg.sim.engine import judge
 from ecs_bg.sim.events import ServiceIds, default_percent, lifecycle_event, step_count
 from ecs_bg.sim.runner import FunctionSpec, Invocation, LambdaRunner
 

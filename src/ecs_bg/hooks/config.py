@@ -17,6 +17,8 @@ import typing
 from collections.abc import Mapping
 from typing import Any, Final, TypeVar
 
+from ecs_bg.hooks.errors import ConfigError as ConfigError
+
 HOOK_DETAILS_ENV: Final = "ECS_BG_HOOK_DETAILS"
 # Where the runtime keeps its own state (waits in progress) inside hookDetails across IN_PROGRESS.
 STATE_KEY: Final = "ecsBgState"
@@ -30,15 +32,6 @@ MAX_HOOK_DETAILS_BYTES: Final = 64 * 1024
 STATE_BUDGET_BYTES: Final = 4 * 1024
 
 T = TypeVar("T")
-
-
-class ConfigError(ValueError):
-    """A setting is wrong; ``path`` is where it sits in hookDetails (e.g. smokeTest.timeoutSeconds)."""
-
-    def __init__(self, path: str, reason: str) -> None:
-        super().__init__(f"hookDetails.{path}: {reason}")
-        self.path = path
-        self.reason = reason
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

@@ -18,7 +18,7 @@ from ecs_bg.hooks.deployment import describe_deployment, describe_target_revisio
 from ecs_bg.hooks.result import Verdict
 
 if TYPE_CHECKING:
-    from ecs_bg.hooks.runtime import HookContext
+    from ecs_bg.hooks.context import HookContext
 
 
 @dataclass(frozen=True, kw_only=True)
