@@ -28,7 +28,7 @@ STATE_KEY: Final = "ecsBgState"
 # hookDetails keys the runtime reads itself rather than passing to a check.
 RUNTIME_KEYS: Final = frozenset({STATE_KEY, "runOnRollback"})
 # Our bound on a hook's hookDetails, configured keys and runtime state together. ECS documents none;
-# every IN_PROGRESS answer re-sends the configured keys with the state (runtime.py says why).
+# every IN_PROGRESS answer re-sends the configured keys with the state (handler.py's _carry_over says why).
 MAX_HOOK_DETAILS_BYTES: Final = 64 * 1024
 # What the runtime state may take of that: waits (a few fixed fields each) and the checks' own small
 # records (the migration task's ARN, container and log names: at most about 1.6 KB).
