@@ -1,7 +1,7 @@
 """How ECS may hand an IN_PROGRESS answer's hookDetails to the next invocation.
 
 ECS's docs say "merged"; AWS's own sample had to re-send its configured keys, so ECS may replace
-them (ecs-native-bluegreen-facts.md §2). A hook must behave the same under every reading.
+them (docs/aws-facts.md §2). A hook must behave the same under every reading.
 """
 
 from __future__ import annotations

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
+import json
+import sys
 from dataclasses import dataclass, field
-from typing import Literal
+from pathlib import Path
+from typing import Any, Literal
 
 import pytest
 
@@ -17,6 +21,7 @@ from ecs_bg.hooks.config import (
     merge,
     parse_config,
 )
+from ecs_bg.sim.events import lifecycle_event
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -99,3 +104,115 @@ def test_validate_hook_details_catches_typos_and_bad_check_settings() -> None:
     ]
     assert validate_hook_details({"smokeTest": False}) == []  # false switches a default check off
     assert validate_hook_details({"team": "payments"}, custom_keys=["team"]) == []
+
+
+@dataclass(frozen=True, kw_only=True)
+class Window:
+    start: int
+    end: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Rich(CheckSettings):
+    tags: list[str] = field(default_factory=list)
+    limit: int | str = 0
+    pair: tuple[str, int] | None = None
+    windows: tuple[Window, ...] = ()
+    lookup: dict[str, list[int]] = field(default_factory=dict)
+    extra: Any = None
+
+
+def test_lists_unions_fixed_tuples_and_nested_dataclasses_are_settings() -> None:
+    rich = parse_config(
+        Rich,
+        {"tags": ["a", "b"], "pair": ["x", 1], "windows": [{"start": 1}], "lookup": {"k": [1]}, "extra": [1]},
+        "rich",
+    )
+    assert rich.tags == ["a", "b"]
+    assert rich.pair == ("x", 1)
+    assert rich.windows == (Window(start=1),)
+    assert rich.lookup == {"k": [1]}
+    assert parse_config(Rich, {"limit": 5}, "rich").limit == 5
+    assert parse_config(Rich, {"limit": "5"}, "rich").limit == "5"  # the exact JSON kind wins
+
+
+@pytest.mark.parametrize(
+    ("data", "path", "reason"),
+    [
+        ({"tags": "a"}, "rich.tags", "expected an array, got string"),
+        ({"tags": ["a", 1]}, "rich.tags[1]", "expected a string, got number"),
+        ({"limit": True}, "rich.limit", "expected an integer or a string, got boolean"),
+        ({"limit": [5]}, "rich.limit", "expected an integer or a string, got array"),
+        ({"pair": ["x"]}, "rich.pair", "expected an array of 2 items, got 1"),
+        ({"windows": [{"start": "1"}]}, "rich.windows[0].start", "expected an integer, got '1'"),
+    ],
+)
+def test_bad_lists_and_unions_name_the_field(data: object, path: str, reason: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(Rich, data, "rich")
+    assert (caught.value.path, caught.value.reason) == (path, reason)
+
+
+@pytest.mark.parametrize(
+    ("annotation", "field_name"),
+    [("set[int]", "ids"), ("dict[int, str]", "ids"), ("io.StringIO", "ids"), ("list[bytes]", "ids")],
+)
+def test_an_unsupported_setting_type_fails_when_the_class_is_declared(
+    annotation: str, field_name: str
+) -> None:
+    import io  # noqa: F401 - resolved from this frame by the annotation "io.StringIO"
+
+    with pytest.raises(TypeError, match=rf"Bad\.{field_name}: unsupported setting type"):
+        type("Bad", (CheckSettings,), {"__annotations__": {field_name: annotation}, "__module__": __name__})
+
+
+ENTRY_FILE = """
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from typing import Literal
+
+from ecs_bg.hooks import CheckSettings, HookContext, HookResult, LifecycleHook, Stage
+
+
+@dataclass(frozen=True, kw_only=True)
+class Team(CheckSettings):
+    channels: list[str] = field(default_factory=list)
+    limit: int | str = 0
+    mode: Literal["strict", "lenient"] = "strict"
+    windows: tuple[tuple[int, int], ...] = ()
+
+
+LOG = io.StringIO()
+hook = LifecycleHook("unregistered-entry", custom_keys=["team"], log_stream=LOG)
+
+
+@hook.stage(Stage.POST_SCALE_UP)
+def check(ctx: HookContext) -> HookResult:
+    team = ctx.settings(Team, "team")
+    return HookResult.succeeded(f"{team.channels} {team.limit!r} {team.mode} {team.windows}")
+
+
+handler = hook.handler
+"""
+
+
+def test_an_entry_file_not_in_sys_modules_declares_settings_under_future_annotations(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "unregistered_entry.py"
+    path.write_text(ENTRY_FILE)
+    spec = importlib.util.spec_from_file_location("unregistered_entry", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # never put in sys.modules, as the simulator's loader does
+    assert "unregistered_entry" not in sys.modules
+
+    details = {"team": {"channels": ["#deploys"], "limit": "5", "windows": [[1, 2]]}}
+    assert module.handler(lifecycle_event("POST_SCALE_UP", hook_details=details)) == {
+        "hookStatus": "SUCCEEDED"
+    }
+    decision = json.loads(module.LOG.getvalue().splitlines()[-1])
+    assert decision["reason"] == "['#deploys'] '5' strict ((1, 2),)"

@@ -1,4 +1,4 @@
-"""No input makes a hook raise or answer outside the contract ECS reads (facts §2)."""
+"""No input makes a hook raise or answer outside the contract ECS reads (docs/aws-facts.md §2)."""
 
 from __future__ import annotations
 

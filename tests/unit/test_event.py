@@ -1,4 +1,4 @@
-"""The event model against ECS's real payloads (facts §1), every stage, forward and rollback."""
+"""The event model against ECS's real payloads (docs/aws-facts.md §1), every stage, forward and rollback."""
 
 from __future__ import annotations
 
@@ -63,7 +63,7 @@ def test_every_stage_forward(stage: Stage) -> None:
     assert event.stage is stage
     assert not event.is_rollback
     assert event.hook_details == {}  # absent hookDetails reads as {}
-    # Weights only at the shift stages (facts §1 table); green gets all test traffic at TEST_TRAFFIC_SHIFT.
+    # Weights only at the shift stages (docs/aws-facts.md §1); green gets all test traffic at the test shift.
     expected_test = {GREEN: 100, BLUE: 0} if stage is Stage.TEST_TRAFFIC_SHIFT else {}
     expected_production = {
         Stage.PRE_PRODUCTION_TRAFFIC_SHIFT: {GREEN: 0, BLUE: 100},

@@ -1,4 +1,4 @@
-"""The response contract ECS reads (facts §2)."""
+"""The response contract ECS reads (docs/aws-facts.md §2)."""
 
 from __future__ import annotations
 

@@ -371,3 +371,81 @@ def test_without_a_lambda_context_the_lambda_maximum_is_assumed(clock: VirtualCl
     hook.stage(Stage.PRE_SCALE_UP)(lambda ctx: remaining.append(ctx.remaining_seconds()) or None)
     hook.handler(lifecycle_event("PRE_SCALE_UP"))
     assert remaining == [900.0]
+
+
+def test_a_defensive_except_exception_cannot_turn_a_wait_into_failed(clock: VirtualClock) -> None:
+    hook, _ = new_hook(clock)
+
+    @hook.stage(Stage.POST_SCALE_UP)
+    def careful(ctx: HookContext) -> HookResult | None:
+        try:
+            ctx.wait_until("green-ready", ConditionAt(clock, clock.now + 100), interval=5, timeout=600)
+        except Exception as error:  # noqa: BLE001 - a stage function guarding itself, as people do
+            return HookResult.failed(f"unexpected: {error}")
+        return None
+
+    context = LocalLambdaContext("hook", timeout_seconds=30, monotonic=clock.monotonic)
+    response = hook.handler(lifecycle_event("POST_SCALE_UP"), context)
+    assert response["hookStatus"] == "IN_PROGRESS"
+    assert response["callBackDelay"] == 5
+    assert response["hookDetails"][STATE_KEY]["waits"]["green-ready"]["polls"] > 0
+
+
+def test_a_wait_outside_a_stage_function_fails_instead_of_escaping_the_handler(clock: VirtualClock) -> None:
+    from ecs_bg.hooks.waiting import StillWaiting
+
+    def wait_in_the_runtime(*args: object) -> HookResult:
+        raise StillWaiting("green-ready", "not yet", 5)
+
+    hook, stream = new_hook(clock)
+    hook.stage(Stage.POST_SCALE_UP)(lambda ctx: None)
+    hook._invoke = wait_in_the_runtime  # type: ignore[method-assign]
+    assert hook.handler(lifecycle_event("POST_SCALE_UP")) == {"hookStatus": "FAILED"}
+    assert "internal error in the hook runtime: StillWaiting" in log_lines(stream)[-1]["reason"]
+
+
+def check_raising(monkeypatch: pytest.MonkeyPatch, error: Exception) -> None:
+    """Make the smokeTest check raise ``error`` when it runs."""
+    from ecs_bg.hooks.checks import http
+
+    def run(ctx: HookContext, settings: object) -> Verdict:
+        raise error
+
+    monkeypatch.setattr(http, "run", run)
+
+
+def smoke_test_hook(dry_run: bool) -> tuple[LifecycleHook, io.StringIO]:
+    hook, stream = new_hook(defaults={"smokeTest": {"dryRun": dry_run}})
+    hook.stage(Stage.POST_SCALE_UP)(lambda ctx: ctx.run_checks("smokeTest") and None)
+    return hook, stream
+
+
+@pytest.mark.parametrize("dry_run", [True, False])
+def test_a_bug_in_a_check_fails_the_hook_even_under_dry_run(
+    monkeypatch: pytest.MonkeyPatch, dry_run: bool
+) -> None:
+    check_raising(monkeypatch, KeyError("TargetHealthDescriptions"))
+    hook, stream = smoke_test_hook(dry_run)
+    assert hook.handler(lifecycle_event("POST_SCALE_UP")) == {"hookStatus": "FAILED"}
+    lines = log_lines(stream)
+    assert not [line for line in lines if line["message"] == "check verdict"]  # a bug is not a verdict
+    raised = next(line for line in lines if line["message"] == "stage function raised")
+    assert raised["error"] == "KeyError"
+    assert "test_runtime.py:" in raised["at"]
+    assert "raised KeyError: 'TargetHealthDescriptions'" in lines[-1]["reason"]
+
+
+def test_a_resource_not_found_is_a_verdict_that_dry_run_lets_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ecs_bg.hooks import NotFound
+
+    check_raising(monkeypatch, NotFound("target group tg-green not found"))
+    hook, stream = smoke_test_hook(dry_run=True)
+    assert hook.handler(lifecycle_event("POST_SCALE_UP")) == {"hookStatus": "SUCCEEDED"}
+    lines = log_lines(stream)
+    verdict = next(line for line in lines if line["message"] == "check verdict")
+    assert (verdict["verdict"], verdict["why"]) == ("FAILED", "target group tg-green not found")
+    assert any(line["message"].startswith("dryRun: the check would have failed") for line in lines)
+
+    hook, stream = smoke_test_hook(dry_run=False)
+    assert hook.handler(lifecycle_event("POST_SCALE_UP")) == {"hookStatus": "FAILED"}
+    assert log_lines(stream)[-1]["reason"] == "smokeTest: target group tg-green not found"

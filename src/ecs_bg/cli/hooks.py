@@ -23,9 +23,9 @@ from ecs_bg.cli.main import app
 from ecs_bg.cli.options import EndpointOption, ProfileOption, RegionOption, fail
 from ecs_bg.deploy.errors import DefinitionError
 from ecs_bg.hooks.config import HOOK_DETAILS_ENV
+from ecs_bg.hooks.contract import judge
 from ecs_bg.hooks.ecs import SHIFT_STAGES, TRAFFIC_SHIFT_STRATEGIES, HookStatus, Stage, Strategy, one_of
 from ecs_bg.hooks.result import DEFAULT_CALLBACK_DELAY
-from ecs_bg.sim.engine import judge
 from ecs_bg.sim.events import ServiceIds, default_percent, lifecycle_event, step_count
 from ecs_bg.sim.runner import CDK_JSON, LAMBDA_DIR, FunctionSpec, Invocation, LambdaRunner
 from ecs_bg.sim.setup import function_environment, stack_hook_details

@@ -55,7 +55,7 @@ RULES = _rules(
         "Field ecspresso ignores",
         "Remove it: ecspresso fills it from ecspresso.yml or the registered task definition, or drops it.",
     ),
-    # ECS's rules for native blue/green deployments (ecs-native-bluegreen-facts.md §2-§5).
+    # ECS's rules for native blue/green deployments (docs/aws-facts.md §2-§5).
     Rule(
         "ECS010",
         "error",
@@ -152,7 +152,7 @@ RULES = _rules(
         "Deployment alarms that cannot roll back",
         'Set deploymentConfiguration.alarms {"enable": true, "rollback": true} so an alarm rolls back.',
     ),
-    # Mistakes users hit (facts §8).
+    # Mistakes users hit (docs/aws-facts.md §8).
     Rule(
         "ECS040",
         "warning",

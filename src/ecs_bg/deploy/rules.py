@@ -1,7 +1,7 @@
 """ECS's own rules for native blue/green deployments, checked on rendered definitions.
 
 The API model (model.py) catches shapes and types; these catch what ECS rejects at deployment time
-or, worse, accepts and then does something else (ecs-native-bluegreen-facts.md §2-§5, §8).
+or, worse, accepts and then does something else (docs/aws-facts.md §2-§5, §8).
 """
 
 from __future__ import annotations
@@ -217,7 +217,7 @@ def _hook_details_through_ecspresso(ctx: _Context) -> Iterator[Finding]:
     # hookDetails is a document.Interface: encoding/json cannot decode an object (or a string) into it
     # (src/ecs_bg/deploy/ecspresso_release.py has the evidence).
     for hook in ctx.hooks:
-        if "hookDetails" in hook.spec and hook.target_type == "AWS_LAMBDA":
+        if "hookDetails" in hook.spec and hook.target_type == TargetType.AWS_LAMBDA:
             message = (
                 "ecspresso decodes the service definition into the AWS SDK for Go, whose hookDetails is "
                 "a document type it cannot load; put these settings in the stack's hookDetails context"

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Final
 if TYPE_CHECKING:
     from botocore.exceptions import ClientError
 
+from ecs_bg.hooks.errors import AwsCallFailed as AwsCallFailed
 from ecs_bg.hooks.log import redact
 
 MAX_ATTEMPTS: Final = 5
@@ -73,13 +74,6 @@ def pages(api: str, region: str, operation: str, /, **params: Any) -> list[dict[
         return list(paginator.paginate(**params))
     except (ClientError, BotoCoreError) as error:
         raise AwsCallFailed(describe_error(error, api, operation), error_code(error)) from error
-
-
-class AwsCallFailed(Exception):
-    def __init__(self, reason: str, code: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.code = code
 
 
 def error_code(error: Exception) -> str:

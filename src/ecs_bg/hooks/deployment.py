@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ecs_bg.hooks.aws import call
+from ecs_bg.hooks.errors import NotFound
 
 if TYPE_CHECKING:
     from ecs_bg.hooks.event import HookEvent
@@ -37,7 +38,7 @@ def describe_target_revision(event: HookEvent) -> dict[str, Any]:
     )
     if not response["serviceRevisions"]:
         failure = (response.get("failures") or [{}])[0]
-        raise LookupError(
+        raise NotFound(
             f"service revision {event.target_revision_arn} not found: {failure.get('reason', '?')}"
         )
     return dict(response["serviceRevisions"][0])
@@ -53,9 +54,7 @@ def describe_deployment(event: HookEvent) -> dict[str, Any]:
     )
     if not response["serviceDeployments"]:
         failure = (response.get("failures") or [{}])[0]
-        raise LookupError(
-            f"service deployment {event.deployment.arn} not found: {failure.get('reason', '?')}"
-        )
+        raise NotFound(f"service deployment {event.deployment.arn} not found: {failure.get('reason', '?')}")
     return dict(response["serviceDeployments"][0])
 
 

@@ -13,6 +13,7 @@ from typing import Any, Final
 
 from ecs_bg.hooks.config import MAX_HOOK_DETAILS_BYTES, json_size, json_type, parse_hook_details
 from ecs_bg.hooks.ecs import SHIFT_STAGES, Stage
+from ecs_bg.hooks.errors import EventError as EventError
 
 __all__ = [
     "SHIFT_STAGES",
@@ -39,15 +40,6 @@ _FLAT_FIELDS: Final = (
     "testTrafficWeights",
     "productionTrafficWeights",
 )
-
-
-class EventError(ValueError):
-    """The event is not one ECS would send; ``field`` names the offending part."""
-
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(f"{field}: {reason}")
-        self.field = field
-        self.reason = reason
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import IO, Final
+from typing import IO, Any, Final
 
 from aws_lambda_powertools import Logger
 
@@ -20,6 +20,20 @@ _URL: Final = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?:[^\s/@]+@)?(
 def redact(text: str) -> str:
     """``text`` with every URL cut to scheme and host."""
     return _URL.sub(lambda m: m["scheme"] + m["host"] + ("/…" if m.end() > m.end("host") else ""), text)
+
+
+def error_summary(error: BaseException) -> str:
+    """``Type: message``, redacted: the reason an answer gives for an error."""
+    return redact(f"{type(error).__name__}: {error}")
+
+
+def error_fields(error: BaseException) -> dict[str, Any]:
+    """Type, redacted message and the innermost frame: enough to debug, no locals, no secrets."""
+    frame = error.__traceback__
+    while frame is not None and frame.tb_next is not None:
+        frame = frame.tb_next
+    location = f"{frame.tb_frame.f_code.co_filename}:{frame.tb_lineno}" if frame is not None else "?"
+    return {"error": type(error).__name__, "why": redact(str(error)), "at": location}
 
 
 def hook_logger(hook: str, stream: IO[str] | None = None) -> Logger:

@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any, Final
 
 from ecs_bg.hooks.ecs import CALLBACK_DELAY_SECONDS, HookStatus
+from ecs_bg.hooks.errors import CheckFailed as CheckFailed
 
 __all__ = [
     "DEFAULT_CALLBACK_DELAY",
@@ -100,12 +101,3 @@ class Verdict:
     @classmethod
     def pending(cls, reason: str, **data: Any) -> Verdict:
         return cls(VerdictStatus.PENDING, reason, data)
-
-
-class CheckFailed(Exception):
-    """A check decided the deployment must not go on; the hook answers FAILED with this reason."""
-
-    def __init__(self, check: str, reason: str) -> None:
-        super().__init__(f"{check}: {reason}")
-        self.check = check
-        self.reason = reason

@@ -1,4 +1,4 @@
-"""Realistic hook events, shaped exactly as ECS sends them (facts §1), for any stage and strategy.
+"""Realistic hook events, shaped exactly as ECS sends them (docs/aws-facts.md §1), for any stage and strategy.
 
 Weights follow ECS: the test weights are filled at TEST_TRAFFIC_SHIFT, the production weights at
 PRE_PRODUCTION_TRAFFIC_SHIFT (before the shift) and PRODUCTION_TRAFFIC_SHIFT (after it), ``{}``

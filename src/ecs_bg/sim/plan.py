@@ -26,7 +26,7 @@ from ecs_bg.hooks.ecs import (
 from ecs_bg.sim.events import ServiceIds, step_count
 
 # How ECS hands an IN_PROGRESS answer's hookDetails to the next invocation: its docs say merged,
-# AWS's own sample re-sends its configured keys as if they were replaced (facts §2). "replace" is
+# AWS's own sample re-sends its configured keys as if they were replaced (docs/aws-facts.md §2). "replace" is
 # the stricter reading: a hook that forgets its configured keys loses them.
 HookDetailsReading = Literal["replace", "merge"]
 HOOK_DETAILS_READINGS: Final = ("replace", "merge")

@@ -16,7 +16,7 @@ from ecs_bg.hooks.config import CheckSettings, bounded
 from ecs_bg.hooks.result import Verdict
 
 if TYPE_CHECKING:
-    from ecs_bg.hooks.runtime import HookContext
+    from ecs_bg.hooks.context import HookContext
 
 ALARM_NAMES_ENV: Final = "ECS_BG_ALARM_NAMES"
 

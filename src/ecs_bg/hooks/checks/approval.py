@@ -21,8 +21,8 @@ from ecs_bg.hooks.deployment import is_first_deployment
 from ecs_bg.hooks.result import Verdict
 
 if TYPE_CHECKING:
+    from ecs_bg.hooks.context import HookContext
     from ecs_bg.hooks.event import HookEvent
-    from ecs_bg.hooks.runtime import HookContext
 
 ENV_VAR: Final = "ECS_BG_ENV"
 DEFAULT_PARAMETER_NAME: Final = "/ecs-bg/{env}/approvals/{service}/{revision}"

@@ -19,7 +19,7 @@ from ecs_bg.hooks.ecs import TaskStatus
 from ecs_bg.hooks.result import Verdict
 
 if TYPE_CHECKING:
-    from ecs_bg.hooks.runtime import HookContext
+    from ecs_bg.hooks.context import HookContext
 
 
 @dataclass(frozen=True, kw_only=True)

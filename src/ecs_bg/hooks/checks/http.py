@@ -17,7 +17,7 @@ from ecs_bg.hooks.config import CheckSettings, bounded
 from ecs_bg.hooks.result import Verdict
 
 if TYPE_CHECKING:
-    from ecs_bg.hooks.runtime import HookContext
+    from ecs_bg.hooks.context import HookContext
 
 LISTENER_URL_ENV: Final = {"test": "ECS_BG_TEST_URL", "production": "ECS_BG_PRODUCTION_URL"}
 _MAX_BODY_IN_REASON: Final = 120

@@ -25,10 +25,11 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 from ecs_bg.hooks.aws import call
 from ecs_bg.hooks.config import CheckSettings, bounded
 from ecs_bg.hooks.deployment import describe_target_revision, green_target_groups
+from ecs_bg.hooks.errors import NotFound
 from ecs_bg.hooks.result import Verdict
 
 if TYPE_CHECKING:
-    from ecs_bg.hooks.runtime import HookContext
+    from ecs_bg.hooks.context import HookContext
 
 _CONDITION: Final = re.compile(r"^\s*(<=|>=|==|!=|<|>)\s*(-?\d+(?:\.\d+)?(?:[eE]-?\d+)?)\s*$")
 _COMPARE: Final[dict[str, Callable[[float, float], bool]]] = {
@@ -145,7 +146,7 @@ def _resolve(ctx: HookContext, queries: list[dict[str, Any]]) -> list[dict[str, 
     if "{greenTargetGroup}" in text or "{loadBalancer}" in text:
         group = next(iter(green_target_groups(describe_target_revision(ctx.event))), None)
         if group is None:
-            raise LookupError("green's service revision has no resolved target group for {greenTargetGroup}")
+            raise NotFound("green's service revision has no resolved target group for {greenTargetGroup}")
         values["{greenTargetGroup}"] = group.split(":", 5)[5]  # targetgroup/NAME/ID
         if "{loadBalancer}" in text:
             described = call(
@@ -153,9 +154,7 @@ def _resolve(ctx: HookContext, queries: list[dict[str, Any]]) -> list[dict[str, 
             )
             balancers = described["TargetGroups"][0].get("LoadBalancerArns", [])
             if not balancers:
-                raise LookupError(
-                    f"target group {values['{greenTargetGroup}']} is not behind a load balancer"
-                )
+                raise NotFound(f"target group {values['{greenTargetGroup}']} is not behind a load balancer")
             values["{loadBalancer}"] = balancers[0].split(":loadbalancer/", 1)[1]  # app/NAME/ID
 
     def fill(node: Any) -> Any:

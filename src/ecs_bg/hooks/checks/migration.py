@@ -20,8 +20,8 @@ from ecs_bg.hooks.ecs import TaskStatus
 from ecs_bg.hooks.result import CheckFailed, Verdict
 
 if TYPE_CHECKING:
+    from ecs_bg.hooks.context import HookContext
     from ecs_bg.hooks.event import HookEvent
-    from ecs_bg.hooks.runtime import HookContext
 
 STARTED_BY_PREFIX: Final = "ecs-bg-migrate-"
 _STARTED_BY_MAX: Final = 36  # RunTask's limit on startedBy

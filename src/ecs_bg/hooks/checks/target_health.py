@@ -16,7 +16,7 @@ from ecs_bg.hooks.deployment import describe_target_revision, green_target_group
 from ecs_bg.hooks.result import Verdict
 
 if TYPE_CHECKING:
-    from ecs_bg.hooks.runtime import HookContext
+    from ecs_bg.hooks.context import HookContext
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -19,7 +19,7 @@ from ecs_bg.hooks.notify.muting import transport_logs_muted
 from ecs_bg.hooks.result import Verdict
 
 if TYPE_CHECKING:
-    from ecs_bg.hooks.runtime import HookContext
+    from ecs_bg.hooks.context import HookContext
 
 SLACK_ENV: Final = "ECS_BG_SLACK_WEBHOOK_SECRET_ARN"
 TEAMS_ENV: Final = "ECS_BG_TEAMS_WEBHOOK_SECRET_ARN"

@@ -1,0 +1,37 @@
+"""The hook library's public API: one error base class, everything exported, typed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import ecs_bg
+import ecs_bg.hooks
+from ecs_bg.hooks import AwsCallFailed, CheckFailed, ConfigError, EventError, HookError, NotFound
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        ConfigError("smokeTest.path", "bad"),
+        EventError("resourceArn", "bad"),
+        CheckFailed("smokeTest", "503"),
+        AwsCallFailed("AccessDenied calling ecs:DescribeServiceRevisions", "AccessDenied"),
+        NotFound("service revision not found"),
+    ],
+)
+def test_every_library_error_shares_one_base_class(error: HookError) -> None:
+    assert isinstance(error, HookError)
+    assert not isinstance(error, KeyError | IndexError)  # a lookup bug is never one of these
+
+
+def test_the_old_bases_still_hold_for_callers_that_catch_them() -> None:
+    assert issubclass(ConfigError, ValueError)
+    assert issubclass(EventError, ValueError)
+    assert issubclass(NotFound, LookupError)
+
+
+def test_every_exported_name_exists_and_the_package_is_typed() -> None:
+    assert all(hasattr(ecs_bg.hooks, name) for name in ecs_bg.hooks.__all__)
+    assert (Path(ecs_bg.__file__).parent / "py.typed").is_file()
