@@ -1,4 +1,4 @@
-"""CDK entry point: the stack, built from context (see lib/config.py and the README's table)."""
+"""CDK entry point: the stack, built from context (see lib/config.py and docs/deploying.md)."""
 
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks

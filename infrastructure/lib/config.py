@@ -1,7 +1,7 @@
 """The stack's settings, read once from CDK context (`cdk.json`, `-c key=value`, or a test's App).
 
 The context keys, their types and defaults are ``ecs_bg.deploy.stack_context.StackContext`` (the
-README's context table), read by the project's one settings parser; what needs CDK to check (a
+context table in docs/deploying.md), read by the project's one settings parser; what needs CDK to check (a
 RetentionDays name) and the combinations the stack refuses are checked here.
 """
 

@@ -262,7 +262,7 @@ class EcsBlueGreenStack(Stack):
                 wildcard_reason="Approval objects are written per deployment into this one bucket.",
             ),
             "webhook-secret": ResourceScope([s.secret_arn for s in notifications.webhook_secrets.values()]),
-            # A webhook URL kept in SSM (README: notify) rather than in the stack's secrets.
+            # A webhook URL kept in SSM (docs/hooks.md: notify) rather than in the stack's secrets.
             "webhook-parameter": ResourceScope(
                 [
                     self.format_arn(

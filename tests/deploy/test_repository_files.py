@@ -154,9 +154,9 @@ def test_config_cannot_use_plugin_functions(tmp_path: Path) -> None:
         load_definitions(config, {}, lambda _region: OutputsFile(FIXTURE_OUTPUTS))
 
 
-def test_readme_lists_every_rule() -> None:
-    readme = (ROOT / "README.md").read_text()
-    assert set(re.findall(r"`(ECS\d{3})`", readme)) == set(RULES)
+def test_the_docs_list_every_rule() -> None:
+    reference = (ROOT / "docs" / "cli.md").read_text()
+    assert set(re.findall(r"`(ECS\d{3})`", reference)) == set(RULES)
 
 
 def test_required_version_is_the_pinned_release() -> None:

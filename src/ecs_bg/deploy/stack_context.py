@@ -2,7 +2,8 @@
 
 The stack (``infrastructure/lib/config.py``) builds its settings from these; the simulator and
 ``ecs-bg invoke`` read the same file for the hook settings each function gets as
-``ECS_BG_HOOK_DETAILS``. Every key of the README's context table is a field here, with its default.
+``ECS_BG_HOOK_DETAILS``. Every key of the context table in docs/deploying.md is a field here,
+with its default.
 """
 
 from __future__ import annotations
