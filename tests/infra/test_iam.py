@@ -39,6 +39,24 @@ UNSCOPABLE = {
 }
 
 
+ECS_PREFIX = "arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:"
+SERVICE = f"{ECS_PREFIX}service/ecs-bg-dev/ecs-bg-app"
+
+
+def assert_service_deployment_reads(by_action: dict[str, list[str]]) -> None:
+    """AWS's least-privilege example: all three actions on the service, its deployments and revisions."""
+    for action in (
+        "ecs:ListServiceDeployments",
+        "ecs:DescribeServiceDeployments",
+        "ecs:DescribeServiceRevisions",
+    ):
+        assert by_action[action] == [
+            SERVICE,
+            f"{ECS_PREFIX}service-deployment/ecs-bg-dev/ecs-bg-app/*",
+            f"{ECS_PREFIX}service-revision/ecs-bg-dev/ecs-bg-app/*",
+        ]
+
+
 def _trusted_service(role: dict[str, Any]) -> str:
     [statement] = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
     assert statement["Action"] == "sts:AssumeRole"
@@ -142,23 +160,11 @@ def _resources_by_action(statements: list[dict[str, Any]]) -> dict[str, list[str
 def test_hook_permissions_are_scoped_to_this_cluster_and_service(default_app: Synthesized) -> None:
     statements = _statements(default_app, "Hooks/after_install_hookRole")
     by_action = _resources_by_action(statements)
-    prefix = "arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:"
-    service = f"{prefix}service/ecs-bg-dev/ecs-bg-app"
-    assert by_action["ecs:DescribeServices"] == [service]
-    # AWS's least-privilege example: all three actions on the service, its deployments and revisions.
-    for action in (
-        "ecs:ListServiceDeployments",
-        "ecs:DescribeServiceDeployments",
-        "ecs:DescribeServiceRevisions",
-    ):
-        assert by_action[action] == [
-            service,
-            f"{prefix}service-deployment/ecs-bg-dev/ecs-bg-app/*",
-            f"{prefix}service-revision/ecs-bg-dev/ecs-bg-app/*",
-        ]
+    assert by_action["ecs:DescribeServices"] == [SERVICE]
+    assert_service_deployment_reads(by_action)
     assert by_action["ecs:ListTasks"] == ["*"]
-    assert by_action["ecs:DescribeTasks"] == [f"{prefix}task/ecs-bg-dev/*"]
-    assert by_action["ecs:RunTask"] == [f"{prefix}task-definition/ecs-bg-app:*"]
+    assert by_action["ecs:DescribeTasks"] == [f"{ECS_PREFIX}task/ecs-bg-dev/*"]
+    assert by_action["ecs:RunTask"] == [f"{ECS_PREFIX}task-definition/ecs-bg-app:*"]
     [pass_role] = [s for s in statements if s["Action"] == "iam:PassRole"]
     assert pass_role["Condition"] == {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}
     assert sorted(_joined(r) for r in pass_role["Resource"]) == sorted(

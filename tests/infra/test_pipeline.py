@@ -10,7 +10,15 @@ import pytest
 from ecs_bg.deploy.ecspresso_release import ECSPRESSO_RELEASE
 
 from .conftest import Synthesized
-from .test_iam import _as_list, _joined, _resources_by_action, _statements
+from .test_iam import (
+    ECS_PREFIX,
+    SERVICE,
+    _as_list,
+    _joined,
+    _resources_by_action,
+    _statements,
+    assert_service_deployment_reads,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -67,21 +75,10 @@ def test_deploy_role_holds_what_ecspresso_deploy_calls(variant_app: Synthesized)
     role_path = "Pipeline/BuildAndDeploy/Role"
     statements = _statements(variant_app, role_path)
     by_action = _resources_by_action(statements)
-    prefix = "arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:"
-    service = f"{prefix}service/ecs-bg-dev/ecs-bg-app"
     for action in ("ecs:CreateService", "ecs:UpdateService", "ecs:DescribeServices"):
-        assert by_action[action] == [service]
-    for action in (
-        "ecs:ListServiceDeployments",
-        "ecs:DescribeServiceDeployments",
-        "ecs:DescribeServiceRevisions",
-    ):
-        assert by_action[action] == [
-            service,
-            f"{prefix}service-deployment/ecs-bg-dev/ecs-bg-app/*",
-            f"{prefix}service-revision/ecs-bg-dev/ecs-bg-app/*",
-        ]
-    assert by_action["ecs:RegisterTaskDefinition"] == [f"{prefix}task-definition/ecs-bg-app:*"]
+        assert by_action[action] == [SERVICE]
+    assert_service_deployment_reads(by_action)
+    assert by_action["ecs:RegisterTaskDefinition"] == [f"{ECS_PREFIX}task-definition/ecs-bg-app:*"]
     assert by_action["ecs:DescribeTaskDefinition"] == ["*"]
     assert by_action["ecr:GetAuthorizationToken"] == ["*"]
     assert by_action["cloudformation:DescribeStacks"] == ["<AWS::StackId>"]

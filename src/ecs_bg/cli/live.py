@@ -73,19 +73,6 @@ def _service(
     return ecs_client(Connection(region, profile, endpoint_url)), cluster, service
 
 
-def _current(
-    cluster: str | None,
-    service: str | None,
-    config: Path,
-    region: str | None,
-    profile: str | None,
-    endpoint_url: str | None,
-) -> tuple[ECSClient, str]:
-    """The ECS client and the service's current deployment ARN; the config fills what is not given."""
-    ecs, cluster, service = _service(cluster, service, config, region, profile, endpoint_url)
-    return ecs, deployments.find_deployment_arn(ecs, cluster, service)
-
-
 def _print(deployment: Deployment, plain: bool) -> None:
     if plain:
         typer.echo("\n".join(plain_lines(deployment)))
@@ -107,7 +94,8 @@ def status(
 ) -> None:
     """Show the service's current deployment: stage, revisions, traffic weights, hooks."""
     with _one_line_errors():
-        ecs, arn = _current(cluster, service, config, region, profile, endpoint_url)
+        ecs, cluster, service = _service(cluster, service, config, region, profile, endpoint_url)
+        arn = deployments.find_deployment_arn(ecs, cluster, service)
         _print(deployments.describe(ecs, arn), plain)
 
 
@@ -210,7 +198,8 @@ def _continue(
     endpoint_url: str | None,
 ) -> None:
     with _one_line_errors():
-        ecs, arn = _current(cluster, service, config, region, profile, endpoint_url)
+        ecs, cluster, service = _service(cluster, service, config, region, profile, endpoint_url)
+        arn = deployments.find_deployment_arn(ecs, cluster, service)
         deployment = deployments.describe(ecs, arn)
         hook = deployments.paused_hook(deployment, hook_id)
         deployments.continue_deployment(ecs, deployment, hook, action)
