@@ -105,7 +105,7 @@ def test_unknown_profile() -> None:
 
 def test_unreachable_endpoint(refused_url: str) -> None:
     line = one_line_error(["status", *WHERE, "--endpoint-url", refused_url])
-    assert line == f"error: cannot reach the ECS endpoint {refused_url}/"
+    assert line == f"error: cannot reach the AWS endpoint {refused_url}/"
 
 
 def test_unknown_service(ecs: tuple[Ecs, str]) -> None:
