@@ -7,6 +7,8 @@ act on; 2 usage and AWS errors (no credentials, access denied, unknown service);
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -30,7 +32,9 @@ from ecs_bg.live.aws import AwsFailure, Connection
 from ecs_bg.live.commands import Where
 from ecs_bg.live.decisions import HookReasons, Why
 from ecs_bg.live.deployments import Deployment, Hook, Refused
+from ecs_bg.live.report import build as build_report
 from ecs_bg.live.view import headline, pause_commands, pause_instructions, plain_lines, rich_view
+from ecs_bg.report.html import render as render_html
 
 if TYPE_CHECKING:
     from mypy_boto3_ecs import ECSClient
@@ -52,6 +56,11 @@ HookIdOption = Annotated[
     str | None, typer.Option("--hook-id", help="The PAUSE hook (default: the only one awaiting action).")
 ]
 DEFAULT_CONFIG = Path("ecspresso/ecspresso.yml")
+DeploymentOption = Annotated[
+    str, typer.Option("--deployment", help="A service-deployment ARN, or latest: the service's current one.")
+]
+HtmlOption = Annotated[Path | None, typer.Option(help="Write the report as a self-contained HTML page here.")]
+JsonOption = Annotated[Path | None, typer.Option("--json", help="Write the report's data as JSON here.")]
 
 
 @contextmanager
@@ -309,3 +318,33 @@ def reject(
 ) -> None:
     """Roll the deployment back at its PAUSE hook (ContinueServiceDeployment, ROLLBACK)."""
     _continue(HookAction.ROLLBACK, hook_id, cluster, service, config, region, profile, endpoint_url)
+
+
+@app.command()
+def report(
+    deployment: DeploymentOption = "latest",
+    html: HtmlOption = None,
+    json_file: JsonOption = None,
+    cluster: ClusterOption = None,
+    service: ServiceOption = None,
+    config: ConfigOption = DEFAULT_CONFIG,
+    region: RegionOption = None,
+    profile: ProfileOption = None,
+    endpoint_url: EndpointOption = None,
+) -> None:
+    """Report a real deployment: ECS's record, the hooks' decisions and the load balancer's traffic."""
+    if html is None and json_file is None:
+        fail("nothing to write: give --html FILE and/or --json FILE")
+    with _one_line_errors():
+        if deployment == "latest":
+            connection, cluster, service = _service(cluster, service, config, region, profile, endpoint_url)
+            arn = deployments.find_deployment_arn(connection.ecs(), cluster, service)
+        else:  # the ARN names its region: arn:aws:ecs:REGION:ACCOUNT:service-deployment/...
+            arn = deployment
+            connection = Connection(region or arn.split(":")[3], profile, endpoint_url)
+        built = build_report(connection, arn)
+    if html is not None:
+        html.write_text(render_html(built, title=arn), encoding="utf-8")
+    if json_file is not None:
+        json_file.write_text(json.dumps(dataclasses.asdict(built), indent=2))
+    typer.echo(f"{built.status}: {arn}" + "".join(f" -> {path}" for path in (html, json_file) if path))

@@ -70,6 +70,7 @@ class Deployment:
     rollback_reason: str | None
     revisions: tuple[Revision, ...]
     hooks: tuple[Hook, ...]
+    configured_hook_arns: tuple[str, ...] = ()  # deploymentConfiguration.lifecycleHooks' targets
     created_at: datetime | None = None
     started_at: datetime | None = None
     finished_at: datetime | None = None
@@ -173,6 +174,11 @@ def describe(ecs: ECSClient, deployment_arn: str) -> Deployment:
                 timeout_action=detail.get("timeoutAction"),
             )
             for detail in found.get("lifecycleHookDetails", [])
+        ),
+        configured_hook_arns=tuple(
+            hook["hookTargetArn"]
+            for hook in (found.get("deploymentConfiguration") or {}).get("lifecycleHooks", [])
+            if hook.get("hookTargetArn")
         ),
         created_at=_aware(found.get("createdAt")),
         started_at=_aware(found.get("startedAt")),
