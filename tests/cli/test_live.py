@@ -93,7 +93,7 @@ def test_approve_continues_the_pause_and_watch_exits_0(paused: Running) -> None:
     assert abs(datetime.fromisoformat(expires[1]) - datetime.now(UTC)) < timedelta(minutes=5)
     assert "production 0%, test 100%" in out  # green's weights after the test shift
     assert "production 100%, test 0%" in out  # blue's
-    assert "ecs-bg approve --cluster" in out
+    assert "ecs-bg approve --hook-id ecs-pause-1 --cluster" in out
     assert "aws ecs continue-service-deployment" in out
 
     code, out, _ = paused.run("status")  # the rich view says the same

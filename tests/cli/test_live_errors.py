@@ -6,77 +6,17 @@ ECS's answers come over the wire from the local endpoint, with handcrafted deplo
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
 from ecs_bg.cli.main import app
-from ecs_bg.sim.events import ServiceIds
 from ecs_bg.sim.local_aws import AwsError
-from tests.cli.local_ecs import serve
+from tests.cli.local_ecs import IDS, Ecs, hook
 
 runner = CliRunner()
-IDS = ServiceIds()
 WHERE = ["--cluster", IDS.cluster, "--service", IDS.service, "--region", IDS.region]
-
-
-def hook(hook_id: str, status: str, target_type: str = "PAUSE") -> dict[str, Any]:
-    return {"hookId": hook_id, "targetType": target_type, "status": status, "timeoutAction": "ROLLBACK"}
-
-
-class Ecs:
-    """ListServiceDeployments/DescribeServiceDeployments for one deployment, or an error."""
-
-    def __init__(self) -> None:
-        self.hooks: list[dict[str, Any]] = []
-        self.error: AwsError | None = None
-        self.continued: list[dict[str, Any]] = []
-
-    async def list_service_deployments(self, request: dict[str, Any]) -> dict[str, Any]:
-        if self.error:
-            raise self.error
-        if request["service"] != IDS.service:
-            raise AwsError("ServiceNotFoundException", "Service not found.")
-        brief = {"serviceDeploymentArn": IDS.deployment_arn, "status": "IN_PROGRESS", "createdAt": 1.0}
-        old = {"serviceDeploymentArn": IDS.deployment_arn + "0", "status": "SUCCESSFUL", "createdAt": 2.0}
-        return {"serviceDeployments": [old, brief]}  # the moving one wins over a newer ended one
-
-    async def describe_service_deployments(self, request: dict[str, Any]) -> dict[str, Any]:
-        assert request["serviceDeploymentArns"] == [IDS.deployment_arn]
-        deployment = {
-            "serviceDeploymentArn": IDS.deployment_arn,
-            "status": "IN_PROGRESS",
-            "lifecycleStage": "POST_SCALE_UP",
-            "targetServiceRevision": {"arn": IDS.green_arn, "requestedTaskCount": 2, "runningTaskCount": 1},
-            "lifecycleHookDetails": self.hooks,
-        }
-        return {"serviceDeployments": [deployment], "failures": []}
-
-    async def describe_service_revisions(self, request: dict[str, Any]) -> dict[str, Any]:
-        revisions = [
-            {"serviceRevisionArn": arn, "taskDefinition": "td:1"} for arn in request["serviceRevisionArns"]
-        ]
-        return {"serviceRevisions": revisions, "failures": []}
-
-    async def continue_service_deployment(self, request: dict[str, Any]) -> dict[str, Any]:
-        self.continued.append(request)
-        return {"serviceDeploymentArn": IDS.deployment_arn}
-
-
-@pytest.fixture
-def ecs() -> Iterator[tuple[Ecs, str]]:
-    fake = Ecs()
-    answers = {
-        "ListServiceDeployments": fake.list_service_deployments,
-        "DescribeServiceDeployments": fake.describe_service_deployments,
-        "DescribeServiceRevisions": fake.describe_service_revisions,
-        "ContinueServiceDeployment": fake.continue_service_deployment,
-    }
-    with serve(answers) as url:
-        yield fake, url
 
 
 def one_line_error(args: list[str], code: int = 2) -> str:
@@ -105,7 +45,7 @@ def test_unknown_profile() -> None:
 
 def test_unreachable_endpoint(refused_url: str) -> None:
     line = one_line_error(["status", *WHERE, "--endpoint-url", refused_url])
-    assert line == f"error: cannot reach the ECS endpoint {refused_url}/"
+    assert line == f"error: cannot reach the AWS endpoint {refused_url}/"
 
 
 def test_unknown_service(ecs: tuple[Ecs, str]) -> None:

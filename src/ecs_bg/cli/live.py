@@ -7,10 +7,13 @@ act on; 2 usage and AWS errors (no credentials, access denied, unknown service);
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -25,14 +28,22 @@ from ecs_bg.deploy.config import load_config
 from ecs_bg.deploy.errors import DefinitionError
 from ecs_bg.hooks.ecs import DeploymentStatus, HookAction
 from ecs_bg.live import deployments
-from ecs_bg.live.aws import AwsFailure, Connection, ecs_client
-from ecs_bg.live.deployments import Deployment, Refused
-from ecs_bg.live.view import headline, pause_instructions, plain_lines, rich_view
+from ecs_bg.live.aws import AwsFailure, Connection
+from ecs_bg.live.commands import Where
+from ecs_bg.live.decisions import HookReasons, Why
+from ecs_bg.live.deployments import Deployment, Hook, Refused
+from ecs_bg.live.report import build as build_report
+from ecs_bg.live.view import headline, pause_commands, pause_instructions, plain_lines, rich_view
+from ecs_bg.report.html import render as render_html
 
 if TYPE_CHECKING:
     from mypy_boto3_ecs import ECSClient
 
 TIMED_OUT = 3
+# A CI log shows the watch is alive: a line at least this often while nothing changes, from polls
+# at least every PLAIN_POLL_SECONDS, so the gap between two lines stays under a minute.
+HEARTBEAT_SECONDS = 45.0
+PLAIN_POLL_SECONDS = 10.0
 
 ClusterOption = Annotated[str | None, typer.Option("--cluster", help="ECS cluster (default: the config's).")]
 ServiceOption = Annotated[str | None, typer.Option("--service", help="ECS service (default: the config's).")]
@@ -45,6 +56,11 @@ HookIdOption = Annotated[
     str | None, typer.Option("--hook-id", help="The PAUSE hook (default: the only one awaiting action).")
 ]
 DEFAULT_CONFIG = Path("ecspresso/ecspresso.yml")
+DeploymentOption = Annotated[
+    str, typer.Option("--deployment", help="A service-deployment ARN, or latest: the service's current one.")
+]
+HtmlOption = Annotated[Path | None, typer.Option(help="Write the report as a self-contained HTML page here.")]
+JsonOption = Annotated[Path | None, typer.Option("--json", help="Write the report's data as JSON here.")]
 
 
 @contextmanager
@@ -64,22 +80,45 @@ def _service(
     region: str | None,
     profile: str | None,
     endpoint_url: str | None,
-) -> tuple[ECSClient, str, str]:
-    """The ECS client, cluster and service; the config fills what is not given."""
+) -> tuple[Connection, str, str]:
+    """How to reach AWS, the cluster and the service; the config fills what is not given."""
     if cluster is None or service is None:
         ecspresso = load_config(config, os.environ)
         cluster, service = cluster or ecspresso.cluster, service or ecspresso.service
         region = region or ecspresso.region
-    return ecs_client(Connection(region, profile, endpoint_url)), cluster, service
+    return Connection(region, profile, endpoint_url), cluster, service
 
 
-def _print(deployment: Deployment, plain: bool) -> None:
-    if plain:
-        typer.echo("\n".join(plain_lines(deployment)))
-        for hook in deployment.awaiting_action:
-            typer.echo("\n".join(pause_instructions(deployment, hook)))
-    else:
-        Console().print(rich_view(deployment))
+def _current(
+    cluster: str | None,
+    service: str | None,
+    config: Path,
+    region: str | None,
+    profile: str | None,
+    endpoint_url: str | None,
+) -> tuple[ECSClient, str]:
+    """The ECS client and the service's current deployment ARN; the config fills what is not given."""
+    connection, cluster, service = _service(cluster, service, config, region, profile, endpoint_url)
+    ecs = connection.ecs()
+    return ecs, deployments.find_deployment_arn(ecs, cluster, service)
+
+
+def _where(connection: Connection, deployment: Deployment) -> Where:
+    """Where printed commands go: this deployment's service, through the connection this command used."""
+    return Where(deployment.cluster, deployment.service, replace(connection, region=deployment.region))
+
+
+def _print_commands(console: Console, lines: list[str]) -> None:
+    # soft_wrap: never break a command a person will paste, whatever the width (80 when not a terminal).
+    for line in lines:
+        console.print(line, soft_wrap=True, markup=False, highlight=False)
+
+
+def _new_pauses(deployment: Deployment, announced: set[str]) -> list[Hook]:
+    """The PAUSE hooks awaiting action that have not been announced yet (now they are)."""
+    new = [hook for hook in deployment.awaiting_action if hook.hook_id not in announced]
+    announced.update(hook.hook_id for hook in new)
+    return new
 
 
 @app.command()
@@ -92,11 +131,22 @@ def status(
     endpoint_url: EndpointOption = None,
     plain: PlainOption = False,
 ) -> None:
-    """Show the service's current deployment: stage, revisions, traffic weights, hooks."""
+    """Show the service's current deployment: stage, revisions, traffic weights, hooks and why."""
     with _one_line_errors():
-        ecs, cluster, service = _service(cluster, service, config, region, profile, endpoint_url)
-        arn = deployments.find_deployment_arn(ecs, cluster, service)
-        _print(deployments.describe(ecs, arn), plain)
+        connection, cluster, service = _service(cluster, service, config, region, profile, endpoint_url)
+        ecs = connection.ecs()
+        deployment = deployments.describe(ecs, deployments.find_deployment_arn(ecs, cluster, service))
+        why = HookReasons(connection.logs())(deployment)
+    where = _where(connection, deployment)
+    if plain:
+        typer.echo("\n".join(plain_lines(deployment, why)))
+        for hook in deployment.awaiting_action:
+            typer.echo("\n".join(pause_instructions(deployment, hook, where)))
+        return
+    console = Console()
+    console.print(rich_view(deployment, why))
+    for hook in deployment.awaiting_action:
+        _print_commands(console, pause_commands(deployment, hook, where))
 
 
 @app.command()
@@ -118,20 +168,38 @@ def watch(
         ),
     ] = None,
 ) -> None:
-    """Follow the current deployment until it ends: exit 0 on SUCCESSFUL, 1 on a rollback or stop."""
+    """Follow the current deployment until it ends: exit 0 on SUCCESSFUL, 1 on a rollback or stop.
+
+    With --plain, a line at least once a minute while nothing changes, so a CI log shows it is alive."""
     since = _moment("--started-after", started_after) if started_after is not None else None
     deadline = time.monotonic() + timeout
     with _one_line_errors():
-        ecs, cluster, service = _service(cluster, service, config, region, profile, endpoint_url)
+        connection, cluster, service = _service(cluster, service, config, region, profile, endpoint_url)
+        ecs = connection.ecs()
         arn = _await_deployment(ecs, cluster, service, since, deadline, interval)
         remaining = max(0.0, deadline - time.monotonic())
+        reasons = HookReasons(connection.logs())
         if plain:
-            ended = deployments.watch(ecs, arn, interval=interval, timeout=remaining, show=_PlainLog().show)
+            log = PlainLog(connection)
+            ended = deployments.watch(
+                ecs,
+                arn,
+                interval=min(interval, PLAIN_POLL_SECONDS),
+                timeout=remaining,
+                show=lambda d: log.show(d, reasons(d)),
+            )
         else:
-            with Live(console=Console(), refresh_per_second=4, transient=False) as live:
-                ended = deployments.watch(
-                    ecs, arn, interval=interval, timeout=remaining, show=lambda d: live.update(rich_view(d))
-                )
+            console = Console()
+            announced: set[str] = set()
+            with Live(console=console, refresh_per_second=4, transient=False) as live:
+
+                def show(deployment: Deployment) -> None:
+                    live.update(rich_view(deployment, reasons(deployment)))
+                    for hook in _new_pauses(deployment, announced):  # above the live view, once
+                        where = _where(connection, deployment)
+                        _print_commands(live.console, pause_commands(deployment, hook, where))
+
+                ended = deployments.watch(ecs, arn, interval=interval, timeout=remaining, show=show)
     if ended is None:
         typer.echo(f"error: the deployment had not ended after {timeout:g} s: {arn}", err=True)
         raise typer.Exit(TIMED_OUT)
@@ -167,24 +235,40 @@ def _moment(option: str, value: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-class _PlainLog:
-    """CI logs get a block only when something changed, and each PAUSE's instructions once."""
+class PlainLog:
+    """CI logs get a block only when something changed, each PAUSE's instructions once, and a
+    heartbeat line when nothing changed for HEARTBEAT_SECONDS."""
 
-    def __init__(self) -> None:
-        self.started = time.monotonic()
+    def __init__(
+        self,
+        connection: Connection,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.connection, self.clock, self.now = connection, clock, now
+        self.started = self.changed = self.printed = clock()
         self.last: list[str] = []
         self.announced: set[str] = set()
 
-    def show(self, deployment: Deployment) -> None:
-        lines = plain_lines(deployment)
+    def show(self, deployment: Deployment, why: Why) -> None:
+        lines = plain_lines(deployment, why)
+        moment = self.clock()
         if lines != self.last:
-            self.last = lines
-            typer.echo(f"[{time.monotonic() - self.started:6.0f}s] " + "\n".join(lines))
-        for hook in deployment.awaiting_action:
-            if hook.hook_id not in self.announced:
-                self.announced.add(hook.hook_id)
-                banner = "!" * 100
-                typer.secho("\n".join([banner, *pause_instructions(deployment, hook), banner]), bold=True)
+            self.last, self.changed, self.printed = lines, moment, moment
+            typer.echo(f"[{moment - self.started:6.0f}s] " + "\n".join(lines))
+        elif moment - self.printed >= HEARTBEAT_SECONDS:
+            self.printed = moment
+            stage = f" at {deployment.stage}" if deployment.stage else ""
+            unchanged = int(moment - self.changed)
+            typer.echo(
+                f"{self.now().astimezone(UTC):%H:%M:%S} still {deployment.status}{stage} "
+                f"(unchanged for {unchanged // 60}m {unchanged % 60:02d}s)"
+            )
+        for hook in _new_pauses(deployment, self.announced):
+            banner = "!" * 100
+            instructions = pause_instructions(deployment, hook, _where(self.connection, deployment))
+            typer.secho("\n".join([banner, *instructions, banner]), bold=True)
 
 
 def _continue(
@@ -198,8 +282,7 @@ def _continue(
     endpoint_url: str | None,
 ) -> None:
     with _one_line_errors():
-        ecs, cluster, service = _service(cluster, service, config, region, profile, endpoint_url)
-        arn = deployments.find_deployment_arn(ecs, cluster, service)
+        ecs, arn = _current(cluster, service, config, region, profile, endpoint_url)
         deployment = deployments.describe(ecs, arn)
         hook = deployments.paused_hook(deployment, hook_id)
         deployments.continue_deployment(ecs, deployment, hook, action)
@@ -235,3 +318,33 @@ def reject(
 ) -> None:
     """Roll the deployment back at its PAUSE hook (ContinueServiceDeployment, ROLLBACK)."""
     _continue(HookAction.ROLLBACK, hook_id, cluster, service, config, region, profile, endpoint_url)
+
+
+@app.command()
+def report(
+    deployment: DeploymentOption = "latest",
+    html: HtmlOption = None,
+    json_file: JsonOption = None,
+    cluster: ClusterOption = None,
+    service: ServiceOption = None,
+    config: ConfigOption = DEFAULT_CONFIG,
+    region: RegionOption = None,
+    profile: ProfileOption = None,
+    endpoint_url: EndpointOption = None,
+) -> None:
+    """Report a real deployment: ECS's record, the hooks' decisions and the load balancer's traffic."""
+    if html is None and json_file is None:
+        fail("nothing to write: give --html FILE and/or --json FILE")
+    with _one_line_errors():
+        if deployment == "latest":
+            connection, cluster, service = _service(cluster, service, config, region, profile, endpoint_url)
+            arn = deployments.find_deployment_arn(connection.ecs(), cluster, service)
+        else:  # the ARN names its region: arn:aws:ecs:REGION:ACCOUNT:service-deployment/...
+            arn = deployment
+            connection = Connection(region or arn.split(":")[3], profile, endpoint_url)
+        built = build_report(connection, arn)
+    if html is not None:
+        html.write_text(render_html(built, title=arn), encoding="utf-8")
+    if json_file is not None:
+        json_file.write_text(json.dumps(dataclasses.asdict(built), indent=2))
+    typer.echo(f"{built.status}: {arn}" + "".join(f" -> {path}" for path in (html, json_file) if path))

@@ -14,6 +14,8 @@ from rich.table import Table
 from ecs_bg.cli.main import app
 from ecs_bg.deploy.errors import DefinitionError
 from ecs_bg.hooks.ecs import DeploymentStatus, HookStatus
+from ecs_bg.live.aws import Connection
+from ecs_bg.live.commands import Where
 from ecs_bg.report.html import render as render_html
 from ecs_bg.report.model import DeploymentReport
 from ecs_bg.sim.config import apply as sim_config_apply
@@ -92,17 +94,23 @@ def simulate(
 
 
 async def _run(options: Options, console: Console, *, live: bool) -> Report:
+    told: list[bool] = []
+
+    def tell_once(sim: Simulation, where: Console) -> None:
+        # A command to paste is printed whole (soft_wrap), never inside a table that crops or wraps it.
+        if not told:
+            told.append(True)
+            where.print(_endpoint_hint(sim), soft_wrap=True, markup=False, highlight=False)
+
     if not live:
-        told: list[bool] = []
-
-        def tell_once(sim: Simulation) -> None:
-            if not told:
-                told.append(True)
-                console.print(_endpoint_hint(sim))
-
-        return await Simulation(options, on_update=tell_once).run()
+        return await Simulation(options, on_update=lambda sim: tell_once(sim, console)).run()
     with Live(console=console, refresh_per_second=8, transient=False) as view:
-        report = await Simulation(options, on_update=lambda sim: view.update(_render(sim))).run()
+
+        def update(sim: Simulation) -> None:
+            tell_once(sim, view.console)  # above the live view
+            view.update(_render(sim))
+
+        report = await Simulation(options, on_update=update).run()
     console.line()
     return report
 
@@ -110,10 +118,8 @@ async def _run(options: Options, console: Console, *, live: bool) -> Report:
 def _endpoint_hint(sim: Simulation) -> str:
     """How to look at (and act on) the simulated deployment with the live-deployment commands."""
     ids = sim.ids
-    where = (
-        f"--endpoint-url {sim.aws.url} --region {ids.region} --cluster {ids.cluster} --service {ids.service}"
-    )
-    return f"local AWS endpoint {sim.aws.url}; try: ecs-bg status {where}"
+    where = Where(ids.cluster, ids.service, Connection(region=ids.region, endpoint_url=sim.aws.url))
+    return f"local AWS endpoint {sim.aws.url}; try: {where.ecs_bg('status')}"
 
 
 def _render(sim: Simulation) -> Group:
@@ -145,4 +151,4 @@ def _render(sim: Simulation) -> Group:
             str(totals.requests if totals else 0),
             str((totals.target_5xx + totals.elb_5xx) if totals else 0),
         )
-    return Group(_endpoint_hint(sim), stages, hooks, traffic)
+    return Group(stages, hooks, traffic)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
@@ -19,7 +19,10 @@ from botocore.exceptions import (
 )
 
 if TYPE_CHECKING:
+    from mypy_boto3_cloudwatch import CloudWatchClient
     from mypy_boto3_ecs import ECSClient
+    from mypy_boto3_elbv2 import ElasticLoadBalancingv2Client
+    from mypy_boto3_logs import CloudWatchLogsClient
 
 
 class AwsFailure(Exception):
@@ -32,20 +35,32 @@ class Connection:
     profile: str | None = None
     endpoint_url: str | None = None  # None: boto3's own resolution, AWS_ENDPOINT_URL included
 
+    def ecs(self) -> ECSClient:
+        return self._client("ecs")  # type: ignore[no-any-return]
+
+    def logs(self) -> CloudWatchLogsClient:
+        return self._client("logs")  # type: ignore[no-any-return]
+
+    def cloudwatch(self) -> CloudWatchClient:
+        return self._client("cloudwatch")  # type: ignore[no-any-return]
+
+    def elbv2(self) -> ElasticLoadBalancingv2Client:
+        return self._client("elbv2")  # type: ignore[no-any-return]
+
+    def _client(self, service: str) -> Any:
+        with aws_errors():
+            session = boto3.Session(profile_name=self.profile, region_name=self.region)
+            return session.client(service, endpoint_url=self.endpoint_url, config=_CONFIG)  # type: ignore[call-overload]
+
 
 # A watch polls for an hour: keep each call short and let the next poll retry rather than hang.
 _CONFIG = Config(connect_timeout=5, read_timeout=20, retries={"max_attempts": 3, "mode": "standard"})
 
 
-def ecs_client(connection: Connection) -> ECSClient:
-    with aws_errors():
-        session = boto3.Session(profile_name=connection.profile, region_name=connection.region)
-        return session.client("ecs", endpoint_url=connection.endpoint_url, config=_CONFIG)
-
-
 @contextmanager
-def aws_errors() -> Iterator[None]:
-    """Translate what boto3 raises into ``AwsFailure`` with the fix in the message."""
+def aws_errors(prefix: str = "ecs") -> Iterator[None]:
+    """Translate what boto3 raises into ``AwsFailure`` with the fix in the message; ``prefix`` is
+    the IAM service prefix of the calls inside (ecs, logs, cloudwatch, elasticloadbalancing)."""
     try:
         yield
     except NoCredentialsError:
@@ -58,22 +73,30 @@ def aws_errors() -> Iterator[None]:
     except ProfileNotFound as error:
         raise AwsFailure(f"{error}: check --profile and ~/.aws/config") from None
     except EndpointConnectionError as error:
-        raise AwsFailure(f"cannot reach the ECS endpoint {error.kwargs.get('endpoint_url', '')}") from None
+        raise AwsFailure(f"cannot reach the AWS endpoint {error.kwargs.get('endpoint_url', '')}") from None
     except ClientError as error:
-        raise AwsFailure(_client_error(error)) from None
+        raise AwsFailure(_client_error(error, prefix)) from None
     except BotoCoreError as error:
         raise AwsFailure(str(error)) from None
 
 
-def _client_error(error: ClientError) -> str:
-    code = error.response.get("Error", {}).get("Code", "")
+def error_code(error: ClientError) -> str:
+    return error.response.get("Error", {}).get("Code", "")
+
+
+def is_access_denied(error: ClientError) -> bool:
+    code = error_code(error)
+    return code.startswith("AccessDenied") or code == "UnauthorizedOperation"
+
+
+def _client_error(error: ClientError, prefix: str) -> str:
+    code = error_code(error)
     message = error.response.get("Error", {}).get("Message", "")
-    operation = error.operation_name
-    if code.startswith("AccessDenied") or code == "UnauthorizedOperation":
-        return f"access denied calling ecs:{operation}: grant it to the caller ({message})"
+    called = f"{prefix}:{error.operation_name}"  # the IAM action, e.g. logs:FilterLogEvents
+    if is_access_denied(error):
+        return f"access denied calling {called}: grant it to the caller ({message})"
     if code in ("UnrecognizedClientException", "InvalidClientTokenId", "ExpiredTokenException"):
         return (
-            f"AWS rejected the credentials calling ecs:{operation} ({code}): "
-            "refresh them or pick another --profile"
+            f"AWS rejected the credentials calling {called} ({code}): refresh them or pick another --profile"
         )
-    return f"{code} calling ecs:{operation}: {message}"
+    return f"{code} calling {called}: {message}"

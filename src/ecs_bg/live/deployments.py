@@ -70,6 +70,10 @@ class Deployment:
     rollback_reason: str | None
     revisions: tuple[Revision, ...]
     hooks: tuple[Hook, ...]
+    configured_hook_arns: tuple[str, ...] = ()  # deploymentConfiguration.lifecycleHooks' targets
+    created_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
 
     @property
     def ended(self) -> bool:
@@ -171,6 +175,14 @@ def describe(ecs: ECSClient, deployment_arn: str) -> Deployment:
             )
             for detail in found.get("lifecycleHookDetails", [])
         ),
+        configured_hook_arns=tuple(
+            hook["hookTargetArn"]
+            for hook in (found.get("deploymentConfiguration") or {}).get("lifecycleHooks", [])
+            if hook.get("hookTargetArn")
+        ),
+        created_at=_aware(found.get("createdAt")),
+        started_at=_aware(found.get("startedAt")),
+        finished_at=_aware(found.get("finishedAt")),
     )
 
 
@@ -225,7 +237,10 @@ def watch(
 
 
 def _created(brief: Mapping[str, Any]) -> datetime:
-    created = brief.get("createdAt")
-    if not isinstance(created, datetime):
-        return datetime.min.replace(tzinfo=UTC)
-    return created if created.tzinfo else created.replace(tzinfo=UTC)
+    return _aware(brief.get("createdAt")) or datetime.min.replace(tzinfo=UTC)
+
+
+def _aware(moment: object) -> datetime | None:
+    if not isinstance(moment, datetime):
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -48,6 +48,7 @@ h2 { font-size: 16px; margin: 28px 0 8px; }
 .status { display: inline-block; color: #fff; font-weight: 600; padding: 3px 10px; border-radius: 4px; }
 .facts { display: flex; flex-wrap: wrap; gap: 8px 28px; margin: 12px 0 0; padding: 0; list-style: none; }
 .facts b { font-variant-numeric: tabular-nums; }
+.notes { margin: 14px 0 0; padding: 8px 14px 8px 30px; background: #f1f5f9; color: #334155; }
 .rollback { margin: 14px 0 0; padding: 10px 14px; border-left: 4px solid #b45309; background: #fffbeb; }
 section { background: #fff; border: 1px solid #e5e7eb; border-radius: 6px; padding: 4px 16px 12px;
   margin: 16px 0; }
@@ -98,6 +99,9 @@ def render(
         + "</ul>",
         f'<p class="rollback"><b>Rollback reason:</b> {escape(report.rollback_reason)}</p>'
         if report.rollback_reason
+        else "",
+        '<ul class="notes">' + "".join(f"<li>{escape(note)}</li>" for note in report.notes) + "</ul>"
+        if report.notes
         else "",
         "</header>",
         _timeline(report, axis),

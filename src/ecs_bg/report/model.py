@@ -75,6 +75,7 @@ class DeploymentReport:
     intervals: tuple[TrafficInterval, ...] = ()
     production: Counts | None = None
     rollback_reason: str | None = None
+    notes: tuple[str, ...] = ()  # what the source could not tell, said on the page
 
     @classmethod
     def from_json(cls, report: Mapping[str, Any]) -> DeploymentReport:
