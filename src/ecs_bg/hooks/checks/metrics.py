@@ -43,10 +43,6 @@ _COMPARE: Final[dict[str, Callable[[float, float], bool]]] = {
 Outcome = Literal["successful", "failed", "inconclusive"]
 
 
-# Time allowed beyond the measurements themselves before a wait that never measures fails.
-REINVOCATION_SLACK_SECONDS: Final = 60.0
-
-
 @dataclass(frozen=True, kw_only=True)
 class Metric:
     """Shorthand for one metric statistic (the common case)."""
@@ -117,11 +113,8 @@ def run(ctx: HookContext, settings: Settings) -> Verdict:
             )
         return Verdict.pending(summary, **progress)
 
-    # The count ends the wait; the timeout only guards against a wait that never measures. The
-    # measurements may span several invocations (IN_PROGRESS), and each re-invocation adds Lambda
-    # start-up and ECS's scheduling on top of the interval: a guard of the intervals alone failed
-    # healthy gates whenever invocations ran slowly.
-    timeout = (settings.count + 1) * settings.interval_seconds + REINVOCATION_SLACK_SECONDS
+    # The count ends the wait; the timeout only guards against a wait that never measures.
+    timeout = (settings.count + 1) * settings.interval_seconds
     return ctx.wait_until("metricGate", measure, interval=settings.interval_seconds, timeout=timeout)
 
 
