@@ -61,6 +61,10 @@ class LocalAws:
         self._moto.start()
         self.moto_url = f"http://127.0.0.1:{moto_port}"
         self._session = ClientSession()
+        # moto's backends live in this process and outlive a server: a new simulation starts from an
+        # empty account, not with the metrics, alarms and parameters an earlier one left behind.
+        async with self._session.post(f"{self.moto_url}/moto-api/reset") as answer:
+            answer.raise_for_status()
         app = web.Application(client_max_size=16 * 1024 * 1024)
         app.router.add_route("*", "/{tail:.*}", self._handle)
         self._runner = web.AppRunner(app, access_log=None)
