@@ -100,6 +100,33 @@ def test_a_watcher_polling_from_outside_gets_its_next_answer_after_the_end(
     serving.result(timeout=2)  # done once the watcher has gone quiet
 
 
+def test_someone_who_rejected_a_pause_gets_the_end_when_their_watch_starts_after_it(
+    loop: asyncio.AbstractEventLoop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`ecs-bg reject`, then `ecs-bg watch`: the rollback may end before the watch's first poll."""
+
+    async def continued(request: dict[str, Any]) -> dict[str, Any]:
+        return {"serviceDeploymentArn": IDS.deployment_arn}
+
+    aws = LocalAws(
+        {"ContinueServiceDeployment": continued, "DescribeServiceDeployments": describe_deployments}
+    )
+    asyncio.run_coroutine_threadsafe(aws.start(), loop).result(timeout=30)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", aws.url)
+    try:
+        operator = boto3.client("ecs", region_name="us-west-2")
+        operator.continue_service_deployment(
+            serviceDeploymentArn=IDS.deployment_arn, hookId="ecs-pause-1", action="ROLLBACK"
+        )
+        serving = asyncio.run_coroutine_threadsafe(aws.serve_watchers(time.monotonic(), limit=10), loop)
+        time.sleep(0.6)
+        assert not serving.done()  # still answering: the watch has not come yet
+        operator.describe_service_deployments(serviceDeploymentArns=[IDS.deployment_arn])
+        serving.result(timeout=2)  # it saw the end and went quiet
+    finally:
+        asyncio.run_coroutine_threadsafe(aws.stop(), loop).result(timeout=30)
+
+
 def test_ecs_operations_moto_lacks_are_answered(endpoint: LocalAws) -> None:
     ecs = boto3.client("ecs", region_name="us-west-2")
     response = ecs.describe_service_revisions(serviceRevisionArns=[IDS.green_arn])

@@ -44,6 +44,8 @@ class LocalAws:
         self.calls: list[str] = []  # "ecs:DescribeServiceRevisions", ... in arrival order
         # When others last asked DescribeServiceDeployments (monotonic): two polls make a watcher.
         self._outside_polls: collections.deque[float] = collections.deque(maxlen=2)
+        # When someone outside last continued or stopped the deployment (monotonic), if ever.
+        self._outside_decision: float | None = None
         self._moto: Any = None
         self._runner: web.AppRunner | None = None
         self._session: ClientSession | None = None
@@ -85,15 +87,17 @@ class LocalAws:
 
     async def serve_watchers(self, ended: float, limit: float, quiet: float = 0.5) -> None:
         """After the deployment ended (``ended``, monotonic), if someone outside the simulation has
-        been polling DescribeServiceDeployments (``ecs-bg watch``: twice or more, lately within
-        ``limit`` seconds): keep answering until they have polled since the end and gone ``quiet``, at
+        been polling DescribeServiceDeployments (``ecs-bg watch``: twice or more) or has just answered
+        a PAUSE hook (``ecs-bg approve``/``reject``, after which a watch follows), lately within
+        ``limit`` seconds: keep answering until they have polled since the end and gone ``quiet``, at
         most ``limit`` seconds after it. The watcher sees how the deployment ended rather than a closed
-        port; a single ``status`` or ``approve``, or nobody at all, costs no wait."""
+        port; a single ``status``, or nobody at all, costs no wait."""
         polls = self._outside_polls
-        if len(polls) < 2 or polls[-1] < ended - limit:
+        watching = len(polls) == 2 and polls[-1] >= ended - limit
+        if not watching and (self._outside_decision is None or self._outside_decision < ended - limit):
             return
         while time.monotonic() < ended + limit:
-            if polls[-1] > ended and time.monotonic() - polls[-1] >= quiet:
+            if polls and polls[-1] > ended and time.monotonic() - polls[-1] >= quiet:
                 return
             await asyncio.sleep(0.05)
 
@@ -106,6 +110,8 @@ class LocalAws:
             outside = SIMULATION_APP_ID not in request.headers.get("User-Agent", "")
             if outside and operation == "DescribeServiceDeployments":
                 self._outside_polls.append(time.monotonic())
+            elif outside and operation in ("ContinueServiceDeployment", "StopServiceDeployment"):
+                self._outside_decision = time.monotonic()
             answer = self.ecs_answers.get(operation)
             if answer is not None:
                 return await self._json(answer, body)
