@@ -80,6 +80,7 @@ MODEL = botocore.session.get_session().get_service_model("ecs")
         (ecs.HookAction, "DeploymentLifecycleHookAction"),
         (ecs.LifecycleHookStatus, "DeploymentLifecycleHookStatus"),
         (ecs.TaskStatus, "DesiredStatus"),
+        (ecs.RolloutState, "DeploymentRolloutState"),
     ],
 )
 def test_each_enum_is_exactly_the_api_model_s(enum: type[StrEnum], shape: str) -> None:

@@ -19,6 +19,6 @@ def main() -> None:
 
 
 # Imported for their side effect: the commands attach themselves to ``app``.
-from ecs_bg.cli import definitions, hooks, live, simulate  # noqa: E402
+from ecs_bg.cli import definitions, hooks, live, local, simulate  # noqa: E402
 
-__all__ = ["app", "definitions", "hooks", "live", "simulate"]
+__all__ = ["app", "definitions", "hooks", "live", "local", "simulate"]

@@ -130,6 +130,14 @@ class StopType(StrEnum):
     ROLLBACK = "ROLLBACK"
 
 
+class RolloutState(StrEnum):
+    """DescribeServices' ``deployments[].rolloutState``."""
+
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+    IN_PROGRESS = "IN_PROGRESS"
+
+
 class TaskStatus(StrEnum):
     """A task's desired status, the filter ListTasks takes (its lastStatus passes through more)."""
 

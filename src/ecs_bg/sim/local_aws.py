@@ -27,6 +27,8 @@ from ecs_bg.sim.apps import free_port
 SIMULATION_APP_ID = "ecs-bg-simulation"
 JsonAnswer = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 TargetHealth = Callable[[str], list[dict[str, Any]]]  # target group ARN -> TargetHealthDescriptions
+# A query-protocol operation answered locally (elbv2, CloudFormation): its parameters -> the XML body.
+QueryAnswer = Callable[[dict[str, str]], str]
 
 
 class AwsError(Exception):
@@ -38,9 +40,15 @@ class AwsError(Exception):
 
 
 class LocalAws:
-    def __init__(self, ecs_answers: dict[str, JsonAnswer], target_health: TargetHealth | None = None) -> None:
+    def __init__(
+        self,
+        ecs_answers: dict[str, JsonAnswer],
+        target_health: TargetHealth | None = None,
+        query_answers: dict[str, QueryAnswer] | None = None,
+    ) -> None:
         self.ecs_answers = ecs_answers
         self.target_health = target_health
+        self.query_answers = query_answers or {}
         self.calls: list[str] = []  # "ecs:DescribeServiceRevisions", ... in arrival order
         # When others last asked DescribeServiceDeployments (monotonic): two polls make a watcher.
         self._outside_polls: collections.deque[float] = collections.deque(maxlen=2)
@@ -52,7 +60,7 @@ class LocalAws:
         self.url = ""
         self.moto_url = ""
 
-    async def start(self) -> str:
+    async def start(self, port: int = 0) -> str:
         import logging
 
         from moto.server import ThreadedMotoServer
@@ -71,7 +79,7 @@ class LocalAws:
         app.router.add_route("*", "/{tail:.*}", self._handle)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         self.url = f"http://127.0.0.1:{port}"
@@ -115,6 +123,9 @@ class LocalAws:
             answer = self.ecs_answers.get(operation)
             if answer is not None:
                 return await self._json(answer, body)
+        elif self.query_answers and (params := _query(body)).get("Action") in self.query_answers:
+            self.calls.append(f"query:{params['Action']}")
+            return self._query_answer(params)
         elif self.target_health is not None and b"Action=DescribeTargetHealth" in body:
             self.calls.append("elasticloadbalancing:DescribeTargetHealth")
             return self._target_health(body)
@@ -128,6 +139,18 @@ class LocalAws:
             payload = {"__type": error.code, "message": error.message}
             return web.Response(status=error.status, body=json.dumps(payload), content_type=content_type)
         return web.Response(body=json.dumps(result, default=_timestamp), content_type=content_type)
+
+    def _query_answer(self, params: dict[str, str]) -> web.Response:
+        try:
+            xml = self.query_answers[params["Action"]](params)
+        except AwsError as error:
+            xml = (
+                f"<ErrorResponse><Error><Type>Sender</Type><Code>{escape(error.code)}</Code>"
+                f"<Message>{escape(error.message)}</Message></Error><RequestId>ecs-bg-local</RequestId>"
+                "</ErrorResponse>"
+            )
+            return web.Response(status=error.status, body=xml, content_type="text/xml")
+        return web.Response(body=xml, content_type="text/xml")
 
     def _target_health(self, body: bytes) -> web.Response:
         assert self.target_health is not None
@@ -155,6 +178,13 @@ class LocalAws:
 _HOP_HEADERS = frozenset(
     {"content-length", "transfer-encoding", "connection", "content-encoding", "server", "date"}
 )
+
+
+def _query(body: bytes) -> dict[str, str]:
+    """A query-protocol request's parameters (form-encoded body); {} for any other body."""
+    if not body.startswith(b"Action="):
+        return {}
+    return {key: values[0] for key, values in parse_qs(body.decode(errors="replace")).items()}
 
 
 def _target_health_member(description: dict[str, Any]) -> str:

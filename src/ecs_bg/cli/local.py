@@ -1,0 +1,62 @@
+"""``ecs-bg local``: a local ECS that the AWS CLI, boto3 and deploy tools drive, lifecycle hooks and all."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from pathlib import Path
+
+import typer
+
+from ecs_bg.cli.main import app
+from ecs_bg.deploy.errors import DefinitionError
+from ecs_bg.sim.localecs.server import ECSPRESSO_CONFIG, LocalEcsServer, LocalOptions
+from ecs_bg.sim.localecs.world import WorldOptions
+
+DEFAULT_PORT = 4566  # the port local AWS emulators conventionally answer on
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+@app.command()
+def local(
+    port: int = typer.Option(DEFAULT_PORT, help="The port to answer on (127.0.0.1)."),
+    region: str = typer.Option("ap-northeast-1", help="The region the local ECS pretends to be."),
+    speed: float = typer.Option(240.0, help="Simulated seconds per real second (bake times, timeouts)."),
+    config: Path = typer.Option(
+        ECSPRESSO_CONFIG, help="The ecspresso config: its cluster exists from the start."
+    ),
+) -> None:
+    """Serve a local ECS (and moto for the rest of AWS) until Ctrl-C or SIGTERM."""
+    if not 0 < port < 65536:
+        typer.echo(f"error: --port must be 1-65535, got {port}", err=True)
+        raise typer.Exit(2)
+    if speed <= 0:
+        typer.echo(f"error: --speed must be positive, got {speed:g}", err=True)
+        raise typer.Exit(2)
+    options = LocalOptions(port=port, world=WorldOptions(region=region, speed=speed), config=config)
+    try:
+        asyncio.run(_serve(options))
+    except DefinitionError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2) from None
+    except OSError as error:
+        typer.echo(f"error: cannot serve on 127.0.0.1:{port}: {error.strerror or error}", err=True)
+        raise typer.Exit(1) from None
+
+
+async def _serve(options: LocalOptions) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in STOP_SIGNALS:
+        loop.add_signal_handler(signum, stop.set)
+    async with LocalEcsServer(options) as server:
+        # The shell lines first, alone on stdout, so `eval "$(ecs-bg local | head -4)"` works.
+        region = options.world.region
+        print(f"export AWS_ENDPOINT_URL={server.url}")
+        print(f"export AWS_REGION={region} AWS_DEFAULT_REGION={region}")
+        print("export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local")
+        urls = server.world.lb.urls
+        print(f"# production listener {urls.production}, test listener {urls.test}; Ctrl-C stops", flush=True)
+        sys.stdout.flush()
+        await stop.wait()

@@ -1,0 +1,263 @@
+"""Runs each service deployment's lifecycle: the engine decides, the driver acts on the world.
+
+A service's deployments run one after another (a new one waits, PENDING, while the previous one
+moves): v1 -> v2 -> v3, whatever each ended in. The engine's clock is the wall clock sped up
+``speed`` times, as in ``ecs-bg simulate``. Traffic weights are by revision; each revision's tasks
+sit in the target group its service revision names, so the groups swap roles as ECS swaps them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+import time
+from collections.abc import Callable
+from typing import Any
+
+from ecs_bg.hooks.ecs import DeploymentStatus, TaskStatus, WorkStage
+from ecs_bg.sim.engine import (
+    Engine,
+    Finished,
+    InvokeHook,
+    ScaleDownBlue,
+    ScaleDownGreen,
+    ScaleUpGreen,
+    SetTraffic,
+)
+from ecs_bg.sim.events import ServiceIds
+from ecs_bg.sim.localecs.models import Deployment, Service, ServiceRevision, Task
+from ecs_bg.sim.localecs.spec import deployment_spec
+from ecs_bg.sim.localecs.world import World, task_environment
+
+
+class Driver:
+    def __init__(self, world: World, speed: float) -> None:
+        self.world = world
+        self.speed = speed
+        self.definitions: Callable[[str], dict[str, Any]] = lambda arn: {}  # task definition ARN -> body
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._wakes: dict[str, asyncio.Event] = {}  # deployment ARN -> its loop's wake-up
+        self._pending: dict[str, list[Any]] = {}  # deployment ARN -> actions due
+        self._work: set[asyncio.Task[Any]] = set()
+
+    # -- the backend's calls (Runtime) ---------------------------------------------------------------
+
+    def deploy(self, deployment: Deployment) -> None:
+        self._spawn(self._run(deployment))
+
+    def scale(self, service: Service) -> None:
+        if service.primary is not None and all(d.final for d in service.deployments):
+            self._spawn(self._scale(service, service.primary))
+
+    async def run_task(self, task: Task, overrides: dict[str, Any]) -> None:
+        override = (overrides.get("containerOverrides") or [{}])[0]
+        environment = {item["name"]: item["value"] for item in override.get("environment", [])}
+        command = override.get("command") or list(self.world.options.command)
+        await self.world.start_task(task, environment, command)
+
+    def stop_task(self, task: Task, reason: str) -> None:
+        group = task.revision.target_group if task.revision is not None else None
+        task.desired_status = TaskStatus.STOPPED
+        self._spawn(self.world.stop_task(task, group, reason))
+
+    def decide(self, deployment: Deployment, step: Callable[[], list[Any]]) -> None:
+        """An engine call from the API (continue, stop): its actions join the deployment's loop."""
+        self._pending.setdefault(deployment.arn, []).extend(step())
+        self._wake(deployment)
+
+    def health(self, task: Task) -> str:
+        return self.world.task_health(task, task.revision.target_group if task.revision else None)
+
+    async def close(self) -> None:
+        for work in list(self._work):
+            work.cancel()
+        await asyncio.gather(*self._work, return_exceptions=True)
+
+    # -- one deployment ------------------------------------------------------------------------------
+
+    async def _run(self, deployment: Deployment) -> None:
+        service = deployment.service
+        async with self._locks.setdefault(service.arn, asyncio.Lock()):
+            if service.status != "ACTIVE":
+                return
+            await self._drive(deployment)
+
+    async def _drive(self, deployment: Deployment) -> None:
+        service, target = deployment.service, deployment.target
+        # The previous deployment may have ended after this one was created: it rolls forward from
+        # whatever serves production now.
+        deployment.sources = [service.primary] if service.primary is not None else []
+        source = deployment.sources[0] if deployment.sources else None
+        service.place(target)
+        ids = ServiceIds(
+            region=service.cluster.account.region,
+            account=service.cluster.account.account,
+            cluster=service.cluster.name,
+            service=service.name,
+            deployment_id=deployment.arn.rsplit("/", 1)[-1],
+            green_revision=target.arn.rsplit("/", 1)[-1],
+            blue_revision=source.arn.rsplit("/", 1)[-1] if source else "0",
+        )
+        spec = deployment_spec(deployment.configuration, ids, first_deployment=source is None)
+        alarms = list(deployment.configuration.get("alarms", {}).get("alarmNames", []))
+        if alarms:
+            await asyncio.to_thread(self.world.put_alarms, alarms)
+        began = time.monotonic()
+
+        def clock() -> float:
+            return (time.monotonic() - began) * self.speed
+
+        engine = Engine(spec, clock)
+        deployment.engine = engine
+        deployment.started_at = time.time()
+        deployment.to_epoch = lambda moment: time.time() + (moment - clock()) / self.speed
+        if target.target_group is not None:
+            self.world.attach(target.target_group)
+        self._wakes[deployment.arn] = asyncio.Event()
+        pending = self._pending.setdefault(deployment.arn, [])
+        pending.extend(engine.start())
+        while True:
+            actions, pending[:] = list(pending), []
+            finished = None
+            for action in actions:
+                finished = finished or self._perform(deployment, action, alarms)
+            deployment.updated_at = time.time()
+            if finished is not None:
+                self._finish(deployment, finished)
+                return
+            timer = engine.next_timer()
+            delay = 0.25 if timer is None else max(0.0, (timer - clock()) / self.speed)
+            wake = self._wakes[deployment.arn]
+            wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), timeout=min(delay, 0.25))
+            pending.extend(engine.advance())
+
+    def _perform(self, deployment: Deployment, action: Any, alarms: list[str]) -> DeploymentStatus | None:
+        engine = deployment.engine
+        assert engine is not None
+        if isinstance(action, InvokeHook):
+            self._spawn(self._invoke(deployment, action, alarms))
+        elif isinstance(action, ScaleUpGreen):
+            self._spawn(self._scale_up(deployment))
+        elif isinstance(action, SetTraffic):
+            groups = {
+                rev.arn: rev.target_group
+                for rev in (deployment.target, *deployment.sources)
+                if rev.target_group is not None
+            }
+            self.world.set_weights(
+                {groups[arn]: weight for arn, weight in action.production.items() if arn in groups},
+                {groups[arn]: weight for arn, weight in action.test.items() if arn in groups},
+            )
+        elif isinstance(action, ScaleDownBlue):
+            self._spawn(self._scale_down(deployment, deployment.sources))
+        elif isinstance(action, ScaleDownGreen):
+            self._spawn(self._scale_down(deployment, [deployment.target]))
+        elif isinstance(action, Finished):
+            return action.status
+        return None
+
+    def _feed(self, deployment: Deployment, step: Callable[[], list[Any]]) -> None:
+        self._pending.setdefault(deployment.arn, []).extend(step())
+        self._wake(deployment)
+
+    def _wake(self, deployment: Deployment) -> None:
+        wake = self._wakes.get(deployment.arn)
+        if wake is not None:
+            wake.set()
+
+    async def _invoke(self, deployment: Deployment, action: InvokeHook, alarms: list[str]) -> None:
+        engine = deployment.engine
+        assert engine is not None
+        done = await self.world.invoke(action.hook_id, action.event, alarms)
+        self._feed(
+            deployment, lambda: engine.hook_result(action.invocation_id, done.response, error=done.error)
+        )
+
+    async def _scale_up(self, deployment: Deployment) -> None:
+        """SCALE_UP: the target revision's tasks start; green is healthy once the load balancer's
+        checks pass on every one (RUNNING is enough for a service without a load balancer)."""
+        engine, target = deployment.engine, deployment.target
+        assert engine is not None
+        tasks = await self._start_tasks(deployment.service, target, deployment.service.desired_count)
+        while engine.status == DeploymentStatus.IN_PROGRESS and engine.stage == WorkStage.SCALE_UP:
+            if target.target_group is None:
+                healthy = all(task.last_status == TaskStatus.RUNNING for task in tasks)
+            else:
+                healthy = self.world.healthy(target.target_group, tasks)
+            if healthy:
+                self._feed(deployment, lambda: engine.green_health(True))
+                return
+            await asyncio.sleep(0.05)
+
+    async def _start_tasks(self, service: Service, revision: ServiceRevision, count: int) -> list[Task]:
+        body = self.definitions(revision.task_definition)
+        containers = body.get("containerDefinitions") or [{}]
+        tasks = [
+            Task(
+                arn=service.cluster.account.arn(f"task/{service.cluster.name}/{secrets.token_hex(16)}"),
+                service=service,
+                revision=revision,
+                task_definition=revision.task_definition,
+                started_by="ecs-svc/" + secrets.token_hex(8),
+                group=f"service:{service.name}",
+                container=str(containers[0].get("name", "app")),
+            )
+            for _ in range(count)
+        ]
+        service.tasks.extend(tasks)
+        environment = task_environment(body, revision.task_definition.rsplit(":", 1)[-1])
+        await asyncio.gather(*(self.world.start_task(task, environment) for task in tasks))
+        if revision.target_group is not None:
+            for task in tasks:
+                if task.last_status == TaskStatus.RUNNING and task.url is not None:
+                    self.world.lb.register(revision.target_group, task.url)
+        if tasks:
+            service.event(f"(service {service.name}) has started {len(tasks)} tasks.")
+        return tasks
+
+    async def _scale_down(self, deployment: Deployment, revisions: list[ServiceRevision]) -> None:
+        engine, service = deployment.engine, deployment.service
+        assert engine is not None
+        stops = [
+            self.world.stop_task(task, revision.target_group, "Scaling activity initiated by (deployment)")
+            for revision in revisions
+            for task in service.live_tasks(revision)
+        ]
+        await asyncio.gather(*stops)
+        if stops:
+            service.event(f"(service {service.name}) has stopped {len(stops)} running tasks.")
+        self._feed(deployment, engine.scaled_down)
+
+    async def _scale(self, service: Service, revision: ServiceRevision) -> None:
+        """desiredCount changed outside a deployment: start or stop tasks of the serving revision."""
+        live = service.live_tasks(revision)
+        extra = service.desired_count - len(live)
+        if extra > 0:
+            await self._start_tasks(service, revision, extra)
+        for task in live[: max(0, -extra)]:
+            await self.world.stop_task(task, revision.target_group, "Scaling activity initiated by (service)")
+
+    def _finish(self, deployment: Deployment, status: DeploymentStatus) -> None:
+        service = deployment.service
+        deployment.finished_at = time.time()
+        if status == DeploymentStatus.STOPPED:
+            deployment.stopped_at = deployment.finished_at
+        if status == DeploymentStatus.SUCCESSFUL:
+            service.primary = deployment.target
+            service.event(
+                f"(service {service.name}) deployment {deployment.arn.rsplit('/', 1)[-1]} completed."
+            )
+            service.event(f"(service {service.name}) has reached a steady state.")
+        else:
+            reason = deployment.engine.status_reason if deployment.engine else None
+            service.event(
+                f"(service {service.name}) deployment ended {status}: {reason or 'no reason given'}."
+            )
+
+    def _spawn(self, coroutine: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._work.add(task)
+        task.add_done_callback(self._work.discard)

@@ -1,0 +1,66 @@
+"""``ecs-bg local`` as one ``async with``: the endpoint, the control plane, the driver and the world.
+
+One URL serves everything: ECS from the local control plane, elbv2 and CloudFormation reads from
+the world, every other service (CloudWatch, CloudWatch Logs, SSM, S3, SNS, Secrets Manager) from
+moto behind it. Leaving the block stops every task process and hook worker it started.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+
+from ecs_bg.deploy.config import load_config
+from ecs_bg.sim.local_aws import LocalAws
+from ecs_bg.sim.localecs.aws_reads import AwsReads
+from ecs_bg.sim.localecs.backend import LocalEcs
+from ecs_bg.sim.localecs.driver import Driver
+from ecs_bg.sim.localecs.models import Account
+from ecs_bg.sim.localecs.world import World, WorldOptions
+from ecs_bg.sim.simulation import ROOT
+
+ECSPRESSO_CONFIG = ROOT / "ecspresso" / "ecspresso.yml"
+
+
+@dataclass
+class LocalOptions:
+    port: int = 0  # 0: any free port
+    world: WorldOptions = field(default_factory=WorldOptions)
+    config: Path | None = ECSPRESSO_CONFIG  # its cluster exists from the start
+    clusters: tuple[str, ...] = ("default",)
+
+
+class LocalEcsServer:
+    def __init__(self, options: LocalOptions) -> None:
+        self.options = options
+        clusters = list(options.clusters)
+        if options.config is not None:
+            clusters.append(load_config(options.config, os.environ).cluster)
+        self.world = World(options.world)
+        self.driver = Driver(self.world, options.world.speed)
+        self.ecs = LocalEcs(Account(options.world.region), self.driver, tuple(dict.fromkeys(clusters)))
+        self.driver.definitions = lambda arn: self.ecs.task_definition(arn).body
+        self.reads = AwsReads(self.world)
+        self.aws = LocalAws(self.ecs.operations(), query_answers=self.reads.answers())
+        self.url = ""
+
+    async def __aenter__(self) -> LocalEcsServer:
+        try:
+            self.url = await self.aws.start(self.options.port)
+            await self.world.start(self.url, self.aws.moto_url)
+        except BaseException:
+            await self.close()
+            raise
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        await self.driver.close()
+        await self.world.close()
+        await self.aws.stop()

@@ -1,0 +1,257 @@
+"""The things a local ECS acts on: the stack's load balancer (production and test listeners, their
+rules' weights over the two target groups), the tasks as app processes, and the hook functions.
+
+The stack is the simulation's (``setup.SimulationOutputs``): its target groups and listener rules
+exist from the start with production on the blue group, as after ``cdk deploy``. Each hook
+invocation's log lines go to CloudWatch Logs ``/aws/lambda/<function>`` (moto, behind the same
+endpoint), as Lambda writes them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import secrets
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ecs_bg.hooks.ecs import TaskStatus
+from ecs_bg.sim import setup
+from ecs_bg.sim.apps import AppProcess
+from ecs_bg.sim.balancer import LocalLoadBalancer
+from ecs_bg.sim.localecs.models import Task
+from ecs_bg.sim.runner import CDK_JSON, LAMBDA_DIR, FunctionSpec, Invocation, LambdaRunner
+from ecs_bg.sim.simulation import ROOT, health_check
+
+HEALTH = {"healthy": "HEALTHY", "unhealthy": "UNHEALTHY"}
+
+
+@dataclass
+class WorldOptions:
+    region: str = "ap-northeast-1"
+    environment: str = "dev"  # the stack's: ecs-bg-<hook>-<env> functions, ecs-bg-<env> cluster
+    speed: float = 240.0  # simulated seconds per real second: health checks and deregistration delay
+    command: Sequence[str] = (sys.executable, "-m", "app")  # every task's process
+    lambda_dir: Path = LAMBDA_DIR  # <hook>_hook.py for function ecs-bg-<hook>-<env>
+    cdk_json: Path | None = CDK_JSON
+    function_timeout: float = 60.0  # real seconds
+
+
+@dataclass
+class Rules:
+    """The production and test listener rules' weighted forwards, by target group ARN."""
+
+    production: dict[str, float] = field(default_factory=dict)
+    test: dict[str, float] = field(default_factory=dict)
+
+
+class World:
+    def __init__(self, options: WorldOptions) -> None:
+        self.options = options
+        self.outputs = setup.SimulationOutputs(options.region, options.environment)
+        groups = setup.TARGET_GROUPS
+        self.lb = LocalLoadBalancer(
+            health_check=health_check(groups, options.speed),
+            deregistration_delay=groups.deregistration_delay / options.speed,
+        )
+        values = self.outputs.values
+        self.blue_group, self.green_group = values["BlueTargetGroupArn"], values["GreenTargetGroupArn"]
+        self.rules = Rules()
+        self.processes: dict[str, AppProcess] = {}  # task ARN -> its process
+        self.runners: dict[str, LambdaRunner] = {}  # function name -> its runner
+        self.endpoint = ""  # the local AWS endpoint the hooks call
+        self.moto_url = ""
+        self._logs: Any = None
+        self.stack_hook_details = setup.stack_hook_details(options.cdk_json)
+
+    async def start(self, endpoint: str, moto_url: str) -> None:
+        self.endpoint, self.moto_url = endpoint, moto_url
+        await self.lb.start()
+        # As the stack leaves them: both rules forward to blue, green attached at weight 0.
+        self.set_weights(
+            {self.blue_group: 100, self.green_group: 0}, {self.blue_group: 100, self.green_group: 0}
+        )
+
+    async def close(self) -> None:
+        await asyncio.gather(*(process.stop(grace=2.0) for process in self.processes.values()))
+        await asyncio.gather(*(runner.close() for runner in self.runners.values()))
+        await self.lb.close()
+
+    # -- the load balancer ---------------------------------------------------------------------------
+
+    def set_weights(self, production: dict[str, float], test: dict[str, float]) -> None:
+        """Replace each rule's weights; a group the rule already forwards to stays on it at 0, as
+        ECS's weighted forward names both groups."""
+        self.rules.production = {**dict.fromkeys(self.rules.production, 0.0), **production}
+        self.rules.test = {**dict.fromkeys(self.rules.test, 0.0), **test}
+        self.lb.set_weights("production", self.rules.production)
+        self.lb.set_weights("test", self.rules.test)
+
+    def attach(self, group: str) -> None:
+        """Put ``group`` on both rules (weight 0 when new), so its targets are health-checked."""
+        self.set_weights(
+            {group: self.rules.production.get(group, 0.0)}, {group: self.rules.test.get(group, 0.0)}
+        )
+
+    def healthy(self, group: str, tasks: list[Task]) -> bool:
+        """Every task is registered in ``group`` and passes its health checks."""
+        wanted = {task.url for task in tasks}
+        states = [health.state for health in self.lb.target_health(group) if health.target in wanted]
+        return len(states) == len(wanted) and all(state == "healthy" for state in states)
+
+    def task_health(self, task: Task, group: str | None) -> str:
+        if group is None or task.url is None:
+            return "UNKNOWN"
+        for health in self.lb.target_health(group):
+            if health.target == task.url:
+                return HEALTH.get(health.state, "UNKNOWN")
+        return "UNKNOWN"
+
+    # -- tasks ---------------------------------------------------------------------------------------
+
+    async def start_task(
+        self, task: Task, environment: dict[str, str], command: Sequence[str] | None = None
+    ) -> bool:
+        """Start the task's process; RUNNING once it answers HTTP. False if it never does."""
+        process = AppProcess(environment, command=command or self.options.command, cwd=ROOT)
+        self.processes[task.arn] = process
+        task.url = process.url
+        task.last_status = TaskStatus.PENDING
+        await process.start()
+        if command is not None:  # a one-off task (RunTask) runs to its exit, it serves nothing
+            task.last_status, task.started_at = TaskStatus.RUNNING, time.time()
+            asyncio.get_running_loop().create_task(self._await_exit(task, process))
+            return True
+        ready = await process.wait_ready(timeout=30.0)
+        if ready and task.desired_status == TaskStatus.RUNNING:
+            task.last_status, task.started_at = TaskStatus.RUNNING, time.time()
+        else:
+            await self.stop_task(task, None, "Task failed to start")
+        return ready
+
+    async def _await_exit(self, task: Task, process: AppProcess) -> None:
+        task.exit_code = await process.wait_exit(timeout=24 * 3600)
+        self._stopped(task, "Essential container in task exited")
+
+    async def stop_task(self, task: Task, group: str | None, reason: str) -> None:
+        """Deregister (and drain), then SIGTERM as ECS stops a task."""
+        task.desired_status = TaskStatus.STOPPED
+        if task.last_status == TaskStatus.STOPPED:
+            return
+        if group is not None and task.url is not None:
+            self.lb.deregister(group, task.url)
+            await self.lb.drained(group, task.url, timeout=10.0)
+        process = self.processes.get(task.arn)
+        if process is not None:
+            task.exit_code = await process.stop(grace=2.0)
+        self._stopped(task, reason)
+
+    @staticmethod
+    def _stopped(task: Task, reason: str) -> None:
+        if task.last_status != TaskStatus.STOPPED:
+            task.last_status, task.desired_status = TaskStatus.STOPPED, TaskStatus.STOPPED
+            task.stopped_at, task.stopped_reason = time.time(), reason
+
+    # -- hooks ---------------------------------------------------------------------------------------
+
+    def hook_environment(self, alarm_names: list[str]) -> dict[str, str]:
+        urls = self.lb.urls
+        return {
+            "AWS_ENDPOINT_URL": self.endpoint,
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_DEFAULT_REGION": self.options.region,
+            "AWS_REGION": self.options.region,
+            "ECS_BG_ENV": self.options.environment,
+            "ECS_BG_TEST_URL": urls.test,
+            "ECS_BG_PRODUCTION_URL": urls.production,
+            "ECS_BG_ALARM_NAMES": ",".join(alarm_names),
+        }
+
+    async def invoke(self, function: str, event: dict[str, Any], alarm_names: list[str]) -> Invocation:
+        """Invoke the function the hook names: the stack's ``ecs-bg-<hook>-<env>`` runs its entry file."""
+        runner = self.runners.get(function)
+        if runner is None:
+            match = setup.FUNCTION_NAME.search(f":function:{function}")
+            entry = self.options.lambda_dir / f"{match['hook'].replace('-', '_')}_hook.py" if match else None
+            if entry is None or not entry.is_file():
+                # Lambda's answer to an unknown function; ECS takes a failed invocation as FAILED.
+                return Invocation(
+                    function, None, f"ResourceNotFoundException: Function not found: {function}", 0, False
+                )
+            spec = FunctionSpec(
+                entry,
+                timeout_seconds=self.options.function_timeout,
+                environment=setup.function_environment(
+                    self.stack_hook_details, match["hook"].replace("-", "_")
+                )
+                if match
+                else {},
+            )
+            runner = self.runners[function] = LambdaRunner(
+                {function: spec}, environment=self.hook_environment(alarm_names), cwd=ROOT
+            )
+        done = await runner.invoke(function, event)
+        await asyncio.to_thread(self._write_logs, function, done)
+        return done
+
+    def _write_logs(self, function: str, done: Invocation) -> None:
+        """START, the function's lines, END and REPORT in a new stream of ``/aws/lambda/<function>``."""
+        logs = self._logs_client()
+        group = f"/aws/lambda/{function}"
+        stream = f"{time.strftime('%Y/%m/%d')}/[$LATEST]{secrets.token_hex(16)}"
+        with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
+            logs.create_log_group(logGroupName=group)
+        logs.create_log_stream(logGroupName=group, logStreamName=stream)
+        request = secrets.token_hex(8)
+        lines = [f"START RequestId: {request} Version: $LATEST"]
+        lines += [json.dumps(line) for line in done.logs]
+        if done.error:
+            lines.append(json.dumps({"errorMessage": done.error}))
+        lines += [
+            f"END RequestId: {request}",
+            f"REPORT RequestId: {request}\tDuration: {done.duration_ms} ms",
+        ]
+        now = int(time.time() * 1000)
+        logs.put_log_events(
+            logGroupName=group,
+            logStreamName=stream,
+            logEvents=[{"timestamp": now, "message": line} for line in lines],
+        )
+
+    def _logs_client(self) -> Any:
+        if self._logs is None:
+            self._logs = aws_client("logs", self.moto_url, self.options.region)
+        return self._logs
+
+    def put_alarms(self, names: list[str]) -> None:
+        """The deployment's alarms exist (OK), as the stack makes them, for the hooks that read them."""
+        cloudwatch = aws_client("cloudwatch", self.moto_url, self.options.region)
+        known = {alarm["AlarmName"] for alarm in cloudwatch.describe_alarms(AlarmNames=names)["MetricAlarms"]}
+        for name in names:
+            if name not in known:
+                setup.put_gate_alarm(cloudwatch, name)
+
+
+def aws_client(service: str, url: str, region: str) -> Any:
+    import boto3
+
+    return boto3.client(  # type: ignore[call-overload]
+        service,
+        region_name=region,
+        endpoint_url=url,
+        aws_access_key_id="local",
+        aws_secret_access_key="local",  # noqa: S106 - the local endpoint checks nothing
+    )
+
+
+def task_environment(definition: dict[str, Any], revision: str) -> dict[str, str]:
+    """The first container's environment, as the task definition sets it."""
+    containers = definition.get("containerDefinitions") or [{}]
+    env = {item["name"]: str(item.get("value", "")) for item in containers[0].get("environment", [])}
+    return {"APP_REVISION": revision, **env}

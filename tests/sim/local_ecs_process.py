@@ -1,0 +1,137 @@
+"""``ecs-bg local`` as a real subprocess for tests, and the AWS CLI (the dev group's awscli) against it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ecs_bg.sim.apps import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+CONFIG = ROOT / "ecspresso" / "ecspresso.yml"
+REGION = "ap-northeast-1"
+
+
+@dataclass
+class Local:
+    process: subprocess.Popen[str]
+    url: str
+    header: list[str]  # the lines printed before serving
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {
+            **os.environ,
+            "AWS_ENDPOINT_URL": self.url,
+            "AWS_REGION": REGION,
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_PAGER": "",
+        }
+
+    def aws(self, *args: str, check: bool = True) -> Any:
+        """One AWS CLI command; its JSON answer (None when it prints nothing)."""
+        done = subprocess.run(
+            [str(BIN / "aws"), *args, "--output", "json"],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        if check and done.returncode != 0:
+            raise AssertionError(f"aws {' '.join(args)} failed: {done.stderr}")
+        if not check:
+            return done
+        return json.loads(done.stdout) if done.stdout.strip() else None
+
+    def render(self, what: str) -> dict[str, Any]:
+        """``ecs-bg render`` with cfn_output answered by the local CloudFormation."""
+        done = subprocess.run(
+            [str(BIN / "ecs-bg"), "render", what, "--config", str(CONFIG), "--endpoint-url", self.url],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        rendered: dict[str, Any] = json.loads(done.stdout)
+        return rendered
+
+
+@contextmanager
+def local_ecs(*extra: str) -> Iterator[Local]:
+    port = free_port()
+    process = subprocess.Popen(
+        [str(BIN / "ecs-bg"), "local", "--port", str(port), *extra],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    try:
+        assert process.stdout is not None
+        header = [process.stdout.readline().rstrip("\n") for _ in range(4)]
+        if not header[0].startswith("export AWS_ENDPOINT_URL="):
+            raise AssertionError(
+                f"ecs-bg local did not start: {header} {process.stderr.read() if process.stderr else ''}"
+            )
+        yield Local(process, header[0].split("=", 1)[1], header)
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def until(probe: Callable[[], Any], timeout: float = 60.0, every: float = 0.3) -> Any:
+    """Poll ``probe`` until it returns something truthy; its last answer in the assertion if not."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = probe()
+        if last:
+            return last
+        time.sleep(every)
+    raise AssertionError(f"not reached within {timeout:g} s; last: {last!r}")
+
+
+def descendants(pid: int) -> set[int]:
+    """Every process below ``pid`` (from /proc), however deep."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"

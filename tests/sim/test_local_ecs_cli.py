@@ -1,0 +1,155 @@
+"""`ecs-bg local` driven as CI drives ECS: the AWS CLI, a rendered service definition, a PAUSE hook,
+the waiter, the hooks' logs; and SIGTERM leaves no process behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+from typing import Any
+
+import pytest
+
+from tests.sim.local_ecs_process import Local, alive, descendants, local_ecs, until
+
+pytestmark = pytest.mark.slow
+
+CLUSTER, SERVICE = "ecs-bg-dev", "ecs-bg-app"
+FINAL = {"SUCCESSFUL", "ROLLBACK_SUCCESSFUL", "ROLLBACK_FAILED", "STOPPED"}
+
+
+def _newest(local: Local) -> dict[str, Any]:
+    briefs = local.aws("ecs", "list-service-deployments", "--cluster", CLUSTER, "--service", SERVICE)
+    newest: dict[str, Any] = max(briefs["serviceDeployments"], key=lambda brief: brief["createdAt"])
+    return newest
+
+
+def _describe(local: Local, arn: str) -> dict[str, Any]:
+    answer = local.aws("ecs", "describe-service-deployments", "--service-deployment-arns", arn)
+    assert answer["failures"] == []
+    deployment: dict[str, Any] = answer["serviceDeployments"][0]
+    return deployment
+
+
+def _finished(local: Local, arn: str) -> dict[str, Any]:
+    return until(lambda: (found := _describe(local, arn))["status"] in FINAL and found, timeout=90)
+
+
+def _production_weights(local: Local) -> dict[str, int]:
+    listener = local.aws("elbv2", "describe-listeners")["Listeners"][0]["ListenerArn"]
+    rule = local.aws("elbv2", "describe-rules", "--listener-arn", listener)["Rules"][0]
+    groups = rule["Actions"][0]["ForwardConfig"]["TargetGroups"]
+    return {group["TargetGroupArn"].split("/")[-2]: group["Weight"] for group in groups}
+
+
+def test_a_ci_script_deploys_twice_through_the_aws_cli(tmp_path: Any) -> None:
+    with local_ecs() as local:
+        assert local.header[1].startswith("export AWS_REGION=")
+        task = local.render("task")
+        service = local.render("service")
+        (tmp_path / "task.json").write_text(json.dumps(task))
+        first = local.aws(
+            "ecs", "register-task-definition", "--cli-input-json", f"file://{tmp_path}/task.json"
+        )
+        assert first["taskDefinition"]["revision"] == 1
+        create = {**service, "cluster": CLUSTER, "serviceName": SERVICE, "taskDefinition": "ecs-bg-app"}
+        (tmp_path / "create.json").write_text(json.dumps(create))
+        local.aws("ecs", "create-service", "--cli-input-json", f"file://{tmp_path}/create.json")
+        v1 = _finished(local, _newest(local)["serviceDeploymentArn"])
+        assert v1["status"] == "SUCCESSFUL", v1
+        assert v1["sourceServiceRevisions"] == []  # CreateService: a first deployment
+
+        # v2: a new revision, with a PAUSE after test traffic is on it.
+        second = local.aws(
+            "ecs", "register-task-definition", "--cli-input-json", f"file://{tmp_path}/task.json"
+        )
+        configuration = service["deploymentConfiguration"]
+        configuration["lifecycleHooks"].append(
+            {
+                "targetType": "PAUSE",
+                "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"],
+                "timeoutConfiguration": {"timeoutInMinutes": 10080, "action": "ROLLBACK"},
+            }
+        )
+        update = {
+            "cluster": CLUSTER,
+            "service": SERVICE,
+            "taskDefinition": second["taskDefinition"]["taskDefinitionArn"],
+            "deploymentConfiguration": configuration,
+        }
+        (tmp_path / "update.json").write_text(json.dumps(update))
+        local.aws("ecs", "update-service", "--cli-input-json", f"file://{tmp_path}/update.json")
+        arn = until(
+            lambda: (brief := _newest(local))["serviceDeploymentArn"] != v1["serviceDeploymentArn"] and brief
+        )["serviceDeploymentArn"]
+
+        def awaiting() -> str | None:
+            hooks = _describe(local, arn)["lifecycleHookDetails"]
+            return next((hook["hookId"] for hook in hooks if hook["status"] == "AWAITING_ACTION"), None)
+
+        hook_id = until(awaiting, timeout=60)
+        paused = _describe(local, arn)
+        assert paused["lifecycleStage"] == "POST_TEST_TRAFFIC_SHIFT"
+        assert paused["targetServiceRevision"]["requestedTestTrafficWeight"] == 100.0
+        assert paused["targetServiceRevision"]["requestedProductionTrafficWeight"] == 0.0
+        local.aws("ecs", "continue-service-deployment", "--service-deployment-arn", arn, "--hook-id", hook_id)
+        v2 = _finished(local, arn)
+        assert v2["status"] == "SUCCESSFUL", v2
+        done = local.aws(
+            "ecs", "wait", "services-stable", "--cluster", CLUSTER, "--services", SERVICE, check=False
+        )
+        assert done.returncode == 0, done.stderr
+        described = local.aws("ecs", "describe-services", "--cluster", CLUSTER, "--services", SERVICE)[
+            "services"
+        ][0]
+        assert (described["desiredCount"], described["runningCount"], described["pendingCount"]) == (2, 2, 0)
+        assert [d["taskDefinition"] for d in described["deployments"]] == [
+            second["taskDefinition"]["taskDefinitionArn"]
+        ]
+        # ECS moved production to the alternate group: v2's tasks are in green.
+        assert _production_weights(local) == {"ecs-bg-dev-blue": 0, "ecs-bg-dev-green": 100}
+        revision = local.aws(
+            "ecs", "describe-service-revisions", "--service-revision-arns", v2["targetServiceRevision"]["arn"]
+        )["serviceRevisions"][0]
+        balancer = revision["resolvedConfiguration"]["loadBalancers"][0]
+        assert balancer["targetGroupArn"].split("/")[-2] == "ecs-bg-dev-green"
+        rule = service["loadBalancers"][0]["advancedConfiguration"]["productionListenerRule"]
+        assert balancer["productionListenerRule"] == rule
+
+        # Both deployments are listed and described, as ECS keeps them.
+        briefs = local.aws("ecs", "list-service-deployments", "--cluster", CLUSTER, "--service", SERVICE)
+        assert len(briefs["serviceDeployments"]) == 2
+        assert _describe(local, v1["serviceDeploymentArn"])["status"] == "SUCCESSFUL"
+
+        # The hooks' output is in CloudWatch Logs, where the seed's debugging step looks.
+        events = local.aws(
+            "logs",
+            "filter-log-events",
+            "--log-group-name",
+            "/aws/lambda/ecs-bg-before-install-dev",
+            "--filter-pattern",
+            "hook decision",
+        )["events"]
+        assert len(events) == 2  # one PRE_SCALE_UP invocation per deployment
+
+
+def test_sigterm_stops_every_process_local_started() -> None:
+    with local_ecs() as local:
+        task = local.render("task")
+        service = local.render("service")
+        local.aws("ecs", "register-task-definition", "--cli-input-json", json.dumps(task))
+        create = {**service, "cluster": CLUSTER, "serviceName": SERVICE, "taskDefinition": "ecs-bg-app"}
+        local.aws("ecs", "create-service", "--cli-input-json", json.dumps(create))
+        until(
+            lambda: (
+                local.aws("ecs", "describe-services", "--cluster", CLUSTER, "--services", SERVICE)[
+                    "services"
+                ][0]["runningCount"]
+                == 2
+            )
+        )
+        children = descendants(local.process.pid)
+        assert len(children) >= 2  # the service's two tasks, and hook workers
+        os.kill(local.process.pid, signal.SIGTERM)
+        assert local.process.wait(timeout=30) == 0
+        until(lambda: not any(alive(pid) for pid in children), timeout=10)
