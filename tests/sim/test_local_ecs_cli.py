@@ -84,7 +84,7 @@ def test_a_ci_script_deploys_twice_through_the_aws_cli(tmp_path: Any) -> None:
         )["serviceDeploymentArn"]
 
         def awaiting() -> str | None:
-            hooks = _describe(local, arn)["lifecycleHookDetails"]
+            hooks = _describe(local, arn).get("lifecycleHookDetails", [])
             return next((hook["hookId"] for hook in hooks if hook["status"] == "AWAITING_ACTION"), None)
 
         hook_id = until(awaiting, timeout=60)
