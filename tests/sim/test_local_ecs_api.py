@@ -61,7 +61,7 @@ def client(local: Local, shapes: ShapeChecker, service: str) -> Any:
         region_name=REGION,
         endpoint_url=local.url,
         aws_access_key_id="local",
-        aws_secret_access_key="local",  # noqa: S106
+        aws_secret_access_key="local",
     )
     made.meta.events.register("after-call", shapes)
     return made
