@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
 from typing import Any
 
 import pytest
 
-from tests.sim.local_ecs_process import Local, alive, descendants, local_ecs, until
+from tests.sim.local_ecs_process import BIN, ROOT, Local, alive, descendants, local_ecs, until
 
 pytestmark = pytest.mark.slow
 
@@ -153,3 +154,25 @@ def test_sigterm_stops_every_process_local_started() -> None:
         os.kill(local.process.pid, signal.SIGTERM)
         assert local.process.wait(timeout=30) == 0
         until(lambda: not any(alive(pid) for pid in children), timeout=10)
+
+
+def test_sigterm_stops_every_process_simulate_started() -> None:
+    process = subprocess.Popen(
+        [str(BIN / "ecs-bg"), "simulate", "--quiet", "--speed", "5"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=ROOT,
+    )
+    try:
+        # Blue's two tasks and at least one hook worker: the deployment is under way.
+        children = until(lambda: len(found := descendants(process.pid)) >= 3 and found, timeout=60)
+        os.kill(process.pid, signal.SIGTERM)
+        output, _ = process.communicate(timeout=60)
+        assert process.returncode == 128 + signal.SIGTERM, output
+        assert "stopped by SIGTERM" in output
+        until(lambda: not any(alive(pid) for pid in children | descendants(process.pid)), timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import signal
 import sys
 from pathlib import Path
 
 import typer
 
 from ecs_bg.cli.main import app
+from ecs_bg.cli.signals import Stopped, until_stopped
 from ecs_bg.deploy.errors import DefinitionError
 from ecs_bg.sim.localecs.server import ECSPRESSO_CONFIG, LocalEcsServer, LocalOptions
 from ecs_bg.sim.localecs.world import WorldOptions
 
 DEFAULT_PORT = 4566  # the port local AWS emulators conventionally answer on
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 @app.command()
@@ -36,7 +35,9 @@ def local(
         raise typer.Exit(2)
     options = LocalOptions(port=port, world=WorldOptions(region=region, speed=speed), config=config)
     try:
-        asyncio.run(_serve(options))
+        asyncio.run(until_stopped(_serve(options)))
+    except Stopped:
+        return  # the way `local` is meant to end: every task and hook worker has been stopped
     except DefinitionError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(2) from None
@@ -46,10 +47,6 @@ def local(
 
 
 async def _serve(options: LocalOptions) -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in STOP_SIGNALS:
-        loop.add_signal_handler(signum, stop.set)
     async with LocalEcsServer(options) as server:
         # The shell lines first, alone on stdout, so `eval "$(ecs-bg local | head -4)"` works.
         region = options.world.region
@@ -59,4 +56,4 @@ async def _serve(options: LocalOptions) -> None:
         urls = server.world.lb.urls
         print(f"# production listener {urls.production}, test listener {urls.test}; Ctrl-C stops", flush=True)
         sys.stdout.flush()
-        await stop.wait()
+        await asyncio.Event().wait()  # until a signal cancels this

@@ -12,6 +12,7 @@ from rich.live import Live
 from rich.table import Table
 
 from ecs_bg.cli.main import app
+from ecs_bg.cli.signals import Stopped, until_stopped
 from ecs_bg.deploy.errors import DefinitionError
 from ecs_bg.hooks.ecs import DeploymentStatus, HookStatus
 from ecs_bg.live.aws import Connection
@@ -70,7 +71,10 @@ def simulate(
                 hook_details_reading, "--hook-details-reading"
             )
         chosen.adjust(options)
-        result = asyncio.run(_run(options, console, live=not quiet))
+        result = asyncio.run(until_stopped(_run(options, console, live=not quiet)))
+    except Stopped as stopped:
+        console.print(f"stopped by {stopped}; every task and hook worker it started has been stopped")
+        raise typer.Exit(128 + stopped.signum) from None
     except DefinitionError as error:
         console.print(f"[red]error:[/red] {error}")
         raise typer.Exit(2) from None
