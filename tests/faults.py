@@ -42,7 +42,8 @@ class Fault:
         self.hits += 1
         if self.hits > self.times:
             return None
-        protocol = request.context.get("protocol") or self._protocol
+        # Newer botocore names the protocol on the request; older releases only on the client.
+        protocol = getattr(request, "context", {}).get("protocol") or self._protocol
         message = f"injected {self.code}"
         if protocol == "query":
             body = (
