@@ -1,9 +1,17 @@
-"""``ecs-bg local`` as a real subprocess for tests, and the AWS CLI (the dev group's awscli) against it."""
+"""``ecs-bg local`` as a real subprocess for tests, and the AWS CLI against it.
+
+The AWS CLI runs in its own environment (``uv tool run --from awscli==…``), not the dev group: awscli
+1.x pins botocore exactly, and every awscli release whose s3transfer range fits boto3==1.43.11 (up to
+awscli 1.45.16) pins a botocore older than the 1.43.127 the project locks, which the hooks' tests need
+(``AWSPreparedRequest.context``, checked 2026-12-01 with ``uv add --dev awscli==…``).
+"""
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -19,6 +27,23 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 CONFIG = ROOT / "ecspresso" / "ecspresso.yml"
 REGION = "ap-northeast-1"
+AWSCLI = "awscli==1.45.11"
+
+
+@functools.cache
+def aws_cli() -> str:
+    """The ``aws`` executable of AWSCLI's tool environment (made, and cached by uv, once)."""
+    uv = shutil.which("uv")
+    command = [uv] if uv else ["python3", "-m", "uv"]
+    script = "import shutil; print(shutil.which('aws'))"
+    done = subprocess.run(
+        [*command, "tool", "run", "--from", AWSCLI, "python", "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    return done.stdout.strip()
 
 
 @dataclass
@@ -42,7 +67,7 @@ class Local:
     def aws(self, *args: str, check: bool = True) -> Any:
         """One AWS CLI command; its JSON answer (None when it prints nothing)."""
         done = subprocess.run(
-            [str(BIN / "aws"), *args, "--output", "json"],
+            [aws_cli(), *args, "--output", "json"],
             env=self.env,
             capture_output=True,
             text=True,

@@ -109,6 +109,10 @@ class LambdaRunner:
         except (ConnectionError, OSError) as error:
             await worker.kill()
             return Invocation(name, None, str(error), _ms(began), cold)
+        except asyncio.CancelledError:
+            # Whoever asked has gone (a stop): the worker would run on, untracked, past its parent.
+            await asyncio.shield(worker.kill())
+            raise
         finally:
             self._busy.discard(worker)
         if worker.process.returncode is None:
@@ -133,7 +137,11 @@ class LambdaRunner:
         )
         worker = _Worker(process)
         assert process.stdout is not None
-        line = await asyncio.wait_for(process.stdout.readline(), timeout=30)
+        try:
+            line = await asyncio.wait_for(process.stdout.readline(), timeout=30)
+        except asyncio.CancelledError:  # stopped during a cold start: the worker goes too
+            await asyncio.shield(worker.kill())
+            raise
         ready = json.loads(
             line or b'{"ready": false, "error": "Runtime.ExitError: the worker exited at start"}'
         )

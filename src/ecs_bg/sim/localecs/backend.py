@@ -28,6 +28,7 @@ from ecs_bg.sim.localecs.models import (
     Task,
     TaskDefinition,
 )
+from ecs_bg.sim.localecs.spec import deployment_spec
 
 MAX_RESULTS = 100  # ListServiceDeployments' and ListTaskDefinitions' maxResults ceiling (botocore docs)
 
@@ -210,8 +211,10 @@ class LocalEcs:
         for key, value in request.items():
             if key not in ("cluster", "service", "forceNewDeployment"):
                 service.request[key] = copy.deepcopy(value)
-        # A new service revision, and so a deployment, when a revision's property changes or one is
-        # forced (docs/aws-facts.md: service revisions); desiredCount alone only scales.
+        # ECS "creates a new service revision when you create a service, or update a service property
+        # that starts a deployment" (developer guide, "Amazon ECS service revisions"): the properties
+        # a ServiceRevision records (botocore's shape, REVISION_FIELDS) or a forced deployment.
+        # desiredCount alone only scales.
         if changed or request.get("forceNewDeployment"):
             arn = definition.arn if definition is not None else self._current_definition(service)
             self._deploy(service, arn)
@@ -286,12 +289,13 @@ class LocalEcs:
         if current is not None:
             described["currentServiceDeployment"] = current.arn
             described["currentServiceRevisions"] = [
-                {
-                    "arn": revision.arn,
-                    "requestedTaskCount": self.counts(revision)[0],
-                    "runningTaskCount": self.counts(revision)[1],
-                    "pendingTaskCount": self.counts(revision)[2],
-                }
+                dict(
+                    zip(
+                        ("arn", "requestedTaskCount", "runningTaskCount", "pendingTaskCount"),
+                        (revision.arn, *self.counts(revision)),
+                        strict=True,
+                    )
+                )
                 for revision in service.revisions
                 if service.live_tasks(revision) or revision is service.primary
             ]
@@ -533,8 +537,6 @@ class LocalEcs:
 
 def check_deployment_configuration(configuration: dict[str, Any]) -> None:
     """Refuse a lifecycle ECS would refuse: the engine's own checks, as InvalidParameterException."""
-    from ecs_bg.sim.localecs.spec import deployment_spec  # the spec reads the same request
-
     try:
         deployment_spec(configuration, first_deployment=True)
     except ValueError as error:

@@ -26,7 +26,7 @@ from ecs_bg.sim.engine import (
     SetTraffic,
 )
 from ecs_bg.sim.events import ServiceIds
-from ecs_bg.sim.localecs.models import Deployment, Service, ServiceRevision, Task
+from ecs_bg.sim.localecs.models import ACTIVE, Deployment, Service, ServiceRevision, Task
 from ecs_bg.sim.localecs.spec import deployment_spec
 from ecs_bg.sim.localecs.world import World, task_environment
 
@@ -79,7 +79,7 @@ class Driver:
     async def _run(self, deployment: Deployment) -> None:
         service = deployment.service
         async with self._locks.setdefault(service.arn, asyncio.Lock()):
-            if service.status != "ACTIVE":
+            if service.status != ACTIVE:  # deleted while it waited
                 return
             await self._drive(deployment)
 

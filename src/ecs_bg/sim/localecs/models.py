@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -157,7 +158,7 @@ class Deployment:
     finished_at: float | None = None
     stopped_at: float | None = None
     updated_at: float = field(default_factory=time.time)
-    to_epoch: Any = None  # engine clock -> epoch seconds, set by the driver
+    to_epoch: Callable[[float], float] = float  # engine clock -> epoch seconds, set by the driver
 
     @property
     def status(self) -> DeploymentStatus:
@@ -184,7 +185,7 @@ class Deployment:
             brief["statusReason"] = self.engine.status_reason
         return brief
 
-    def describe(self, counts: Any) -> dict[str, Any]:
+    def describe(self, counts: Callable[[ServiceRevision], tuple[int, int, int]]) -> dict[str, Any]:
         """``counts(revision)`` -> (requested, running, pending) task counts of that revision."""
         production, test = self.engine.traffic() if self.engine is not None else ({}, {})
 
