@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 from rich.console import Console, Group
 from rich.live import Live
+from rich.markup import escape
 from rich.table import Table
 
 from ecs_bg.cli.main import app
@@ -58,7 +59,7 @@ def simulate(
     console = Console()
     options = Options(config=config)
     try:
-        configured = sim_config_apply(sim_config, options, "app") if sim_config.is_file() else None
+        configured = sim_config_apply(sim_config, options) if sim_config.is_file() else None
         scenario = scenario or configured or "good"
         chosen = SCENARIOS.get(scenario)
         if chosen is None:
@@ -72,7 +73,8 @@ def simulate(
         chosen.adjust(options)
         result = asyncio.run(_run(options, console, live=not quiet))
     except DefinitionError as error:
-        console.print(f"[red]error:[/red] {error}")
+        # One line however narrow the terminal, and brackets in JSON paths ($.x[0]) are not markup.
+        console.print(f"[red]error:[/red] {escape(str(error))}", soft_wrap=True)
         raise typer.Exit(2) from None
     if report is not None:
         report.write_text(json.dumps(result.to_json(), indent=2))

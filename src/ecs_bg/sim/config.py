@@ -50,9 +50,10 @@ def read(path: Path) -> SimulationSettings:
     return parse_settings(SimulationSettings, {} if document is None else document, f"{path}:")
 
 
-def apply(path: Path, options: Options, container: str) -> str | None:
+def apply(path: Path, options: Options) -> str | None:
     """Set ``options`` from the file; returns its scenario. Errors name the file and the key."""
     settings = read(path)
+    options.sim_config = path
     if settings.speed is not None:
         options.speed = settings.speed
     if settings.tasks is not None:
@@ -65,14 +66,23 @@ def apply(path: Path, options: Options, container: str) -> str | None:
         options.load_rate = settings.load.rate
     if settings.load.path is not None:
         options.load_path = settings.load.path
-    command = settings.containers.get(container, Container()).command
-    if command is not None:
-        # "python" means the simulator's own interpreter, which has the sample service's dependencies.
-        options.command = [
-            sys.executable if command[0] in ("python", "python3") else command[0],
-            *command[1:],
-        ]
+    options.container_commands = {
+        name: _command(container.command, path.parent)
+        for name, container in settings.containers.items()
+        if container.command is not None
+    }
     return settings.scenario
+
+
+def _command(command: tuple[str, ...], here: Path) -> list[str]:
+    """ "python" means the simulator's own interpreter, which has the sample service's dependencies;
+    an argument naming a file beside simulation.yml (``app.py``) names that file from anywhere."""
+    program = sys.executable if command[0] in ("python", "python3") else command[0]
+    arguments = [
+        str(here / arg) if not Path(arg).is_absolute() and (here / arg).is_file() else arg
+        for arg in command[1:]
+    ]
+    return [program, *arguments]
 
 
 def hook_details_reading(value: object, where: str) -> HookDetailsReading:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ecs_bg.deploy.errors import DefinitionError
 from ecs_bg.hooks.ecs import DeploymentStatus, LifecycleHookStatus, WorkStage
 from ecs_bg.sim import setup
 from ecs_bg.sim.apps import AppFleet
@@ -60,6 +61,9 @@ class Options:
     speed: float = 240.0  # simulated seconds per real second
     tasks: int | None = None  # default: the service's desiredCount
     command: list[str] = field(default_factory=lambda: [sys.executable, "-m", "app"])
+    # simulation.yml's command per container name; when it names any, the container the load balancer
+    # routes to must be among them (else ``command``, the sample service, stands in for it).
+    container_commands: dict[str, list[str]] = field(default_factory=dict)
     blue_env: dict[str, str] = field(default_factory=dict)
     green_env: dict[str, str] = field(default_factory=dict)
     function_timeout: float = 60.0  # real seconds; Lambda's 5 minutes would make a stuck hook slow to see
@@ -75,6 +79,7 @@ class Options:
     pause_decisions: list[str] = field(default_factory=list)  # CONTINUE/ROLLBACK, one per PAUSE wait
     alarm_5xx_percent: float = 10.0  # green's 5xx share of its requests in a simulated minute that alarms
     environ: dict[str, str] = field(default_factory=dict)  # for rendering the ecspresso files
+    sim_config: Path | None = None  # the simulation.yml the options came from, for error messages
 
 
 @dataclass
@@ -119,6 +124,7 @@ class Simulation:
             **options.spec_overrides,
         )
         self.ids = self.spec.ids
+        self.command = self._command()
         self.started = time.monotonic()
         self.ended: float | None = None  # when the deployment reached its final status
         self.engine = Engine(self.spec, self.sim_now)
@@ -128,13 +134,27 @@ class Simulation:
             deregistration_delay=groups.deregistration_delay / options.speed,
         )
         self.fleets: dict[str, AppFleet] = {}
-        self.local_tasks = LocalTasks(self.ids, self._target_state, command=list(options.command))
+        self.local_tasks = LocalTasks(self.ids, self._target_state, command=list(self.command))
         self.invocation_times: dict[str, Invocation] = {}
         self.weight_changes: list[dict[str, Any]] = []  # the report's traffic.weights
         # Production requests per TRAFFIC_INTERVAL bucket, per group (None: no answer), [requests, errors].
         self.production_counts: dict[int, dict[str | None, list[int]]] = {}
         self.wake = asyncio.Event()
         self.load: LoadGenerator | None = None
+
+    def _command(self) -> list[str]:
+        """The local command of the container ``loadBalancers[].containerName`` names."""
+        commands = self.options.container_commands
+        if not commands:
+            return list(self.options.command)
+        name = self.loaded.container
+        if name not in commands:
+            raise DefinitionError(
+                f"{self.options.sim_config}: containers has no command for {name!r}, the container "
+                f"{self.loaded.definitions.service_file}: $.loadBalancers[0].containerName routes to "
+                f"(configured: {', '.join(sorted(commands))})"
+            )
+        return list(commands[name])
 
     def sim_now(self) -> float:
         return (time.monotonic() - self.started) * self.options.speed
@@ -173,9 +193,7 @@ class Simulation:
         return self.options.tasks or int(self.loaded.definitions.service.get("desiredCount", 1))
 
     async def _start_fleet(self, group: str, revision: str, env: dict[str, str]) -> AppFleet:
-        fleet = AppFleet(
-            revision, self._task_count(), {"APP_COLOUR": group, **env}, command=self.options.command
-        )
+        fleet = AppFleet(revision, self._task_count(), {"APP_COLOUR": group, **env}, command=self.command)
         self.fleets[group] = fleet
         await fleet.start(ready_timeout=15.0)
         for task in fleet.tasks:
@@ -303,7 +321,8 @@ class Simulation:
         self.wake.set()
 
     async def _invoke(self, action: InvokeHook) -> None:
-        done = await self.runner.invoke(action.hook_id, action.event)
+        function = self.loaded.functions.get(action.hook_id, action.hook_id)
+        done = await self.runner.invoke(function, action.event)
         self.invocation_times[action.invocation_id] = done
         self._feed(lambda: self.engine.hook_result(action.invocation_id, done.response, error=done.error))
 
