@@ -29,6 +29,19 @@ class Load:
 
 
 @dataclass(frozen=True)
+class Revision:
+    # Variables the ecspresso templates see when this revision's task definition is rendered
+    # ({{ env `IMAGE_TAG` }}): blue's and green's task definitions differ as in a real deployment.
+    env: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Revisions:
+    blue: Revision = Revision()
+    green: Revision = Revision()
+
+
+@dataclass(frozen=True)
 class SimulationSettings:
     """Every key is optional; an absent one leaves the simulation's default."""
 
@@ -39,6 +52,8 @@ class SimulationSettings:
     load: Load = Load()
     function_timeout_seconds: float | None = field(default=None, metadata=POSITIVE)
     hook_details_reading: HookDetailsReading | None = None
+    lambda_dir: str | None = None  # your hook entry files (<hook>_hook.py), relative to this file
+    revisions: Revisions = Revisions()
 
 
 def read(path: Path) -> SimulationSettings:
@@ -66,6 +81,14 @@ def apply(path: Path, options: Options) -> str | None:
         options.load_rate = settings.load.rate
     if settings.load.path is not None:
         options.load_path = settings.load.path
+    if settings.lambda_dir is not None:
+        options.lambda_dir = path.parent / settings.lambda_dir
+        if not options.lambda_dir.is_dir():
+            raise DefinitionError(f"{path}: lambdaDir {settings.lambda_dir!r} is not a directory beside it")
+    options.revision_environ = {
+        "blue": dict(settings.revisions.blue.env),
+        "green": dict(settings.revisions.green.env),
+    }
     options.container_commands = {
         name: _command(container.command, path.parent)
         for name, container in settings.containers.items()

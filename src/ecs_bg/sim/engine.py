@@ -133,6 +133,7 @@ class _HookRun:
     status: str = LifecycleHookStatus.IN_PROGRESS  # lifecycleHookDetails status
     passed: bool = False  # SUCCEEDED, or TIMED_OUT with CONTINUE
     invocation: str | None = None  # the invocation awaiting an answer
+    overdue: bool = False  # the timeout came while an invocation ran in real time; judged on its answer
 
     def where(self) -> str:
         step = f" step {self.step}" if self.step is not None else ""
@@ -185,12 +186,33 @@ class Engine:
         """Fire every timer the clock has reached, in time order."""
         return self._flush()
 
-    def hook_result(self, invocation_id: str, response: object, *, error: str | None = None) -> list[Action]:
-        """What one invocation answered; ``error`` when it raised, crashed or timed out in Lambda."""
+    def hook_result(
+        self,
+        invocation_id: str,
+        response: object,
+        *,
+        error: str | None = None,
+        real_seconds: float | None = None,
+    ) -> list[Action]:
+        """What one invocation answered; ``error`` when it raised, crashed or timed out in Lambda.
+
+        ``real_seconds``: how long the invocation ran on the wall clock. A Lambda runs in real time,
+        also when the engine's clock is sped up, so against the hook's timeout it counts for what it
+        really took, never for the simulated time that passed meanwhile (spec.real_time_invocations).
+        """
         self._run_due_timers()
         record = self._records.get(invocation_id)
         if record is None:
             raise ValueError(f"no invocation {invocation_id!r} was requested")
+        run = self._inflight.get(invocation_id)
+        if run is not None and real_seconds is not None and self.spec.real_time_invocations:
+            run.expires_at += max(0.0, (self._now - record.started) - real_seconds)
+            if run.expires_at <= self._now:  # it really outlasted the time left: ECS timed it out
+                self._timed_out(run, force=True)
+                return self._flush()
+            if run.overdue or f"timeout:{run.hook_id}" in self._timers:
+                run.overdue = False
+                self._set_timer(f"timeout:{run.hook_id}", run.expires_at, partial(self._timed_out, run))
         run = self._inflight.pop(invocation_id, None)
         answer = judge(response, error, self.spec.default_callback_delay)
         if run is None:  # abandoned by a rollback, a stop, a timeout or the end: ECS no longer listens
@@ -229,6 +251,13 @@ class Engine:
         self._run_due_timers()
         if healthy and self.status == DeploymentStatus.IN_PROGRESS and self._waiting == "health":
             self._waiting = None
+        return self._flush()
+
+    def green_failed(self, reason: str) -> list[Action]:
+        """Green cannot pass SCALE_UP (a task exited, or answers its health checks wrongly)."""
+        self._run_due_timers()
+        if self.status == DeploymentStatus.IN_PROGRESS and self._waiting == "health":
+            self._fail(reason)
         return self._flush()
 
     def scaled_down(self) -> list[Action]:
@@ -488,7 +517,10 @@ class Engine:
         run.status, run.passed = status, passed
         self._timers.pop(f"timeout:{run.hook_id}", None)
 
-    def _timed_out(self, run: _HookRun) -> None:
+    def _timed_out(self, run: _HookRun, *, force: bool = False) -> None:
+        if run.invocation is not None and self.spec.real_time_invocations and not force:
+            run.overdue = True  # the running invocation's real duration decides (hook_result)
+            return
         run.status = LifecycleHookStatus.TIMED_OUT
         self._timers.pop(f"callback:{run.hook_id}", None)
         if run.invocation is not None:

@@ -61,6 +61,9 @@ class DeploymentSpec:
     scale_up_timeout_minutes: float = 30  # how long SCALE_UP waits for green to pass health checks
     default_callback_delay: int = int(ecs.CALLBACK_DELAY_SECONDS.default or 0)  # when IN_PROGRESS names none
     hook_details_reading: HookDetailsReading = "replace"
+    # Invocations run on the wall clock while this clock may be sped up: against a hook's timeout each
+    # counts for its real duration (the driver reports it), not for the simulated time meanwhile.
+    real_time_invocations: bool = False
 
     @property
     def shift_percent(self) -> float:

@@ -178,6 +178,22 @@ def load(
     return Simulated(definitions, spec, entries, outputs, functions, container)
 
 
+def revision_task(config: Path, environ: dict[str, str]) -> dict[str, Any]:
+    """One revision's task definition: the same files rendered with that revision's variables."""
+    outputs = SimulationOutputs(environ.get("AWS_REGION", "ap-northeast-1"))
+    return load_definitions(config, environ, lambda _region: outputs).task
+
+
+def container_environment(task: dict[str, Any], container: str) -> dict[str, str]:
+    """The ``environment`` of the task definition's container named ``container``, as ECS sets it."""
+    for definition in task.get("containerDefinitions", []):
+        if definition.get("name") == container:
+            return {
+                str(item["name"]): str(item.get("value", "")) for item in definition.get("environment", [])
+            }
+    return {}
+
+
 def refuse_lint_errors(definitions: Definitions) -> None:
     """What ``ecs-bg lint`` refuses, ECS's API refuses: the simulation does not start on it."""
     errors = [finding for finding in lint(definitions) if finding.severity == "error"]

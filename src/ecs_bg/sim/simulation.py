@@ -37,7 +37,7 @@ from ecs_bg.sim.engine import (
     ScaleUpGreen,
     SetTraffic,
 )
-from ecs_bg.sim.health import HealthCheck
+from ecs_bg.sim.health import FAILED, HealthCheck
 from ecs_bg.sim.loadgen import LoadGenerator
 from ecs_bg.sim.local_aws import SIMULATION_APP_ID, LocalAws
 from ecs_bg.sim.plan import HookDetailsReading, HookSpec
@@ -46,7 +46,10 @@ from ecs_bg.sim.tasks import LocalTasks
 
 ROOT = Path(__file__).resolve().parents[3]
 BLUE, GREEN = "blue", "green"  # the load balancer's groups: blue is live when the deployment starts
-MIN_PROBE_TIMEOUT = 0.2  # real seconds: a shorter health-check timeout fails healthy tasks on a busy machine
+# Real seconds green's tasks get at least to start and pass their health checks in SCALE_UP: starting a
+# process is real-time work, which the sped-up clock must not judge (30 simulated minutes are 7.5 s
+# at 240x). A task that exits or answers its checks wrongly fails SCALE_UP at once instead.
+SCALE_UP_REAL_SECONDS = 60.0
 WATCHER_GRACE = 15.0  # real seconds the endpoint waits, after the end, for a watcher's next poll
 # Simulated seconds per bucket of the report's production requests over time. Shorter than
 # CloudWatch's minute because a simulated minute carries only a few requests at the default speed.
@@ -79,6 +82,8 @@ class Options:
     pause_decisions: list[str] = field(default_factory=list)  # CONTINUE/ROLLBACK, one per PAUSE wait
     alarm_5xx_percent: float = 10.0  # green's 5xx share of its requests in a simulated minute that alarms
     environ: dict[str, str] = field(default_factory=dict)  # for rendering the ecspresso files
+    # Per revision (blue, green): template variables its task definition is rendered with.
+    revision_environ: dict[str, dict[str, str]] = field(default_factory=dict)
     sim_config: Path | None = None  # the simulation.yml the options came from, for error messages
 
 
@@ -121,10 +126,21 @@ class Simulation:
             spec,
             hooks=hooks + options.extra_hooks,
             hook_details_reading=options.hook_details_reading,
+            real_time_invocations=True,
+            scale_up_timeout_minutes=max(
+                spec.scale_up_timeout_minutes, SCALE_UP_REAL_SECONDS * options.speed / 60
+            ),
             **options.spec_overrides,
         )
         self.ids = self.spec.ids
         self.command = self._command()
+        # Each revision's own task definition, and the environment its routed container gets from it.
+        self.tasks = {
+            group: setup.revision_task(
+                options.config, {**options.environ, **options.revision_environ.get(group, {})}
+            )
+            for group in (BLUE, GREEN)
+        }
         self.started = time.monotonic()
         self.ended: float | None = None  # when the deployment reached its final status
         self.engine = Engine(self.spec, self.sim_now)
@@ -192,10 +208,16 @@ class Simulation:
     def _task_count(self) -> int:
         return self.options.tasks or int(self.loaded.definitions.service.get("desiredCount", 1))
 
-    async def _start_fleet(self, group: str, revision: str, env: dict[str, str]) -> AppFleet:
-        fleet = AppFleet(revision, self._task_count(), {"APP_COLOUR": group, **env}, command=self.command)
+    async def _start_fleet(
+        self, group: str, revision: str, env: dict[str, str], *, ready_timeout: float = 0.0
+    ) -> AppFleet:
+        """Start the revision's tasks and register them with the load balancer, as ECS registers a task
+        once it runs, whether or not its app listens yet (the health checks find out)."""
+        container = setup.container_environment(self.tasks[group], self.loaded.container)
+        environment = {**container, "APP_COLOUR": group, **env}
+        fleet = AppFleet(revision, self._task_count(), environment, command=self.command)
         self.fleets[group] = fleet
-        await fleet.start(ready_timeout=15.0)
+        await fleet.start(ready_timeout=ready_timeout)
         for task in fleet.tasks:
             self.lb.register(group, task.url)
         return fleet
@@ -217,21 +239,27 @@ class Simulation:
         self._feed(self.engine.scaled_down)
 
     async def _wait_green_healthy(self) -> None:
-        """SCALE_UP: report green's health as the load balancer's checks find it."""
-        deadline = time.monotonic() + 60
-        while (
-            time.monotonic() < deadline
-            and self.engine.status == DeploymentStatus.IN_PROGRESS
-            and self.engine.stage == WorkStage.SCALE_UP
-        ):
-            states = [health.state for health in self.lb.target_health(GREEN)]
+        """SCALE_UP: report green's health as the load balancer's checks find it. A task that exits,
+        or a target found unhealthy by what its app answered (a wrong code, no answer within the
+        probe's timeout), fails it; a refused connection only means the app is not listening yet,
+        which the SCALE_UP allowance covers."""
+        while self.engine.status == DeploymentStatus.IN_PROGRESS and self.engine.stage == WorkStage.SCALE_UP:
+            health = self.lb.target_health(GREEN)
             fleet = self.fleets.get(GREEN)
-            crashed = fleet is not None and any(task.crashed for task in fleet.tasks)
-            if states and all(state == "healthy" for state in states):
+            crashed = [task for task in fleet.tasks if task.crashed] if fleet is not None else []
+            if health and all(target.state == "healthy" for target in health):
                 self._feed(lambda: self.engine.green_health(True))
                 return
-            if crashed or (states and all(state == "unhealthy" for state in states)):
-                self._feed(lambda: self.engine.green_health(False))
+            answered_wrong = [
+                target for target in health if target.state == "unhealthy" and target.reason != FAILED[0]
+            ]
+            if crashed:
+                why = f"a green task exited with status {crashed[0].returncode} during SCALE_UP"
+                self._feed(functools.partial(self.engine.green_failed, why))
+            elif answered_wrong:
+                target = answered_wrong[0]
+                why = f"green target {target.target} failed its health checks: {target.description}"
+                self._feed(functools.partial(self.engine.green_failed, why))
             await asyncio.sleep(0.05)
 
     # -- AWS --------------------------------------------------------------------------------------------
@@ -322,9 +350,15 @@ class Simulation:
 
     async def _invoke(self, action: InvokeHook) -> None:
         function = self.loaded.functions.get(action.hook_id, action.hook_id)
+        began = time.monotonic()
         done = await self.runner.invoke(function, action.event)
+        real = time.monotonic() - began  # cold start included: ECS waits for the whole Invoke
         self.invocation_times[action.invocation_id] = done
-        self._feed(lambda: self.engine.hook_result(action.invocation_id, done.response, error=done.error))
+        self._feed(
+            lambda: self.engine.hook_result(
+                action.invocation_id, done.response, error=done.error, real_seconds=real
+            )
+        )
 
     def _perform(self, action: Any, work: set[asyncio.Task[Any]]) -> DeploymentStatus | None:
         def spawn(coroutine: Any) -> None:
@@ -388,7 +422,7 @@ class Simulation:
             # Blue's tasks start while moto learns the task definitions and alarms: boto3 blocks, so it
             # runs in a thread and this loop serves the endpoint.
             blue, _ = await asyncio.gather(
-                self._start_fleet(BLUE, self.ids.blue_revision, self.options.blue_env),
+                self._start_fleet(BLUE, self.ids.blue_revision, self.options.blue_env, ready_timeout=30.0),
                 asyncio.to_thread(self._prepare_aws, ecs),
             )
             self._add_tasks(blue, self.blue_task_definition)
@@ -432,14 +466,14 @@ class Simulation:
 
     def _prepare_aws(self, ecs: SimulatedEcs) -> None:
         """Register blue's and green's task definitions and the gate alarms in moto."""
-        task = {k: v for k, v in self.loaded.definitions.task.items() if k not in ("tags",)}
         client = self._aws_client("ecs")
-        self.blue_task_definition = client.register_task_definition(**task)["taskDefinition"][
-            "taskDefinitionArn"
-        ]
-        self.green_task_definition = client.register_task_definition(**task)["taskDefinition"][
-            "taskDefinitionArn"
-        ]
+
+        def register(group: str) -> str:
+            task = {k: v for k, v in self.tasks[group].items() if k not in ("tags",)}
+            return str(client.register_task_definition(**task)["taskDefinition"]["taskDefinitionArn"])
+
+        self.blue_task_definition = register(BLUE)
+        self.green_task_definition = register(GREEN)
         outputs = self.loaded.outputs.values
         for arn, definition, group in (
             (self.ids.blue_arn, self.blue_task_definition, outputs["BlueTargetGroupArn"]),
@@ -594,12 +628,13 @@ def _traffic(
 
 
 def health_check(groups: setup.TargetGroupSettings, speed: float) -> HealthCheck:
-    """The target groups' health check on the simulation's clock."""
-    timeout = max(groups.timeout / speed, MIN_PROBE_TIMEOUT)
+    """The target groups' health check: the interval on the simulation's clock, the timeout on the
+    wall clock. An app answers in real time, so the stack's 5 s wait for an answer stays 5 s at any
+    speed; a probe that takes long delays the next one (they never overlap)."""
     return HealthCheck(
         path=groups.health_check_path,
-        interval=max(groups.interval / speed, timeout),
-        timeout=timeout,
+        interval=groups.interval / speed,
+        timeout=groups.timeout,
         healthy_threshold=groups.healthy_threshold,
         unhealthy_threshold=groups.unhealthy_threshold,
         matcher=groups.healthy_http_codes,
