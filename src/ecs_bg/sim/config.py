@@ -11,7 +11,7 @@ import yaml
 
 from ecs_bg.deploy.errors import DefinitionError
 from ecs_bg.deploy.settings import parse_settings, setting
-from ecs_bg.sim.plan import HOOK_DETAILS_READINGS, HookDetailsReading
+from ecs_bg.sim.plan import HOOK_DETAILS_READINGS, HookDetailsReading, RollbackHookFailure
 from ecs_bg.sim.simulation import Options
 
 POSITIVE = setting(positive=True)
@@ -52,6 +52,7 @@ class SimulationSettings:
     load: Load = Load()
     function_timeout_seconds: float | None = field(default=None, metadata=POSITIVE)
     hook_details_reading: HookDetailsReading | None = None
+    rollback_hook_failure: RollbackHookFailure | None = None  # UNCONFIRMED in ECS: fail or ignore
     lambda_dir: str | None = None  # your hook entry files (<hook>_hook.py), relative to this file
     revisions: Revisions = Revisions()
 
@@ -81,6 +82,8 @@ def apply(path: Path, options: Options) -> str | None:
         options.load_rate = settings.load.rate
     if settings.load.path is not None:
         options.load_path = settings.load.path
+    if settings.rollback_hook_failure is not None:
+        options.rollback_hook_failure = settings.rollback_hook_failure
     if settings.lambda_dir is not None:
         options.lambda_dir = path.parent / settings.lambda_dir
         if not options.lambda_dir.is_dir():

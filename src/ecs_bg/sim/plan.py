@@ -30,6 +30,7 @@ from ecs_bg.sim.events import ServiceIds, step_count
 # the stricter reading: a hook that forgets its configured keys loses them.
 HookDetailsReading = Literal["replace", "merge"]
 HOOK_DETAILS_READINGS: Final = ("replace", "merge")
+RollbackHookFailure = Literal["fail", "ignore"]
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,10 @@ class DeploymentSpec:
     # Invocations run on the wall clock while this clock may be sped up: against a hook's timeout each
     # counts for its real duration (the driver reports it), not for the simulated time meanwhile.
     real_time_invocations: bool = False
+    # A hook that fails when ECS re-invokes it during a rollback: what ECS then does is UNCONFIRMED
+    # (no AWS document or public issue says). "fail" ends the deployment ROLLBACK_FAILED at once;
+    # "ignore" carries the rollback on to ROLLBACK_SUCCESSFUL. simulation.yml chooses.
+    rollback_hook_failure: RollbackHookFailure = "fail"
 
     @property
     def shift_percent(self) -> float:

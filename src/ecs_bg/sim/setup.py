@@ -16,7 +16,7 @@ from typing import Any
 from ecs_bg.deploy.definitions import Definitions, load_definitions
 from ecs_bg.deploy.errors import DefinitionError
 from ecs_bg.deploy.lint import lint
-from ecs_bg.deploy.stack_context import read_cdk_json
+from ecs_bg.deploy.stack_context import StackContext, parse_context, read_cdk_json
 from ecs_bg.hooks.config import HOOK_DETAILS_ENV, configured_size_problem, parse_hook_details
 from ecs_bg.hooks.ecs import (
     DEFAULT_TIMEOUT_ACTION,
@@ -202,6 +202,11 @@ def refuse_lint_errors(definitions: Definitions) -> None:
         more = f" (and {len(errors) - 1} more; run ecs-bg lint)" if len(errors) > 1 else ""
         message = " ".join(first.message.split())
         raise DefinitionError(f"{first.file}: {first.path}: {message} ({first.rule}){more}")
+
+
+def stack_context(cdk_json: Path | None) -> StackContext:
+    """The CDK app's settings (alarm thresholds, hookDetails), or their defaults without a cdk.json."""
+    return read_cdk_json(cdk_json) if cdk_json is not None else parse_context({})
 
 
 def stack_hook_details(cdk_json: Path | None) -> dict[str, dict[str, Any]]:

@@ -24,7 +24,7 @@ from typing import Any
 
 from ecs_bg.deploy.errors import DefinitionError
 from ecs_bg.hooks.ecs import DeploymentStatus, LifecycleHookStatus, WorkStage
-from ecs_bg.sim import setup
+from ecs_bg.sim import alarms, scheduler, setup
 from ecs_bg.sim.apps import AppFleet
 from ecs_bg.sim.balancer import LocalLoadBalancer
 from ecs_bg.sim.control_plane import SimulatedEcs
@@ -40,7 +40,7 @@ from ecs_bg.sim.engine import (
 from ecs_bg.sim.health import FAILED, HealthCheck
 from ecs_bg.sim.loadgen import LoadGenerator
 from ecs_bg.sim.local_aws import SIMULATION_APP_ID, LocalAws
-from ecs_bg.sim.plan import HookDetailsReading, HookSpec
+from ecs_bg.sim.plan import HookDetailsReading, HookSpec, RollbackHookFailure
 from ecs_bg.sim.runner import CDK_JSON, LAMBDA_DIR, FunctionSpec, Invocation, LambdaRunner
 from ecs_bg.sim.tasks import LocalTasks
 
@@ -84,6 +84,7 @@ class Options:
     environ: dict[str, str] = field(default_factory=dict)  # for rendering the ecspresso files
     # Per revision (blue, green): template variables its task definition is rendered with.
     revision_environ: dict[str, dict[str, str]] = field(default_factory=dict)
+    rollback_hook_failure: RollbackHookFailure = "fail"  # what ECS does then is UNCONFIRMED
     sim_config: Path | None = None  # the simulation.yml the options came from, for error messages
 
 
@@ -95,6 +96,12 @@ class Report:
     traffic: dict[str, Any]
     wall_seconds: float
     rollback_reason: str | None = None
+    alarms: dict[str, Any] = field(default_factory=dict)  # watched alarms, state changes, publish problems
+    tasks: dict[str, Any] = field(default_factory=dict)  # replacements by the service scheduler, what is left
+    step_bakes: list[dict[str, Any]] = field(default_factory=list)  # LINEAR/CANARY bakes, each its own entry
+    pause_hooks: list[dict[str, Any]] = field(default_factory=list)  # PAUSE waits: hookId, status, times
+    final_state: dict[str, Any] = field(default_factory=dict)  # weights and tasks at the final status
+    rollback_problems: list[str] = field(default_factory=list)  # failures a rollback carried on past
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -104,6 +111,12 @@ class Report:
             "stages": self.stages,
             "hookInvocations": self.hook_invocations,
             "traffic": self.traffic,
+            "alarms": self.alarms,
+            "tasks": self.tasks,
+            "stepBakes": self.step_bakes,
+            "pauseHooks": self.pause_hooks,
+            "finalState": self.final_state,
+            "rollbackProblems": self.rollback_problems,
         }
 
 
@@ -127,6 +140,7 @@ class Simulation:
             hooks=hooks + options.extra_hooks,
             hook_details_reading=options.hook_details_reading,
             real_time_invocations=True,
+            rollback_hook_failure=options.rollback_hook_failure,
             scale_up_timeout_minutes=max(
                 spec.scale_up_timeout_minutes, SCALE_UP_REAL_SECONDS * options.speed / 60
             ),
@@ -156,6 +170,9 @@ class Simulation:
         # Production requests per TRAFFIC_INTERVAL bucket, per group (None: no answer), [requests, errors].
         self.production_counts: dict[int, dict[str | None, list[int]]] = {}
         self.wake = asyncio.Event()
+        self.alarm_board = alarms.AlarmBoard(self._alarm_rules())
+        self.task_report: dict[str, Any] = {"replacements": []}
+        self.final_state: dict[str, Any] = {}
         self.load: LoadGenerator | None = None
 
     def _command(self) -> list[str]:
@@ -171,6 +188,19 @@ class Simulation:
                 f"(configured: {', '.join(sorted(commands))})"
             )
         return list(commands[name])
+
+    def _alarm_rules(self) -> list[alarms.AlarmRule]:
+        """Each alarm the deployment watches, with what it measures: the stack's two are known."""
+        outputs = self.loaded.outputs.values
+        latency = setup.stack_context(self.options.cdk_json).alarm_latency_p95_seconds
+        known: dict[str, tuple[alarms.Measure, float]] = {
+            outputs["Http5xxAlarmName"]: ("5xx-share", self.options.alarm_5xx_percent),
+            outputs["LatencyAlarmName"]: ("p95-latency", latency),
+        }
+        return [
+            alarms.AlarmRule(name, *known.get(name, ("unknown", 0.0)))
+            for name in setup.alarm_names(self.loaded.definitions)
+        ]
 
     def sim_now(self) -> float:
         return (time.monotonic() - self.started) * self.options.speed
@@ -222,6 +252,24 @@ class Simulation:
             self.lb.register(group, task.url)
         return fleet
 
+    def _state(self) -> dict[str, Any]:
+        """What the deployment left at its final status: the listeners' weights and each revision's
+        running tasks (the simulator stops every process afterwards, whatever ECS would keep)."""
+        return {
+            "production": self.lb.weights("production"),
+            "test": self.lb.weights("test"),
+            "runningTasks": {
+                group: sum(1 for task in fleet.tasks if task.returncode is None)
+                for group, fleet in self.fleets.items()
+            },
+            "greenServing": self.lb.weights("production").get(GREEN, 0) > 0
+            or self.lb.weights("test").get(GREEN, 0) > 0,
+        }
+
+    def _replaced(self, group: str, task: Any) -> None:
+        definition = self.green_task_definition if group == GREEN else self.blue_task_definition
+        self.local_tasks.add(definition, task.url, task)
+
     def _add_tasks(self, fleet: AppFleet, task_definition: str) -> None:
         """The fleet's processes become the service's tasks in ListTasks and DescribeTasks."""
         for task in fleet.tasks:
@@ -232,11 +280,28 @@ class Simulation:
         if fleet is None:
             self._feed(self.engine.scaled_down)
             return
+        if group == BLUE and not await self._green_serving():
+            # CLEAN_UP removes blue only once green serves; with no green task alive, blue stays and
+            # the deployment fails (and rolls back) instead of leaving production with no target.
+            why = "no green task is alive and healthy at CLEAN_UP; blue is not scaled down"
+            self._feed(functools.partial(self.engine.green_failed, why))
+            return
+        fleet.retiring = True
         for url in fleet.urls:
             self.lb.deregister(group, url)
         await asyncio.gather(*(self.lb.drained(group, url, timeout=10.0) for url in fleet.urls))
         await fleet.stop(grace=2.0)
         self._feed(self.engine.scaled_down)
+
+    async def _green_serving(self) -> bool:
+        """Whether a green task is alive and healthy, waiting (in real time) for a replacement the
+        scheduler has started to pass its health checks."""
+        deadline = time.monotonic() + SCALE_UP_REAL_SECONDS
+        while time.monotonic() < deadline:
+            if any(target.state == "healthy" for target in self.lb.target_health(GREEN)):
+                return True
+            await asyncio.sleep(0.05)
+        return False
 
     async def _wait_green_healthy(self) -> None:
         """SCALE_UP: report green's health as the load balancer's checks find it. A task that exits,
@@ -278,54 +343,40 @@ class Simulation:
         )
 
     async def _publish_metrics(self) -> None:
-        """Every simulated minute: the load balancer's numbers into CloudWatch, and the 5xx alarm
-        judged on them, as CloudWatch evaluates a one-minute alarm."""
+        """Every simulated minute: the load balancer's numbers into CloudWatch, and each deployment alarm
+        judged on what it measures (ecs_bg.sim.alarms). Nothing that fails here stops the next minute."""
         cloudwatch = self._aws_client("cloudwatch")
-        alarm = self.loaded.outputs.values["Http5xxAlarmName"]
+        outputs = self.loaded.outputs.values
         suffix = {
-            BLUE: self.loaded.outputs.values["BlueTargetGroupArn"].split(":", 5)[5],
-            GREEN: self.loaded.outputs.values["GreenTargetGroupArn"].split(":", 5)[5],
+            BLUE: outputs["BlueTargetGroupArn"].split(":", 5)[5],
+            GREEN: outputs["GreenTargetGroupArn"].split(":", 5)[5],
         }
-        firing = False
+        board = self.alarm_board
         while True:
             await asyncio.sleep(setup.METRICS_PERIOD / self.options.speed)
             period = self.lb.take_metrics()
-            data = []
-            for group, metrics in period.groups.items():
-                dimensions = [{"Name": "TargetGroup", "Value": suffix.get(group, group)}]
-                data += [
-                    {"MetricName": "RequestCount", "Dimensions": dimensions, "Value": metrics.request_count},
-                    {
-                        "MetricName": "HTTPCode_Target_5XX_Count",
-                        "Dimensions": dimensions,
-                        "Value": metrics.target_5xx_count,
-                    },
-                ]
-                if metrics.target_response_time_avg is not None:
-                    data.append(
-                        {
-                            "MetricName": "TargetResponseTime",
-                            "Dimensions": dimensions,
-                            "Value": metrics.target_response_time_avg,
-                        }
-                    )
+            data = alarms.metric_data(period, lambda group: suffix.get(group, group))
             if data:
-                await asyncio.to_thread(
-                    cloudwatch.put_metric_data, Namespace="AWS/ApplicationELB", MetricData=data
+                await alarms.call(
+                    board,
+                    "PutMetricData",
+                    cloudwatch.put_metric_data,
+                    Namespace="AWS/ApplicationELB",
+                    MetricData=data,
                 )
-            green = period.groups.get(GREEN)
-            share = 100 * green.target_5xx_count / green.request_count if green and green.request_count else 0
-            now_firing = share > self.options.alarm_5xx_percent
-            if now_firing != firing:
-                firing = now_firing
+            changed = board.judge(period, self.sim_now())
+            for rule, firing, reason in changed:
                 state = "ALARM" if firing else "OK"
-                reason = (
-                    f"green 5xx {share:.0f}% of its requests, threshold {self.options.alarm_5xx_percent:g}%"
+                await alarms.call(
+                    board,
+                    f"SetAlarmState {rule.name}",
+                    cloudwatch.set_alarm_state,
+                    AlarmName=rule.name,
+                    StateValue=state,
+                    StateReason=reason,
                 )
-                await asyncio.to_thread(
-                    cloudwatch.set_alarm_state, AlarmName=alarm, StateValue=state, StateReason=reason
-                )
-                self._feed(functools.partial(self.engine.alarm, firing))
+            if changed:
+                self._feed(functools.partial(self.engine.alarm, board.in_alarm, board.describe_firing()))
 
     async def _approve_pauses(self) -> None:
         """Act on PAUSE hooks as an operator would, through the ECS API: one decision per wait."""
@@ -439,6 +490,17 @@ class Simulation:
             self.load.start()
             daemons.add(asyncio.create_task(self._publish_metrics()))
             daemons.add(asyncio.create_task(self._approve_pauses()))
+            daemons.add(
+                asyncio.create_task(
+                    scheduler.keep_desired_count(
+                        self.fleets,
+                        self.lb,
+                        now=self.sim_now,
+                        on_replaced=self._replaced,
+                        replacements=self.task_report["replacements"],
+                    )
+                )
+            )
             self.started = time.monotonic()
             self.pending.extend(self.engine.start())
             finished = None
@@ -449,6 +511,7 @@ class Simulation:
                 self.on_update(self)
                 if finished is not None:
                     self.ended = time.monotonic()
+                    self.final_state = self._state()
                     break
                 timer = self.engine.next_timer()
                 delay = 0.25 if timer is None else max(0.0, (timer - self.sim_now()) / self.options.speed)
@@ -538,6 +601,31 @@ class Simulation:
             traffic=_traffic(stats, load, self.weight_changes, self._production_intervals()),
             wall_seconds=(self.ended or time.monotonic()) - self.started,
             rollback_reason=self.engine.rollback_reason,
+            alarms=self.alarm_board.to_json(),
+            tasks=self.task_report,
+            step_bakes=[
+                {
+                    "step": r.step,
+                    "start": round(r.bake_start, 3),
+                    "end": round(r.end, 3) if r.end is not None else None,
+                }
+                for r in self.engine.stages
+                if r.bake_start is not None
+            ],
+            pause_hooks=[
+                {
+                    "hookId": run.hook_id,
+                    "stage": str(run.stage),
+                    "step": run.step,
+                    "status": run.status,
+                    "start": round(run.started, 3),
+                    "end": round(run.ended, 3) if run.ended is not None else None,
+                    "timeoutAction": run.hook.timeout_action,
+                }
+                for run in self.engine.pauses
+            ],
+            final_state=self.final_state,
+            rollback_problems=list(self.engine.rollback_problems),
         )
 
     def _production_intervals(self) -> list[dict[str, Any]]:
