@@ -76,6 +76,7 @@ class AlarmBoard:
     problems: list[str] = field(default_factory=list)
     window: list[MetricsPeriod] = field(default_factory=list)
     breaching: dict[str, int] = field(default_factory=dict)  # consecutive breaching datapoints
+    datapoints: int = 0  # windows judged so far
 
     def judge(self, period: MetricsPeriod, at: float) -> list[tuple[AlarmRule, bool, str]]:
         """The alarms whose state changed once this period is in (a datapoint when the window is full)."""
@@ -83,6 +84,7 @@ class AlarmBoard:
         if sum(p.load_balancer.request_count for p in self.window) < WINDOW_REQUESTS:
             return []
         window, self.window = self.window, []
+        self.datapoints += 1
         changed = []
         for rule in self.rules:
             verdict = rule.judge(window)

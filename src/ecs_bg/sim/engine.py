@@ -56,6 +56,7 @@ Clock = Callable[[], float]  # seconds, simulated time
 
 STATUSES: Final = frozenset(DeploymentStatus)
 FINAL_STATUSES: Final = FINAL_DEPLOYMENT_STATUSES
+BAKE_RECHECK_SECONDS: Final = 5.0  # simulated seconds between asking whether a held bake may end
 
 
 @dataclass(frozen=True)
@@ -158,6 +159,8 @@ class Engine:
         self.invocations: list[InvocationRecord] = []
         self.pauses: list[_HookRun] = []  # every PAUSE wait, for the report
         self.rollback_problems: list[str] = []  # hook failures a rollback carried on past
+        # The driver's say on whether a bake may end now (its alarms have judged what they need).
+        self.bake_may_end: Callable[[], bool] = lambda: True
 
         self._now = clock()
         self._out: list[Action] = []
@@ -452,6 +455,11 @@ class Engine:
         self._check_alarm()
 
     def _bake_over(self) -> None:
+        if not self.bake_may_end():
+            # The alarms have not yet judged the real traffic since the shift: at a sped-up clock a
+            # bake would otherwise end before a single datapoint, whatever green does.
+            self._set_timer("bake", self._now + BAKE_RECHECK_SECONDS, self._bake_over)
+            return
         self._waiting = None
 
     def _check_alarm(self, *, baking: bool = False) -> None:

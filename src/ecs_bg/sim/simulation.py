@@ -158,6 +158,9 @@ class Simulation:
         self.started = time.monotonic()
         self.ended: float | None = None  # when the deployment reached its final status
         self.engine = Engine(self.spec, self.sim_now)
+        self.engine.bake_may_end = self._alarms_have_judged
+        self.datapoints_at_shift = 0
+        self.datapoints_heard = 0
         groups = setup.TARGET_GROUPS  # the stack's settings, on the simulation's clock
         self.lb = LocalLoadBalancer(
             health_check=health_check(groups, options.speed),
@@ -365,6 +368,10 @@ class Simulation:
                     MetricData=data,
                 )
             changed = board.judge(period, self.sim_now())
+            if changed:
+                self._feed(functools.partial(self.engine.alarm, board.in_alarm, board.describe_firing()))
+            # Only now may a held bake count this datapoint: the engine has heard its verdict.
+            self.datapoints_heard = board.datapoints
             for rule, firing, reason in changed:
                 state = "ALARM" if firing else "OK"
                 await alarms.call(
@@ -375,8 +382,6 @@ class Simulation:
                     StateValue=state,
                     StateReason=reason,
                 )
-            if changed:
-                self._feed(functools.partial(self.engine.alarm, board.in_alarm, board.describe_firing()))
 
     async def _approve_pauses(self) -> None:
         """Act on PAUSE hooks as an operator would, through the ECS API: one decision per wait."""
@@ -435,7 +440,19 @@ class Simulation:
             return action.status
         return None
 
+    def _alarms_have_judged(self) -> bool:
+        """A bake ends only once the alarms that can roll back have judged two datapoints of the real
+        traffic since the last production shift: ECS's bake is on its own (sped-up) clock, the traffic
+        the alarms measure is real, and a real bake always holds many datapoints."""
+        judged = any(rule.measure != "unknown" for rule in self.alarm_board.rules)
+        if not (self.spec.alarms_rollback and judged):
+            return True
+        return self.datapoints_heard - self.datapoints_at_shift >= alarms.DATAPOINTS_TO_ALARM
+
     def _set_weights(self, production: dict[str, float], test: dict[str, float], *, at: float) -> None:
+        if production != self.lb.weights("production"):
+            # A window already under way holds traffic from before the shift: it does not count.
+            self.datapoints_at_shift = self.alarm_board.datapoints + bool(self.alarm_board.window)
         self.lb.set_weights("production", production)
         self.lb.set_weights("test", test)
         self.weight_changes.append({"at": round(at, 3), "production": production, "test": test})
