@@ -21,8 +21,9 @@ from ecs_bg.report.html import render as render_html
 from ecs_bg.report.model import DeploymentReport
 from ecs_bg.sim.config import apply as sim_config_apply
 from ecs_bg.sim.config import hook_details_reading as read_hook_details_reading
+from ecs_bg.sim.outcome import Report
 from ecs_bg.sim.scenarios import SCENARIOS
-from ecs_bg.sim.simulation import Options, Report, Simulation
+from ecs_bg.sim.simulation import Options, Simulation
 
 ECSPRESSO_CONFIG = Options().config
 SIM_CONFIG = ECSPRESSO_CONFIG.parent / "simulation.yml"

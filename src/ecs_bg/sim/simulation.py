@@ -24,7 +24,7 @@ from typing import Any
 
 from ecs_bg.deploy.errors import DefinitionError
 from ecs_bg.hooks.ecs import DeploymentStatus, LifecycleHookStatus, WorkStage
-from ecs_bg.sim import alarms, scheduler, setup
+from ecs_bg.sim import alarms, outcome, scheduler, setup
 from ecs_bg.sim.apps import AppFleet
 from ecs_bg.sim.balancer import LocalLoadBalancer
 from ecs_bg.sim.control_plane import SimulatedEcs
@@ -40,6 +40,7 @@ from ecs_bg.sim.engine import (
 from ecs_bg.sim.health import FAILED, HealthCheck
 from ecs_bg.sim.loadgen import LoadGenerator
 from ecs_bg.sim.local_aws import SIMULATION_APP_ID, LocalAws
+from ecs_bg.sim.outcome import Report
 from ecs_bg.sim.plan import HookDetailsReading, HookSpec, RollbackHookFailure
 from ecs_bg.sim.runner import CDK_JSON, LAMBDA_DIR, FunctionSpec, Invocation, LambdaRunner
 from ecs_bg.sim.tasks import LocalTasks
@@ -86,38 +87,6 @@ class Options:
     revision_environ: dict[str, dict[str, str]] = field(default_factory=dict)
     rollback_hook_failure: RollbackHookFailure = "fail"  # what ECS does then is UNCONFIRMED
     sim_config: Path | None = None  # the simulation.yml the options came from, for error messages
-
-
-@dataclass
-class Report:
-    status: str
-    stages: list[dict[str, Any]]
-    hook_invocations: list[dict[str, Any]]
-    traffic: dict[str, Any]
-    wall_seconds: float
-    rollback_reason: str | None = None
-    alarms: dict[str, Any] = field(default_factory=dict)  # watched alarms, state changes, publish problems
-    tasks: dict[str, Any] = field(default_factory=dict)  # replacements by the service scheduler, what is left
-    step_bakes: list[dict[str, Any]] = field(default_factory=list)  # LINEAR/CANARY bakes, each its own entry
-    pause_hooks: list[dict[str, Any]] = field(default_factory=list)  # PAUSE waits: hookId, status, times
-    final_state: dict[str, Any] = field(default_factory=dict)  # weights and tasks at the final status
-    rollback_problems: list[str] = field(default_factory=list)  # failures a rollback carried on past
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "status": self.status,
-            "rollbackReason": self.rollback_reason,
-            "wallSeconds": round(self.wall_seconds, 3),
-            "stages": self.stages,
-            "hookInvocations": self.hook_invocations,
-            "traffic": self.traffic,
-            "alarms": self.alarms,
-            "tasks": self.tasks,
-            "stepBakes": self.step_bakes,
-            "pauseHooks": self.pause_hooks,
-            "finalState": self.final_state,
-            "rollbackProblems": self.rollback_problems,
-        }
 
 
 class Simulation:
@@ -613,34 +582,15 @@ class Simulation:
         await self.aws.stop()
         return Report(
             status=status,
-            stages=[_stage_json(record) for record in self.engine.stages],
+            stages=[outcome.stage_json(record) for record in self.engine.stages],
             hook_invocations=[self._invocation_json(record) for record in self.engine.invocations],
-            traffic=_traffic(stats, load, self.weight_changes, self._production_intervals()),
+            traffic=outcome.traffic(stats, load, self.weight_changes, self._production_intervals()),
             wall_seconds=(self.ended or time.monotonic()) - self.started,
             rollback_reason=self.engine.rollback_reason,
             alarms=self.alarm_board.to_json(),
             tasks=self.task_report,
-            step_bakes=[
-                {
-                    "step": r.step,
-                    "start": round(r.bake_start, 3),
-                    "end": round(r.end, 3) if r.end is not None else None,
-                }
-                for r in self.engine.stages
-                if r.bake_start is not None
-            ],
-            pause_hooks=[
-                {
-                    "hookId": run.hook_id,
-                    "stage": str(run.stage),
-                    "step": run.step,
-                    "status": run.status,
-                    "start": round(run.started, 3),
-                    "end": round(run.ended, 3) if run.ended is not None else None,
-                    "timeoutAction": run.hook.timeout_action,
-                }
-                for run in self.engine.pauses
-            ],
+            step_bakes=outcome.step_bakes(self.engine.stages),
+            pause_hooks=outcome.pause_hooks(self.engine.pauses),
             final_state=self.final_state,
             rollback_problems=list(self.engine.rollback_problems),
         )
@@ -686,50 +636,6 @@ class Simulation:
             "start": round(record.started, 3),
             "end": round(record.ended, 3) if record.ended is not None else None,
         }
-
-
-def _stage_json(record: Any) -> dict[str, Any]:
-    entry = {"stage": str(record.stage), "start": round(record.start, 3), "end": None}
-    if record.end is not None:
-        entry["end"] = round(record.end, 3)
-    if record.step is not None:
-        entry["step"] = record.step
-    if record.bake_start is not None:
-        entry["bakeStart"] = round(record.bake_start, 3)
-    return entry
-
-
-def _traffic(
-    stats: Any, load: Any, weights: list[dict[str, Any]], intervals: list[dict[str, Any]]
-) -> dict[str, Any]:
-    """Production as the load generator saw it (every request it sent), test as the load balancer
-    counted it (the hooks' requests); per revision from the load balancer's target groups. Over time:
-    each change of the listeners' weights, and production requests per interval."""
-
-    def listener(name: str) -> dict[str, Any]:
-        totals = stats.listeners.get(name)
-        return {
-            "requests": totals.requests if totals else 0,
-            "errors": (totals.target_5xx + totals.elb_5xx) if totals else 0,
-        }
-
-    production: dict[str, Any] = {"loadBalancer": listener("production")}
-    if load is not None:
-        production |= {
-            "requests": load.requests,
-            "errors": load.errors,
-            "byRevision": dict(load.by_group),
-            "failures": [dataclasses.asdict(failure) for failure in load.failures[:20]],
-            "intervals": intervals,
-        }
-    return {
-        "production": production,
-        "test": listener("test"),
-        "byRevision": {
-            g: {"requests": s.requests, "errors": s.target_5xx + s.elb_5xx} for g, s in stats.groups.items()
-        },
-        "weights": weights,
-    }
 
 
 def health_check(groups: setup.TargetGroupSettings, speed: float) -> HealthCheck:
