@@ -478,3 +478,33 @@ def test_misuse_is_refused_with_clear_errors() -> None:
 def test_invalid_configurations_are_refused_at_construction(kwargs: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(".", r"\.")):
         Engine(spec(**kwargs), Clock())
+
+
+@pytest.mark.parametrize(("real_seconds", "outcome"), [(30, "SUCCEEDED"), (90, "TIMED_OUT")])
+def test_an_invocation_counts_against_its_timeout_for_its_real_duration(
+    real_seconds: float, outcome: str
+) -> None:
+    # Ten simulated minutes pass while the Lambda runs (a sped-up clock); it really took 30 s or 90 s
+    # of the hook's one minute.
+    hook = lambda_hook("slow", Stage.PRE_SCALE_UP, timeout_minutes=1, timeout_action="ROLLBACK")
+    driver = Driver(spec(hooks=(hook,), real_time_invocations=True), respond=lambda inv: NO_ANSWER)
+    driver.run_until(lambda: bool(driver.pending))
+    (slow,) = driver.pending
+    driver.clock.now = START + 600
+    driver.take(driver.engine.advance())
+    assert driver.engine.stage == "PRE_SCALE_UP"  # the timeout waits for the running invocation
+    driver.pending.remove(slow)
+    driver.take(
+        driver.engine.hook_result(slow.invocation_id, {"hookStatus": "SUCCEEDED"}, real_seconds=real_seconds)
+    )
+    assert driver.engine.invocations[0].hook_status == outcome
+    expected = "IN_PROGRESS" if outcome == "SUCCEEDED" else "ROLLBACK_IN_PROGRESS"
+    assert driver.engine.status == expected
+
+
+def test_green_failing_scale_up_rolls_back_at_once() -> None:
+    driver = Driver(spec(), healthy=False)
+    driver.start()
+    driver.take(driver.engine.green_failed("a green task exited with status 1 during SCALE_UP"))
+    assert driver.engine.rollback_reason == "a green task exited with status 1 during SCALE_UP"
+    assert driver.run() == "ROLLBACK_SUCCESSFUL"

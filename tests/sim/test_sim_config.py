@@ -6,6 +6,7 @@ import json
 import shutil
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -21,7 +22,7 @@ from tests.conftest import LAMBDA_DIR, ROOT
 
 def test_the_repository_config_sets_the_options() -> None:
     options = Options(speed=1.0)
-    scenario = apply(ROOT / "ecspresso" / "simulation.yml", options, "app")
+    scenario = apply(ROOT / "ecspresso" / "simulation.yml", options)
     assert scenario == "good"
     assert (options.speed, options.tasks, options.load_rate, options.load_path) == (
         240.0,
@@ -29,7 +30,8 @@ def test_the_repository_config_sets_the_options() -> None:
         20.0,
         "/api/products",
     )
-    assert options.command == [sys.executable, "-m", "app"]  # "python" is the simulator's interpreter
+    # "python" is the simulator's interpreter
+    assert options.container_commands == {"app": [sys.executable, "-m", "app"]}
     assert options.function_timeout == 60.0
     assert options.hook_details_reading == "replace"
 
@@ -38,10 +40,10 @@ def test_the_hook_details_reading_is_replace_unless_set(tmp_path: Path) -> None:
     path = tmp_path / "simulation.yml"
     path.write_text("speed: 60\n")
     options = Options()
-    apply(path, options, "app")
+    apply(path, options)
     assert options.hook_details_reading == "replace"  # the stricter reading
     path.write_text("hookDetailsReading: merge\n")
-    apply(path, options, "app")
+    apply(path, options)
     assert options.hook_details_reading == "merge"
 
 
@@ -53,6 +55,13 @@ def test_the_hook_details_reading_is_replace_unless_set(tmp_path: Path) -> None:
         ("load: {rate: -1}\n", "load.rate must be a positive number"),
         ("containers: {app: {command: python -m app}}\n", "containers.app.command must be a list of strings"),
         ("- a list\n", "expected a mapping"),
+        ("containers: {app: {comand: [python]}}\n", "unknown key 'containers.app.comand'"),
+        ("load: {rat: 1}\n", "unknown key 'load.rat'"),
+        ("containers: {app: [python]}\n", "containers.app must be a mapping"),
+        ("revisions: {gren: {env: {A: b}}}\n", "unknown key 'revisions.gren'"),
+        ("revisions: {green: {env: {A: 1}}}\n", "revisions.green.env.A must be a string"),
+        ("rollbackHookFailure: maybe\n", "rollbackHookFailure must be fail or ignore"),
+        ("lambdaDir: nowhere\n", "lambdaDir 'nowhere' is not a directory"),
         ("speed: [\n", "while parsing"),
         ("hookDetailsReading: deep\n", "hookDetailsReading must be replace or merge, got 'deep'"),
         ("hookDetailsReading: true\n", "hookDetailsReading must be replace or merge, got True"),
@@ -62,7 +71,7 @@ def test_mistakes_name_the_file_and_key(tmp_path: Path, text: str, message: str)
     path = tmp_path / "simulation.yml"
     path.write_text(text)
     with pytest.raises(DefinitionError) as caught:
-        apply(path, Options(), "app")
+        apply(path, Options())
     assert str(caught.value).startswith(str(path))
     assert message in str(caught.value)
 
@@ -71,8 +80,8 @@ def test_mistakes_name_the_file_and_key(tmp_path: Path, text: str, message: str)
     ("speed", "interval", "timeout", "drain"),
     [
         (1, 15, 5, 30),  # real time: the stack's own settings
-        (60, 0.25, 0.2, 0.5),  # ALB's 5 s timeout would be 83 ms: too short for a busy machine
-        (240, 0.2, 0.2, 0.125),  # the interval cannot be shorter than the timeout, as on ALB
+        (60, 0.25, 5, 0.5),  # an app answers in real time: the 5 s wait for it is real at any speed
+        (240, 0.0625, 5, 0.125),
     ],
 )
 def test_target_groups_run_on_the_simulated_clock(
@@ -109,8 +118,8 @@ def test_hook_details_as_a_json_string_are_configured_as_its_object(tmp_path: Pa
         ("{ecsReadiness", "lifecycleHooks[1].hookDetails: a JSON string must hold an object, but it is not"),
         (
             {"ecsReadiness": {"x": "y" * 62_000}},
-            "lifecycleHooks[1].hookDetails is 62027 bytes as JSON; every IN_PROGRESS answer re-sends them "
-            "with up to 4096 bytes of runtime state, so they must stay within 61440 bytes",
+            "lifecycleHooks[1].hookDetails: hookDetails is 62027 bytes as JSON; every IN_PROGRESS answer "
+            "re-sends them with up to 4096 bytes of runtime state, so they must stay within 61440 bytes",
         ),
     ],
 )
@@ -153,6 +162,67 @@ def test_every_level_is_checked(tmp_path: Path, text: str, message: str) -> None
     path = tmp_path / "simulation.yml"
     path.write_text(text)
     with pytest.raises(DefinitionError) as caught:
-        apply(path, Options(), "app")
+        apply(path, Options())
     assert str(caught.value).startswith(f"{path}: ")
     assert message in str(caught.value)
+
+
+def _mutated(tmp_path: Path, mutate: Any) -> Path:
+    config = ecspresso_files_with(tmp_path, {})
+    service = tmp_path / "ecs-service-def.json"
+    document = json.loads(service.read_text())
+    mutate(document["deploymentConfiguration"])
+    service.write_text(json.dumps(document))
+    return config
+
+
+PAUSE = {"targetType": "PAUSE", "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"]}
+
+
+@pytest.mark.parametrize(
+    ("mutate", "path"),
+    [
+        (lambda d: d["lifecycleHooks"][0].update(lifecycleStages=["PRE_SCALEUP"]), "lifecycleStages[0]"),
+        (lambda d: d["lifecycleHooks"].append({**PAUSE, "lifecycleStages": ["TEST_TRAFFIC_SHIFT"]}), "[4]"),
+        (
+            lambda d: d["lifecycleHooks"][0]["timeoutConfiguration"].update(timeoutInMinutes=0),
+            "timeoutInMinutes",
+        ),
+        (lambda d: d.update(strategy="LINEAR", linearConfiguration={"stepPercent": 2}), "stepPercent"),
+        (lambda d: d.update(strategy="BLUEGREEN"), "strategy"),
+        (lambda d: d.update(bakeTimeInMinute=1), "bakeTimeInMinute"),
+        (lambda d: d.update(bakeTimeInMinutes="1"), "bakeTimeInMinutes"),
+        (lambda d: d["lifecycleHooks"].append({**PAUSE, "hookDetails": {"a": 1}}), "hookDetails"),
+        (lambda d: d["lifecycleHooks"].extend([PAUSE] * 11), "lifecycleHooks[14]"),
+    ],
+)
+def test_what_lint_refuses_is_refused_before_anything_starts(tmp_path: Path, mutate: Any, path: str) -> None:
+    with pytest.raises(DefinitionError) as caught:
+        setup.load(_mutated(tmp_path, mutate), LAMBDA_DIR, {})
+    message = str(caught.value)
+    assert message.startswith(f"{tmp_path / 'ecs-service-def.json'}: $.deploymentConfiguration")
+    assert path in message
+    assert "\n" not in message
+
+
+def test_one_function_at_several_hook_entries_is_several_hooks(tmp_path: Path) -> None:
+    def again(document: dict[str, Any]) -> None:
+        hooks = document["lifecycleHooks"]
+        hooks.append({**hooks[1], "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"]})
+
+    loaded = setup.load(_mutated(tmp_path, again), LAMBDA_DIR, {})
+    ids = [hook.hook_id for hook in loaded.spec.hooks]
+    assert ids == [
+        "before_install",
+        "after_install",
+        "before_allow_traffic",
+        "after_allow_traffic",
+        "after_install-4",
+    ]
+    assert loaded.functions["after_install-4"] == "after_install"
+    assert set(loaded.entries) == {
+        "before_install",
+        "after_install",
+        "before_allow_traffic",
+        "after_allow_traffic",
+    }

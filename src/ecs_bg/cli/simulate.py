@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 from rich.console import Console, Group
 from rich.live import Live
+from rich.markup import escape
 from rich.table import Table
 
 from ecs_bg.cli.main import app
@@ -21,8 +22,9 @@ from ecs_bg.report.html import render as render_html
 from ecs_bg.report.model import DeploymentReport
 from ecs_bg.sim.config import apply as sim_config_apply
 from ecs_bg.sim.config import hook_details_reading as read_hook_details_reading
+from ecs_bg.sim.outcome import Report
 from ecs_bg.sim.scenarios import SCENARIOS
-from ecs_bg.sim.simulation import Options, Report, Simulation
+from ecs_bg.sim.simulation import Options, Simulation
 
 ECSPRESSO_CONFIG = Options().config
 SIM_CONFIG = ECSPRESSO_CONFIG.parent / "simulation.yml"
@@ -59,7 +61,7 @@ def simulate(
     console = Console()
     options = Options(config=config)
     try:
-        configured = sim_config_apply(sim_config, options, "app") if sim_config.is_file() else None
+        configured = sim_config_apply(sim_config, options) if sim_config.is_file() else None
         scenario = scenario or configured or "good"
         chosen = SCENARIOS.get(scenario)
         if chosen is None:
@@ -76,7 +78,8 @@ def simulate(
         console.print(f"stopped by {stopped}; every task and hook worker it started has been stopped")
         raise typer.Exit(128 + stopped.signum) from None
     except DefinitionError as error:
-        console.print(f"[red]error:[/red] {error}")
+        # One line however narrow the terminal, and brackets in JSON paths ($.x[0]) are not markup.
+        console.print(f"[red]error:[/red] {escape(str(error))}", soft_wrap=True)
         raise typer.Exit(2) from None
     if report is not None:
         report.write_text(json.dumps(result.to_json(), indent=2))

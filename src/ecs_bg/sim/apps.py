@@ -165,9 +165,11 @@ class AppFleet:
         command: Sequence[str] = SAMPLE_APP,
     ) -> None:
         self.revision = revision
-        self.tasks = [
-            AppProcess({"APP_REVISION": revision, **(env or {})}, command=command) for _ in range(count)
-        ]
+        self._env = {"APP_REVISION": revision, **(env or {})}
+        self._command = tuple(command)
+        self.tasks = [AppProcess(self._env, command=command) for _ in range(count)]
+        self.stopped: list[AppProcess] = []  # tasks that exited and were replaced
+        self.retiring = False  # being scaled down: nothing is replaced any more
 
     @property
     def urls(self) -> list[str]:
@@ -180,5 +182,15 @@ class AppFleet:
         ready = await asyncio.gather(*(task.wait_ready(ready_timeout) for task in self.tasks))
         return all(ready)
 
+    async def replace(self, task: AppProcess) -> AppProcess:
+        """A new task in the place of one that stopped, as ECS's service scheduler keeps the desired
+        count ("Amazon ECS services": it launches another task when one stops)."""
+        fresh = AppProcess(self._env, command=self._command)
+        self.tasks[self.tasks.index(task)] = fresh
+        self.stopped.append(task)
+        await fresh.start()
+        return fresh
+
     async def stop(self, grace: float = 5.0) -> None:
-        await asyncio.gather(*(task.stop(grace) for task in self.tasks))
+        self.retiring = True
+        await asyncio.gather(*(task.stop(grace) for task in [*self.tasks, *self.stopped]))

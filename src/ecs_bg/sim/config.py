@@ -11,7 +11,7 @@ import yaml
 
 from ecs_bg.deploy.errors import DefinitionError
 from ecs_bg.deploy.settings import parse_settings, setting
-from ecs_bg.sim.plan import HOOK_DETAILS_READINGS, HookDetailsReading
+from ecs_bg.sim.plan import HOOK_DETAILS_READINGS, HookDetailsReading, RollbackHookFailure
 from ecs_bg.sim.simulation import Options
 
 POSITIVE = setting(positive=True)
@@ -29,6 +29,19 @@ class Load:
 
 
 @dataclass(frozen=True)
+class Revision:
+    # Variables the ecspresso templates see when this revision's task definition is rendered
+    # ({{ env `IMAGE_TAG` }}): blue's and green's task definitions differ as in a real deployment.
+    env: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Revisions:
+    blue: Revision = Revision()
+    green: Revision = Revision()
+
+
+@dataclass(frozen=True)
 class SimulationSettings:
     """Every key is optional; an absent one leaves the simulation's default."""
 
@@ -39,6 +52,9 @@ class SimulationSettings:
     load: Load = Load()
     function_timeout_seconds: float | None = field(default=None, metadata=POSITIVE)
     hook_details_reading: HookDetailsReading | None = None
+    rollback_hook_failure: RollbackHookFailure | None = None  # UNCONFIRMED in ECS: fail or ignore
+    lambda_dir: str | None = None  # your hook entry files (<hook>_hook.py), relative to this file
+    revisions: Revisions = Revisions()
 
 
 def read(path: Path) -> SimulationSettings:
@@ -50,9 +66,10 @@ def read(path: Path) -> SimulationSettings:
     return parse_settings(SimulationSettings, {} if document is None else document, f"{path}:")
 
 
-def apply(path: Path, options: Options, container: str) -> str | None:
+def apply(path: Path, options: Options) -> str | None:
     """Set ``options`` from the file; returns its scenario. Errors name the file and the key."""
     settings = read(path)
+    options.sim_config = path
     if settings.speed is not None:
         options.speed = settings.speed
     if settings.tasks is not None:
@@ -65,14 +82,33 @@ def apply(path: Path, options: Options, container: str) -> str | None:
         options.load_rate = settings.load.rate
     if settings.load.path is not None:
         options.load_path = settings.load.path
-    command = settings.containers.get(container, Container()).command
-    if command is not None:
-        # "python" means the simulator's own interpreter, which has the sample service's dependencies.
-        options.command = [
-            sys.executable if command[0] in ("python", "python3") else command[0],
-            *command[1:],
-        ]
+    if settings.rollback_hook_failure is not None:
+        options.rollback_hook_failure = settings.rollback_hook_failure
+    if settings.lambda_dir is not None:
+        options.lambda_dir = path.parent / settings.lambda_dir
+        if not options.lambda_dir.is_dir():
+            raise DefinitionError(f"{path}: lambdaDir {settings.lambda_dir!r} is not a directory beside it")
+    options.revision_environ = {
+        "blue": dict(settings.revisions.blue.env),
+        "green": dict(settings.revisions.green.env),
+    }
+    options.container_commands = {
+        name: _command(container.command, path.parent)
+        for name, container in settings.containers.items()
+        if container.command is not None
+    }
     return settings.scenario
+
+
+def _command(command: tuple[str, ...], here: Path) -> list[str]:
+    """ "python" means the simulator's own interpreter, which has the sample service's dependencies;
+    an argument naming a file beside simulation.yml (``app.py``) names that file from anywhere."""
+    program = sys.executable if command[0] in ("python", "python3") else command[0]
+    arguments = [
+        str(here / arg) if not Path(arg).is_absolute() and (here / arg).is_file() else arg
+        for arg in command[1:]
+    ]
+    return [program, *arguments]
 
 
 def hook_details_reading(value: object, where: str) -> HookDetailsReading:

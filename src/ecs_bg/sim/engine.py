@@ -56,6 +56,7 @@ Clock = Callable[[], float]  # seconds, simulated time
 
 STATUSES: Final = frozenset(DeploymentStatus)
 FINAL_STATUSES: Final = FINAL_DEPLOYMENT_STATUSES
+BAKE_RECHECK_SECONDS: Final = 5.0  # simulated seconds between asking whether a held bake may end
 
 
 @dataclass(frozen=True)
@@ -133,6 +134,9 @@ class _HookRun:
     status: str = LifecycleHookStatus.IN_PROGRESS  # lifecycleHookDetails status
     passed: bool = False  # SUCCEEDED, or TIMED_OUT with CONTINUE
     invocation: str | None = None  # the invocation awaiting an answer
+    overdue: bool = False  # the timeout came while an invocation ran in real time; judged on its answer
+    started: float = 0.0  # when the run began (a PAUSE: when it started waiting)
+    ended: float | None = None  # when it settled, timed out or the deployment left it
 
     def where(self) -> str:
         step = f" step {self.step}" if self.step is not None else ""
@@ -153,6 +157,10 @@ class Engine:
         self.status_reason: str | None = None  # ServiceDeployment.statusReason
         self.stages: list[StageRecord] = []
         self.invocations: list[InvocationRecord] = []
+        self.pauses: list[_HookRun] = []  # every PAUSE wait, for the report
+        self.rollback_problems: list[str] = []  # hook failures a rollback carried on past
+        # The driver's say on whether a bake may end now (its alarms have judged what they need).
+        self.bake_may_end: Callable[[], bool] = lambda: True
 
         self._now = clock()
         self._out: list[Action] = []
@@ -168,6 +176,7 @@ class Engine:
         self._rollback_queue: list[Stage] = []
         self._rollback_stage: Stage | None = None
         self._in_alarm = False
+        self._alarm_which: str | None = None
         self._production = self._weights(Stage.PRODUCTION_TRAFFIC_SHIFT, rollback=True)
         self._test = self._weights(Stage.TEST_TRAFFIC_SHIFT, rollback=True)
 
@@ -185,12 +194,33 @@ class Engine:
         """Fire every timer the clock has reached, in time order."""
         return self._flush()
 
-    def hook_result(self, invocation_id: str, response: object, *, error: str | None = None) -> list[Action]:
-        """What one invocation answered; ``error`` when it raised, crashed or timed out in Lambda."""
+    def hook_result(
+        self,
+        invocation_id: str,
+        response: object,
+        *,
+        error: str | None = None,
+        real_seconds: float | None = None,
+    ) -> list[Action]:
+        """What one invocation answered; ``error`` when it raised, crashed or timed out in Lambda.
+
+        ``real_seconds``: how long the invocation ran on the wall clock. A Lambda runs in real time,
+        also when the engine's clock is sped up, so against the hook's timeout it counts for what it
+        really took, never for the simulated time that passed meanwhile (spec.real_time_invocations).
+        """
         self._run_due_timers()
         record = self._records.get(invocation_id)
         if record is None:
             raise ValueError(f"no invocation {invocation_id!r} was requested")
+        run = self._inflight.get(invocation_id)
+        if run is not None and real_seconds is not None and self.spec.real_time_invocations:
+            run.expires_at += max(0.0, (self._now - record.started) - real_seconds)
+            if run.expires_at <= self._now:  # it really outlasted the time left: ECS timed it out
+                self._timed_out(run, force=True)
+                return self._flush()
+            if run.overdue or f"timeout:{run.hook_id}" in self._timers:
+                run.overdue = False
+                self._set_timer(f"timeout:{run.hook_id}", run.expires_at, partial(self._timed_out, run))
         run = self._inflight.pop(invocation_id, None)
         answer = judge(response, error, self.spec.default_callback_delay)
         if run is None:  # abandoned by a rollback, a stop, a timeout or the end: ECS no longer listens
@@ -231,6 +261,14 @@ class Engine:
             self._waiting = None
         return self._flush()
 
+    def green_failed(self, reason: str) -> list[Action]:
+        """Green cannot pass SCALE_UP (a task exited, or answers its health checks wrongly), or has no
+        task left to serve when CLEAN_UP would scale blue down."""
+        self._run_due_timers()
+        if self.status == DeploymentStatus.IN_PROGRESS and self._waiting in ("health", "scale-down"):
+            self._fail(reason)
+        return self._flush()
+
     def scaled_down(self) -> list[Action]:
         """The revision ECS was scaling down has no task left: the deployment ends (it stays
         IN_PROGRESS, or ROLLBACK_IN_PROGRESS, until then)."""
@@ -243,10 +281,12 @@ class Engine:
             )
         return self._flush()
 
-    def alarm(self, in_alarm: bool) -> list[Action]:
-        """A deployment alarm changed state; in ALARM during a bake it rolls back (if configured)."""
+    def alarm(self, in_alarm: bool, which: str | None = None) -> list[Action]:
+        """A deployment alarm changed state; in ALARM during a bake it rolls back (if configured).
+        ``which``: the alarm in ALARM and why, for the rollback reason."""
         self._run_due_timers()
         self._in_alarm = in_alarm
+        self._alarm_which = which if in_alarm else None
         self._check_alarm()
         return self._flush()
 
@@ -415,6 +455,11 @@ class Engine:
         self._check_alarm()
 
     def _bake_over(self) -> None:
+        if not self.bake_may_end():
+            # The alarms have not yet judged the real traffic since the shift: at a sped-up clock a
+            # bake would otherwise end before a single datapoint, whatever green does.
+            self._set_timer("bake", self._now + BAKE_RECHECK_SECONDS, self._bake_over)
+            return
         self._waiting = None
 
     def _check_alarm(self, *, baking: bool = False) -> None:
@@ -422,7 +467,8 @@ class Engine:
             return
         if baking or self._waiting == "bake":
             what = "the step bake" if self.stage == Stage.PRODUCTION_TRAFFIC_SHIFT else WorkStage.BAKE_TIME
-            self._roll_back(f"a deployment alarm is in ALARM during {what}")
+            which = f" ({self._alarm_which})" if self._alarm_which else ""
+            self._roll_back(f"a deployment alarm is in ALARM during {what}{which}")
 
     def _end_stage(self) -> None:
         self.stages[-1].end = self._now
@@ -454,7 +500,10 @@ class Engine:
                 expires_at=self._now + hook.timeout_minutes * 60,
                 details=dict(hook.hook_details),
                 status=LifecycleHookStatus.AWAITING_ACTION if pause else LifecycleHookStatus.IN_PROGRESS,
+                started=self._now,
             )
+            if pause:
+                self.pauses.append(run)
             self._runs.append(run)
             self._set_timer(f"timeout:{run.hook_id}", run.expires_at, partial(self._timed_out, run))
             if not pause:
@@ -485,11 +534,14 @@ class Engine:
         self._out.append(InvokeHook(invocation_id, run.hook.hook_id, run.stage, run.step, event))
 
     def _settle_run(self, run: _HookRun, status: str, *, passed: bool) -> None:
-        run.status, run.passed = status, passed
+        run.status, run.passed, run.ended = status, passed, self._now
         self._timers.pop(f"timeout:{run.hook_id}", None)
 
-    def _timed_out(self, run: _HookRun) -> None:
-        run.status = LifecycleHookStatus.TIMED_OUT
+    def _timed_out(self, run: _HookRun, *, force: bool = False) -> None:
+        if run.invocation is not None and self.spec.real_time_invocations and not force:
+            run.overdue = True  # the running invocation's real duration decides (hook_result)
+            return
+        run.status, run.ended = LifecycleHookStatus.TIMED_OUT, self._now
         self._timers.pop(f"callback:{run.hook_id}", None)
         if run.invocation is not None:
             record = self._records[run.invocation]
@@ -510,6 +562,13 @@ class Engine:
         if self.status == DeploymentStatus.IN_PROGRESS:
             self._roll_back(reason)
         elif self.status == DeploymentStatus.ROLLBACK_IN_PROGRESS:
+            if self.spec.rollback_hook_failure == "ignore":
+                # The other reading (UNCONFIRMED which ECS follows): the rollback carries on past it.
+                self.rollback_problems.append(reason)
+                for run in self._runs:
+                    if run.status in (LifecycleHookStatus.FAILED, LifecycleHookStatus.TIMED_OUT):
+                        run.passed = True
+                return
             self.status_reason = f"rollback failed: {reason}"
             # Traffic is already back on blue; green is left running for whoever investigates.
             self._finish(DeploymentStatus.ROLLBACK_FAILED)
@@ -549,6 +608,9 @@ class Engine:
 
     def _abandon(self, why: str) -> None:
         """Stop listening to the current invocations and timers; late answers will be ignored."""
+        for run in self._runs:
+            if run.ended is None:
+                run.ended = self._now
         for invocation_id in self._inflight:
             self._records[invocation_id].reason = why
         for run in self._inflight.values():

@@ -30,6 +30,7 @@ from ecs_bg.sim.events import ServiceIds, step_count
 # the stricter reading: a hook that forgets its configured keys loses them.
 HookDetailsReading = Literal["replace", "merge"]
 HOOK_DETAILS_READINGS: Final = ("replace", "merge")
+RollbackHookFailure = Literal["fail", "ignore"]
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,13 @@ class DeploymentSpec:
     scale_up_timeout_minutes: float = 30  # how long SCALE_UP waits for green to pass health checks
     default_callback_delay: int = int(ecs.CALLBACK_DELAY_SECONDS.default or 0)  # when IN_PROGRESS names none
     hook_details_reading: HookDetailsReading = "replace"
+    # Invocations run on the wall clock while this clock may be sped up: against a hook's timeout each
+    # counts for its real duration (the driver reports it), not for the simulated time meanwhile.
+    real_time_invocations: bool = False
+    # A hook that fails when ECS re-invokes it during a rollback: what ECS then does is UNCONFIRMED
+    # (no AWS document or public issue says). "fail" ends the deployment ROLLBACK_FAILED at once;
+    # "ignore" carries the rollback on to ROLLBACK_SUCCESSFUL. simulation.yml chooses.
+    rollback_hook_failure: RollbackHookFailure = "fail"
 
     @property
     def shift_percent(self) -> float:

@@ -15,7 +15,8 @@ from typing import Any
 
 from ecs_bg.deploy.definitions import Definitions, load_definitions
 from ecs_bg.deploy.errors import DefinitionError
-from ecs_bg.deploy.stack_context import read_cdk_json
+from ecs_bg.deploy.lint import lint
+from ecs_bg.deploy.stack_context import StackContext, parse_context, read_cdk_json
 from ecs_bg.hooks.config import HOOK_DETAILS_ENV, configured_size_problem, parse_hook_details
 from ecs_bg.hooks.ecs import (
     DEFAULT_TIMEOUT_ACTION,
@@ -98,8 +99,10 @@ class SimulationOutputs:
 class Simulated:
     definitions: Definitions
     spec: DeploymentSpec
-    entries: dict[str, Path]  # hook_id -> entry file, for the Lambda hooks
+    entries: dict[str, Path]  # function -> entry file, for the Lambda hooks
     outputs: SimulationOutputs
+    functions: dict[str, str]  # hook_id -> function: one function may serve several hook entries
+    container: str  # the container the load balancer routes to (loadBalancers[0].containerName)
 
 
 def load(
@@ -108,6 +111,7 @@ def load(
     region = environ.get("AWS_REGION", "ap-northeast-1")
     outputs = SimulationOutputs(region)
     definitions = load_definitions(config, environ, lambda _region: outputs)
+    refuse_lint_errors(definitions)
     service = definitions.service
     deployment = service.get("deploymentConfiguration", {})
     ids = ServiceIds(
@@ -116,7 +120,7 @@ def load(
         cluster=definitions.config.cluster,
         service=definitions.config.service,
     )
-    hooks, entries = [], {}
+    hooks, entries, functions = [], {}, {}
     for index, hook in enumerate(deployment.get("lifecycleHooks", [])):
         stages = tuple(Stage(stage) for stage in hook.get("lifecycleStages", []))
         timeout = hook.get("timeoutConfiguration", {})
@@ -130,13 +134,16 @@ def load(
                 raise DefinitionError(
                     f"{where} {arn!r} is not one of the stack's hook functions (ecs-bg-<hook>-<env>)"
                 )
-            hook_id = match["hook"].replace("-", "_")
-            entry = lambda_dir / f"{hook_id}_hook.py"
+            function = match["hook"].replace("-", "_")
+            entry = lambda_dir / f"{function}_hook.py"
             if not entry.is_file():
                 raise DefinitionError(
                     f"{definitions.service_file}: no entry file {entry} for {match['name']}"
                 )
-            entries[hook_id] = entry
+            entries[function] = entry
+            # ECS accepts one function at several hook entries; each entry is its own hook.
+            hook_id = function if function not in functions else f"{function}-{index}"
+            functions[hook_id] = function
         details = _hook_details(
             hook.get("hookDetails"), f"{definitions.service_file}: lifecycleHooks[{index}]"
         )
@@ -166,7 +173,40 @@ def load(
         alarms_rollback=bool(alarms.get("enable") and alarms.get("rollback")),
         first_deployment=first_deployment,
     )
-    return Simulated(definitions, spec, entries, outputs)
+    balancers = service.get("loadBalancers") or [{}]
+    container = str(balancers[0].get("containerName", ""))
+    return Simulated(definitions, spec, entries, outputs, functions, container)
+
+
+def revision_task(config: Path, environ: dict[str, str]) -> dict[str, Any]:
+    """One revision's task definition: the same files rendered with that revision's variables."""
+    outputs = SimulationOutputs(environ.get("AWS_REGION", "ap-northeast-1"))
+    return load_definitions(config, environ, lambda _region: outputs).task
+
+
+def container_environment(task: dict[str, Any], container: str) -> dict[str, str]:
+    """The ``environment`` of the task definition's container named ``container``, as ECS sets it."""
+    for definition in task.get("containerDefinitions", []):
+        if definition.get("name") == container:
+            return {
+                str(item["name"]): str(item.get("value", "")) for item in definition.get("environment", [])
+            }
+    return {}
+
+
+def refuse_lint_errors(definitions: Definitions) -> None:
+    """What ``ecs-bg lint`` refuses, ECS's API refuses: the simulation does not start on it."""
+    errors = [finding for finding in lint(definitions) if finding.severity == "error"]
+    if errors:
+        first = errors[0]
+        more = f" (and {len(errors) - 1} more; run ecs-bg lint)" if len(errors) > 1 else ""
+        message = " ".join(first.message.split())
+        raise DefinitionError(f"{first.file}: {first.path}: {message} ({first.rule}){more}")
+
+
+def stack_context(cdk_json: Path | None) -> StackContext:
+    """The CDK app's settings (alarm thresholds, hookDetails), or their defaults without a cdk.json."""
+    return read_cdk_json(cdk_json) if cdk_json is not None else parse_context({})
 
 
 def stack_hook_details(cdk_json: Path | None) -> dict[str, dict[str, Any]]:

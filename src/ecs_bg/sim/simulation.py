@@ -22,8 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ecs_bg.deploy.errors import DefinitionError
 from ecs_bg.hooks.ecs import DeploymentStatus, LifecycleHookStatus, WorkStage
-from ecs_bg.sim import setup
+from ecs_bg.sim import alarms, outcome, scheduler, setup
 from ecs_bg.sim.apps import AppFleet
 from ecs_bg.sim.balancer import LocalLoadBalancer
 from ecs_bg.sim.control_plane import SimulatedEcs
@@ -36,16 +37,20 @@ from ecs_bg.sim.engine import (
     ScaleUpGreen,
     SetTraffic,
 )
-from ecs_bg.sim.health import HealthCheck
+from ecs_bg.sim.health import FAILED, HealthCheck
 from ecs_bg.sim.loadgen import LoadGenerator
 from ecs_bg.sim.local_aws import SIMULATION_APP_ID, LocalAws
-from ecs_bg.sim.plan import HookDetailsReading, HookSpec
+from ecs_bg.sim.outcome import Report
+from ecs_bg.sim.plan import HookDetailsReading, HookSpec, RollbackHookFailure
 from ecs_bg.sim.runner import CDK_JSON, LAMBDA_DIR, FunctionSpec, Invocation, LambdaRunner
 from ecs_bg.sim.tasks import LocalTasks
 
 ROOT = Path(__file__).resolve().parents[3]
 BLUE, GREEN = "blue", "green"  # the load balancer's groups: blue is live when the deployment starts
-MIN_PROBE_TIMEOUT = 0.2  # real seconds: a shorter health-check timeout fails healthy tasks on a busy machine
+# Real seconds green's tasks get at least to start and pass their health checks in SCALE_UP: starting a
+# process is real-time work, which the sped-up clock must not judge (30 simulated minutes are 7.5 s
+# at 240x). A task that exits or answers its checks wrongly fails SCALE_UP at once instead.
+SCALE_UP_REAL_SECONDS = 60.0
 WATCHER_GRACE = 15.0  # real seconds the endpoint waits, after the end, for a watcher's next poll
 # Simulated seconds per bucket of the report's production requests over time. Shorter than
 # CloudWatch's minute because a simulated minute carries only a few requests at the default speed.
@@ -60,6 +65,9 @@ class Options:
     speed: float = 240.0  # simulated seconds per real second
     tasks: int | None = None  # default: the service's desiredCount
     command: list[str] = field(default_factory=lambda: [sys.executable, "-m", "app"])
+    # simulation.yml's command per container name; when it names any, the container the load balancer
+    # routes to must be among them (else ``command``, the sample service, stands in for it).
+    container_commands: dict[str, list[str]] = field(default_factory=dict)
     blue_env: dict[str, str] = field(default_factory=dict)
     green_env: dict[str, str] = field(default_factory=dict)
     function_timeout: float = 60.0  # real seconds; Lambda's 5 minutes would make a stuck hook slow to see
@@ -75,26 +83,10 @@ class Options:
     pause_decisions: list[str] = field(default_factory=list)  # CONTINUE/ROLLBACK, one per PAUSE wait
     alarm_5xx_percent: float = 10.0  # green's 5xx share of its requests in a simulated minute that alarms
     environ: dict[str, str] = field(default_factory=dict)  # for rendering the ecspresso files
-
-
-@dataclass
-class Report:
-    status: str
-    stages: list[dict[str, Any]]
-    hook_invocations: list[dict[str, Any]]
-    traffic: dict[str, Any]
-    wall_seconds: float
-    rollback_reason: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "status": self.status,
-            "rollbackReason": self.rollback_reason,
-            "wallSeconds": round(self.wall_seconds, 3),
-            "stages": self.stages,
-            "hookInvocations": self.hook_invocations,
-            "traffic": self.traffic,
-        }
+    # Per revision (blue, green): template variables its task definition is rendered with.
+    revision_environ: dict[str, dict[str, str]] = field(default_factory=dict)
+    rollback_hook_failure: RollbackHookFailure = "fail"  # what ECS does then is UNCONFIRMED
+    sim_config: Path | None = None  # the simulation.yml the options came from, for error messages
 
 
 class Simulation:
@@ -116,25 +108,71 @@ class Simulation:
             spec,
             hooks=hooks + options.extra_hooks,
             hook_details_reading=options.hook_details_reading,
+            real_time_invocations=True,
+            rollback_hook_failure=options.rollback_hook_failure,
+            scale_up_timeout_minutes=max(
+                spec.scale_up_timeout_minutes, SCALE_UP_REAL_SECONDS * options.speed / 60
+            ),
             **options.spec_overrides,
         )
         self.ids = self.spec.ids
+        self.command = self._command()
+        # Each revision's own task definition, and the environment its routed container gets from it.
+        self.tasks = {
+            group: setup.revision_task(
+                options.config, {**options.environ, **options.revision_environ.get(group, {})}
+            )
+            for group in (BLUE, GREEN)
+        }
         self.started = time.monotonic()
         self.ended: float | None = None  # when the deployment reached its final status
         self.engine = Engine(self.spec, self.sim_now)
+        self.engine.bake_may_end = self._alarms_have_judged
+        self.datapoints_at_shift = 0
+        self.datapoints_heard = 0
         groups = setup.TARGET_GROUPS  # the stack's settings, on the simulation's clock
         self.lb = LocalLoadBalancer(
             health_check=health_check(groups, options.speed),
             deregistration_delay=groups.deregistration_delay / options.speed,
         )
         self.fleets: dict[str, AppFleet] = {}
-        self.local_tasks = LocalTasks(self.ids, self._target_state, command=list(options.command))
+        self.local_tasks = LocalTasks(self.ids, self._target_state, command=list(self.command))
         self.invocation_times: dict[str, Invocation] = {}
         self.weight_changes: list[dict[str, Any]] = []  # the report's traffic.weights
         # Production requests per TRAFFIC_INTERVAL bucket, per group (None: no answer), [requests, errors].
         self.production_counts: dict[int, dict[str | None, list[int]]] = {}
         self.wake = asyncio.Event()
+        self.alarm_board = alarms.AlarmBoard(self._alarm_rules())
+        self.task_report: dict[str, Any] = {"replacements": []}
+        self.final_state: dict[str, Any] = {}
         self.load: LoadGenerator | None = None
+
+    def _command(self) -> list[str]:
+        """The local command of the container ``loadBalancers[].containerName`` names."""
+        commands = self.options.container_commands
+        if not commands:
+            return list(self.options.command)
+        name = self.loaded.container
+        if name not in commands:
+            raise DefinitionError(
+                f"{self.options.sim_config}: containers has no command for {name!r}, the container "
+                f"{self.loaded.definitions.service_file}: $.loadBalancers[0].containerName routes to "
+                f"(configured: {', '.join(sorted(commands))})"
+            )
+        return list(commands[name])
+
+    def _alarm_rules(self) -> list[alarms.AlarmRule]:
+        """Each alarm the deployment watches, with what it measures: the stack's two are known."""
+        outputs = self.loaded.outputs.values
+        latency = setup.stack_context(self.options.cdk_json).alarm_latency_p95_seconds
+        known: dict[str, tuple[alarms.Measure, float]] = {
+            outputs["Http5xxAlarmName"]: ("5xx-share", self.options.alarm_5xx_percent),
+            outputs["LatencyAlarmName"]: ("p95-latency", latency),
+        }
+        return [
+            alarms.AlarmRule(name, *known.get(name, ("unknown", 0.0)))
+            for name in setup.alarm_names(self.loaded.definitions)
+        ]
 
     def sim_now(self) -> float:
         return (time.monotonic() - self.started) * self.options.speed
@@ -172,15 +210,37 @@ class Simulation:
     def _task_count(self) -> int:
         return self.options.tasks or int(self.loaded.definitions.service.get("desiredCount", 1))
 
-    async def _start_fleet(self, group: str, revision: str, env: dict[str, str]) -> AppFleet:
-        fleet = AppFleet(
-            revision, self._task_count(), {"APP_COLOUR": group, **env}, command=self.options.command
-        )
+    async def _start_fleet(
+        self, group: str, revision: str, env: dict[str, str], *, ready_timeout: float = 0.0
+    ) -> AppFleet:
+        """Start the revision's tasks and register them with the load balancer, as ECS registers a task
+        once it runs, whether or not its app listens yet (the health checks find out)."""
+        container = setup.container_environment(self.tasks[group], self.loaded.container)
+        environment = {**container, "APP_COLOUR": group, **env}
+        fleet = AppFleet(revision, self._task_count(), environment, command=self.command)
         self.fleets[group] = fleet
-        await fleet.start(ready_timeout=15.0)
+        await fleet.start(ready_timeout=ready_timeout)
         for task in fleet.tasks:
             self.lb.register(group, task.url)
         return fleet
+
+    def _state(self) -> dict[str, Any]:
+        """What the deployment left at its final status: the listeners' weights and each revision's
+        running tasks (the simulator stops every process afterwards, whatever ECS would keep)."""
+        return {
+            "production": self.lb.weights("production"),
+            "test": self.lb.weights("test"),
+            "runningTasks": {
+                group: sum(1 for task in fleet.tasks if task.returncode is None)
+                for group, fleet in self.fleets.items()
+            },
+            "greenServing": self.lb.weights("production").get(GREEN, 0) > 0
+            or self.lb.weights("test").get(GREEN, 0) > 0,
+        }
+
+    def _replaced(self, group: str, task: Any) -> None:
+        definition = self.green_task_definition if group == GREEN else self.blue_task_definition
+        self.local_tasks.add(definition, task.url, task)
 
     def _add_tasks(self, fleet: AppFleet, task_definition: str) -> None:
         """The fleet's processes become the service's tasks in ListTasks and DescribeTasks."""
@@ -192,28 +252,51 @@ class Simulation:
         if fleet is None:
             self._feed(self.engine.scaled_down)
             return
+        if group == BLUE and not await self._green_serving():
+            # CLEAN_UP removes blue only once green serves; with no green task alive, blue stays and
+            # the deployment fails (and rolls back) instead of leaving production with no target.
+            why = "no green task is alive and healthy at CLEAN_UP; blue is not scaled down"
+            self._feed(functools.partial(self.engine.green_failed, why))
+            return
+        fleet.retiring = True
         for url in fleet.urls:
             self.lb.deregister(group, url)
         await asyncio.gather(*(self.lb.drained(group, url, timeout=10.0) for url in fleet.urls))
         await fleet.stop(grace=2.0)
         self._feed(self.engine.scaled_down)
 
+    async def _green_serving(self) -> bool:
+        """Whether a green task is alive and healthy, waiting (in real time) for a replacement the
+        scheduler has started to pass its health checks."""
+        deadline = time.monotonic() + SCALE_UP_REAL_SECONDS
+        while time.monotonic() < deadline:
+            if any(target.state == "healthy" for target in self.lb.target_health(GREEN)):
+                return True
+            await asyncio.sleep(0.05)
+        return False
+
     async def _wait_green_healthy(self) -> None:
-        """SCALE_UP: report green's health as the load balancer's checks find it."""
-        deadline = time.monotonic() + 60
-        while (
-            time.monotonic() < deadline
-            and self.engine.status == DeploymentStatus.IN_PROGRESS
-            and self.engine.stage == WorkStage.SCALE_UP
-        ):
-            states = [health.state for health in self.lb.target_health(GREEN)]
+        """SCALE_UP: report green's health as the load balancer's checks find it. A task that exits,
+        or a target found unhealthy by what its app answered (a wrong code, no answer within the
+        probe's timeout), fails it; a refused connection only means the app is not listening yet,
+        which the SCALE_UP allowance covers."""
+        while self.engine.status == DeploymentStatus.IN_PROGRESS and self.engine.stage == WorkStage.SCALE_UP:
+            health = self.lb.target_health(GREEN)
             fleet = self.fleets.get(GREEN)
-            crashed = fleet is not None and any(task.crashed for task in fleet.tasks)
-            if states and all(state == "healthy" for state in states):
+            crashed = [task for task in fleet.tasks if task.crashed] if fleet is not None else []
+            if health and all(target.state == "healthy" for target in health):
                 self._feed(lambda: self.engine.green_health(True))
                 return
-            if crashed or (states and all(state == "unhealthy" for state in states)):
-                self._feed(lambda: self.engine.green_health(False))
+            answered_wrong = [
+                target for target in health if target.state == "unhealthy" and target.reason != FAILED[0]
+            ]
+            if crashed:
+                why = f"a green task exited with status {crashed[0].returncode} during SCALE_UP"
+                self._feed(functools.partial(self.engine.green_failed, why))
+            elif answered_wrong:
+                target = answered_wrong[0]
+                why = f"green target {target.target} failed its health checks: {target.description}"
+                self._feed(functools.partial(self.engine.green_failed, why))
             await asyncio.sleep(0.05)
 
     # -- AWS --------------------------------------------------------------------------------------------
@@ -232,54 +315,42 @@ class Simulation:
         )
 
     async def _publish_metrics(self) -> None:
-        """Every simulated minute: the load balancer's numbers into CloudWatch, and the 5xx alarm
-        judged on them, as CloudWatch evaluates a one-minute alarm."""
+        """Every simulated minute: the load balancer's numbers into CloudWatch, and each deployment alarm
+        judged on what it measures (ecs_bg.sim.alarms). Nothing that fails here stops the next minute."""
         cloudwatch = self._aws_client("cloudwatch")
-        alarm = self.loaded.outputs.values["Http5xxAlarmName"]
+        outputs = self.loaded.outputs.values
         suffix = {
-            BLUE: self.loaded.outputs.values["BlueTargetGroupArn"].split(":", 5)[5],
-            GREEN: self.loaded.outputs.values["GreenTargetGroupArn"].split(":", 5)[5],
+            BLUE: outputs["BlueTargetGroupArn"].split(":", 5)[5],
+            GREEN: outputs["GreenTargetGroupArn"].split(":", 5)[5],
         }
-        firing = False
+        board = self.alarm_board
         while True:
             await asyncio.sleep(setup.METRICS_PERIOD / self.options.speed)
             period = self.lb.take_metrics()
-            data = []
-            for group, metrics in period.groups.items():
-                dimensions = [{"Name": "TargetGroup", "Value": suffix.get(group, group)}]
-                data += [
-                    {"MetricName": "RequestCount", "Dimensions": dimensions, "Value": metrics.request_count},
-                    {
-                        "MetricName": "HTTPCode_Target_5XX_Count",
-                        "Dimensions": dimensions,
-                        "Value": metrics.target_5xx_count,
-                    },
-                ]
-                if metrics.target_response_time_avg is not None:
-                    data.append(
-                        {
-                            "MetricName": "TargetResponseTime",
-                            "Dimensions": dimensions,
-                            "Value": metrics.target_response_time_avg,
-                        }
-                    )
+            data = alarms.metric_data(period, lambda group: suffix.get(group, group))
             if data:
-                await asyncio.to_thread(
-                    cloudwatch.put_metric_data, Namespace="AWS/ApplicationELB", MetricData=data
+                await alarms.call(
+                    board,
+                    "PutMetricData",
+                    cloudwatch.put_metric_data,
+                    Namespace="AWS/ApplicationELB",
+                    MetricData=data,
                 )
-            green = period.groups.get(GREEN)
-            share = 100 * green.target_5xx_count / green.request_count if green and green.request_count else 0
-            now_firing = share > self.options.alarm_5xx_percent
-            if now_firing != firing:
-                firing = now_firing
+            changed = board.judge(period, self.sim_now())
+            if changed:
+                self._feed(functools.partial(self.engine.alarm, board.in_alarm, board.describe_firing()))
+            # Only now may a held bake count this datapoint: the engine has heard its verdict.
+            self.datapoints_heard = board.datapoints
+            for rule, firing, reason in changed:
                 state = "ALARM" if firing else "OK"
-                reason = (
-                    f"green 5xx {share:.0f}% of its requests, threshold {self.options.alarm_5xx_percent:g}%"
+                await alarms.call(
+                    board,
+                    f"SetAlarmState {rule.name}",
+                    cloudwatch.set_alarm_state,
+                    AlarmName=rule.name,
+                    StateValue=state,
+                    StateReason=reason,
                 )
-                await asyncio.to_thread(
-                    cloudwatch.set_alarm_state, AlarmName=alarm, StateValue=state, StateReason=reason
-                )
-                self._feed(functools.partial(self.engine.alarm, firing))
 
     async def _approve_pauses(self) -> None:
         """Act on PAUSE hooks as an operator would, through the ECS API: one decision per wait."""
@@ -303,9 +374,16 @@ class Simulation:
         self.wake.set()
 
     async def _invoke(self, action: InvokeHook) -> None:
-        done = await self.runner.invoke(action.hook_id, action.event)
+        function = self.loaded.functions.get(action.hook_id, action.hook_id)
+        began = time.monotonic()
+        done = await self.runner.invoke(function, action.event)
+        real = time.monotonic() - began  # cold start included: ECS waits for the whole Invoke
         self.invocation_times[action.invocation_id] = done
-        self._feed(lambda: self.engine.hook_result(action.invocation_id, done.response, error=done.error))
+        self._feed(
+            lambda: self.engine.hook_result(
+                action.invocation_id, done.response, error=done.error, real_seconds=real
+            )
+        )
 
     def _perform(self, action: Any, work: set[asyncio.Task[Any]]) -> DeploymentStatus | None:
         def spawn(coroutine: Any) -> None:
@@ -331,7 +409,19 @@ class Simulation:
             return action.status
         return None
 
+    def _alarms_have_judged(self) -> bool:
+        """A bake ends only once the alarms that can roll back have judged two datapoints of the real
+        traffic since the last production shift: ECS's bake is on its own (sped-up) clock, the traffic
+        the alarms measure is real, and a real bake always holds many datapoints."""
+        judged = any(rule.measure != "unknown" for rule in self.alarm_board.rules)
+        if not (self.spec.alarms_rollback and judged):
+            return True
+        return self.datapoints_heard - self.datapoints_at_shift >= alarms.DATAPOINTS_TO_ALARM
+
     def _set_weights(self, production: dict[str, float], test: dict[str, float], *, at: float) -> None:
+        if production != self.lb.weights("production"):
+            # A window already under way holds traffic from before the shift: it does not count.
+            self.datapoints_at_shift = self.alarm_board.datapoints + bool(self.alarm_board.window)
         self.lb.set_weights("production", production)
         self.lb.set_weights("test", test)
         self.weight_changes.append({"at": round(at, 3), "production": production, "test": test})
@@ -369,7 +459,7 @@ class Simulation:
             # Blue's tasks start while moto learns the task definitions and alarms: boto3 blocks, so it
             # runs in a thread and this loop serves the endpoint.
             blue, _ = await asyncio.gather(
-                self._start_fleet(BLUE, self.ids.blue_revision, self.options.blue_env),
+                self._start_fleet(BLUE, self.ids.blue_revision, self.options.blue_env, ready_timeout=30.0),
                 asyncio.to_thread(self._prepare_aws, ecs),
             )
             self._add_tasks(blue, self.blue_task_definition)
@@ -386,6 +476,17 @@ class Simulation:
             self.load.start()
             daemons.add(asyncio.create_task(self._publish_metrics()))
             daemons.add(asyncio.create_task(self._approve_pauses()))
+            daemons.add(
+                asyncio.create_task(
+                    scheduler.keep_desired_count(
+                        self.fleets,
+                        self.lb,
+                        now=self.sim_now,
+                        on_replaced=self._replaced,
+                        replacements=self.task_report["replacements"],
+                    )
+                )
+            )
             self.started = time.monotonic()
             self.pending.extend(self.engine.start())
             finished = None
@@ -396,6 +497,7 @@ class Simulation:
                 self.on_update(self)
                 if finished is not None:
                     self.ended = time.monotonic()
+                    self.final_state = self._state()
                     break
                 timer = self.engine.next_timer()
                 delay = 0.25 if timer is None else max(0.0, (timer - self.sim_now()) / self.options.speed)
@@ -413,14 +515,14 @@ class Simulation:
 
     def _prepare_aws(self, ecs: SimulatedEcs) -> None:
         """Register blue's and green's task definitions and the gate alarms in moto."""
-        task = {k: v for k, v in self.loaded.definitions.task.items() if k not in ("tags",)}
         client = self._aws_client("ecs")
-        self.blue_task_definition = client.register_task_definition(**task)["taskDefinition"][
-            "taskDefinitionArn"
-        ]
-        self.green_task_definition = client.register_task_definition(**task)["taskDefinition"][
-            "taskDefinitionArn"
-        ]
+
+        def register(group: str) -> str:
+            task = {k: v for k, v in self.tasks[group].items() if k not in ("tags",)}
+            return str(client.register_task_definition(**task)["taskDefinition"]["taskDefinitionArn"])
+
+        self.blue_task_definition = register(BLUE)
+        self.green_task_definition = register(GREEN)
         outputs = self.loaded.outputs.values
         for arn, definition, group in (
             (self.ids.blue_arn, self.blue_task_definition, outputs["BlueTargetGroupArn"]),
@@ -480,11 +582,17 @@ class Simulation:
         await self.aws.stop()
         return Report(
             status=status,
-            stages=[_stage_json(record) for record in self.engine.stages],
+            stages=[outcome.stage_json(record) for record in self.engine.stages],
             hook_invocations=[self._invocation_json(record) for record in self.engine.invocations],
-            traffic=_traffic(stats, load, self.weight_changes, self._production_intervals()),
+            traffic=outcome.traffic(stats, load, self.weight_changes, self._production_intervals()),
             wall_seconds=(self.ended or time.monotonic()) - self.started,
             rollback_reason=self.engine.rollback_reason,
+            alarms=self.alarm_board.to_json(),
+            tasks=self.task_report,
+            step_bakes=outcome.step_bakes(self.engine.stages),
+            pause_hooks=outcome.pause_hooks(self.engine.pauses),
+            final_state=self.final_state,
+            rollback_problems=list(self.engine.rollback_problems),
         )
 
     def _production_intervals(self) -> list[dict[str, Any]]:
@@ -530,57 +638,14 @@ class Simulation:
         }
 
 
-def _stage_json(record: Any) -> dict[str, Any]:
-    entry = {"stage": str(record.stage), "start": round(record.start, 3), "end": None}
-    if record.end is not None:
-        entry["end"] = round(record.end, 3)
-    if record.step is not None:
-        entry["step"] = record.step
-    if record.bake_start is not None:
-        entry["bakeStart"] = round(record.bake_start, 3)
-    return entry
-
-
-def _traffic(
-    stats: Any, load: Any, weights: list[dict[str, Any]], intervals: list[dict[str, Any]]
-) -> dict[str, Any]:
-    """Production as the load generator saw it (every request it sent), test as the load balancer
-    counted it (the hooks' requests); per revision from the load balancer's target groups. Over time:
-    each change of the listeners' weights, and production requests per interval."""
-
-    def listener(name: str) -> dict[str, Any]:
-        totals = stats.listeners.get(name)
-        return {
-            "requests": totals.requests if totals else 0,
-            "errors": (totals.target_5xx + totals.elb_5xx) if totals else 0,
-        }
-
-    production: dict[str, Any] = {"loadBalancer": listener("production")}
-    if load is not None:
-        production |= {
-            "requests": load.requests,
-            "errors": load.errors,
-            "byRevision": dict(load.by_group),
-            "failures": [dataclasses.asdict(failure) for failure in load.failures[:20]],
-            "intervals": intervals,
-        }
-    return {
-        "production": production,
-        "test": listener("test"),
-        "byRevision": {
-            g: {"requests": s.requests, "errors": s.target_5xx + s.elb_5xx} for g, s in stats.groups.items()
-        },
-        "weights": weights,
-    }
-
-
 def health_check(groups: setup.TargetGroupSettings, speed: float) -> HealthCheck:
-    """The target groups' health check on the simulation's clock."""
-    timeout = max(groups.timeout / speed, MIN_PROBE_TIMEOUT)
+    """The target groups' health check: the interval on the simulation's clock, the timeout on the
+    wall clock. An app answers in real time, so the stack's 5 s wait for an answer stays 5 s at any
+    speed; a probe that takes long delays the next one (they never overlap)."""
     return HealthCheck(
         path=groups.health_check_path,
-        interval=max(groups.interval / speed, timeout),
-        timeout=timeout,
+        interval=groups.interval / speed,
+        timeout=groups.timeout,
         healthy_threshold=groups.healthy_threshold,
         unhealthy_threshold=groups.unhealthy_threshold,
         matcher=groups.healthy_http_codes,

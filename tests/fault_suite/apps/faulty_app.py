@@ -1,0 +1,79 @@
+"""A small service that misbehaves on cue, as a user writes one to rehearse a failure.
+
+It serves every path with 200 and ``/health`` for the load balancer, on ``PORT``. ``FAULT`` (from the
+task definition's environment, so blue and green may differ) lists what goes wrong, comma-separated:
+
+  exit-at-start          exit 1 before listening
+  slow-start=S           listen only after S seconds
+  health-503             /health answers 503
+  slow-health=S          /health answers after S seconds
+  errors                 every other path answers 500
+  latency=S              every other path answers after S seconds
+  die-after=S            exit 1 S seconds after it starts listening
+  die-once-after=S       the same, but only the first task of this simulation (a marker file says so)
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+FAULTS = dict(
+    (part.partition("=")[0].strip(), part.partition("=")[2].strip())
+    for part in os.environ.get("FAULT", "").split(",")
+    if part.strip()
+)
+
+
+def seconds(name: str) -> float:
+    return float(FAULTS[name]) if name in FAULTS else 0.0
+
+
+class Handler(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        if self.path.startswith("/health"):
+            time.sleep(seconds("slow-health"))
+            status = 503 if "health-503" in FAULTS else 200
+        else:
+            time.sleep(seconds("latency"))
+            status = 500 if "errors" in FAULTS else 200
+        body = f'{{"revision": "{os.environ.get("APP_REVISION", "")}"}}'.encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *_: object) -> None:
+        pass
+
+
+def die_later(after: float) -> None:
+    threading.Timer(after, lambda: os._exit(1)).start()
+
+
+def main() -> None:
+    if "exit-at-start" in FAULTS:
+        sys.exit(1)
+    time.sleep(seconds("slow-start"))
+    server = ThreadingHTTPServer((os.environ.get("HOST", "127.0.0.1"), int(os.environ["PORT"])), Handler)
+    if "die-after" in FAULTS:
+        die_later(seconds("die-after"))
+    if "die-once-after" in FAULTS:
+        # One marker per simulation (the simulator is this process's parent): only the first task dies.
+        marker = Path(tempfile.gettempdir()) / f"faulty-app-{os.getppid()}.died"
+        try:
+            marker.touch(exist_ok=False)
+            die_later(seconds("die-once-after"))
+        except FileExistsError:
+            pass
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,3 @@
+# "DONE" is not a hookStatus ECS knows.
+def handler(event, context):
+    return {"hookStatus": "DONE"}

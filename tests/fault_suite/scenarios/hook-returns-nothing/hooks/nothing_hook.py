@@ -1,0 +1,3 @@
+# Returns nothing: no hookStatus at all.
+def handler(event, context):
+    return None

@@ -1,0 +1,101 @@
+"""The fault suite: each scenario is a directory of user files, run through ``ecs-bg simulate`` as a user
+runs it, and held to the outcome its ``expected.yml`` takes from AWS's documentation (``source``).
+
+A scenario directory has what a user writes: ``ecspresso.yml``, ``ecs-service-def.json``,
+``ecs-task-def.json``, ``simulation.yml``, their own hooks (``hooks/``, via ``lambdaDir``) and a small
+app that misbehaves on cue (``../../apps/faulty_app.py``, told what to do by each revision's task
+definition). ``expected.yml`` keys:
+
+- ``source``: where the expected outcome comes from (an AWS doc URL and section);
+- ``exit``: the command's exit code (2: refused before anything starts; 0: SUCCESSFUL; 1: otherwise);
+- ``error``: for exit 2, the strings the one error line names (file, JSON path, value);
+- ``status``, ``rollbackReason`` (a substring), ``productionErrorsAtMost``, ``invoked`` (hook ids),
+  ``hookStatuses`` (per hook, in order), ``replacements`` (tasks the scheduler replaced, at least),
+  ``alarmChanged`` (alarms that went into ALARM), ``reportHas`` (report keys);
+- ``speeds``: clock speeds at which the same status must come out (the speed-invariance property).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+SCENARIOS = sorted(path for path in (Path(__file__).parent / "scenarios").iterdir() if path.is_dir())
+
+
+def expectation(scenario: Path) -> dict[str, Any]:
+    expected: dict[str, Any] = yaml.safe_load((scenario / "expected.yml").read_text())
+    return expected
+
+
+def simulate(scenario: Path, tmp_path: Path, *extra: str) -> tuple[subprocess.CompletedProcess[str], Path]:
+    report = tmp_path / "report.json"
+    command = [
+        *(sys.executable, "-m", "ecs_bg.cli", "simulate", "--quiet", "--report", str(report)),
+        *("--config", str(scenario / "ecspresso.yml"), "--sim-config", str(scenario / "simulation.yml")),
+        *extra,
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=240, cwd=tmp_path, check=False)
+    return done, report
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda path: path.name)
+def test_scenario_ends_as_aws_documents(scenario: Path, tmp_path: Path) -> None:
+    expected = expectation(scenario)
+    assert str(expected["source"]).strip(), "every expectation names its source"
+    done, report_file = simulate(scenario, tmp_path)
+    output = done.stdout + done.stderr
+    assert "Traceback" not in output, output
+    assert done.returncode == expected["exit"], output
+    if expected["exit"] == 2:
+        lines = [line for line in output.splitlines() if line.strip()]
+        assert len(lines) == 1, output
+        for part in expected["error"]:
+            assert part in lines[0], lines[0]
+        assert not report_file.exists()
+        return
+    report = json.loads(report_file.read_text())
+    assert report["status"] == expected["status"], report.get("rollbackReason")
+    if "rollbackReason" in expected:
+        assert expected["rollbackReason"].lower() in (report["rollbackReason"] or "").lower()
+    invocations = report["hookInvocations"]
+    if "invoked" in expected:
+        assert set(expected["invoked"]) <= {invocation["hook"] for invocation in invocations}
+    for hook, statuses in expected.get("hookStatuses", {}).items():
+        assert [i["hookStatus"] for i in invocations if i["hook"] == hook] == statuses
+    if "productionErrorsAtMost" in expected:
+        assert report["traffic"]["production"]["errors"] <= expected["productionErrorsAtMost"]
+    if "replacements" in expected:
+        assert len(report["tasks"]["replacements"]) >= expected["replacements"]
+    for alarm in expected.get("alarmChanged", []):
+        assert {"alarm": alarm, "state": "ALARM"}.items() <= next(
+            (change for change in report["alarms"]["changes"] if change["alarm"] == alarm), {}
+        ).items()
+    for key in expected.get("reportHas", []):
+        assert report.get(key), key
+    if report["status"] != "SUCCESSFUL":
+        # However it ended, nothing of green is left serving (ROLLBACK_FAILED included).
+        assert not report["finalState"]["greenServing"], report["finalState"]
+
+
+SPEEDS = [
+    (scenario, speed)
+    for scenario in SCENARIOS
+    for speed in expectation(scenario).get("speeds", [])
+    if speed != yaml.safe_load((scenario / "simulation.yml").read_text()).get("speed")
+]
+
+
+@pytest.mark.parametrize(("scenario", "speed"), SPEEDS, ids=lambda value: getattr(value, "name", str(value)))
+def test_speed_does_not_change_the_outcome(scenario: Path, speed: float, tmp_path: Path) -> None:
+    """Real-time work (an app starting, health answers, hook runtime) is never judged by the sped-up
+    clock: the same scenario at another speed ends in the same status."""
+    done, report_file = simulate(scenario, tmp_path, "--speed", str(speed))
+    assert done.returncode == expectation(scenario)["exit"], done.stdout + done.stderr
+    assert json.loads(report_file.read_text())["status"] == expectation(scenario)["status"]

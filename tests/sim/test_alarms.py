@@ -1,0 +1,68 @@
+"""Deployment alarms judged on what they measure, over windows of real traffic; publishing never stops."""
+
+from __future__ import annotations
+
+import asyncio
+
+import boto3
+import pytest
+
+from ecs_bg.sim.alarms import AlarmBoard, AlarmRule, call
+from ecs_bg.sim.traffic_stats import IntervalMetrics, MetricsPeriod
+
+
+def period(requests: int, target_5xx: int = 0, elb_5xx: int = 0, p95: float | None = None) -> MetricsPeriod:
+    metrics = IntervalMetrics(requests, target_5xx, elb_5xx, p95, p95, p95)
+    return MetricsPeriod(0.0, 1.0, metrics, {"green": metrics})
+
+
+def test_the_load_balancers_own_5xx_count_and_two_datapoints_set_alarm() -> None:
+    board = AlarmBoard([AlarmRule("http-5xx", "5xx-share", 10)])
+    assert board.judge(period(10, elb_5xx=5), at=60) == []  # one breaching datapoint is not enough
+    (change,) = board.judge(period(10, elb_5xx=5), at=120)
+    assert change[1] is True
+    assert "5 from the load balancer" in change[2]
+    assert board.in_alarm
+
+
+def test_one_failed_request_in_a_small_minute_is_not_a_datapoint() -> None:
+    board = AlarmBoard([AlarmRule("http-5xx", "5xx-share", 10)])
+    for minute in range(5):  # a sped-up minute with 4 requests, one failed, then healthy ones
+        board.judge(period(4, target_5xx=1 if minute == 0 else 0), at=minute * 60)
+    assert not board.in_alarm
+
+
+def test_latency_is_judged_on_the_p95_and_an_unknown_alarm_is_never_judged() -> None:
+    board = AlarmBoard([AlarmRule("latency", "p95-latency", 1.0), AlarmRule("theirs", "unknown", 0)])
+    for minute in range(2):
+        board.judge(period(10, p95=1.5), at=minute * 60)
+    assert board.firing == {"latency": True}
+    assert board.describe_firing() == "latency: p95 latency 1.50s, threshold 1s"
+
+
+@pytest.mark.usefixtures("moto")
+def test_a_failed_call_is_noted_and_the_next_goes_on() -> None:
+    cloudwatch = boto3.client("cloudwatch", region_name="us-east-1")
+    board = AlarmBoard([])
+    asyncio.run(
+        call(
+            board,
+            "SetAlarmState missing",
+            cloudwatch.set_alarm_state,
+            AlarmName="missing",
+            StateValue="ALARM",
+            StateReason="x",
+        )
+    )
+    (problem,) = board.problems
+    assert problem.startswith("SetAlarmState missing:")
+    asyncio.run(
+        call(
+            board,
+            "PutMetricData",
+            cloudwatch.put_metric_data,
+            Namespace="AWS/ApplicationELB",
+            MetricData=[{"MetricName": "RequestCount", "Value": 1}],
+        )
+    )
+    assert len(board.problems) == 1
