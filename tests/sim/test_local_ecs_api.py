@@ -103,6 +103,18 @@ def test_ecs_errors_are_ecs_s_own(local: Local, shapes: ShapeChecker) -> None:
     with pytest.raises(ClientError) as error:
         ecs.describe_task_definition(taskDefinition="never-registered")
     assert error.value.response["Error"]["Code"] == "ClientException"
+    # ECS is the control plane's alone: what it does not implement is refused, never moto's ECS.
+    with pytest.raises(ClientError) as error:
+        ecs.list_account_settings()
+    assert error.value.response["Error"]["Code"] == "UnknownOperationException"
+    arn = ecs.register_task_definition(
+        family="tagged",
+        containerDefinitions=[{"name": "app", "image": "x"}],
+        tags=[{"key": "a", "value": "1"}],
+    )["taskDefinition"]["taskDefinitionArn"]
+    ecs.tag_resource(resourceArn=arn, tags=[{"key": "b", "value": "2"}])
+    ecs.untag_resource(resourceArn=arn, tagKeys=["a"])
+    assert ecs.list_tags_for_resource(resourceArn=arn)["tags"] == [{"key": "b", "value": "2"}]
 
 
 def test_consecutive_deployments_with_a_rollback_between(local: Local, shapes: ShapeChecker) -> None:

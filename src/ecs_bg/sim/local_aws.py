@@ -45,8 +45,13 @@ class LocalAws:
         ecs_answers: dict[str, JsonAnswer],
         target_health: TargetHealth | None = None,
         query_answers: dict[str, QueryAnswer] | None = None,
+        *,
+        ecs_only_local: bool = False,
     ) -> None:
         self.ecs_answers = ecs_answers
+        # True: an ECS operation without a local answer is refused rather than sent to moto's ECS,
+        # which knows nothing of the local control plane's resources.
+        self.ecs_only_local = ecs_only_local
         self.target_health = target_health
         self.query_answers = query_answers or {}
         self.calls: list[str] = []  # "ecs:DescribeServiceRevisions", ... in arrival order
@@ -123,6 +128,8 @@ class LocalAws:
             answer = self.ecs_answers.get(operation)
             if answer is not None:
                 return await self._json(answer, body)
+            if self.ecs_only_local:
+                return await self._json(_unknown(operation), body)
         elif self.query_answers and (params := _query(body)).get("Action") in self.query_answers:
             self.calls.append(f"query:{params['Action']}")
             return self._query_answer(params)
@@ -178,6 +185,13 @@ class LocalAws:
 _HOP_HEADERS = frozenset(
     {"content-length", "transfer-encoding", "connection", "content-encoding", "server", "date"}
 )
+
+
+def _unknown(operation: str) -> JsonAnswer:
+    async def refuse(request: dict[str, Any]) -> dict[str, Any]:
+        raise AwsError("UnknownOperationException", f"{operation} is not supported by this local endpoint")
+
+    return refuse
 
 
 def _query(body: bytes) -> dict[str, str]:

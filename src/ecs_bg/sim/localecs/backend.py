@@ -59,6 +59,7 @@ class LocalEcs:
         self.runtime = runtime
         self.clusters: dict[str, Cluster] = {name: Cluster(name, account) for name in clusters}
         self.task_definitions: dict[str, list[TaskDefinition]] = {}  # family -> revisions from 1
+        self.tags: dict[str, dict[str, str]] = {}  # resource ARN -> key -> value
 
     # -- lookups -------------------------------------------------------------------------------------
 
@@ -150,11 +151,12 @@ class LocalEcs:
         arn = self.account.arn(f"task-definition/{family}:{len(revisions) + 1}")
         definition = TaskDefinition(arn, family, len(revisions) + 1, copy.deepcopy(body))
         revisions.append(definition)
-        return {"taskDefinition": definition.describe(), "tags": request.get("tags", [])}
+        self._tag(arn, request.get("tags", []))
+        return {"taskDefinition": definition.describe(), "tags": self._tags(arn)}
 
     async def describe_task_definition(self, request: dict[str, Any]) -> dict[str, Any]:
         definition = self.task_definition(str(request.get("taskDefinition", "")))
-        return {"taskDefinition": definition.describe(), "tags": []}
+        return {"taskDefinition": definition.describe(), "tags": self._tags(definition.arn)}
 
     async def list_task_definitions(self, request: dict[str, Any]) -> dict[str, Any]:
         status = request.get("status", ACTIVE)
@@ -192,6 +194,7 @@ class LocalEcs:
         service = Service(name, cluster, copy.deepcopy(request))
         check_deployment_configuration(request.get("deploymentConfiguration", {}))
         cluster.services[name] = service
+        self._tag(service.arn, request.get("tags", []))
         # CreateService is the service's first deployment (no source revision): ECS runs its hooks.
         self._deploy(service, definition.arn)
         return {"service": self.describe_service(service)}
@@ -507,6 +510,27 @@ class LocalEcs:
         self.runtime.stop_task(task, str(request.get("reason") or "Task stopped by user"))
         return {"task": task.describe(cluster.arn)}
 
+    # -- tags ----------------------------------------------------------------------------------------
+
+    def _tag(self, arn: str, tags: list[dict[str, str]]) -> None:
+        self.tags.setdefault(arn, {}).update({tag["key"]: tag.get("value", "") for tag in tags})
+
+    def _tags(self, arn: str) -> list[dict[str, str]]:
+        return [{"key": key, "value": value} for key, value in self.tags.get(arn, {}).items()]
+
+    async def tag_resource(self, request: dict[str, Any]) -> dict[str, Any]:
+        self._tag(str(request.get("resourceArn", "")), request.get("tags", []))
+        return {}
+
+    async def untag_resource(self, request: dict[str, Any]) -> dict[str, Any]:
+        tags = self.tags.get(str(request.get("resourceArn", "")), {})
+        for key in request.get("tagKeys", []):
+            tags.pop(key, None)
+        return {}
+
+    async def list_tags_for_resource(self, request: dict[str, Any]) -> dict[str, Any]:
+        return {"tags": self._tags(str(request.get("resourceArn", "")))}
+
     def operations(self) -> dict[str, Any]:
         """API operation name -> handler, for the endpoint."""
         names = [
@@ -531,6 +555,9 @@ class LocalEcs:
             "DescribeTasks",
             "RunTask",
             "StopTask",
+            "TagResource",
+            "UntagResource",
+            "ListTagsForResource",
         ]
         return {name: getattr(self, _snake(name)) for name in names}
 

@@ -27,7 +27,7 @@ from ecs_bg.sim.engine import (
 )
 from ecs_bg.sim.events import ServiceIds
 from ecs_bg.sim.localecs.models import ACTIVE, Deployment, Service, ServiceRevision, Task
-from ecs_bg.sim.localecs.spec import deployment_spec
+from ecs_bg.sim.localecs.spec import deployment_spec, function_of
 from ecs_bg.sim.localecs.world import World, task_environment
 
 
@@ -171,7 +171,7 @@ class Driver:
     async def _invoke(self, deployment: Deployment, action: InvokeHook, alarms: list[str]) -> None:
         engine = deployment.engine
         assert engine is not None
-        done = await self.world.invoke(action.hook_id, action.event, alarms)
+        done = await self.world.invoke(function_of(action.hook_id), action.event, alarms)
         self._feed(
             deployment, lambda: engine.hook_result(action.invocation_id, done.response, error=done.error)
         )

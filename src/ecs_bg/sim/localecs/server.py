@@ -43,7 +43,7 @@ class LocalEcsServer:
         self.ecs = LocalEcs(Account(options.world.region), self.driver, tuple(dict.fromkeys(clusters)))
         self.driver.definitions = lambda arn: self.ecs.task_definition(arn).body
         self.reads = AwsReads(self.world)
-        self.aws = LocalAws(self.ecs.operations(), query_answers=self.reads.answers())
+        self.aws = LocalAws(self.ecs.operations(), query_answers=self.reads.answers(), ecs_only_local=True)
         self.url = ""
 
     async def __aenter__(self) -> LocalEcsServer:

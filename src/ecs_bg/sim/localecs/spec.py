@@ -1,5 +1,7 @@
 """A service's ``deploymentConfiguration`` (as CreateService/UpdateService sent it) as the engine's
-``DeploymentSpec``. A Lambda hook's id is its function's name, which the runner invokes."""
+``DeploymentSpec``. A Lambda hook's id is its function's name, which the world invokes; the same
+function named by a second hook (another stage) gets ``<name>#<index>``, since the engine keys hooks
+by id."""
 
 from __future__ import annotations
 
@@ -9,6 +11,13 @@ from ecs_bg.hooks import ecs
 from ecs_bg.hooks.ecs import Stage, Strategy, TargetType
 from ecs_bg.sim.events import ServiceIds
 from ecs_bg.sim.plan import DeploymentSpec, HookSpec, validate
+
+HOOK_SUFFIX = "#"
+
+
+def function_of(hook_id: str) -> str:
+    """The function a Lambda hook's id invokes."""
+    return hook_id.split(HOOK_SUFFIX, 1)[0]
 
 
 def function_name(arn: str) -> str:
@@ -25,7 +34,7 @@ def deployment_spec(
     scale_up_timeout_minutes: float = 30,
 ) -> DeploymentSpec:
     """The spec; ``ValueError`` names what ECS would refuse."""
-    hooks = []
+    hooks: list[HookSpec] = []
     for index, hook in enumerate(configuration.get("lifecycleHooks", [])):
         target_type = hook.get("targetType", TargetType.AWS_LAMBDA)
         timeout = hook.get("timeoutConfiguration", {})
@@ -36,9 +45,12 @@ def deployment_spec(
         target = hook.get("hookTargetArn")
         if target_type == TargetType.AWS_LAMBDA and not target:
             raise ValueError(f"lifecycleHooks[{index}].hookTargetArn is required for AWS_LAMBDA")
+        hook_id = function_name(target) if target_type == TargetType.AWS_LAMBDA else f"pause-{index}"
+        if any(known.hook_id == hook_id for known in hooks):
+            hook_id = f"{hook_id}{HOOK_SUFFIX}{index}"
         hooks.append(
             HookSpec(
-                hook_id=function_name(target) if target_type == TargetType.AWS_LAMBDA else f"pause-{index}",
+                hook_id=hook_id,
                 target_type=target_type,
                 stages=stages,
                 hook_details=hook.get("hookDetails") or {},
