@@ -18,6 +18,7 @@ definition). ``expected.yml`` keys:
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -41,7 +42,11 @@ def simulate(scenario: Path, tmp_path: Path, *extra: str) -> tuple[subprocess.Co
         *("--config", str(scenario / "ecspresso.yml"), "--sim-config", str(scenario / "simulation.yml")),
         *extra,
     ]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=240, cwd=tmp_path, check=False)
+    # TMPDIR: what the app leaves behind (faulty_app's marker) goes with the test's own directory.
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=240, cwd=tmp_path, check=False, env=env
+    )
     return done, report
 
 

@@ -96,8 +96,17 @@ def simulate(
         f"scenario {scenario}: [{style}]{result.status}[/{style}] in {result.wall_seconds:.1f} s; production "
         f"{production.get('requests', 0)} requests, {production.get('errors', 0)} failed"
         + (f"; rollback: {result.rollback_reason}" if result.rollback_reason else "")
+        + (_left(result) if result.status == DeploymentStatus.ROLLBACK_FAILED else "")
     )
     raise typer.Exit(0 if result.status == DeploymentStatus.SUCCESSFUL else 1)
+
+
+def _left(result: Report) -> str:
+    """What a failed rollback left: why it failed, where traffic is, which tasks still ran."""
+    state = result.final_state
+    running = ", ".join(f"{group} {count}" for group, count in state.get("runningTasks", {}).items())
+    serving = "green still serves" if state.get("greenServing") else "traffic is back on blue"
+    return f"; {result.status_reason}; {serving}; tasks running at the end: {running or 'none'}"
 
 
 async def _run(options: Options, console: Console, *, live: bool) -> Report:

@@ -26,11 +26,13 @@ class Report:
     pause_hooks: list[dict[str, Any]] = field(default_factory=list)  # PAUSE waits: hookId, status, times
     final_state: dict[str, Any] = field(default_factory=dict)  # weights and tasks at the final status
     rollback_problems: list[str] = field(default_factory=list)  # failures a rollback carried on past
+    status_reason: str | None = None  # ServiceDeployment.statusReason: why a rollback failed, say
 
     def to_json(self) -> dict[str, Any]:
         return {
             "status": self.status,
             "rollbackReason": self.rollback_reason,
+            "statusReason": self.status_reason,
             "wallSeconds": round(self.wall_seconds, 3),
             "stages": self.stages,
             "hookInvocations": self.hook_invocations,

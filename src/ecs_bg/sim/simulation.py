@@ -593,6 +593,7 @@ class Simulation:
             pause_hooks=outcome.pause_hooks(self.engine.pauses),
             final_state=self.final_state,
             rollback_problems=list(self.engine.rollback_problems),
+            status_reason=self.engine.status_reason,
         )
 
     def _production_intervals(self) -> list[dict[str, Any]]:
