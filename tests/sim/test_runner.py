@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from pathlib import Path
 
 import pytest
 
+from ecs_bg.deploy.functions import LambdaFunction
 from ecs_bg.sim.events import lifecycle_event
-from ecs_bg.sim.runner import FunctionSpec, LambdaRunner
+from ecs_bg.sim.runner import LambdaRunner
 from tests.conftest import LAMBDA_DIR, ROOT
 
 HANDLERS = {
@@ -37,8 +39,9 @@ def runner(tmp_path: Path) -> LambdaRunner:
     functions = {}
     for name, source in HANDLERS.items():
         (tmp_path / f"{name}.py").write_text(source)
-        functions[name] = FunctionSpec(tmp_path / f"{name}.py", timeout_seconds=1.5, memory_mb=512)
-    functions["before-install"] = FunctionSpec(LAMBDA_DIR / "before_install_hook.py")
+        function = LambdaFunction.for_entry(tmp_path / f"{name}.py")
+        functions[name] = dataclasses.replace(function, timeout_seconds=1.5, memory_mb=512)
+    functions["before-install"] = LambdaFunction.for_entry(LAMBDA_DIR / "before_install_hook.py")
     return LambdaRunner(functions, environment={"ECS_BG_HOOK_DETAILS": '{"notify": false}'}, cwd=ROOT)
 
 

@@ -14,9 +14,11 @@ from ecs_bg.cli.main import app
 from ecs_bg.deploy.errors import DefinitionError
 from ecs_bg.sim import setup
 from ecs_bg.sim.config import apply
+from ecs_bg.sim.functions import local_functions
+from ecs_bg.sim.runner import CDK_JSON
 from ecs_bg.sim.setup import TARGET_GROUPS
 from ecs_bg.sim.simulation import Options, health_check
-from tests.conftest import LAMBDA_DIR, ROOT
+from tests.conftest import ROOT
 
 
 def test_the_repository_config_sets_the_options() -> None:
@@ -98,7 +100,7 @@ def ecspresso_files_with(tmp_path: Path, hook_details: object) -> Path:
 def test_hook_details_as_a_json_string_are_configured_as_its_object(tmp_path: Path) -> None:
     # CloudFormation's HookDetails is a JSON string; Terraform users write jsonencode(...).
     config = ecspresso_files_with(tmp_path, json.dumps({"ecsReadiness": {"timeoutSeconds": 60}}))
-    hook = setup.load(config, LAMBDA_DIR, {}).spec.hooks[1]
+    hook = setup.load(config, local_functions(CDK_JSON), {}).spec.hooks[1]
     assert (hook.hook_id, hook.hook_details) == ("after_install", {"ecsReadiness": {"timeoutSeconds": 60}})
 
 
@@ -119,7 +121,7 @@ def test_hook_details_that_cannot_work_are_refused_before_anything_runs(
 ) -> None:
     config = ecspresso_files_with(tmp_path, hook_details)
     with pytest.raises(DefinitionError) as caught:
-        setup.load(config, LAMBDA_DIR, {})
+        setup.load(config, local_functions(CDK_JSON), {})
     assert str(caught.value).startswith(str(tmp_path / "ecs-service-def.json"))
     assert message in str(caught.value)
 
