@@ -22,6 +22,7 @@ from constructs import Construct
 
 import ecs_bg
 from ecs_bg.deploy.functions import LambdaFunction
+from ecs_bg.deploy.probe import probe
 from ecs_bg.hooks.permissions import DEFAULT_HOOK_CHECKS, Permission, ResourceKind, permissions_for
 
 from ..scoping import ResourceScope, acknowledge_wildcards, wildcard_reasons
@@ -61,6 +62,16 @@ def stage_asset(code: Path, destination: Path) -> list[str]:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, target)  # contents only: the asset hash must not depend on mtimes
     return sorted(sources)
+
+
+def _registered_permissions(function: LambdaFunction) -> tuple[Permission, ...]:
+    """What the checks ``function``'s code registers (``ecs_bg.hooks.register_check``) need."""
+    probed = probe(function)
+    return tuple(
+        Permission(tuple(p["actions"]), p["resource"], p.get("wildcardReason"))
+        for permissions in probed.checks.values()
+        for p in permissions
+    )
 
 
 class HookFunctions(Construct):
@@ -109,6 +120,7 @@ class HookFunctions(Construct):
                 )
                 role = self._role(
                     node_id,
+                    own_checks=_registered_permissions(function),
                     description=f"ECS lifecycle hook {function.name}",
                     checks=(
                         *DEFAULT_HOOK_CHECKS.get(function.hook_id, ()),
@@ -152,8 +164,17 @@ class HookFunctions(Construct):
                     )
                 )
 
-    def _role(self, node_id: str, *, description: str, checks: tuple[str, ...], in_vpc: bool) -> iam.Role:
-        """The seed's permissions plus those of ``checks``, on this stack's resources, and nothing else."""
+    def _role(
+        self,
+        node_id: str,
+        *,
+        description: str,
+        checks: tuple[str, ...],
+        own_checks: tuple[Permission, ...],
+        in_vpc: bool,
+    ) -> iam.Role:
+        """The seed's permissions plus those of ``checks`` on this stack's resources, plus those the
+        user's own checks (``own_checks``) declare, and nothing else."""
         role = iam.Role(
             self,
             f"{node_id}Role",
@@ -162,8 +183,10 @@ class HookFunctions(Construct):
         )
         # cdk-nag reports each wildcard resource once per policy; acknowledge each, with its reason.
         scopes = []
-        for permission in dict.fromkeys((*SEED_PERMISSIONS, *permissions_for(checks))):
-            scope = self._resources[permission.resource]
+        for permission in dict.fromkeys((*SEED_PERMISSIONS, *permissions_for(checks), *own_checks)):
+            scope = self._resources.get(permission.resource)  # type: ignore[arg-type]
+            if scope is None:  # a user's check names its ARN itself
+                scope = ResourceScope([permission.resource], wildcard_reason=permission.wildcard_reason)
             if not scope.arns:
                 continue
             scopes.append(scope)

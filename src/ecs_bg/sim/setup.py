@@ -15,7 +15,7 @@ from typing import Any
 
 from ecs_bg.deploy.definitions import Definitions, load_definitions
 from ecs_bg.deploy.errors import DefinitionError
-from ecs_bg.deploy.functions import LambdaFunction
+from ecs_bg.deploy.functions import LambdaFunction, arn_function_name
 from ecs_bg.hooks.config import configured_size_problem, parse_hook_details
 from ecs_bg.hooks.ecs import (
     DEFAULT_TIMEOUT_ACTION,
@@ -128,7 +128,7 @@ def load(
         hook_id = f"pause-{index}"
         if target_type == TargetType.AWS_LAMBDA:
             arn = str(hook.get("hookTargetArn", ""))
-            function = functions.get(function_name(arn))
+            function = functions.get(arn_function_name(arn))
             if function is None:
                 where = f"{definitions.service_file}: lifecycleHooks[{index}].hookTargetArn"
                 raise DefinitionError(
@@ -167,12 +167,6 @@ def load(
         first_deployment=first_deployment,
     )
     return Simulated(definitions, spec, targets, outputs)
-
-
-def function_name(arn: str) -> str:
-    """arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER] -> NAME ("" for anything else)."""
-    _, found, rest = arn.partition(":function:")
-    return rest.split(":")[0] if found else ""
 
 
 def _hook_details(value: object, where: str) -> dict[str, Any]:
