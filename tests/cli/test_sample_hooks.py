@@ -207,3 +207,28 @@ def test_functions_in_simulation_yml_are_checked(tmp_path: Path) -> None:
     assert "functions.x.memoryMB must be an integer from 128 to 10240, got 64" in " ".join(
         done.stdout.split()
     )
+
+
+def test_lint_leaves_the_keys_of_a_hook_not_built_on_ecs_bg_to_it(tmp_path: Path) -> None:
+    # The stack's function for the sample (hookFunctions names its handler); its own key is its business.
+    cdk_json = tmp_path / "cdk.json"
+    context = {"hookCode": str(SAMPLES), "hookFunctions": {"sample": {"handler": "app.lambda_handler"}}}
+    cdk_json.write_text(json.dumps({"context": context}))
+    arns = {
+        "ecs-bg-sample-dev": [],  # judged by the hook itself: not ecs_bg, so any key
+        "somebody-elses": ["S3_BUCKET_NAME"],  # not a stack function: judged by the built-in checks
+    }
+    for name, refused in arns.items():
+        config = with_hook(
+            tmp_path, f"arn:aws:lambda:ap-northeast-1:123456789012:function:{name}", ["PRE_SCALE_UP"]
+        )
+        service = tmp_path / "ecs-service-def.json"
+        document = json.loads(service.read_text())
+        document["deploymentConfiguration"]["lifecycleHooks"][-1]["hookDetails"] = {"S3_BUCKET_NAME": "b"}
+        service.write_text(json.dumps(document))
+        outputs = ROOT / "tests" / "fixtures" / "cdk-outputs.json"
+        args = ["--config", str(config), "--outputs-file", str(outputs), "--cdk-json", str(cdk_json)]
+        done = ecs_bg("lint", *args, "--format", "json", cwd=tmp_path)
+        findings = json.loads(done.stdout)["findings"]
+        paths = [f["path"].rsplit(".", 1)[-1] for f in findings if f["rule"] == "ECS025"]
+        assert paths == refused, (name, findings)
