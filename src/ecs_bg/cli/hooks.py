@@ -210,6 +210,11 @@ def invoke(
         memory_mb=memory or function.memory_mb,
     )
     details = _hook_details(hook_details)
+    # The function runs in the deployment's region, as Lambda would: --region, else the environment's,
+    # else the built event's default.
+    region = (
+        region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or ServiceIds().region
+    )
     if event_file is not None:
         event = _read_event(event_file)
         if details is not None:
@@ -222,7 +227,6 @@ def invoke(
     # The hook reaches AWS with boto3 as in Lambda, through these; unset ones keep the environment's.
     given = {
         "AWS_REGION": region,
-        "AWS_DEFAULT_REGION": region,
         "AWS_PROFILE": profile,
         "AWS_ENDPOINT_URL": endpoint_url,
     }
