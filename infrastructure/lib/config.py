@@ -9,13 +9,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from importlib.metadata import version
+from pathlib import Path
 from typing import Any, Literal
 
 from aws_cdk.aws_logs import RetentionDays
 from constructs import Node
 
-from ecs_bg.deploy.environments import default_stack_name
-from ecs_bg.deploy.stack_context import Egress, Env, parse_context
+from ecs_bg.deploy.environments import default_stack_name, resource_name
+from ecs_bg.deploy.functions import LambdaFunction
+from ecs_bg.deploy.stack_context import Egress, Env, hook_functions, parse_context
+
+APP_DIR = Path(__file__).resolve().parents[1]  # infrastructure/, where cdk.json is
 
 CpuArchitecture = Literal["ARM64", "X86_64"]
 
@@ -57,6 +61,9 @@ class StackConfig:
     # Per hook name (before-install, ...): the hook's settings, given to its function as
     # ECS_BG_HOOK_DETAILS. Unlike hookDetails in ecs-service-def.json, ecspresso never touches them.
     hook_details: dict[str, dict[str, Any]]
+    # The hook functions (one per entry file in the hookCode folder, and per hookFunctions entry),
+    # from the model ecs-bg invoke and the simulator share.
+    hook_functions: tuple[LambdaFunction, ...]
     # Layer version of AWSLambdaPowertoolsPythonV3; None resolves the layer for the installed
     # aws-lambda-powertools release through Powertools' public SSM parameter at deploy time.
     powertools_layer_version: int | None
@@ -74,7 +81,7 @@ class StackConfig:
 
     def name(self, *parts: str) -> str:
         """A physical name in the seed's pattern: ``name("before-install")`` -> ecs-bg-before-install-dev."""
-        return "-".join(("ecs-bg", *parts, self.env))
+        return resource_name(self.env, *parts)
 
     @property
     def cluster_name(self) -> str:
@@ -113,6 +120,7 @@ class StackConfig:
             hooks_in_vpc=context.hooks_in_vpc,
             hook_checks=context.hook_checks,
             hook_details=context.hook_details,
+            hook_functions=tuple(hook_functions(context, APP_DIR)),
             powertools_layer_version=context.powertools_layer_version,
             approval_bucket=context.approval_bucket,
             log_retention=context.log_retention.upper(),

@@ -103,7 +103,7 @@ class EcsBlueGreenStack(Stack):
         hooks = HookFunctions(
             self,
             "Hooks",
-            function_name=config.name,
+            functions=config.hook_functions,
             runtime=HOOK_RUNTIME,
             powertools_layer=lambda_.LayerVersion.from_layer_version_arn(
                 self, "PowertoolsLayer", self._powertools_layer_arn()
@@ -119,7 +119,6 @@ class EcsBlueGreenStack(Stack):
             },
             resources=resources,
             extra_checks=config.hook_checks,
-            hook_details=config.hook_details,
             log_retention=retention,
             vpc=network.vpc if config.hooks_in_vpc else None,
             vpc_subnets=network.private_subnet_selection if config.hooks_in_vpc else None,
@@ -149,7 +148,7 @@ class EcsBlueGreenStack(Stack):
             self,
             "Outputs",
             values={
-                **{entry.output_key: fn.function_arn for entry, fn in hooks.functions.items()},
+                **{key: fn.function_arn for key, fn in hooks.functions.items()},
                 "EcsBlueGreenDeployRoleArn": roles.hook_invoke_role.role_arn,
                 "EcsLoadBalancerRoleArn": roles.load_balancer_role.role_arn,
                 "ClusterName": platform.cluster.cluster_name,

@@ -106,3 +106,36 @@ def test_deploy_freeze_names_the_permission_it_lacks(moto: None) -> None:
     denied = invoke(load_example("deploy_freeze"), Stage.PRE_SCALE_UP, {})
     assert status(denied) == "FAILED"
     assert "AccessDeniedException calling ssm:GetParameter: the hook function's role lacks" in denied.reason
+
+
+def test_a_registered_check_runs_as_the_built_in_ones_do(moto: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.syspath_prepend(str(EXAMPLES))  # the code folder, as Lambda has /var/task
+    ssm = boto3.client("ssm", region_name=ServiceIds().region)
+    hook = load_example("release_window")
+    ssm.put_parameter(Name="/ecs-bg/release-window", Value="open", Type="String")
+    passed = invoke(hook, Stage.PRE_SCALE_UP, {})
+    assert status(passed) == "SUCCEEDED"
+    (verdict,) = [line for line in passed.logs if line["message"] == "check verdict"]
+    assert (verdict["check"], verdict["verdict"], verdict["dryRun"]) == ("releaseWindow", "PASSED", False)
+    ssm.put_parameter(Name="/ecs-bg/release-window", Value="closed", Type="String", Overwrite=True)
+    closed = invoke(hook, Stage.PRE_SCALE_UP, {})
+    assert status(closed) == "FAILED"
+    assert "releaseWindow: the release window is 'closed', not 'open'" in closed.reason
+    dry = invoke(hook, Stage.PRE_SCALE_UP, {"releaseWindow": {"dryRun": True}})
+    assert status(dry) == "SUCCEEDED"
+    assert any(line["message"].startswith("dryRun: the check would have failed") for line in dry.logs)
+    wrong = invoke(hook, Stage.PRE_SCALE_UP, {"releaseWindow": {"paramter": "/x"}})
+    assert status(wrong) == "FAILED"
+    assert "releaseWindow.paramter" in wrong.reason
+    missing = invoke(hook, Stage.PRE_SCALE_UP, {"releaseWindow": {"parameter": "/nope"}})
+    assert status(missing) == "FAILED"  # AWS's own error is the check's verdict
+    assert "ParameterNotFound" in missing.reason
+
+
+def test_a_check_cannot_take_a_built_in_name() -> None:
+    from ecs_bg.hooks import CheckSettings, register_check
+
+    with pytest.raises(ValueError, match="'smokeTest': the name is taken"):
+        register_check("smokeTest", CheckSettings)
+    with pytest.raises(TypeError, match="must subclass CheckSettings"):
+        register_check("mine", dict)  # type: ignore[arg-type]

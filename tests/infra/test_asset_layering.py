@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from lib.constructs.hooks import stage_asset
+from tests.conftest import LAMBDA_DIR
 
 # What the Lambda runtime and the Powertools layer provide, by distribution.
 LAMBDA_DISTRIBUTIONS = (
@@ -59,7 +60,7 @@ def lambda_site_packages(destination: Path) -> set[str]:
 @pytest.fixture(scope="module")
 def asset(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, list[str], set[str]]:
     root = tmp_path_factory.mktemp("lambda")
-    files = stage_asset(root / "asset")
+    files = stage_asset(LAMBDA_DIR, root / "asset")
     entries = [f.removesuffix(".py") for f in files if "/" not in f]
     return root / "asset", root / "site", entries, lambda_site_packages(root / "site")
 

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from ecs_bg.sim import setup
-from lib.constructs.hooks import LAMBDA_DIR, discover_entries, stage_asset
+from ecs_bg.deploy.stack_context import hook_functions, read_cdk_json
+from lib.constructs.hooks import stage_asset
+from tests.conftest import LAMBDA_DIR
 
 from .conftest import INFRASTRUCTURE, Synthesized
 
@@ -34,9 +35,11 @@ ENVIRONMENT_KEYS = {
 }
 
 
-def test_one_entry_per_hook_file() -> None:
-    assert {e.module: e.hook_name for e in discover_entries()} == HOOKS
-    assert {e.output_key for e in discover_entries()} == {
+def test_one_function_per_hook_file() -> None:
+    functions = hook_functions(read_cdk_json(INFRASTRUCTURE / "cdk.json"), INFRASTRUCTURE)
+    assert {f.module: f.hook for f in functions} == HOOKS
+    assert {f.handler for f in functions} == {f"{m}.handler" for m in HOOKS}
+    assert {f.output_key for f in functions} == {
         "BeforeInstallHookArn",
         "AfterInstallHookArn",
         "BeforeAllowTrafficHookArn",
@@ -45,7 +48,7 @@ def test_one_entry_per_hook_file() -> None:
 
 
 def test_stage_asset_copies_entries_and_the_hooks_package_only(tmp_path: Path) -> None:
-    files = stage_asset(tmp_path)
+    files = stage_asset(LAMBDA_DIR, tmp_path)
     on_disk = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
     assert files == on_disk
     assert {f for f in files if "/" not in f} == {f"{m}.py" for m in HOOKS}
@@ -130,7 +133,7 @@ def test_asset_holds_the_entry_files_and_the_hooks_package(default_app: Synthesi
     ]
     asset = default_app.outdir / f"asset.{code['S3Key'].removesuffix('.zip')}"
     files = sorted(p.relative_to(asset).as_posix() for p in asset.rglob("*") if p.is_file())
-    assert files == stage_asset(default_app.outdir / "restaged")
+    assert files == stage_asset(LAMBDA_DIR, default_app.outdir / "restaged")
     assert {f for f in files if "/" not in f} == {p.name for p in LAMBDA_DIR.glob("*_hook.py")}
     assert sum((asset / f).stat().st_size for f in files) <= 200_000  # the design's budget for the asset
     # One asset for the four functions.
@@ -164,13 +167,21 @@ def test_hook_details_context_reaches_only_its_function(private_app: Synthesized
             assert "ECS_BG_HOOK_DETAILS" not in environment
 
 
-def test_the_simulator_gives_each_function_the_stacks_hook_details(default_app: Synthesized) -> None:
-    # The repository's hook settings live in cdk.json's hookDetails context (ecspresso cannot carry
-    # them); `ecs-bg simulate` and `ecs-bg invoke` must hand each function exactly what the stack does.
-    context = setup.stack_hook_details(INFRASTRUCTURE / "cdk.json")
-    assert context  # the repository configures its hooks here
-    for module, hook in HOOKS.items():
-        properties = default_app.resource(default_app.logical_id(f"Hooks/{module}/Resource"))["Properties"]
+def test_the_simulator_and_invoke_run_the_functions_the_stack_deploys(default_app: Synthesized) -> None:
+    # One model (ecs_bg.deploy.functions) for the stack, `ecs-bg simulate` and `ecs-bg invoke`: each
+    # function's name, handler, timeout, memory and ECS_BG_HOOK_DETAILS are what the stack deploys.
+    functions = hook_functions(read_cdk_json(INFRASTRUCTURE / "cdk.json"), INFRASTRUCTURE)
+    assert any("ECS_BG_HOOK_DETAILS" in f.environment for f in functions)  # cdk.json configures hooks
+    for function in functions:
+        properties = default_app.resource(default_app.logical_id(f"Hooks/{function.module}/Resource"))[
+            "Properties"
+        ]
         deployed = properties["Environment"]["Variables"]
-        simulated = setup.function_environment(context, module.removesuffix("_hook"))
-        assert simulated.get("ECS_BG_HOOK_DETAILS") == deployed.get("ECS_BG_HOOK_DETAILS"), hook
+        assert properties["FunctionName"] == function.name
+        assert properties["Handler"] == function.handler
+        assert (properties["Timeout"], properties["MemorySize"]) == (
+            function.timeout_seconds,
+            function.memory_mb,
+        )
+        for key, value in function.environment.items():
+            assert deployed[key] == value, (function.name, key)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from pathlib import Path
 
 import pytest
 
+from ecs_bg.deploy.functions import LambdaFunction
 from ecs_bg.sim.events import lifecycle_event
-from ecs_bg.sim.runner import FunctionSpec, LambdaRunner
+from ecs_bg.sim.runner import LambdaRunner
 from tests.conftest import LAMBDA_DIR, ROOT
 
 HANDLERS = {
@@ -37,8 +39,9 @@ def runner(tmp_path: Path) -> LambdaRunner:
     functions = {}
     for name, source in HANDLERS.items():
         (tmp_path / f"{name}.py").write_text(source)
-        functions[name] = FunctionSpec(tmp_path / f"{name}.py", timeout_seconds=1.5, memory_mb=512)
-    functions["before-install"] = FunctionSpec(LAMBDA_DIR / "before_install_hook.py")
+        function = LambdaFunction.for_entry(tmp_path / f"{name}.py")
+        functions[name] = dataclasses.replace(function, timeout_seconds=1.5, memory_mb=512)
+    functions["before-install"] = LambdaFunction.for_entry(LAMBDA_DIR / "before_install_hook.py")
     return LambdaRunner(functions, environment={"ECS_BG_HOOK_DETAILS": '{"notify": false}'}, cwd=ROOT)
 
 
@@ -124,3 +127,94 @@ def test_concurrent_invocations_get_their_own_environments(runner: LambdaRunner)
     results = run(together())
     assert [r.response for r in results] == [{"hookStatus": "SUCCEEDED"}] * 3  # type: ignore[attr-defined]
     assert all(r.cold for r in results)  # type: ignore[attr-defined]
+
+
+CHATTY = """\
+import json, os, sys
+print("before the handler runs")  # init output: the first invocation's log
+
+def handler(event, context):
+    print(1)
+    print(json.dumps({"hookStatus": "FAILED"}))  # a line that looks like an answer is only a log line
+    print("[1, 2]", file=sys.stderr)
+    os.write(1, b"straight to fd 1 ")
+    os.write(2, b"and fd 2\\n")
+    return {"hookStatus": "SUCCEEDED", "env": {k: os.environ.get(k) for k in (
+        "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+        "AWS_LAMBDA_FUNCTION_VERSION", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
+        "LAMBDA_TASK_ROOT", "_HANDLER", "MINE")}, "stream": context.log_stream_name}
+"""
+
+
+def test_what_a_function_prints_is_its_log_and_never_the_answer(tmp_path: Path) -> None:
+    (tmp_path / "chatty.py").write_text(CHATTY)
+    function = dataclasses.replace(
+        LambdaFunction.for_entry(tmp_path / "chatty.py", name="chatty-fn"), environment={"MINE": "x"}
+    )
+    runner = LambdaRunner({"chatty": function}, environment={"AWS_REGION": "eu-west-3"})
+
+    async def twice() -> tuple:
+        try:
+            return await runner.invoke("chatty", {}), await runner.invoke("chatty", {})
+        finally:
+            await runner.close()
+
+    first, second = run(twice())  # type: ignore[misc]
+    assert first.response["hookStatus"] == "SUCCEEDED"
+    assert first.output.splitlines() == [
+        "before the handler runs",
+        "1",
+        '{"hookStatus": "FAILED"}',
+        "[1, 2]",
+        "straight to fd 1 and fd 2",
+    ]
+    assert second.output.splitlines() == first.output.splitlines()[1:]  # init output only once
+    env = first.response["env"]
+    assert env["AWS_REGION"] == env["AWS_DEFAULT_REGION"] == "eu-west-3"
+    assert env["AWS_LAMBDA_FUNCTION_NAME"] == "chatty-fn"
+    assert (env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"], env["AWS_LAMBDA_FUNCTION_VERSION"]) == ("256", "$LATEST")
+    assert env["AWS_LAMBDA_LOG_GROUP_NAME"] == first.log_group == "/aws/lambda/chatty-fn"
+    assert env["AWS_LAMBDA_LOG_STREAM_NAME"] == first.log_stream == first.response["stream"]
+    assert "/[$LATEST]" in first.log_stream
+    assert second.log_stream == first.log_stream  # one execution environment, one stream
+    assert (env["LAMBDA_TASK_ROOT"], env["_HANDLER"], env["MINE"]) == (str(tmp_path), "chatty.handler", "x")
+
+
+def test_a_timed_out_invocation_keeps_what_it_printed(tmp_path: Path) -> None:
+    (tmp_path / "slow.py").write_text(
+        "import time\ndef handler(event, context):\n    print('started')\n    time.sleep(30)\n"
+    )
+    function = dataclasses.replace(LambdaFunction.for_entry(tmp_path / "slow.py"), timeout_seconds=1)
+    runner = LambdaRunner({"slow": function})
+
+    async def once() -> object:
+        try:
+            return await runner.invoke("slow", {})
+        finally:
+            await runner.close()
+
+    done = run(once())
+    assert done.error == "Task timed out after 1 seconds"  # type: ignore[attr-defined]
+    assert done.output == "started\n"  # type: ignore[attr-defined]
+
+
+def test_the_handler_module_imports_as_lambda_imports_it(tmp_path: Path) -> None:
+    # A helper beside the entry file, and a dataclass under postponed annotations (which looks its
+    # module up in sys.modules), with Lambda's handler naming.
+    (tmp_path / "helper.py").write_text("ANSWER = 'SUCCEEDED'\n")
+    (tmp_path / "app.py").write_text(
+        "from __future__ import annotations\n"
+        "from dataclasses import dataclass\n"
+        "from helper import ANSWER\n"
+        "@dataclass\nclass Settings:\n    status: str = ANSWER\n"
+        "def lambda_handler(event, context):\n    return {'hookStatus': Settings().status}\n"
+    )
+    runner = LambdaRunner({"app": LambdaFunction("app", tmp_path, "app.lambda_handler")})
+
+    async def once() -> object:
+        try:
+            return await runner.invoke("app", {})
+        finally:
+            await runner.close()
+
+    assert run(once()).response == {"hookStatus": "SUCCEEDED"}  # type: ignore[attr-defined]

@@ -15,9 +15,11 @@ from ecs_bg.cli.main import app
 from ecs_bg.deploy.errors import DefinitionError
 from ecs_bg.sim import setup
 from ecs_bg.sim.config import apply
+from ecs_bg.sim.functions import local_functions
+from ecs_bg.sim.runner import CDK_JSON
 from ecs_bg.sim.setup import TARGET_GROUPS
 from ecs_bg.sim.simulation import Options, health_check
-from tests.conftest import LAMBDA_DIR, ROOT
+from tests.conftest import ROOT
 
 
 def test_the_repository_config_sets_the_options() -> None:
@@ -107,7 +109,7 @@ def ecspresso_files_with(tmp_path: Path, hook_details: object) -> Path:
 def test_hook_details_as_a_json_string_are_configured_as_its_object(tmp_path: Path) -> None:
     # CloudFormation's HookDetails is a JSON string; Terraform users write jsonencode(...).
     config = ecspresso_files_with(tmp_path, json.dumps({"ecsReadiness": {"timeoutSeconds": 60}}))
-    hook = setup.load(config, LAMBDA_DIR, {}).spec.hooks[1]
+    hook = setup.load(config, local_functions(CDK_JSON), {}).spec.hooks[1]
     assert (hook.hook_id, hook.hook_details) == ("after_install", {"ecsReadiness": {"timeoutSeconds": 60}})
 
 
@@ -128,7 +130,7 @@ def test_hook_details_that_cannot_work_are_refused_before_anything_runs(
 ) -> None:
     config = ecspresso_files_with(tmp_path, hook_details)
     with pytest.raises(DefinitionError) as caught:
-        setup.load(config, LAMBDA_DIR, {})
+        setup.load(config, local_functions(CDK_JSON), {})
     assert str(caught.value).startswith(str(tmp_path / "ecs-service-def.json"))
     assert message in str(caught.value)
 
@@ -198,7 +200,7 @@ PAUSE = {"targetType": "PAUSE", "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"]}
 )
 def test_what_lint_refuses_is_refused_before_anything_starts(tmp_path: Path, mutate: Any, path: str) -> None:
     with pytest.raises(DefinitionError) as caught:
-        setup.load(_mutated(tmp_path, mutate), LAMBDA_DIR, {})
+        setup.load(_mutated(tmp_path, mutate), local_functions(CDK_JSON), {})
     message = str(caught.value)
     assert message.startswith(f"{tmp_path / 'ecs-service-def.json'}: $.deploymentConfiguration")
     assert path in message
@@ -210,7 +212,7 @@ def test_one_function_at_several_hook_entries_is_several_hooks(tmp_path: Path) -
         hooks = document["lifecycleHooks"]
         hooks.append({**hooks[1], "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"]})
 
-    loaded = setup.load(_mutated(tmp_path, again), LAMBDA_DIR, {})
+    loaded = setup.load(_mutated(tmp_path, again), local_functions(CDK_JSON), {})
     ids = [hook.hook_id for hook in loaded.spec.hooks]
     assert ids == [
         "before_install",
@@ -219,10 +221,6 @@ def test_one_function_at_several_hook_entries_is_several_hooks(tmp_path: Path) -
         "after_allow_traffic",
         "after_install-4",
     ]
-    assert loaded.functions["after_install-4"] == "after_install"
-    assert set(loaded.entries) == {
-        "before_install",
-        "after_install",
-        "before_allow_traffic",
-        "after_allow_traffic",
-    }
+    # Both entries invoke the one function.
+    assert loaded.functions["after_install-4"] == loaded.functions["after_install"]
+    assert loaded.functions["after_install"].name == "ecs-bg-after-install-dev"

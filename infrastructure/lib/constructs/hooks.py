@@ -1,6 +1,6 @@
-"""The lifecycle hook functions: one per entry file in ``lambda/``, all sharing one code asset.
+"""The lifecycle hook functions (``ecs_bg.deploy.functions``' model), all sharing one code asset.
 
-The asset is assembled here in Python, without Docker or pip: the entry files at the root plus the
+The asset is assembled here in Python, without Docker or pip: the code folder's files at the root plus the
 ``ecs_bg.hooks`` package (Powertools comes from its public layer; boto3 from the runtime). Each
 function gets its own role with the seed's permissions plus what its checks need, taken from
 ``ecs_bg.hooks.permissions`` and mapped onto this stack's resources by the caller.
@@ -8,11 +8,9 @@ function gets its own role with the seed's permissions plus what its checks need
 
 from __future__ import annotations
 
-import json
 import shutil
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Validations
@@ -23,13 +21,12 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 import ecs_bg
-from ecs_bg.hooks.config import HOOK_DETAILS_ENV
+from ecs_bg.deploy.functions import LambdaFunction
+from ecs_bg.deploy.probe import probe
 from ecs_bg.hooks.permissions import DEFAULT_HOOK_CHECKS, Permission, ResourceKind, permissions_for
 
 from ..scoping import ResourceScope, acknowledge_wildcards, wildcard_reasons
 
-LAMBDA_DIR = Path(__file__).parent / "lambda"
-ENTRY_SUFFIX = "_hook.py"
 METRICS_NAMESPACE = "EcsBlueGreen"
 
 # What the seed grants every hook, before any check adds its own.
@@ -49,31 +46,11 @@ WILDCARD_ANY_REASON = (
 )
 
 
-@dataclass(frozen=True)
-class HookEntry:
-    module: str  # before_install_hook
-
-    @property
-    def check_key(self) -> str:  # the key of DEFAULT_HOOK_CHECKS: before_install
-        return self.module.removesuffix("_hook")
-
-    @property
-    def hook_name(self) -> str:  # before-install
-        return self.check_key.replace("_", "-")
-
-    @property
-    def output_key(self) -> str:  # BeforeInstallHookArn, the seed's output names
-        return "".join(part.capitalize() for part in self.module.split("_")) + "Arn"
-
-
-def discover_entries() -> list[HookEntry]:
-    return [HookEntry(p.name.removesuffix(".py")) for p in sorted(LAMBDA_DIR.glob(f"*{ENTRY_SUFFIX}"))]
-
-
-def stage_asset(destination: Path) -> list[str]:
-    """Copy the entry files and ``ecs_bg.hooks`` into ``destination``; return the files, relative."""
+def stage_asset(code: Path, destination: Path) -> list[str]:
+    """Copy the code folder's Python files (entry files and their helper modules) and ``ecs_bg.hooks``
+    into ``destination``; return the files, relative."""
     package = Path(ecs_bg.__file__).parent
-    sources = {p.name: p for p in LAMBDA_DIR.glob(f"*{ENTRY_SUFFIX}")}
+    sources = {p.relative_to(code).as_posix(): p for p in code.rglob("*.py") if "__pycache__" not in p.parts}
     sources["ecs_bg/__init__.py"] = package / "__init__.py"
     for path in (package / "hooks").rglob("*.py"):
         relative = path.relative_to(package)
@@ -87,13 +64,23 @@ def stage_asset(destination: Path) -> list[str]:
     return sorted(sources)
 
 
+def _registered_permissions(function: LambdaFunction) -> tuple[Permission, ...]:
+    """What the checks ``function``'s code registers (``ecs_bg.hooks.register_check``) need."""
+    probed = probe(function)
+    return tuple(
+        Permission(tuple(p["actions"]), p["resource"], p.get("wildcardReason"))
+        for permissions in probed.checks.values()
+        for p in permissions
+    )
+
+
 class HookFunctions(Construct):
     def __init__(
         self,
         scope: Construct,
         construct_id: str,
         *,
-        function_name: Callable[[str], str],
+        functions: Sequence[LambdaFunction],
         runtime: lambda_.Runtime,
         powertools_layer: lambda_.ILayerVersion,
         environment: Mapping[str, str],
@@ -103,65 +90,65 @@ class HookFunctions(Construct):
         vpc: ec2.IVpc | None = None,
         vpc_subnets: ec2.SubnetSelection | None = None,
         security_group: ec2.ISecurityGroup | None = None,
-        hook_details: Mapping[str, Mapping[str, object]] | None = None,
     ) -> None:
+        """``functions`` are the stack's hook functions (``ecs_bg.deploy.functions``: one model for the
+        stack, ``ecs-bg invoke`` and the simulator), all from one code folder."""
         super().__init__(scope, construct_id)
-        self.entries = discover_entries()
-        unknown = sorted(set(extra_checks) - {e.check_key for e in self.entries})
+        unknown = sorted(set(extra_checks) - {f.hook_id for f in functions})
         if unknown:
-            raise ValueError(f"hookChecks names no hook entry file: {unknown}")
-        hook_details = hook_details or {}
-        unknown = sorted(set(hook_details) - {e.hook_name for e in self.entries})
-        if unknown:
-            raise ValueError(f"hookDetails names no hook: {unknown}")
+            raise ValueError(f"hookChecks names no hook function: {unknown}")
+        folders = {f.code for f in functions}
+        if len(folders) > 1:
+            raise ValueError(f"the hook functions share one code asset, not {sorted(map(str, folders))}")
         self._resources = resources
-        self.functions: dict[HookEntry, lambda_.Function] = {}
+        self.functions: dict[str, lambda_.Function] = {}  # by the output holding the ARN
         # The asset is copied into the cloud assembly when the first function binds its code, so
         # the staging directory lives until every function exists.
         with tempfile.TemporaryDirectory(prefix="ecs-bg-hook-asset-") as staging:
-            self.asset_files = stage_asset(Path(staging))
+            self.asset_files = [file for folder in folders for file in stage_asset(folder, Path(staging))]
             code = lambda_.Code.from_asset(staging)
-            for entry in self.entries:
-                name = function_name(entry.hook_name)
+            for function in functions:
+                assert function.hook is not None
+                # The seed's construct ids (before_install_hook), so the logical ids stay put.
+                node_id = f"{function.hook_id}_hook"
                 log_group = logs.LogGroup(
                     self,
-                    f"{entry.module}LogGroup",
-                    log_group_name=f"/aws/lambda/{name}",
+                    f"{node_id}LogGroup",
+                    log_group_name=function.log_group,
                     retention=log_retention,
                     removal_policy=RemovalPolicy.DESTROY,
                 )
                 role = self._role(
-                    entry,
-                    description=f"ECS lifecycle hook {name}",
+                    node_id,
+                    own_checks=_registered_permissions(function),
+                    description=f"ECS lifecycle hook {function.name}",
                     checks=(
-                        *DEFAULT_HOOK_CHECKS.get(entry.check_key, ()),
-                        *extra_checks.get(entry.check_key, ()),
+                        *DEFAULT_HOOK_CHECKS.get(function.hook_id, ()),
+                        *extra_checks.get(function.hook_id, ()),
                     ),
                     in_vpc=vpc is not None,
                 )
                 log_group.grant_write(role)
-                self.functions[entry] = lambda_.Function(
+                assert function.output_key is not None
+                self.functions[function.output_key] = lambda_.Function(
                     self,
-                    entry.module,
-                    function_name=name,
+                    node_id,
+                    function_name=function.name,
                     runtime=runtime,
                     architecture=lambda_.Architecture.ARM_64,
-                    handler=f"{entry.module}.handler",
+                    handler=function.handler,
                     code=code,
                     layers=[powertools_layer],
-                    timeout=Duration.minutes(5),  # the seed's; longer work returns IN_PROGRESS
-                    memory_size=256,
+                    timeout=Duration.seconds(function.timeout_seconds),
+                    memory_size=function.memory_mb,
                     role=role,
                     log_group=log_group,
                     environment={
                         **environment,
-                        # The path hook settings take intact: ecspresso cannot pass hookDetails.
-                        **(
-                            {HOOK_DETAILS_ENV: json.dumps(hook_details[entry.hook_name], sort_keys=True)}
-                            if entry.hook_name in hook_details
-                            else {}
-                        ),
-                        "POWERTOOLS_SERVICE_NAME": entry.hook_name,
+                        # ECS_BG_HOOK_DETAILS (the path hook settings take intact: ecspresso cannot
+                        # pass hookDetails) and the hookFunctions context's own variables.
+                        **function.environment,
+                        "POWERTOOLS_SERVICE_NAME": function.hook,
                         "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
                         "POWERTOOLS_LOG_LEVEL": "INFO",
                     },
@@ -169,7 +156,7 @@ class HookFunctions(Construct):
                     vpc_subnets=vpc_subnets,
                     security_groups=[security_group] if security_group else None,
                 )
-                Validations.of(self.functions[entry]).acknowledge(
+                Validations.of(self.functions[function.output_key]).acknowledge(
                     Acknowledgment(
                         id="AwsSolutions-L1",
                         reason=f"{runtime.name} on purpose: the project's hooks, their Powertools layer and "
@@ -177,18 +164,29 @@ class HookFunctions(Construct):
                     )
                 )
 
-    def _role(self, entry: HookEntry, *, description: str, checks: tuple[str, ...], in_vpc: bool) -> iam.Role:
-        """The seed's permissions plus those of ``checks``, on this stack's resources, and nothing else."""
+    def _role(
+        self,
+        node_id: str,
+        *,
+        description: str,
+        checks: tuple[str, ...],
+        own_checks: tuple[Permission, ...],
+        in_vpc: bool,
+    ) -> iam.Role:
+        """The seed's permissions plus those of ``checks`` on this stack's resources, plus those the
+        user's own checks (``own_checks``) declare, and nothing else."""
         role = iam.Role(
             self,
-            f"{entry.module}Role",
+            f"{node_id}Role",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description=description,
         )
         # cdk-nag reports each wildcard resource once per policy; acknowledge each, with its reason.
         scopes = []
-        for permission in dict.fromkeys((*SEED_PERMISSIONS, *permissions_for(checks))):
-            scope = self._resources[permission.resource]
+        for permission in dict.fromkeys((*SEED_PERMISSIONS, *permissions_for(checks), *own_checks)):
+            scope = self._resources.get(permission.resource)  # type: ignore[arg-type]
+            if scope is None:  # a user's check names its ARN itself
+                scope = ResourceScope([permission.resource], wildcard_reason=permission.wildcard_reason)
             if not scope.arns:
                 continue
             scopes.append(scope)

@@ -17,6 +17,8 @@ from ecs_bg.deploy.errors import DefinitionError
 from ecs_bg.deploy.lint import has_errors, image_architectures, lint
 from ecs_bg.deploy.outputs import OutputsFile, OutputSource, cloudformation_source
 from ecs_bg.deploy.rules import LintOptions
+from ecs_bg.sim.functions import local_functions
+from ecs_bg.sim.runner import CDK_JSON
 
 DEFAULT_CONFIG = Path("ecspresso/ecspresso.yml")
 
@@ -97,11 +99,20 @@ def lint_command(
         ),
     ] = None,
     output_format: Annotated[Format, typer.Option("--format", help="text or json.")] = Format.text,
+    cdk_json: Annotated[
+        Path,
+        typer.Option(
+            help="The CDK app's settings: which hook functions the stack has, to judge their hookDetails."
+        ),
+    ] = CDK_JSON,
 ) -> None:
     """Check the rendered definitions against ECS's API model and blue/green rules; exit 1 on errors."""
     definitions = _load(config, _outputs(outputs_file, region, profile, endpoint_url))
     try:
-        options = LintOptions(image_architectures=image_architectures(image_platform or []))
+        options = LintOptions(
+            image_architectures=image_architectures(image_platform or []),
+            functions=local_functions(cdk_json if cdk_json.is_file() else None, where=f"{cdk_json}:"),
+        )
     except DefinitionError as error:
         fail(str(error))
     findings = lint(definitions, options)

@@ -22,13 +22,14 @@ from rich.text import Text
 from ecs_bg.cli.main import app
 from ecs_bg.cli.options import EndpointOption, ProfileOption, RegionOption, fail
 from ecs_bg.deploy.errors import DefinitionError
+from ecs_bg.deploy.functions import HANDLER, LambdaFunction
 from ecs_bg.hooks.config import HOOK_DETAILS_ENV
 from ecs_bg.hooks.contract import judge
 from ecs_bg.hooks.ecs import SHIFT_STAGES, TRAFFIC_SHIFT_STRATEGIES, HookStatus, Stage, Strategy, one_of
 from ecs_bg.hooks.result import DEFAULT_CALLBACK_DELAY
 from ecs_bg.sim.events import ServiceIds, default_percent, lifecycle_event, step_count
-from ecs_bg.sim.runner import CDK_JSON, LAMBDA_DIR, FunctionSpec, Invocation, LambdaRunner
-from ecs_bg.sim.setup import function_environment, stack_hook_details
+from ecs_bg.sim.functions import local_functions
+from ecs_bg.sim.runner import CDK_JSON, Invocation, LambdaRunner
 
 EXIT_CODES: dict[str, int] = {
     HookStatus.SUCCEEDED: 0,
@@ -93,13 +94,30 @@ def events(
     typer.echo(json.dumps(event, indent=2))
 
 
-def _entry_file(hook: str, lambda_dir: Path) -> Path:
-    """``before_install`` (or ``before_install_hook``) in ``lambda_dir``, or a path to a .py file."""
-    path = Path(hook) if hook.endswith(".py") else lambda_dir / f"{hook.removesuffix('_hook')}_hook.py"
-    if not path.is_file():
-        names = sorted(p.stem.removesuffix("_hook") for p in lambda_dir.glob("*_hook.py"))
-        fail(f"{path}: no such hook entry file (hooks in {lambda_dir}: {', '.join(names) or 'none'})")
-    return path.resolve()
+def _function(hook: str, functions: dict[str, LambdaFunction]) -> LambdaFunction:
+    """A stack function by hook (before_install, before-install), function name or entry-file name, or
+    a .py file (its folder is the code folder; a stack function with that entry file keeps its settings)."""
+    if hook.endswith(".py"):
+        path = Path(hook).resolve()
+        if not path.is_file():
+            fail(f"{hook}: no such hook entry file")
+        same = [f for f in functions.values() if f.entry_file() == path]
+        return same[0] if same else LambdaFunction.for_entry(path)
+    for function in functions.values():
+        if hook in (function.name, function.hook, function.hook_id, function.module):
+            return function
+    names = sorted(f.hook_id for f in functions.values())
+    return fail(f"{hook}: no such hook entry file or function (hooks: {', '.join(names) or 'none'})")
+
+
+def _environment(pairs: list[str]) -> dict[str, str]:
+    env = {}
+    for pair in pairs:
+        key, found, value = pair.partition("=")
+        if not found or not key:
+            fail(f"--env {pair!r} must be KEY=VALUE")
+        env[key] = value
+    return env
 
 
 def _read_event(path: Path) -> dict[str, Any]:
@@ -112,19 +130,22 @@ def _read_event(path: Path) -> dict[str, Any]:
     return event
 
 
-async def _invoke_once(
-    name: str, spec: FunctionSpec, event: dict[str, Any], env: dict[str, str]
-) -> Invocation:
-    runner = LambdaRunner({name: spec}, environment=env)
+async def _invoke_once(function: LambdaFunction, event: dict[str, Any], env: dict[str, str]) -> Invocation:
+    runner = LambdaRunner({function.name: function}, environment=env)
     try:
-        return await runner.invoke(name, event)
+        return await runner.invoke(function.name, event)
     finally:
         await runner.close()
 
 
 @app.command()
 def invoke(
-    hook: Annotated[str, typer.Argument(help="An entry-file name (before_install) or a path to a .py file.")],
+    hook: Annotated[
+        str,
+        typer.Argument(
+            help="A hook (before_install), one of the stack's function names, or a path to a .py file."
+        ),
+    ],
     stage: Annotated[
         Stage | None, typer.Option("--stage", help="Build the event ECS sends at this stage.")
     ] = None,
@@ -132,54 +153,96 @@ def invoke(
         Path | None, typer.Option("--event", help="Send this event (JSON, e.g. from `ecs-bg events`).")
     ] = None,
     hook_details: HookDetailsOption = None,
-    timeout: Annotated[float, typer.Option(help="The function's timeout in seconds.", min=1)] = 300.0,
-    lambda_dir: Annotated[Path, typer.Option(help="Where entry-file names are looked up.")] = LAMBDA_DIR,
+    handler: Annotated[
+        str | None,
+        typer.Option(
+            help="The handler, module.function as Lambda takes it (app.lambda_handler), or a function."
+        ),
+    ] = None,
+    env: Annotated[
+        list[str] | None, typer.Option("--env", help="KEY=VALUE in the function's environment (repeatable).")
+    ] = None,
+    timeout: Annotated[
+        float | None, typer.Option(help="The function's timeout in seconds (default: the stack's).", min=1)
+    ] = None,
+    memory: Annotated[
+        int | None,
+        typer.Option(help="The function's memory in MB (default: the stack's).", min=128, max=10240),
+    ] = None,
+    cluster: Annotated[str | None, typer.Option(help="The cluster in the built event.")] = None,
+    service: Annotated[str | None, typer.Option(help="The service in the built event.")] = None,
+    lambda_dir: Annotated[
+        Path | None, typer.Option(help="The hooks' code folder (default: the CDK app's hookCode).")
+    ] = None,
     cdk_json: Annotated[
         Path,
         typer.Option(
-            help=f"The CDK app's settings: the hook gets its hookDetails context as {HOOK_DETAILS_ENV}, "
-            "as deployed (unless that variable is set here)."
+            help="The CDK app's settings: each hook runs as its function is defined there (handler, "
+            f"environment, timeout, memory, hookDetails as {HOOK_DETAILS_ENV} unless that variable is "
+            "set here)."
         ),
     ] = CDK_JSON,
     region: RegionOption = None,
     profile: ProfileOption = None,
     endpoint_url: EndpointOption = None,
 ) -> None:
-    """Run one hook entry file as Lambda would, with ECS's event; print its answer, timing and logs."""
+    """Run one hook function as Lambda would, with ECS's event; print its answer, timing and output."""
     if (stage is None) == (event_file is None):
         fail("give --stage (an event is built for it) or --event FILE, not both")
-    path = _entry_file(hook, lambda_dir)
+    try:
+        functions = local_functions(
+            cdk_json if cdk_json.is_file() else None, lambda_dir, where=f"{cdk_json}:"
+        )
+    except DefinitionError as error:
+        fail(str(error))
+    function = _function(hook, functions)
+    environment = {k: v for k, v in function.environment.items() if k not in os.environ}  # set here wins
+    full_handler = function.handler
+    if handler is not None:
+        full_handler = handler if "." in handler else f"{function.module}.{handler}"
+        if not HANDLER.fullmatch(full_handler):
+            fail(f"--handler must be module.function (or a function of {function.module}), got {handler!r}")
+    function = dataclasses.replace(
+        function,
+        handler=full_handler,
+        environment={**environment, **_environment(env or [])},
+        timeout_seconds=timeout or function.timeout_seconds,
+        memory_mb=memory or function.memory_mb,
+    )
     details = _hook_details(hook_details)
+    # The function runs in the deployment's region, as Lambda would: --region, else the environment's,
+    # else the built event's default.
+    region = (
+        region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or ServiceIds().region
+    )
     if event_file is not None:
         event = _read_event(event_file)
         if details is not None:
             event["hookDetails"] = {**event.get("hookDetails", {}), **details}
     else:
         assert stage is not None
-        ids = ServiceIds(region=region) if region else ServiceIds()
+        given = {"region": region, "cluster": cluster, "service": service}
+        ids = dataclasses.replace(ServiceIds(), **{k: v for k, v in given.items() if v is not None})
         event = lifecycle_event(stage, ids=ids, hook_details=details)
     # The hook reaches AWS with boto3 as in Lambda, through these; unset ones keep the environment's.
     given = {
         "AWS_REGION": region,
-        "AWS_DEFAULT_REGION": region,
         "AWS_PROFILE": profile,
         "AWS_ENDPOINT_URL": endpoint_url,
     }
-    env = {key: value for key, value in given.items() if value is not None}
-    name = path.stem.removesuffix("_hook")
-    if cdk_json.is_file() and HOOK_DETAILS_ENV not in os.environ:  # a variable set here wins
-        try:
-            env.update(function_environment(stack_hook_details(cdk_json), name))
-        except DefinitionError as error:
-            fail(str(error))
-    done = asyncio.run(_invoke_once(name, FunctionSpec(path, timeout_seconds=timeout), event, env))
+    done = asyncio.run(_invoke_once(function, event, {k: v for k, v in given.items() if v is not None}))
     _report(done)
 
 
 def _report(done: Invocation) -> None:
     console = Console()
     answer = judge(done.response, done.error, DEFAULT_CALLBACK_DELAY)
-    for line in done.logs:
+    console.print(Text(f"{done.log_group} {done.log_stream}", style="dim"), soft_wrap=True)
+    for raw in done.output.splitlines():
+        line = _json_object(raw)
+        if line is None:  # the function's own print, stderr, traceback: as written
+            console.print(Text(raw), soft_wrap=True)
+            continue
         level = line.get("level", "INFO")
         rest = {k: v for k, v in line.items() if k not in ("level", "message", "timestamp", "location")}
         # Text, not markup: a log line's own brackets must print as they are.
@@ -188,11 +251,21 @@ def _report(done: Invocation) -> None:
         console.print(text, soft_wrap=True)
     if done.error is None:
         console.print(JSON(json.dumps(done.response, default=str)))
+    else:
+        console.print(Text(done.error, style="red"), soft_wrap=True)
     style = DECISION_STYLE.get(answer.status, "red")
     start = "cold" if done.cold else "warm"
     console.print(f"[{style}]{answer.status}[/{style}] in {done.duration_ms:.0f} ms ({start} start)")
     if answer.problem:
-        console.print(f"ECS would roll back: {answer.problem}")
+        console.print(Text(f"ECS would roll back: {answer.problem}"), soft_wrap=True)
     if answer.status == HookStatus.IN_PROGRESS:
         console.print(f"ECS would invoke it again after {answer.callback_delay} s")
     raise typer.Exit(EXIT_CODES.get(answer.status, 1))
+
+
+def _json_object(line: str) -> dict[str, Any] | None:
+    try:
+        parsed = json.loads(line)
+    except ValueError:
+        return None
+    return parsed if isinstance(parsed, dict) else None

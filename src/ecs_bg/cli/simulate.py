@@ -23,6 +23,7 @@ from ecs_bg.report.model import DeploymentReport
 from ecs_bg.sim.config import apply as sim_config_apply
 from ecs_bg.sim.config import hook_details_reading as read_hook_details_reading
 from ecs_bg.sim.outcome import Report
+from ecs_bg.sim.runner import CDK_JSON
 from ecs_bg.sim.scenarios import SCENARIOS
 from ecs_bg.sim.simulation import Options, Simulation
 
@@ -55,11 +56,14 @@ def simulate(
     report: Path | None = typer.Option(None, help="Write the JSON report here."),
     html: Path | None = typer.Option(None, help="Write the report as a self-contained HTML page here."),
     config: Path = typer.Option(ECSPRESSO_CONFIG, help="The ecspresso config."),
+    cdk_json: Path = typer.Option(
+        CDK_JSON, help="The CDK app's settings: the hook functions the stack defines (and their hookDetails)."
+    ),
     quiet: bool = typer.Option(False, help="No live view; print the outcome only."),
 ) -> None:
     """Deploy green over blue as ECS would, invoking your hooks, and report what happened."""
     console = Console()
-    options = Options(config=config)
+    options = Options(config=config, cdk_json=cdk_json)
     try:
         configured = sim_config_apply(sim_config, options) if sim_config.is_file() else None
         scenario = scenario or configured or "good"

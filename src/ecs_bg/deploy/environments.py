@@ -18,3 +18,9 @@ SERVICE_VARIABLE: Final = "ECS_SERVICE"  # read by ecspresso.yml's service
 def default_stack_name(env: str) -> str:
     """dev keeps the seed's name; every other environment gets its own: zenn-ecs-cdk-ecspresso-stg."""
     return DEFAULT_STACK_NAME if env == "dev" else f"{DEFAULT_STACK_NAME}-{env}"
+
+
+def resource_name(env: str, *parts: str) -> str:
+    """A physical name in the seed's pattern: ``resource_name("dev", "before-install")`` ->
+    ecs-bg-before-install-dev (the stack's functions, alarms, cluster)."""
+    return "-".join(("ecs-bg", *parts, env))

@@ -6,14 +6,18 @@ or, worse, accepts and then does something else (docs/aws-facts.md §2-§5, §8)
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from ecs_bg.deploy.definitions import Definitions
 from ecs_bg.deploy.ecspresso_release import ECSPRESSO_MINIMUM, ECSPRESSO_RELEASE
+from ecs_bg.deploy.errors import DefinitionError
 from ecs_bg.deploy.findings import RULES, Finding
+from ecs_bg.deploy.functions import LambdaFunction, arn_function_name
+from ecs_bg.deploy.probe import probe
 from ecs_bg.hooks.checks import validate_hook_details
 from ecs_bg.hooks.config import configured_size_problem, parse_hook_details
 from ecs_bg.hooks.ecs import (
@@ -45,6 +49,9 @@ STRATEGY_CONFIGURATION = {
 class LintOptions:
     # Platforms the image was built for, e.g. {"ARM64", "X86_64"}; empty when unknown.
     image_architectures: frozenset[str] = frozenset()
+    # The stack's hook functions by name: a hook targeting one has its hookDetails judged by its own
+    # code (its custom_keys and registered checks; nothing, if it is not built on ecs_bg).
+    functions: Mapping[str, LambdaFunction] = dataclasses.field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -208,8 +215,17 @@ def _hook_details(ctx: _Context) -> Iterator[Finding]:
             continue
         if problem := configured_size_problem(details):
             yield ctx.service_finding("ECS025", path, f"hookDetails is {problem}")
-        for invalid in validate_hook_details(details):
-            yield ctx.service_finding("ECS025", f"{path}.{invalid.path}", invalid.reason)
+        function = ctx.options.functions.get(arn_function_name(str(hook.spec.get("hookTargetArn", ""))))
+        if function is None:  # not a function of the stack: judged as an ecs_bg hook would judge it
+            problems = [(invalid.path, invalid.reason) for invalid in validate_hook_details(details)]
+        else:
+            try:
+                problems = probe(function, [details]).problems[0]
+            except DefinitionError as error:
+                yield ctx.service_finding("ECS025", path, f"cannot judge them: {error}")
+                continue
+        for where, reason in problems:
+            yield ctx.service_finding("ECS025", f"{path}.{where}", reason)
 
 
 def _hook_details_through_ecspresso(ctx: _Context) -> Iterator[Finding]:

@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ecs_bg.deploy.ecspresso_release import ECSPRESSO_RELEASE
+from ecs_bg.deploy.environments import resource_name
 from ecs_bg.deploy.errors import DefinitionError
+from ecs_bg.deploy.functions import FunctionSettings, LambdaFunction, stack_functions
 from ecs_bg.deploy.settings import parse_settings, setting
 
 Env = Literal["dev", "stg", "prod"]
@@ -46,6 +48,11 @@ class StackContext:
     # Per hook name (before-install, ...): the hook's settings, given to its function as
     # ECS_BG_HOOK_DETAILS. Unlike hookDetails in ecs-service-def.json, ecspresso never touches them.
     hook_details: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # The hooks' code folder, relative to the CDK app (cdk.json's folder): one function per *_hook.py.
+    hook_code: str = "lib/constructs/lambda"
+    # Per hook name: its function's handler, environment, timeoutSeconds and memoryMB; a hook named
+    # here without an entry file of its own runs the handler it names.
+    hook_functions: dict[str, FunctionSettings] = field(default_factory=dict)
     powertools_layer_version: int | None = field(default=None, metadata=setting(minimum=1))
     approval_bucket: str | None = None
     log_retention: str = "ONE_MONTH"  # an aws_logs.RetentionDays name, any case; the stack checks it
@@ -78,3 +85,13 @@ def read_cdk_json(path: Path) -> StackContext:
     if not isinstance(context, dict):
         raise DefinitionError(f"{path}: context must be a JSON object")
     return parse_context(context, f"{path}: context:")
+
+
+def hook_functions(context: StackContext, app_dir: Path) -> list[LambdaFunction]:
+    """The stack's hook functions, as the CDK app in ``app_dir`` builds them from ``context``."""
+    return stack_functions(
+        (app_dir / context.hook_code).resolve(),
+        lambda hook: resource_name(context.env, hook),
+        context.hook_functions,
+        context.hook_details,
+    )

@@ -4,15 +4,18 @@ Imports only the standard library, aws-lambda-powertools (its public layer) and,
 checks that need them, boto3/urllib3 from the Lambda runtime.
 """
 
+from ecs_bg.hooks.checks import Check, register_check
 from ecs_bg.hooks.config import CheckSettings
 from ecs_bg.hooks.context import HookContext
 from ecs_bg.hooks.errors import AwsCallFailed, CheckFailed, ConfigError, EventError, HookError, NotFound
 from ecs_bg.hooks.event import DeploymentArn, HookEvent, Stage, parse_event
 from ecs_bg.hooks.handler import LambdaContext, LifecycleHook
+from ecs_bg.hooks.permissions import Permission
 from ecs_bg.hooks.result import HookResult, HookStatus, Verdict, VerdictStatus
 
 __all__ = [
     "AwsCallFailed",
+    "Check",
     "CheckFailed",
     "CheckSettings",
     "ConfigError",
@@ -26,8 +29,10 @@ __all__ = [
     "LambdaContext",
     "LifecycleHook",
     "NotFound",
+    "Permission",
     "Stage",
     "Verdict",
     "VerdictStatus",
     "parse_event",
+    "register_check",
 ]

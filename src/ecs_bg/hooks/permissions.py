@@ -38,7 +38,10 @@ ResourceKind = Literal[
 @dataclass(frozen=True)
 class Permission:
     actions: tuple[str, ...]
-    resource: ResourceKind
+    # A ResourceKind (the stack maps it to its ARNs) or, for a user's own check, an ARN as IAM takes it.
+    resource: ResourceKind | str
+    # Why an ARN of a user's check ends in a wildcard (the stack's cdk-nag acknowledgement says it).
+    wildcard_reason: str | None = None
 
 
 # What the runtime's lookups call (deployment.py: first deployment, green's revision and counts),
@@ -96,7 +99,5 @@ def permissions_for(checks: tuple[str, ...] | list[str]) -> tuple[Permission, ..
     unknown = sorted(set(checks) - CHECK_PERMISSIONS.keys())
     if unknown:
         raise ValueError(f"unknown check(s) {unknown}; known: {sorted(CHECK_PERMISSIONS)}")
-    merged: dict[tuple[tuple[str, ...], ResourceKind], None] = {}
-    for permission in RUNTIME_PERMISSIONS + tuple(p for c in checks for p in CHECK_PERMISSIONS[c]):
-        merged[(permission.actions, permission.resource)] = None
-    return tuple(Permission(actions, resource) for actions, resource in merged)
+    merged = dict.fromkeys(RUNTIME_PERMISSIONS + tuple(p for c in checks for p in CHECK_PERMISSIONS[c]))
+    return tuple(merged)

@@ -66,6 +66,8 @@ th { color: #4b5563; font-weight: 600; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .decision { font-weight: 600; }
 td.reason { white-space: pre-wrap; word-break: break-word; }
+td.reason pre { white-space: pre-wrap; margin: 4px 0 0; font-size: 12px; background: #f9fafb; padding: 6px; }
+td.reason summary { color: #4b5563; cursor: pointer; }
 """
 
 
@@ -405,13 +407,25 @@ def _invocation_table(invocations: Sequence[HookMark]) -> str:
             _cell(_stage_name(mark.stage, mark.step) + (" (rollback)" if mark.rollback else "")),
             f'<td class="decision" style="color:{color}">{escape(status)}</td>',
             _cell(f"{mark.duration_ms:.0f} ms" if mark.duration_ms is not None else "", "num"),
-            _cell(mark.reason, "reason"),
+            f'<td class="reason">{escape(mark.reason)}{_output(mark)}</td>',
         ]
 
     return _table(
         "Hook invocations",
         ("#", "start", "hook", "stage", "decision", "took", "reason"),
         (row(number, mark) for number, mark in enumerate(invocations, 1)),
+    )
+
+
+def _output(mark: HookMark) -> str:
+    """The function's own output, folded away (a <details>: no script needed to open it)."""
+    if not mark.output:
+        return ""
+    lines = mark.output.count("\n") + (not mark.output.endswith("\n"))
+    where = f" to {mark.log_stream}" if mark.log_stream else ""
+    return (
+        f"<details><summary>output: {lines} line{'s' if lines != 1 else ''}{escape(where)}</summary>"
+        f"<pre>{escape(mark.output)}</pre></details>"
     )
 
 

@@ -38,6 +38,8 @@ class HookMark:
     start: float | None
     end: float | None = None
     duration_ms: float | None = None
+    output: str = ""  # what the function printed and logged during the invocation, as written
+    log_stream: str | None = None  # where it went: the function's log group and stream
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,8 @@ class DeploymentReport:
                     start=i.get("start"),
                     end=i.get("end"),
                     duration_ms=i.get("durationMs"),
+                    output=i.get("output") or "",
+                    log_stream=" ".join(filter(None, (i.get("logGroup"), i.get("logStream")))) or None,
                 )
                 for i in report.get("hookInvocations", [])
             ),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any
 import yaml
 
 from ecs_bg.deploy.errors import DefinitionError
+from ecs_bg.deploy.functions import FunctionOverride
 from ecs_bg.deploy.settings import parse_settings, setting
 from ecs_bg.sim.plan import HOOK_DETAILS_READINGS, HookDetailsReading, RollbackHookFailure
 from ecs_bg.sim.simulation import Options
@@ -55,6 +57,9 @@ class SimulationSettings:
     rollback_hook_failure: RollbackHookFailure | None = None  # UNCONFIRMED in ECS: fail or ignore
     lambda_dir: str | None = None  # your hook entry files (<hook>_hook.py), relative to this file
     revisions: Revisions = Revisions()
+    # By function name: a stack function's code, handler, environment, timeoutSeconds, memoryMB, or a
+    # function the stack does not have (code and handler required).
+    functions: dict[str, FunctionOverride] = field(default_factory=dict)
 
 
 def read(path: Path) -> SimulationSettings:
@@ -78,6 +83,11 @@ def apply(path: Path, options: Options) -> str | None:
         options.function_timeout = settings.function_timeout_seconds
     if settings.hook_details_reading is not None:
         options.hook_details_reading = settings.hook_details_reading
+    options.functions = {
+        # code is relative to this file's folder
+        name: dataclasses.replace(f, code=str((path.parent / f.code).resolve())) if f.code is not None else f
+        for name, f in settings.functions.items()
+    }
     if settings.load.rate is not None:
         options.load_rate = settings.load.rate
     if settings.load.path is not None:

@@ -6,6 +6,7 @@ import contextlib
 import importlib.util
 import io
 import json
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -46,6 +47,9 @@ def load_hook(path: Path, handler_name: str = "handler") -> LoadedHook:
     if spec is None or spec.loader is None:
         raise ImportError(f"{path}: not a Python module")
     module = importlib.util.module_from_spec(spec)
+    # Registered under its name before it runs, as an import (and Lambda's) does: dataclasses declared
+    # under `from __future__ import annotations` look their module up there.
+    sys.modules[spec.name] = module
     logs = io.StringIO()
     # Loggers bind the stream current when they are made, so their lines land in ``logs`` from now on.
     with contextlib.redirect_stdout(logs):

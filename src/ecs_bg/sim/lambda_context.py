@@ -18,6 +18,7 @@ class LocalLambdaContext:
     region: str = "us-west-2"
     account: str = "123456789012"
     aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    log_stream_name: str = ""
     monotonic: Callable[[], float] = time.monotonic
     started: float = field(init=False)
 

@@ -1,37 +1,39 @@
-"""Run hook entry files the way Lambda does: in worker processes, cold then warm, with a timeout.
+"""Run Lambda functions the way Lambda does: in worker processes, cold then warm, with a timeout.
 
 Each function keeps idle workers (warm execution environments); an invocation takes one or starts
-a new one (a cold start: a fresh interpreter importing the entry file). The function's timeout is
-enforced by killing the worker, as Lambda ends an environment that overruns; the next invocation
-starts cold. What comes back is judged by the caller exactly as ECS judges it.
+a new one (a cold start: a fresh interpreter importing the handler's module). The function's
+timeout is enforced by killing the worker, as Lambda ends an environment that overruns; the next
+invocation starts cold. The runner talks to a worker over a private socket; the worker's stdout and
+stderr both go to a file the runner owns, so everything the function prints or logs is captured per
+invocation (also when it times out or crashes), and nothing it prints can break the protocol. What
+comes back is judged by the caller exactly as ECS judges it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime
 import json
 import os
+import socket
 import sys
+import tempfile
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import IO, Any, Final
+
+from ecs_bg.deploy.functions import LambdaFunction
 
 # The seed's entry files, found from this source tree (the repository), never from the working directory.
 INFRASTRUCTURE: Final = Path(__file__).resolve().parents[3] / "infrastructure"
 LAMBDA_DIR: Final = INFRASTRUCTURE / "lib" / "constructs" / "lambda"
 # The CDK app's settings: its hookDetails context reaches each function as ECS_BG_HOOK_DETAILS.
 CDK_JSON: Final = INFRASTRUCTURE / "cdk.json"
-
-
-@dataclass(frozen=True)
-class FunctionSpec:
-    entry: Path  # the entry file, e.g. infrastructure/lib/constructs/lambda/before_install_hook.py
-    timeout_seconds: float = 300.0
-    memory_mb: int = 256
-    environment: dict[str, str] = field(default_factory=dict)
+DEFAULT_REGION: Final = "us-east-1"
+START_TIMEOUT: Final = 30.0  # real seconds a cold start's import may take (Lambda's init phase: 10 s)
 
 
 @dataclass(frozen=True)
@@ -41,38 +43,107 @@ class Invocation:
     error: str | None  # a function error: exception, timeout, crash, unserializable response
     duration_ms: float
     cold: bool
-    logs: list[dict[str, Any]] = field(default_factory=list)
+    output: str = ""  # everything the function wrote to stdout and stderr during it (and its init)
+    request_id: str = ""
+    log_group: str = ""  # where Lambda would have put ``output``
+    log_stream: str = ""
+
+    @property
+    def logs(self) -> list[dict[str, Any]]:
+        """The output's JSON-object lines (structured logs such as Powertools'); other lines are skipped."""
+        lines = []
+        for line in self.output.splitlines():
+            with contextlib.suppress(ValueError):
+                parsed = json.loads(line)
+                if isinstance(parsed, dict):
+                    lines.append(parsed)
+        return lines
+
+
+def lambda_environment(function: LambdaFunction, region: str, log_stream: str) -> dict[str, str]:
+    """What Lambda's runtime sets in every execution environment (Lambda developer guide, "Defined
+    runtime environment variables"); these names are reserved, so the function's own cannot change them."""
+    return {
+        "AWS_REGION": region,
+        "AWS_DEFAULT_REGION": region,
+        "AWS_EXECUTION_ENV": f"AWS_Lambda_python{sys.version_info.major}.{sys.version_info.minor}",
+        "AWS_LAMBDA_FUNCTION_NAME": function.name,
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_mb),
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+        "AWS_LAMBDA_LOG_GROUP_NAME": function.log_group,
+        "AWS_LAMBDA_LOG_STREAM_NAME": log_stream,
+        "LAMBDA_TASK_ROOT": str(function.code),
+        "_HANDLER": function.handler,
+        "TZ": ":UTC",
+    }
+
+
+def _log_stream() -> str:
+    """A new execution environment's log stream, in Lambda's form ``YYYY/MM/DD/[$LATEST]<32 hex>``."""
+    return f"{datetime.datetime.now(datetime.UTC):%Y/%m/%d}/[$LATEST]{uuid.uuid4().hex}"
 
 
 class _Worker:
-    def __init__(self, process: asyncio.subprocess.Process) -> None:
+    def __init__(
+        self,
+        process: asyncio.subprocess.Process,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        output: IO[bytes],
+        log_stream: str,
+    ) -> None:
         self.process = process
+        self.reader = reader
+        self.writer = writer
+        self.output = output  # the file the worker's stdout and stderr write to
+        self.log_stream = log_stream
+        self.read_to = 0
 
-    async def request(self, payload: dict[str, Any]) -> dict[str, Any]:
-        assert self.process.stdin is not None
-        assert self.process.stdout is not None
-        self.process.stdin.write((json.dumps(payload) + "\n").encode())
-        await self.process.stdin.drain()
-        line = await self.process.stdout.readline()
+    def take_output(self) -> str:
+        """What the worker wrote since the last call."""
+        # pread, not seek: the worker shares this file's offset, and it appends (O_APPEND) meanwhile.
+        size = os.fstat(self.output.fileno()).st_size
+        data = os.pread(self.output.fileno(), size - self.read_to, self.read_to)
+        self.read_to += len(data)
+        return data.decode(errors="replace")
+
+    async def answer(self) -> dict[str, Any]:
+        line = await self.reader.readline()
         if not line:
             raise ConnectionError(f"Runtime.ExitError: the worker exited with {await self.process.wait()}")
         answer: dict[str, Any] = json.loads(line)
         return answer
 
+    async def request(self, payload: dict[str, Any]) -> dict[str, Any]:
+        self.writer.write((json.dumps(payload) + "\n").encode())
+        await self.writer.drain()
+        return await self.answer()
+
     async def kill(self) -> None:
         with contextlib.suppress(ProcessLookupError):
             self.process.kill()
         await self.process.wait()
+        self.writer.close()
+
+    async def end(self) -> str:
+        """Kill it (a timeout, a crash): what it wrote last."""
+        await self.kill()
+        output = self.take_output()
+        self.output.close()
+        return output
 
 
 class LambdaRunner:
     def __init__(
         self,
-        functions: dict[str, FunctionSpec],
+        functions: dict[str, LambdaFunction],
         *,
         environment: dict[str, str] | None = None,
         cwd: Path | None = None,
     ) -> None:
+        """``functions`` by the id callers invoke them with; ``environment`` is every function's, under
+        each function's own environment and Lambda's reserved variables."""
         self.functions = functions
         self.environment = environment or {}
         self.cwd = cwd
@@ -80,89 +151,125 @@ class LambdaRunner:
         self._busy: set[_Worker] = set()
 
     async def invoke(self, name: str, event: Any) -> Invocation:
-        spec = self.functions[name]
+        function = self.functions[name]
         began = time.perf_counter()
         cold = not self._idle[name]
-        try:
-            worker = self._idle[name].pop() if not cold else await self._start(name, spec)
-        except (ConnectionError, OSError) as error:
-            return Invocation(name, None, str(error), _ms(began), cold)
+        request_id = str(uuid.uuid4())
+        record = {"request_id": request_id, "log_group": function.log_group}
+        if cold:
+            try:
+                worker = await self._start(function)
+            except _StartFailed as failed:
+                return Invocation(name, None, failed.error, _ms(began), cold, failed.output, **record)
+        else:
+            worker = self._idle[name].pop()
         self._busy.add(worker)
         payload = {
             "event": event,
             "context": {
-                "function_name": name,
-                "timeout_seconds": spec.timeout_seconds,
-                "memory_limit_in_mb": spec.memory_mb,
-                "aws_request_id": str(uuid.uuid4()),
+                "function_name": function.name,
+                "timeout_seconds": function.timeout_seconds,
+                "memory_limit_in_mb": function.memory_mb,
+                "aws_request_id": request_id,
+                "region": self._region(),
+                "log_stream_name": worker.log_stream,
             },
         }
+        record["log_stream"] = worker.log_stream
         # The function's deadline counts from the call, as Lambda's does; a cold start's import
         # happened before it (Lambda's init phase has its own limit).
+        error: str | None = None
+        answer: dict[str, Any] = {}
         try:
-            answer = await asyncio.wait_for(worker.request(payload), timeout=spec.timeout_seconds)
+            answer = await asyncio.wait_for(worker.request(payload), timeout=function.timeout_seconds)
         except TimeoutError:
-            await worker.kill()
-            return Invocation(
-                name, None, f"Task timed out after {spec.timeout_seconds:g} seconds", _ms(began), cold
-            )
-        except (ConnectionError, OSError) as error:
-            await worker.kill()
-            return Invocation(name, None, str(error), _ms(began), cold)
+            error = f"Task timed out after {function.timeout_seconds:g} seconds"
+        except (ConnectionError, OSError, ValueError) as failure:
+            error = str(failure)
         except asyncio.CancelledError:
             # Whoever asked has gone (a stop): the worker would run on, untracked, past its parent.
-            await asyncio.shield(worker.kill())
+            await asyncio.shield(worker.end())
             raise
         finally:
             self._busy.discard(worker)
-        if worker.process.returncode is None:
-            self._idle[name].append(worker)
+        if error is not None:
+            return Invocation(name, None, error, _ms(began), cold, await worker.end(), **record)
+        self._idle[name].append(worker)
+        output = worker.take_output()
         return Invocation(
-            name, answer.get("response"), answer.get("error"), _ms(began), cold, answer.get("logs", [])
+            name, answer.get("response"), answer.get("error"), _ms(began), cold, output, **record
         )
 
-    async def _start(self, name: str, spec: FunctionSpec) -> _Worker:
-        env = {**os.environ, **self.environment, **spec.environment, "AWS_LAMBDA_FUNCTION_NAME": name}
-        env.setdefault("POWERTOOLS_SERVICE_NAME", name)
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "ecs_bg.sim.worker",
-            str(spec.entry),
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.DEVNULL,
-            env=env,
-            cwd=self.cwd,
-        )
-        worker = _Worker(process)
-        assert process.stdout is not None
+    def _region(self) -> str:
+        env = {**os.environ, **self.environment}
+        return env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
+
+    async def _start(self, function: LambdaFunction) -> _Worker:
+        log_stream = _log_stream()
+        env = {
+            **os.environ,
+            **self.environment,
+            **function.environment,
+            **lambda_environment(function, self._region(), log_stream),
+            "PYTHONUNBUFFERED": "1",  # a line printed just before a timeout still reaches the log
+        }
+        env.setdefault("POWERTOOLS_SERVICE_NAME", function.hook or function.name)
+        ours, theirs = socket.socketpair()
+        output = tempfile.TemporaryFile("a+b")  # noqa: SIM115 - closed with the worker
         try:
-            line = await asyncio.wait_for(process.stdout.readline(), timeout=30)
+            process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "ecs_bg.sim.worker",
+                str(theirs.fileno()),
+                str(function.code),
+                function.handler,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=output,
+                stderr=output,
+                env=env,
+                cwd=self.cwd,
+                pass_fds=(theirs.fileno(),),
+            )
+        except OSError as error:
+            ours.close()
+            output.close()
+            raise _StartFailed(f"Runtime.ExitError: {error}", "") from None
+        finally:
+            theirs.close()
+        reader, writer = await asyncio.open_connection(sock=ours)
+        worker = _Worker(process, reader, writer, output, log_stream)
+        try:
+            ready = await asyncio.wait_for(worker.answer(), timeout=START_TIMEOUT)
         except asyncio.CancelledError:  # stopped during a cold start: the worker goes too
-            await asyncio.shield(worker.kill())
+            await asyncio.shield(worker.end())
             raise
-        ready = json.loads(
-            line or b'{"ready": false, "error": "Runtime.ExitError: the worker exited at start"}'
-        )
+        except (TimeoutError, ConnectionError, ValueError) as error:
+            ready = {"ready": False, "error": f"Runtime.ExitError: the worker did not start: {error}"}
         if not ready.get("ready"):
-            await worker.kill()
-            raise ConnectionError(ready.get("error", "the worker did not start"))
+            raise _StartFailed(str(ready.get("error", "the worker did not start")), await worker.end())
         return worker
 
     async def close(self) -> None:
         workers = [w for idle in self._idle.values() for w in idle] + list(self._busy)
         for worker in workers:
-            if worker.process.stdin is not None:
-                worker.process.stdin.close()
+            worker.writer.close()  # the worker's request loop ends: it exits
         for worker in workers:
             try:
                 await asyncio.wait_for(worker.process.wait(), timeout=2)
             except TimeoutError:
                 await worker.kill()
+            worker.output.close()
         for idle in self._idle.values():
             idle.clear()
         self._busy.clear()
+
+
+class _StartFailed(Exception):
+    def __init__(self, error: str, output: str) -> None:
+        super().__init__(error)
+        self.error = error
+        self.output = output
 
 
 def _ms(began: float) -> float:

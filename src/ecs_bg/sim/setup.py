@@ -1,23 +1,24 @@
 """From the repository's ecspresso files to a simulated deployment: outputs, hooks, the spec.
 
 The ecspresso files are rendered exactly as for a real deployment, with ``cfn_output`` answered
-from simulation values: the hook functions keep the stack's names (``ecs-bg-<hook>-<env>``), so
-each hook ARN leads back to its entry file ``<hook>_hook.py``.
+from simulation values: each of the stack's hook functions (``ecs_bg.deploy.functions``) has its
+output (``BeforeInstallHookArn``) holding its ARN, and a hook's ARN leads to the function of that
+name: the stack's, or one simulation.yml's ``functions:`` adds.
 """
 
 from __future__ import annotations
 
-import json
-import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ecs_bg.deploy.definitions import Definitions, load_definitions
 from ecs_bg.deploy.errors import DefinitionError
+from ecs_bg.deploy.functions import LambdaFunction, arn_function_name
 from ecs_bg.deploy.lint import lint
 from ecs_bg.deploy.stack_context import StackContext, parse_context, read_cdk_json
-from ecs_bg.hooks.config import HOOK_DETAILS_ENV, configured_size_problem, parse_hook_details
+from ecs_bg.hooks.config import configured_size_problem, parse_hook_details
 from ecs_bg.hooks.ecs import (
     DEFAULT_TIMEOUT_ACTION,
     LAMBDA_HOOK_TIMEOUT_MINUTES,
@@ -29,7 +30,6 @@ from ecs_bg.sim.events import ServiceIds
 from ecs_bg.sim.plan import DeploymentSpec, HookSpec
 
 ACCOUNT = "123456789012"
-FUNCTION_NAME = re.compile(r":function:(?P<name>ecs-bg-(?P<hook>[a-z-]+)-(?P<env>[a-z0-9]+))$")
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ METRICS_PERIOD = 60  # seconds: the load balancer's CloudWatch metrics and the g
 class SimulationOutputs:
     """The stack's outputs as the simulation has them (the ``cdk deploy --outputs-file`` keys)."""
 
-    def __init__(self, region: str, env: str = "dev") -> None:
+    def __init__(self, region: str, env: str = "dev", functions: Iterable[LambdaFunction] = ()) -> None:
         prefix = f"arn:aws:%s:{region}:{ACCOUNT}:"
         elb = prefix % "elasticloadbalancing"
         self.values = {
@@ -82,9 +82,9 @@ class SimulationOutputs:
             "LatencyAlarmName": f"ecs-bg-{env}-latency-p95",
             "NotificationTopicArn": f"{prefix % 'sns'}ecs-bg-{env}-notifications",
         }
-        for hook in ("before-install", "after-install", "before-allow-traffic", "after-allow-traffic"):
-            key = "".join(part.capitalize() for part in hook.split("-")) + "HookArn"
-            self.values[key] = f"{prefix % 'lambda'}function:ecs-bg-{hook}-{env}"
+        for function in functions:
+            if function.output_key is not None:
+                self.values[function.output_key] = f"{prefix % 'lambda'}function:{function.name}"
 
     def output(self, stack: str, key: str) -> str:
         if key not in self.values:
@@ -99,17 +99,22 @@ class SimulationOutputs:
 class Simulated:
     definitions: Definitions
     spec: DeploymentSpec
-    entries: dict[str, Path]  # function -> entry file, for the Lambda hooks
+    # hook_id -> its function, for the Lambda hooks; one function may serve several hook entries
+    functions: dict[str, LambdaFunction]
     outputs: SimulationOutputs
-    functions: dict[str, str]  # hook_id -> function: one function may serve several hook entries
     container: str  # the container the load balancer routes to (loadBalancers[0].containerName)
 
 
 def load(
-    config: Path, lambda_dir: Path, environ: dict[str, str], *, first_deployment: bool = False
+    config: Path,
+    functions: Mapping[str, LambdaFunction],
+    environ: dict[str, str],
+    *,
+    first_deployment: bool = False,
 ) -> Simulated:
+    """``functions`` by name: the stack's, with simulation.yml's overrides and additions."""
     region = environ.get("AWS_REGION", "ap-northeast-1")
-    outputs = SimulationOutputs(region)
+    outputs = SimulationOutputs(region, functions=functions.values())
     definitions = load_definitions(config, environ, lambda _region: outputs)
     refuse_lint_errors(definitions)
     service = definitions.service
@@ -120,30 +125,24 @@ def load(
         cluster=definitions.config.cluster,
         service=definitions.config.service,
     )
-    hooks, entries, functions = [], {}, {}
+    hooks, targets = [], {}
     for index, hook in enumerate(deployment.get("lifecycleHooks", [])):
         stages = tuple(Stage(stage) for stage in hook.get("lifecycleStages", []))
         timeout = hook.get("timeoutConfiguration", {})
         target_type = hook.get("targetType", TargetType.AWS_LAMBDA)
         hook_id = f"pause-{index}"
         if target_type == TargetType.AWS_LAMBDA:
-            match = FUNCTION_NAME.search(hook.get("hookTargetArn", ""))
-            if match is None:
+            arn = str(hook.get("hookTargetArn", ""))
+            function = functions.get(arn_function_name(arn))
+            if function is None:
                 where = f"{definitions.service_file}: lifecycleHooks[{index}].hookTargetArn"
-                arn = hook.get("hookTargetArn")
                 raise DefinitionError(
-                    f"{where} {arn!r} is not one of the stack's hook functions (ecs-bg-<hook>-<env>)"
+                    f"{where} {arn!r} is none of the stack's hook functions nor a function in "
+                    f"simulation.yml's functions: ({', '.join(sorted(functions)) or 'none'})"
                 )
-            function = match["hook"].replace("-", "_")
-            entry = lambda_dir / f"{function}_hook.py"
-            if not entry.is_file():
-                raise DefinitionError(
-                    f"{definitions.service_file}: no entry file {entry} for {match['name']}"
-                )
-            entries[function] = entry
             # ECS accepts one function at several hook entries; each entry is its own hook.
-            hook_id = function if function not in functions else f"{function}-{index}"
-            functions[hook_id] = function
+            hook_id = function.hook_id if function.hook_id not in targets else f"{function.hook_id}-{index}"
+            targets[hook_id] = function
         details = _hook_details(
             hook.get("hookDetails"), f"{definitions.service_file}: lifecycleHooks[{index}]"
         )
@@ -175,7 +174,7 @@ def load(
     )
     balancers = service.get("loadBalancers") or [{}]
     container = str(balancers[0].get("containerName", ""))
-    return Simulated(definitions, spec, entries, outputs, functions, container)
+    return Simulated(definitions, spec, targets, outputs, container)
 
 
 def revision_task(config: Path, environ: dict[str, str]) -> dict[str, Any]:
@@ -207,17 +206,6 @@ def refuse_lint_errors(definitions: Definitions) -> None:
 def stack_context(cdk_json: Path | None) -> StackContext:
     """The CDK app's settings (alarm thresholds, hookDetails), or their defaults without a cdk.json."""
     return read_cdk_json(cdk_json) if cdk_json is not None else parse_context({})
-
-
-def stack_hook_details(cdk_json: Path | None) -> dict[str, dict[str, Any]]:
-    """The stack's hookDetails context by hook name (after-allow-traffic), as the stack reads it."""
-    return read_cdk_json(cdk_json).hook_details if cdk_json is not None else {}
-
-
-def function_environment(hook_details: dict[str, dict[str, Any]], hook_id: str) -> dict[str, str]:
-    """What the stack adds to the environment of hook ``hook_id``'s function (hooks.py does the same)."""
-    details = hook_details.get(hook_id.replace("_", "-"))
-    return {HOOK_DETAILS_ENV: json.dumps(details, sort_keys=True)} if details is not None else {}
 
 
 def _hook_details(value: object, where: str) -> dict[str, Any]:

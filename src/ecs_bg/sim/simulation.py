@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ecs_bg.deploy.errors import DefinitionError
+from ecs_bg.deploy.functions import FunctionOverride
 from ecs_bg.hooks.ecs import DeploymentStatus, LifecycleHookStatus, WorkStage
 from ecs_bg.sim import alarms, outcome, scheduler, setup
 from ecs_bg.sim.apps import AppFleet
@@ -37,12 +38,13 @@ from ecs_bg.sim.engine import (
     ScaleUpGreen,
     SetTraffic,
 )
+from ecs_bg.sim.functions import local_functions
 from ecs_bg.sim.health import FAILED, HealthCheck
 from ecs_bg.sim.loadgen import LoadGenerator
 from ecs_bg.sim.local_aws import SIMULATION_APP_ID, LocalAws
 from ecs_bg.sim.outcome import Report
 from ecs_bg.sim.plan import HookDetailsReading, HookSpec, RollbackHookFailure
-from ecs_bg.sim.runner import CDK_JSON, LAMBDA_DIR, FunctionSpec, Invocation, LambdaRunner
+from ecs_bg.sim.runner import CDK_JSON, Invocation, LambdaRunner
 from ecs_bg.sim.tasks import LocalTasks
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -60,7 +62,7 @@ TRAFFIC_INTERVAL = 30.0
 @dataclass
 class Options:
     config: Path = ROOT / "ecspresso" / "ecspresso.yml"
-    lambda_dir: Path = LAMBDA_DIR
+    lambda_dir: Path | None = None  # the hooks' code folder; default: cdk.json's hookCode
     cdk_json: Path | None = CDK_JSON
     speed: float = 240.0  # simulated seconds per real second
     tasks: int | None = None  # default: the service's desiredCount
@@ -79,6 +81,7 @@ class Options:
     spec_overrides: dict[str, Any] = field(default_factory=dict)  # DeploymentSpec fields
     hook_details_reading: HookDetailsReading = "replace"  # how ECS passes IN_PROGRESS hookDetails on
     function_entries: dict[str, Path] = field(default_factory=dict)  # hook_id -> another entry file
+    functions: dict[str, FunctionOverride] = field(default_factory=dict)  # simulation.yml's functions:
     environment: dict[str, str] = field(default_factory=dict)  # for every hook function
     pause_decisions: list[str] = field(default_factory=list)  # CONTINUE/ROLLBACK, one per PAUSE wait
     alarm_5xx_percent: float = 10.0  # green's 5xx share of its requests in a simulated minute that alarms
@@ -93,8 +96,8 @@ class Simulation:
     def __init__(self, options: Options, on_update: Callable[[Simulation], None] | None = None) -> None:
         self.options = options
         self.on_update = on_update or (lambda _: None)
-        self.loaded = setup.load(options.config, options.lambda_dir, options.environ)
-        self.stack_hook_details = setup.stack_hook_details(options.cdk_json)
+        functions = local_functions(options.cdk_json, options.lambda_dir, options.functions)
+        self.loaded = setup.load(options.config, functions, options.environ)
         spec = self.loaded.spec
         hooks = tuple(
             dataclasses.replace(
@@ -374,9 +377,8 @@ class Simulation:
         self.wake.set()
 
     async def _invoke(self, action: InvokeHook) -> None:
-        function = self.loaded.functions.get(action.hook_id, action.hook_id)
         began = time.monotonic()
-        done = await self.runner.invoke(function, action.event)
+        done = await self.runner.invoke(action.hook_id, action.event)
         real = time.monotonic() - began  # cold start included: ECS waits for the whole Invoke
         self.invocation_times[action.invocation_id] = done
         self._feed(
@@ -554,15 +556,19 @@ class Simulation:
             "ECS_BG_ALARM_NAMES": ",".join(setup.alarm_names(self.loaded.definitions)),
             **self.options.environment,
         }
-        entries = {**self.loaded.entries, **self.options.function_entries}
-        functions = {
-            hook_id: FunctionSpec(
-                entry,
-                timeout_seconds=self.options.function_timeout,
-                environment=setup.function_environment(self.stack_hook_details, hook_id),
-            )
-            for hook_id, entry in entries.items()
-        }
+        functions = {}
+        for hook_id, function in self.loaded.functions.items():
+            if (
+                function.name not in self.options.functions
+                or not self.options.functions[function.name].timeout_seconds
+            ):
+                # The simulation's cap (functionTimeoutSeconds) unless functions: sets this one's.
+                timeout = min(function.timeout_seconds, self.options.function_timeout)
+                function = dataclasses.replace(function, timeout_seconds=timeout)
+            if hook_id in self.options.function_entries:
+                entry = self.options.function_entries[hook_id]
+                function = dataclasses.replace(function, code=entry.parent, handler=f"{entry.stem}.handler")
+            functions[hook_id] = function
         return LambdaRunner(functions, environment=environment, cwd=ROOT)
 
     async def _finish(self, status: str, background: set[asyncio.Task[Any]]) -> Report:
@@ -634,6 +640,11 @@ class Simulation:
             "durationMs": done.duration_ms if done else None,
             "cold": done.cold if done else None,
             "reason": self.hook_reason(record),
+            # The function's own output (print, logging, stderr) and where Lambda would keep it.
+            "requestId": done.request_id if done else None,
+            "logGroup": done.log_group if done else None,
+            "logStream": done.log_stream if done else None,
+            "output": done.output if done else "",
             "start": round(record.started, 3),
             "end": round(record.ended, 3) if record.ended is not None else None,
         }

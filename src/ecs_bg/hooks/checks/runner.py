@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ecs_bg.hooks.checks import CHECKS, check_module, is_enabled, parse_settings
+from ecs_bg.hooks.checks import check_module, is_enabled, known_checks, parse_settings
 from ecs_bg.hooks.errors import AwsCallFailed, CheckFailed, NotFound
 from ecs_bg.hooks.log import redact
 from ecs_bg.hooks.result import Verdict, VerdictStatus
@@ -27,9 +27,10 @@ def run_checks(ctx: HookContext, *names: str) -> list[Verdict]:
 
     A check with ``dryRun`` logs what it would have decided and never fails.
     """
-    unknown = [name for name in names if name not in CHECKS]
+    known = known_checks()
+    unknown = [name for name in names if name not in known]
     if unknown:
-        raise ValueError(f"unknown check(s) {unknown}; known: {sorted(CHECKS)}")
+        raise ValueError(f"unknown check(s) {unknown}; known: {sorted(known)}")
     planned = [
         (name, parse_settings(name, ctx.details[name])) for name in names if is_enabled(ctx.details.get(name))
     ]

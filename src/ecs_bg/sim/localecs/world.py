@@ -11,21 +11,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import secrets
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ecs_bg.deploy.functions import FunctionOverride
+from ecs_bg.deploy.stack_context import Env
 from ecs_bg.hooks.ecs import TaskStatus
 from ecs_bg.sim import setup
 from ecs_bg.sim.apps import AppProcess
 from ecs_bg.sim.balancer import LocalLoadBalancer
+from ecs_bg.sim.functions import local_functions
 from ecs_bg.sim.localecs.models import Task
-from ecs_bg.sim.runner import CDK_JSON, LAMBDA_DIR, FunctionSpec, Invocation, LambdaRunner
+from ecs_bg.sim.runner import CDK_JSON, Invocation, LambdaRunner
 from ecs_bg.sim.simulation import ROOT, health_check
 
 HEALTH = {"healthy": "HEALTHY", "unhealthy": "UNHEALTHY"}
@@ -34,11 +38,13 @@ HEALTH = {"healthy": "HEALTHY", "unhealthy": "UNHEALTHY"}
 @dataclass
 class WorldOptions:
     region: str = "ap-northeast-1"
-    environment: str = "dev"  # the stack's: ecs-bg-<hook>-<env> functions, ecs-bg-<env> cluster
+    environment: Env = "dev"  # the stack's: names its functions (ecs-bg-<hook>-<env>) and cluster
     speed: float = 240.0  # simulated seconds per real second: health checks and deregistration delay
     command: Sequence[str] = (sys.executable, "-m", "app")  # every task's process
-    lambda_dir: Path = LAMBDA_DIR  # <hook>_hook.py for function ecs-bg-<hook>-<env>
+    lambda_dir: Path | None = None  # replaces the stack's hookCode folder of <hook>_hook.py entry files
     cdk_json: Path | None = CDK_JSON
+    # simulation.yml's functions: by function name, over the stack's (code already absolute)
+    functions: Mapping[str, FunctionOverride] = field(default_factory=dict)
     function_timeout: float = 60.0  # real seconds
 
 
@@ -67,7 +73,10 @@ class World:
         self.endpoint = ""  # the local AWS endpoint the hooks call
         self.moto_url = ""
         self._logs: Any = None
-        self.stack_hook_details = setup.stack_hook_details(options.cdk_json)
+        # The functions hooks may name: the stack's, as the CDK app builds them, and simulation.yml's.
+        self.functions = local_functions(
+            options.cdk_json, options.lambda_dir, options.functions, env=options.environment
+        )
 
     async def start(self, endpoint: str, moto_url: str) -> None:
         self.endpoint, self.moto_url = endpoint, moto_url
@@ -173,44 +182,40 @@ class World:
             "ECS_BG_ALARM_NAMES": ",".join(alarm_names),
         }
 
-    async def invoke(self, function: str, event: dict[str, Any], alarm_names: list[str]) -> Invocation:
-        """Invoke the function the hook names: the stack's ``ecs-bg-<hook>-<env>`` runs its entry file."""
-        runner = self.runners.get(function)
+    async def invoke(self, name: str, event: dict[str, Any], alarm_names: list[str]) -> Invocation:
+        """Invoke the function a hook's ARN names, as Lambda would run it (``ecs_bg.deploy.functions``)."""
+        runner = self.runners.get(name)
         if runner is None:
-            match = setup.FUNCTION_NAME.search(f":function:{function}")
-            entry = self.options.lambda_dir / f"{match['hook'].replace('-', '_')}_hook.py" if match else None
-            if entry is None or not entry.is_file():
+            function = self.functions.get(name)
+            if function is None:
                 # Lambda's answer to an unknown function; ECS takes a failed invocation as FAILED.
                 return Invocation(
-                    function, None, f"ResourceNotFoundException: Function not found: {function}", 0, False
+                    name, None, f"ResourceNotFoundException: Function not found: {name}", 0, False
                 )
-            spec = FunctionSpec(
-                entry,
-                timeout_seconds=self.options.function_timeout,
-                environment=setup.function_environment(
-                    self.stack_hook_details, match["hook"].replace("-", "_")
-                )
-                if match
-                else {},
+            # Lambda's own timeout, capped so that a stuck hook shows in real seconds, not minutes.
+            timeout = min(function.timeout_seconds, self.options.function_timeout)
+            runner = self.runners[name] = LambdaRunner(
+                {name: dataclasses.replace(function, timeout_seconds=timeout)},
+                environment=self.hook_environment(alarm_names),
+                cwd=ROOT,
             )
-            runner = self.runners[function] = LambdaRunner(
-                {function: spec}, environment=self.hook_environment(alarm_names), cwd=ROOT
-            )
-        done = await runner.invoke(function, event)
-        await asyncio.to_thread(self._write_logs, function, done)
+        done = await runner.invoke(name, event)
+        await asyncio.to_thread(self._write_logs, done)
         return done
 
-    def _write_logs(self, function: str, done: Invocation) -> None:
-        """START, the function's lines, END and REPORT in a new stream of ``/aws/lambda/<function>``."""
+    def _write_logs(self, done: Invocation) -> None:
+        """START, everything the function wrote, END and REPORT in its stream of ``/aws/lambda/<name>``,
+        as Lambda writes them (the stream is its worker's: one per execution environment)."""
         logs = self._logs_client()
-        group = f"/aws/lambda/{function}"
-        stream = f"{time.strftime('%Y/%m/%d')}/[$LATEST]{secrets.token_hex(16)}"
+        group = done.log_group or f"/aws/lambda/{done.function}"
+        stream = done.log_stream or f"{time.strftime('%Y/%m/%d')}/[$LATEST]{secrets.token_hex(16)}"
         with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
             logs.create_log_group(logGroupName=group)
-        logs.create_log_stream(logGroupName=group, logStreamName=stream)
-        request = secrets.token_hex(8)
+        with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
+            logs.create_log_stream(logGroupName=group, logStreamName=stream)
+        request = done.request_id or secrets.token_hex(8)
         lines = [f"START RequestId: {request} Version: $LATEST"]
-        lines += [json.dumps(line) for line in done.logs]
+        lines += [line for line in done.output.splitlines() if line.strip()]
         if done.error:
             lines.append(json.dumps({"errorMessage": done.error}))
         lines += [

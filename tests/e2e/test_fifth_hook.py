@@ -1,0 +1,167 @@
+"""docs/hooks.md's "Adding a hook", end to end: a fifth entry file, min_tasks_hook.py, with its own
+hookDetails key, goes through synth (its function, role and output), lint (its own key accepted, a
+misspelling refused), invoke and simulate, in a copy of the repository's CDK and ecspresso files."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import LAMBDA_DIR, ROOT
+from tests.infra.conftest import synthesize
+
+pytestmark = pytest.mark.slow
+
+# The entry file as docs/hooks.md writes it.
+MIN_TASKS_HOOK = """\
+from ecs_bg.hooks import CheckFailed, HookContext, LifecycleHook, Stage
+
+hook = LifecycleHook("min-tasks", custom_keys=["minTasks"])
+
+
+@hook.stage(Stage.POST_SCALE_UP)
+def enough_tasks(ctx: HookContext) -> None:
+    wanted = ctx.details.get("minTasks", 1)
+    ctx.logger.info("minimum tasks", extra={"minTasks": wanted})
+    if not isinstance(wanted, int) or wanted < 1:
+        raise CheckFailed("minTasks", f"must be a whole number of at least 1, got {wanted!r}")
+
+
+handler = hook.handler
+"""
+STACK = "{{ cfn_output (env `ECS_BG_STACK_NAME` `zenn-ecs-cdk-ecspresso`) `%s` }}"
+HOOK_ENTRY = {
+    "targetType": "AWS_LAMBDA",
+    "hookTargetArn": STACK % "MinTasksHookArn",
+    "roleArn": STACK % "EcsBlueGreenDeployRoleArn",
+    "lifecycleStages": ["POST_SCALE_UP"],
+    "timeoutConfiguration": {"timeoutInMinutes": 30, "action": "ROLLBACK"},
+}
+
+
+def ecs_bg(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ecs_bg.cli", *args],
+        cwd=cwd,
+        env={**os.environ, "COLUMNS": "250"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the repository's CDK settings, hook entry files and ecspresso files, with the fifth
+    hook added the way the docs say."""
+    root = tmp_path_factory.mktemp("project")
+    code = root / "infrastructure" / "lib" / "constructs" / "lambda"
+    code.mkdir(parents=True)
+    for path in LAMBDA_DIR.glob("*_hook.py"):
+        shutil.copy(path, code / path.name)
+    (code / "min_tasks_hook.py").write_text(MIN_TASKS_HOOK)  # step 1: the entry file
+    cdk_json = json.loads((ROOT / "infrastructure" / "cdk.json").read_text())
+    cdk_json["context"]["hookDetails"]["min-tasks"] = {"minTasks": 2}  # step 2: its settings
+    (root / "infrastructure" / "cdk.json").write_text(json.dumps(cdk_json, indent=2))
+    shutil.copytree(ROOT / "ecspresso", root / "ecspresso")
+    service = root / "ecspresso" / "ecs-service-def.json"
+    document = json.loads(service.read_text())
+    document["deploymentConfiguration"]["lifecycleHooks"].insert(2, HOOK_ENTRY)  # step 3: the hook
+    service.write_text(json.dumps(document, indent=2))
+    return root
+
+
+def test_synth_gives_the_fifth_hook_its_function_role_and_output(project: Path) -> None:
+    context = json.loads((project / "infrastructure" / "cdk.json").read_text())["context"]
+    code = project / "infrastructure" / "lib" / "constructs" / "lambda"
+    app = synthesize(project / "cdk.out", {**context, "hookCode": str(code)})
+    function = app.resource(app.logical_id("Hooks/min_tasks_hook/Resource"))["Properties"]
+    assert function["FunctionName"] == "ecs-bg-min-tasks-dev"
+    assert json.loads(function["Environment"]["Variables"]["ECS_BG_HOOK_DETAILS"]) == {"minTasks": 2}
+    assert function["Role"]["Fn::GetAtt"][0] == app.logical_id("Hooks/min_tasks_hookRole/Resource")
+    assert "MinTasksHookArn" in app.outputs()
+
+
+def lint(project: Path, hook_details: dict[str, Any]) -> dict[str, Any]:
+    service = project / "ecspresso" / "ecs-service-def.json"
+    original = service.read_text()
+    document = json.loads(original)
+    document["deploymentConfiguration"]["lifecycleHooks"][2]["hookDetails"] = hook_details
+    service.write_text(json.dumps(document))
+    outputs = json.loads((ROOT / "tests" / "fixtures" / "cdk-outputs.json").read_text())
+    (stack,) = outputs.values()
+    stack["MinTasksHookArn"] = "arn:aws:lambda:ap-northeast-1:123456789012:function:ecs-bg-min-tasks-dev"
+    (project / "outputs.json").write_text(json.dumps(outputs))
+    try:
+        done = ecs_bg(
+            "lint",
+            "--config",
+            str(project / "ecspresso" / "ecspresso.yml"),
+            "--outputs-file",
+            str(project / "outputs.json"),
+            "--cdk-json",
+            str(project / "infrastructure" / "cdk.json"),
+            "--format",
+            "json",
+            cwd=project,
+        )
+    finally:
+        service.write_text(original)
+    assert done.returncode in (0, 1), done.stderr
+    report: dict[str, Any] = json.loads(done.stdout)
+    return report
+
+
+def test_lint_accepts_the_hooks_own_key_and_refuses_a_misspelling(project: Path) -> None:
+    own = lint(project, {"minTasks": 2})
+    assert not [f for f in own["findings"] if f["rule"] == "ECS025"], own
+    misspelt = lint(project, {"minTask": 2})
+    (finding,) = [f for f in misspelt["findings"] if f["rule"] == "ECS025"]
+    assert finding["path"].endswith("lifecycleHooks[2].hookDetails.minTask")
+
+
+def test_invoke_runs_the_fifth_hook_with_the_stacks_settings(project: Path) -> None:
+    done = ecs_bg(
+        "invoke",
+        "min_tasks",
+        "--stage",
+        "POST_SCALE_UP",
+        "--cdk-json",
+        str(project / "infrastructure" / "cdk.json"),
+        cwd=project,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert '"minTasks": 2' in done.stdout  # ECS_BG_HOOK_DETAILS from the stack's context
+    assert done.stdout.splitlines()[0].startswith("/aws/lambda/ecs-bg-min-tasks-dev ")
+
+
+def test_simulate_deploys_with_five_hooks(project: Path) -> None:
+    report = project / "report.json"
+    done = ecs_bg(
+        "simulate",
+        "--config",
+        str(project / "ecspresso" / "ecspresso.yml"),
+        "--sim-config",
+        str(project / "ecspresso" / "simulation.yml"),
+        "--cdk-json",
+        str(project / "infrastructure" / "cdk.json"),
+        "--quiet",
+        "--report",
+        str(report),
+        cwd=project,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    result = json.loads(report.read_text())
+    assert result["status"] == "SUCCESSFUL"
+    (min_tasks,) = [i for i in result["hookInvocations"] if i["hook"] == "min_tasks"]
+    assert (min_tasks["stage"], min_tasks["hookStatus"]) == ("POST_SCALE_UP", "SUCCEEDED")
+    assert '"minTasks":2' in min_tasks["output"]
+    assert min_tasks["logGroup"] == "/aws/lambda/ecs-bg-min-tasks-dev"
