@@ -177,9 +177,9 @@ def load(
     return Simulated(definitions, spec, targets, outputs, container)
 
 
-def revision_task(config: Path, environ: dict[str, str]) -> dict[str, Any]:
-    """One revision's task definition: the same files rendered with that revision's variables."""
-    outputs = SimulationOutputs(environ.get("AWS_REGION", "ap-northeast-1"))
+def revision_task(config: Path, environ: dict[str, str], outputs: SimulationOutputs) -> dict[str, Any]:
+    """One revision's task definition: the same files rendered with that revision's variables (and
+    the stack's outputs, hook ARNs included: the service definition is rendered too)."""
     return load_definitions(config, environ, lambda _region: outputs).task
 
 

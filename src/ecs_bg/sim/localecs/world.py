@@ -40,7 +40,10 @@ class WorldOptions:
     region: str = "ap-northeast-1"
     environment: Env = "dev"  # the stack's: names its functions (ecs-bg-<hook>-<env>) and cluster
     speed: float = 240.0  # simulated seconds per real second: health checks and deregistration delay
-    command: Sequence[str] = (sys.executable, "-m", "app")  # every task's process
+    command: Sequence[str] = (sys.executable, "-m", "app")  # a task's process, unless configured:
+    # simulation.yml's containers: by container name (the one a service's load balancer routes to)
+    container_commands: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    sim_config: Path | None = None  # the simulation.yml these options came from, for errors
     lambda_dir: Path | None = None  # replaces the stack's hookCode folder of <hook>_hook.py entry files
     cdk_json: Path | None = CDK_JSON
     # simulation.yml's functions: by function name, over the stack's (code already absolute)
@@ -59,7 +62,16 @@ class Rules:
 class World:
     def __init__(self, options: WorldOptions) -> None:
         self.options = options
-        self.outputs = setup.SimulationOutputs(options.region, options.environment)
+        # The functions hooks may name: the stack's, as the CDK app builds them, and simulation.yml's.
+        self.functions = local_functions(
+            options.cdk_json,
+            options.lambda_dir,
+            options.functions,
+            where=f"{options.sim_config or 'simulation.yml'}:",
+            env=options.environment,
+        )
+        # The stack's outputs, its hook functions' ARNs among them (what cfn_output resolves).
+        self.outputs = setup.SimulationOutputs(options.region, options.environment, self.functions.values())
         groups = setup.TARGET_GROUPS
         self.lb = LocalLoadBalancer(
             health_check=health_check(groups, options.speed),
@@ -73,10 +85,6 @@ class World:
         self.endpoint = ""  # the local AWS endpoint the hooks call
         self.moto_url = ""
         self._logs: Any = None
-        # The functions hooks may name: the stack's, as the CDK app builds them, and simulation.yml's.
-        self.functions = local_functions(
-            options.cdk_json, options.lambda_dir, options.functions, env=options.environment
-        )
 
     async def start(self, endpoint: str, moto_url: str) -> None:
         self.endpoint, self.moto_url = endpoint, moto_url
@@ -123,25 +131,47 @@ class World:
 
     # -- tasks ---------------------------------------------------------------------------------------
 
-    async def start_task(
-        self, task: Task, environment: dict[str, str], command: Sequence[str] | None = None
-    ) -> bool:
-        """Start the task's process; RUNNING once it answers HTTP. False if it never does."""
-        process = AppProcess(environment, command=command or self.options.command, cwd=ROOT)
-        self.processes[task.arn] = process
-        task.url = process.url
-        task.last_status = TaskStatus.PENDING
-        await process.start()
-        if command is not None:  # a one-off task (RunTask) runs to its exit, it serves nothing
-            task.last_status, task.started_at = TaskStatus.RUNNING, time.time()
-            asyncio.get_running_loop().create_task(self._await_exit(task, process))
-            return True
+    def command(self, container: str) -> Sequence[str] | str:
+        """The local command of a service task's ``container`` (its ``loadBalancers[].containerName``),
+        as ``ecs-bg simulate`` picks it; a string says why there is none."""
+        commands = self.options.container_commands
+        if not commands:
+            return self.options.command
+        if container not in commands:
+            return (
+                f"CannotStartContainerError: {self.options.sim_config}: containers has no command for "
+                f"{container!r}, the container the service's loadBalancers[0].containerName routes to "
+                f"(configured: {', '.join(sorted(commands))})"
+            )
+        return commands[container]
+
+    async def start_task(self, task: Task, environment: dict[str, str], command: Sequence[str] | str) -> bool:
+        """Start a service task's process; RUNNING once it answers HTTP. False if it never does
+        (``command`` a string: there is none to run, and this is why)."""
+        if isinstance(command, str):
+            self._stopped(task, command)
+            return False
+        process = await self._start(task, environment, command)
         ready = await process.wait_ready(timeout=30.0)
         if ready and task.desired_status == TaskStatus.RUNNING:
             task.last_status, task.started_at = TaskStatus.RUNNING, time.time()
         else:
             await self.stop_task(task, None, "Task failed to start")
         return ready
+
+    async def run_task(self, task: Task, environment: dict[str, str], command: Sequence[str]) -> None:
+        """A one-off task (RunTask): it runs to its exit and serves nothing."""
+        process = await self._start(task, environment, command)
+        task.last_status, task.started_at = TaskStatus.RUNNING, time.time()
+        asyncio.get_running_loop().create_task(self._await_exit(task, process))
+
+    async def _start(self, task: Task, environment: dict[str, str], command: Sequence[str]) -> AppProcess:
+        process = AppProcess(environment, command=command, cwd=ROOT)
+        self.processes[task.arn] = process
+        task.url = process.url
+        task.last_status = TaskStatus.PENDING
+        await process.start()
+        return process
 
     async def _await_exit(self, task: Task, process: AppProcess) -> None:
         task.exit_code = await process.wait_exit(timeout=24 * 3600)
