@@ -111,6 +111,17 @@ class Driver:
 
         engine = Engine(spec, clock)
         deployment.engine = engine
+        if alarms and deployment.configuration.get("alarms", {}).get("enable"):
+            # ECS watches the alarms only with enable true; rollback decides what ALARM does (the
+            # engine's spec). API reference, DeploymentAlarms:
+            # docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeploymentAlarms.html
+            self.world.alarm_watch.watch(
+                deployment.arn,
+                alarms,
+                lambda board: self._feed(
+                    deployment, functools.partial(engine.alarm, board.in_alarm, board.describe_firing())
+                ),
+            )
         deployment.started_at = time.time()
         deployment.to_epoch = lambda moment: time.time() + (moment - clock()) / self.speed
         if target.target_group is not None:
@@ -251,6 +262,7 @@ class Driver:
 
     def _finish(self, deployment: Deployment, status: DeploymentStatus) -> None:
         service = deployment.service
+        self.world.alarm_watch.forget(deployment.arn)
         deployment.finished_at = time.time()
         if status == DeploymentStatus.STOPPED:
             deployment.stopped_at = deployment.finished_at

@@ -4,7 +4,7 @@ rules' weights over the two target groups), the tasks as app processes, and the 
 The stack is the simulation's (``setup.SimulationOutputs``): its target groups and listener rules
 exist from the start with production on the blue group, as after ``cdk deploy``. Each hook
 invocation's log lines go to CloudWatch Logs ``/aws/lambda/<function>`` (moto, behind the same
-endpoint), as Lambda writes them.
+endpoint), as Lambda writes them; the load balancer's metrics go to CloudWatch (``alarm_watch``).
 """
 
 from __future__ import annotations
@@ -24,10 +24,11 @@ from typing import Any
 from ecs_bg.deploy.functions import FunctionOverride
 from ecs_bg.deploy.stack_context import Env
 from ecs_bg.hooks.ecs import TaskStatus
-from ecs_bg.sim import setup
+from ecs_bg.sim import alarms, setup
 from ecs_bg.sim.apps import AppProcess
 from ecs_bg.sim.balancer import LocalLoadBalancer
 from ecs_bg.sim.functions import local_functions
+from ecs_bg.sim.localecs.alarm_watch import AlarmWatch
 from ecs_bg.sim.localecs.models import Task
 from ecs_bg.sim.runner import CDK_JSON, Invocation, LambdaRunner
 from ecs_bg.sim.simulation import ROOT, health_check
@@ -85,16 +86,25 @@ class World:
         self.endpoint = ""  # the local AWS endpoint the hooks call
         self.moto_url = ""
         self._logs: Any = None
+        latency = setup.stack_context(options.cdk_json).alarm_latency_p95_seconds
+        self.alarm_watch = AlarmWatch(
+            self.lb,
+            lambda: aws_client("cloudwatch", self.moto_url, options.region),
+            lambda names: alarms.stack_rules(names, self.outputs.values, alarms.PERCENT_5XX, latency),
+            options.speed,
+        )
 
     async def start(self, endpoint: str, moto_url: str) -> None:
         self.endpoint, self.moto_url = endpoint, moto_url
         await self.lb.start()
+        self.alarm_watch.start()
         # As the stack leaves them: both rules forward to blue, green attached at weight 0.
         self.set_weights(
             {self.blue_group: 100, self.green_group: 0}, {self.blue_group: 100, self.green_group: 0}
         )
 
     async def close(self) -> None:
+        await self.alarm_watch.close()
         await asyncio.gather(*(process.stop(grace=2.0) for process in self.processes.values()))
         await asyncio.gather(*(runner.close() for runner in self.runners.values()))
         await self.lb.close()
@@ -110,10 +120,9 @@ class World:
         self.lb.set_weights("test", self.rules.test)
 
     def attach(self, group: str) -> None:
-        """Put ``group`` on both rules (weight 0 when new), so its targets are health-checked."""
-        self.set_weights(
-            {group: self.rules.production.get(group, 0.0)}, {group: self.rules.test.get(group, 0.0)}
-        )
+        """Put ``group`` on both rules (weight 0 when new), so its targets are health-checked; every
+        other group keeps its weight (production stays where it is until ECS shifts it)."""
+        self.set_weights({group: 0.0, **self.rules.production}, {group: 0.0, **self.rules.test})
 
     def healthy(self, group: str, tasks: list[Task]) -> bool:
         """Every task is registered in ``group`` and passes its health checks."""
@@ -270,7 +279,7 @@ class World:
         known = {alarm["AlarmName"] for alarm in cloudwatch.describe_alarms(AlarmNames=names)["MetricAlarms"]}
         for name in names:
             if name not in known:
-                setup.put_gate_alarm(cloudwatch, name)
+                setup.put_gate_alarm(cloudwatch, name, alarms.PERCENT_5XX)
 
 
 def aws_client(service: str, url: str, region: str) -> Any:
