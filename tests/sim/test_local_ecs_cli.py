@@ -230,3 +230,26 @@ def test_a_container_without_a_command_fails_the_deployment_saying_so(tmp_path: 
         reason = tasks["tasks"][0]["stoppedReason"]
         assert "containers has no command for 'app'" in reason, reason
         assert "(configured: web)" in reason, reason
+
+
+def test_cfn_export_resolves_against_the_local_stacks_exports(tmp_path: Path) -> None:
+    # The stack exports nothing (tests/infra/test_outputs.py), so ListExports answers no export and a
+    # template reading one fails to render, naming it, as it would against the real stack.
+    config = _ecspresso_with(tmp_path, "")
+    task = config.parent / "ecs-task-def.json"
+    document = json.loads(task.read_text())
+    document["family"] = "{{ cfn_export `ecs-bg-dev-TaskFamily` }}"
+    task.write_text(json.dumps(document))
+    with local_ecs() as local:
+        assert local.aws("cloudformation", "list-exports") == {"Exports": []}
+        done = subprocess.run(
+            [str(BIN / "ecs-bg"), "render", "task", "--config", str(config), "--endpoint-url", local.url],
+            env=local.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert done.returncode == 2, done.stdout
+    (line,) = done.stderr.splitlines()
+    assert "no CloudFormation export named ecs-bg-dev-TaskFamily" in line, line
