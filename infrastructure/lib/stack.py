@@ -202,7 +202,7 @@ class EcsBlueGreenStack(Stack):
         """This stack's ARNs for each resource kind that ``ecs_bg.hooks.permissions`` names.
 
         The service does not exist in this stack (ecspresso creates it), so its ARNs are built from
-        the names ecspresso will use, which this stack also exports.
+        the names ecspresso will use, which this stack also gives as outputs (it exports none).
         """
         config = self.config
         service = f"{config.name()}/{config.service_name}"

@@ -165,3 +165,91 @@ def test_simulate_deploys_with_five_hooks(project: Path) -> None:
     assert (min_tasks["stage"], min_tasks["hookStatus"]) == ("POST_SCALE_UP", "SUCCEEDED")
     assert '"minTasks":2' in min_tasks["output"]
     assert min_tasks["logGroup"] == "/aws/lambda/ecs-bg-min-tasks-dev"
+
+
+# Under `ecs-bg local`, simulation.yml beside the ecspresso config gives the functions the stack
+# lacks: the fifth hook (its entry file, as the stack would build it) and a hook written in AWS's
+# sample style (tests/fixtures/sample_hooks), each named by the service definition's hookTargetArn.
+LOCAL_FUNCTIONS = """\
+functions:
+  ecs-bg-min-tasks-dev:
+    code: ../infrastructure/lib/constructs/lambda
+    handler: min_tasks_hook.handler
+  sample-green-check:
+    code: sample_hooks
+    handler: app.lambda_handler
+    environment: {MIN_GREEN_WEIGHT: "100"}
+"""
+ACCOUNT_FUNCTION = "arn:aws:lambda:ap-northeast-1:123456789012:function:"
+
+
+def test_local_runs_the_fifth_hook_and_a_function_the_stack_lacks(project: Path) -> None:
+    import boto3
+
+    from tests.sim.local_ecs_process import REGION, local_ecs, until
+
+    ecspresso = project / "ecspresso"
+    shutil.copytree(ROOT / "tests" / "fixtures" / "sample_hooks", ecspresso / "sample_hooks")
+    (ecspresso / "simulation.yml").write_text(
+        (ROOT / "ecspresso" / "simulation.yml").read_text() + LOCAL_FUNCTIONS
+    )
+    with local_ecs("--config", str(ecspresso / "ecspresso.yml")) as local:
+
+        def client(service: str) -> Any:
+            return boto3.client(  # type: ignore[call-overload]
+                service,
+                region_name=REGION,
+                endpoint_url=local.url,
+                aws_access_key_id="local",
+                aws_secret_access_key="local",
+            )
+
+        ecs, logs = client("ecs"), client("logs")
+        service = local.render("service")  # the repository's four hooks, ARNs from CloudFormation
+        hooks = service["deploymentConfiguration"]["lifecycleHooks"]
+        role = hooks[0]["roleArn"]
+        hooks.insert(2, {**HOOK_ENTRY, "hookTargetArn": ACCOUNT_FUNCTION + "ecs-bg-min-tasks-dev"})
+        hooks[2]["roleArn"] = role
+        hooks[2]["hookDetails"] = {"minTasks": 2}
+        hooks.append(
+            {
+                **HOOK_ENTRY,
+                "hookTargetArn": ACCOUNT_FUNCTION + "sample-green-check",
+                "roleArn": role,
+                "lifecycleStages": ["TEST_TRAFFIC_SHIFT"],  # its event names the test weights
+            }
+        )
+        task = ecs.register_task_definition(**local.render("task"))["taskDefinition"]
+        ecs.create_service(
+            cluster="ecs-bg-dev",
+            serviceName="ecs-bg-app",
+            taskDefinition=task["taskDefinitionArn"],
+            **service,
+        )
+
+        def finished() -> dict[str, Any] | None:
+            (brief,) = ecs.list_service_deployments(cluster="ecs-bg-dev", service="ecs-bg-app")[
+                "serviceDeployments"
+            ]
+            found: dict[str, Any] = ecs.describe_service_deployments(
+                serviceDeploymentArns=[brief["serviceDeploymentArn"]]
+            )["serviceDeployments"][0]
+            return (
+                found if found["status"] not in ("PENDING", "IN_PROGRESS", "ROLLBACK_IN_PROGRESS") else None
+            )
+
+        deployment = until(finished, timeout=120)
+        assert deployment["status"] == "SUCCESSFUL", deployment.get("statusReason")
+
+        def logged(function: str) -> list[str]:
+            events = logs.filter_log_events(logGroupName=f"/aws/lambda/{function}")["events"]
+            return [event["message"] for event in events]
+
+        min_tasks = logged("ecs-bg-min-tasks-dev")
+        assert any('"minTasks":2' in line or '"minTasks": 2' in line for line in min_tasks), min_tasks
+        sample = logged("sample-green-check")
+        # What the sample hook printed, each line as written, between Lambda's START and END.
+        for value in ("42", '"a bare string"', "null", "plain words on stderr"):
+            assert value in sample, (value, sample)
+        assert any(line.startswith("START RequestId:") for line in sample)
+        assert any("region ap-northeast-1, function sample-green-check" in line for line in sample), sample

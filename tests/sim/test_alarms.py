@@ -46,7 +46,7 @@ def test_a_failed_call_is_noted_and_the_next_goes_on() -> None:
     board = AlarmBoard([])
     asyncio.run(
         call(
-            board,
+            board.problems,
             "SetAlarmState missing",
             cloudwatch.set_alarm_state,
             AlarmName="missing",
@@ -58,7 +58,7 @@ def test_a_failed_call_is_noted_and_the_next_goes_on() -> None:
     assert problem.startswith("SetAlarmState missing:")
     asyncio.run(
         call(
-            board,
+            board.problems,
             "PutMetricData",
             cloudwatch.put_metric_data,
             Namespace="AWS/ApplicationELB",

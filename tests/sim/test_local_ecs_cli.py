@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -176,3 +178,78 @@ def test_sigterm_stops_every_process_simulate_started() -> None:
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def _ecspresso_with(tmp_path: Path, simulation_yml: str) -> Path:
+    """A copy of the repository's ecspresso files with this simulation.yml beside them."""
+    folder = tmp_path / "ecspresso"
+    shutil.copytree(ROOT / "ecspresso", folder)
+    (folder / "simulation.yml").write_text(simulation_yml)
+    return folder / "ecspresso.yml"
+
+
+@pytest.mark.parametrize(
+    ("content", "names"),
+    [
+        ("functionTimeoutSeconds: -1\n", "functionTimeoutSeconds"),
+        ("functions:\n  nowhere:\n    handler: app.handler\n", "functions.nowhere"),
+        ("containers:\n  app: {command: []}\n", "containers.app.command"),
+        ("lambdaDir: missing\n", "lambdaDir 'missing'"),
+    ],
+)
+def test_a_bad_simulation_yml_stops_local_before_it_serves(tmp_path: Path, content: str, names: str) -> None:
+    config = _ecspresso_with(tmp_path, content)
+    done = subprocess.run(
+        [str(BIN / "ecs-bg"), "local", "--port", "1", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stdout == ""  # nothing served, no shell lines
+    (line,) = done.stderr.splitlines()
+    assert line.startswith(f"error: {config.parent / 'simulation.yml'}: "), line
+    assert names in line, line
+
+
+def test_a_container_without_a_command_fails_the_deployment_saying_so(tmp_path: Path) -> None:
+    # simulation.yml's containers name only "web"; the service's load balancer routes to "app".
+    config = _ecspresso_with(tmp_path, "containers:\n  web:\n    command: [python, -m, app]\n")
+    with local_ecs("--config", str(config)) as local:
+        task, service = local.render("task"), local.render("service")
+        (tmp_path / "task.json").write_text(json.dumps(task))
+        local.aws("ecs", "register-task-definition", "--cli-input-json", f"file://{tmp_path}/task.json")
+        create = {**service, "cluster": CLUSTER, "serviceName": SERVICE, "taskDefinition": "ecs-bg-app"}
+        (tmp_path / "create.json").write_text(json.dumps(create))
+        local.aws("ecs", "create-service", "--cli-input-json", f"file://{tmp_path}/create.json")
+        deployment = _finished(local, _newest(local)["serviceDeploymentArn"])
+        assert deployment["status"] != "SUCCESSFUL", deployment
+        stopped = local.aws("ecs", "list-tasks", "--cluster", CLUSTER, "--desired-status", "STOPPED")
+        tasks = local.aws("ecs", "describe-tasks", "--cluster", CLUSTER, "--tasks", *stopped["taskArns"])
+        reason = tasks["tasks"][0]["stoppedReason"]
+        assert "containers has no command for 'app'" in reason, reason
+        assert "(configured: web)" in reason, reason
+
+
+def test_cfn_export_resolves_against_the_local_stacks_exports(tmp_path: Path) -> None:
+    # The stack exports nothing (tests/infra/test_outputs.py), so ListExports answers no export and a
+    # template reading one fails to render, naming it, as it would against the real stack.
+    config = _ecspresso_with(tmp_path, "")
+    task = config.parent / "ecs-task-def.json"
+    document = json.loads(task.read_text())
+    document["family"] = "{{ cfn_export `ecs-bg-dev-TaskFamily` }}"
+    task.write_text(json.dumps(document))
+    with local_ecs() as local:
+        assert local.aws("cloudformation", "list-exports") == {"Exports": []}
+        done = subprocess.run(
+            [str(BIN / "ecs-bg"), "render", "task", "--config", str(config), "--endpoint-url", local.url],
+            env=local.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert done.returncode == 2, done.stdout
+    (line,) = done.stderr.splitlines()
+    assert "no CloudFormation export named ecs-bg-dev-TaskFamily" in line, line

@@ -11,9 +11,11 @@ import typer
 from ecs_bg.cli.main import app
 from ecs_bg.cli.signals import Stopped, until_stopped
 from ecs_bg.deploy.errors import DefinitionError
+from ecs_bg.sim.config import apply_local
 from ecs_bg.sim.localecs.server import ECSPRESSO_CONFIG, LocalEcsServer, LocalOptions
 from ecs_bg.sim.localecs.world import WorldOptions
 
+SIM_CONFIG = "simulation.yml"  # as `ecs-bg simulate` reads it beside the ecspresso config
 DEFAULT_PORT = 4566  # the port local AWS emulators conventionally answer on
 
 
@@ -23,7 +25,9 @@ def local(
     region: str = typer.Option("ap-northeast-1", help="The region the local ECS pretends to be."),
     speed: float = typer.Option(240.0, help="Simulated seconds per real second (bake times, timeouts)."),
     config: Path = typer.Option(
-        ECSPRESSO_CONFIG, help="The ecspresso config: its cluster exists from the start."
+        ECSPRESSO_CONFIG,
+        help=f"The ecspresso config: its cluster exists from the start; {SIM_CONFIG} beside it, when "
+        "present, gives functions, lambdaDir, functionTimeoutSeconds and container commands.",
     ),
 ) -> None:
     """Serve a local ECS (and moto for the rest of AWS) until Ctrl-C or SIGTERM."""
@@ -33,7 +37,15 @@ def local(
     if speed <= 0:
         typer.echo(f"error: --speed must be positive, got {speed:g}", err=True)
         raise typer.Exit(2)
-    options = LocalOptions(port=port, world=WorldOptions(region=region, speed=speed), config=config)
+    world = WorldOptions(region=region, speed=speed)
+    sim_config = config.parent / SIM_CONFIG
+    try:
+        if sim_config.is_file():  # its functions, lambdaDir, functionTimeoutSeconds, containers
+            apply_local(sim_config, world)
+    except DefinitionError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2) from None
+    options = LocalOptions(port=port, world=world, config=config)
     try:
         asyncio.run(until_stopped(_serve(options)))
     except Stopped:

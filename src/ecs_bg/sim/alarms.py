@@ -23,7 +23,7 @@ the next minute carries on: metrics never stop for the rest of a run.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -32,6 +32,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from ecs_bg.sim.traffic_stats import MetricsPeriod
 
 Measure = Literal["5xx-share", "p95-latency", "unknown"]
+PERCENT_5XX = 10.0  # the 5xx share of a window's requests that breaches the stack's 5xx alarm
 WINDOW_REQUESTS = 10  # requests a datapoint is judged on, at least
 DATAPOINTS_TO_ALARM = 2  # consecutive breaching datapoints, as the stack's alarms
 
@@ -144,9 +145,57 @@ def metric_data(period: MetricsPeriod, dimension: Callable[[str], str]) -> list[
     return data
 
 
-async def call(board: AlarmBoard, what: str, operation: Callable[..., Any], **kwargs: Any) -> None:
-    """One CloudWatch call in a thread; a failure is noted on the board, never raised."""
+def stack_rules(
+    names: list[str], outputs: Mapping[str, str], percent_5xx: float, latency_p95_seconds: float
+) -> list[AlarmRule]:
+    """Each alarm a deployment watches, with what it measures: the stack's two are known (their
+    names are its outputs), any other is ``unknown``."""
+    known: dict[str, tuple[Measure, float]] = {
+        outputs["Http5xxAlarmName"]: ("5xx-share", percent_5xx),
+        outputs["LatencyAlarmName"]: ("p95-latency", latency_p95_seconds),
+    }
+    return [AlarmRule(name, *known.get(name, ("unknown", 0.0))) for name in names]
+
+
+def target_group_dimension(arn: str) -> str:
+    """The TargetGroup dimension's value: the ARN's final portion, ``targetgroup/<name>/<id>``
+    (docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-cloudwatch-metrics.html)."""
+    return arn.split(":", 5)[5]
+
+
+async def publish(
+    problems: list[str], cloudwatch: Any, period: MetricsPeriod, dimension: Callable[[str], str]
+) -> None:
+    """The period's datapoints into CloudWatch, as AWS/ApplicationELB publishes them."""
+    data = metric_data(period, dimension)
+    if data:
+        await call(
+            problems,
+            "PutMetricData",
+            cloudwatch.put_metric_data,
+            Namespace="AWS/ApplicationELB",
+            MetricData=data,
+        )
+
+
+async def set_states(
+    problems: list[str], cloudwatch: Any, changed: list[tuple[AlarmRule, bool, str]]
+) -> None:
+    """The alarms that changed, in CloudWatch too, for the hooks (and people) that read them."""
+    for rule, firing, reason in changed:
+        await call(
+            problems,
+            f"SetAlarmState {rule.name}",
+            cloudwatch.set_alarm_state,
+            AlarmName=rule.name,
+            StateValue="ALARM" if firing else "OK",
+            StateReason=reason,
+        )
+
+
+async def call(problems: list[str], what: str, operation: Callable[..., Any], **kwargs: Any) -> None:
+    """One CloudWatch call in a thread; a failure is noted in ``problems``, never raised."""
     try:
         await asyncio.to_thread(operation, **kwargs)
     except (ClientError, BotoCoreError) as error:
-        board.problems.append(f"{what}: {error}")
+        problems.append(f"{what}: {error}")

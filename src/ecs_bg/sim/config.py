@@ -13,6 +13,7 @@ import yaml
 from ecs_bg.deploy.errors import DefinitionError
 from ecs_bg.deploy.functions import FunctionOverride
 from ecs_bg.deploy.settings import parse_settings, setting
+from ecs_bg.sim.localecs.world import WorldOptions
 from ecs_bg.sim.plan import HOOK_DETAILS_READINGS, HookDetailsReading, RollbackHookFailure
 from ecs_bg.sim.simulation import Options
 
@@ -83,31 +84,57 @@ def apply(path: Path, options: Options) -> str | None:
         options.function_timeout = settings.function_timeout_seconds
     if settings.hook_details_reading is not None:
         options.hook_details_reading = settings.hook_details_reading
-    options.functions = {
-        # code is relative to this file's folder
-        name: dataclasses.replace(f, code=str((path.parent / f.code).resolve())) if f.code is not None else f
-        for name, f in settings.functions.items()
-    }
+    options.functions = functions(path, settings)
     if settings.load.rate is not None:
         options.load_rate = settings.load.rate
     if settings.load.path is not None:
         options.load_path = settings.load.path
     if settings.rollback_hook_failure is not None:
         options.rollback_hook_failure = settings.rollback_hook_failure
-    if settings.lambda_dir is not None:
-        options.lambda_dir = path.parent / settings.lambda_dir
-        if not options.lambda_dir.is_dir():
-            raise DefinitionError(f"{path}: lambdaDir {settings.lambda_dir!r} is not a directory beside it")
+    options.lambda_dir = lambda_dir(path, settings) or options.lambda_dir
     options.revision_environ = {
         "blue": dict(settings.revisions.blue.env),
         "green": dict(settings.revisions.green.env),
     }
-    options.container_commands = {
+    options.container_commands = container_commands(path, settings)
+    return settings.scenario
+
+
+def apply_local(path: Path, options: WorldOptions) -> None:
+    """Set ``ecs-bg local``'s options from the file: what applies to a local ECS (its functions,
+    lambdaDir, functionTimeoutSeconds, container commands); the rest is ``simulate``'s alone."""
+    settings = read(path)
+    options.sim_config = path
+    options.functions = functions(path, settings)
+    options.lambda_dir = lambda_dir(path, settings) or options.lambda_dir
+    if settings.function_timeout_seconds is not None:
+        options.function_timeout = settings.function_timeout_seconds
+    options.container_commands = container_commands(path, settings)
+
+
+def functions(path: Path, settings: SimulationSettings) -> dict[str, FunctionOverride]:
+    """``functions:``, each one's code relative to this file's folder."""
+    return {
+        name: dataclasses.replace(f, code=str((path.parent / f.code).resolve())) if f.code is not None else f
+        for name, f in settings.functions.items()
+    }
+
+
+def lambda_dir(path: Path, settings: SimulationSettings) -> Path | None:
+    if settings.lambda_dir is None:
+        return None
+    folder = path.parent / settings.lambda_dir
+    if not folder.is_dir():
+        raise DefinitionError(f"{path}: lambdaDir {settings.lambda_dir!r} is not a directory beside it")
+    return folder
+
+
+def container_commands(path: Path, settings: SimulationSettings) -> dict[str, list[str]]:
+    return {
         name: _command(container.command, path.parent)
         for name, container in settings.containers.items()
         if container.command is not None
     }
-    return settings.scenario
 
 
 def _command(command: tuple[str, ...], here: Path) -> list[str]:

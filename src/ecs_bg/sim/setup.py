@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from ecs_bg.deploy.definitions import Definitions, load_definitions
@@ -91,8 +92,17 @@ class SimulationOutputs:
             raise DefinitionError(f"the simulated stack {stack} has no output {key}")
         return self.values[key]
 
+    # The stack's exports, by name (what ListExports answers and cfn_export reads): none. Its outputs
+    # (infrastructure/lib/constructs/ecspresso.py) are CfnOutputs without an export name, and
+    # CloudFormation exports only an output that declares Export.Name (AWS CloudFormation User Guide,
+    # "Outputs": docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/outputs-section-structure.html).
+    # tests/infra/test_exports.py holds this to the synthesized template.
+    exports: Mapping[str, str] = MappingProxyType({})
+
     def export(self, name: str) -> str:
-        raise DefinitionError(f"the simulated stack exports nothing (cfn_export `{name}`)")
+        if name not in self.exports:
+            raise DefinitionError(f"the simulated stack exports nothing named {name} (cfn_export `{name}`)")
+        return self.exports[name]
 
 
 @dataclass(frozen=True)
@@ -178,7 +188,8 @@ def load(
 
 
 def revision_task(config: Path, environ: dict[str, str], outputs: SimulationOutputs) -> dict[str, Any]:
-    """One revision's task definition: the same files rendered with that revision's variables."""
+    """One revision's task definition: the same files rendered with that revision's variables (and
+    the stack's outputs, hook ARNs included: the service definition is rendered too)."""
     return load_definitions(config, environ, lambda _region: outputs).task
 
 

@@ -84,7 +84,9 @@ class Options:
     functions: dict[str, FunctionOverride] = field(default_factory=dict)  # simulation.yml's functions:
     environment: dict[str, str] = field(default_factory=dict)  # for every hook function
     pause_decisions: list[str] = field(default_factory=list)  # CONTINUE/ROLLBACK, one per PAUSE wait
-    alarm_5xx_percent: float = 10.0  # green's 5xx share of its requests in a simulated minute that alarms
+    alarm_5xx_percent: float = (
+        alarms.PERCENT_5XX
+    )  # green's 5xx share of its requests in a simulated minute that alarms
     environ: dict[str, str] = field(default_factory=dict)  # for rendering the ecspresso files
     # Per revision (blue, green): template variables its task definition is rendered with.
     revision_environ: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -168,16 +170,9 @@ class Simulation:
 
     def _alarm_rules(self) -> list[alarms.AlarmRule]:
         """Each alarm the deployment watches, with what it measures: the stack's two are known."""
-        outputs = self.loaded.outputs.values
         latency = setup.stack_context(self.options.cdk_json).alarm_latency_p95_seconds
-        known: dict[str, tuple[alarms.Measure, float]] = {
-            outputs["Http5xxAlarmName"]: ("5xx-share", self.options.alarm_5xx_percent),
-            outputs["LatencyAlarmName"]: ("p95-latency", latency),
-        }
-        return [
-            alarms.AlarmRule(name, *known.get(name, ("unknown", 0.0)))
-            for name in setup.alarm_names(self.loaded.definitions)
-        ]
+        names = setup.alarm_names(self.loaded.definitions)
+        return alarms.stack_rules(names, self.loaded.outputs.values, self.options.alarm_5xx_percent, latency)
 
     def sim_now(self) -> float:
         return (time.monotonic() - self.started) * self.options.speed
@@ -325,37 +320,20 @@ class Simulation:
         cloudwatch = self._aws_client("cloudwatch")
         outputs = self.loaded.outputs.values
         suffix = {
-            BLUE: outputs["BlueTargetGroupArn"].split(":", 5)[5],
-            GREEN: outputs["GreenTargetGroupArn"].split(":", 5)[5],
+            BLUE: alarms.target_group_dimension(outputs["BlueTargetGroupArn"]),
+            GREEN: alarms.target_group_dimension(outputs["GreenTargetGroupArn"]),
         }
         board = self.alarm_board
         while True:
             await asyncio.sleep(setup.METRICS_PERIOD / self.options.speed)
             period = self.lb.take_metrics()
-            data = alarms.metric_data(period, lambda group: suffix.get(group, group))
-            if data:
-                await alarms.call(
-                    board,
-                    "PutMetricData",
-                    cloudwatch.put_metric_data,
-                    Namespace="AWS/ApplicationELB",
-                    MetricData=data,
-                )
+            await alarms.publish(board.problems, cloudwatch, period, lambda group: suffix.get(group, group))
             changed = board.judge(period, self.sim_now())
             if changed:
                 self._feed(functools.partial(self.engine.alarm, board.in_alarm, board.describe_firing()))
             # Only now may a held bake count this datapoint: the engine has heard its verdict.
             self.datapoints_heard = board.datapoints
-            for rule, firing, reason in changed:
-                state = "ALARM" if firing else "OK"
-                await alarms.call(
-                    board,
-                    f"SetAlarmState {rule.name}",
-                    cloudwatch.set_alarm_state,
-                    AlarmName=rule.name,
-                    StateValue=state,
-                    StateReason=reason,
-                )
+            await alarms.set_states(board.problems, cloudwatch, changed)
 
     async def _approve_pauses(self) -> None:
         """Act on PAUSE hooks as an operator would, through the ECS API: one decision per wait."""

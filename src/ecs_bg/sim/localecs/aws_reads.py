@@ -3,7 +3,8 @@
 elbv2: the stack's load balancer, its production and test listeners, each with the stack's rule
 forwarding by the weights ECS last set, both target groups and their targets' health.
 CloudFormation: DescribeStacks answers the stack's outputs (what ecspresso's ``cfn_output`` and
-``ecs-bg render --endpoint-url`` read); ListExports answers the exports, none. Shapes follow
+``ecs-bg render --endpoint-url`` read); ListExports the stack's exports (``SimulationOutputs.exports``:
+none, as the stack declares none; what ``cfn_export`` reads). Shapes follow
 botocore's elbv2 and cloudformation models (members of lists are ``<member>``).
 """
 
@@ -233,7 +234,11 @@ class AwsReads:
         return _answer("DescribeStacks", CFN_XMLNS, {"Stacks": [stack]})
 
     def list_exports(self, params: dict[str, str]) -> str:
-        return _answer("ListExports", CFN_XMLNS, {"Exports": []})
+        exports = [
+            {"ExportingStackId": self._stack_id(), "Name": name, "Value": value}
+            for name, value in self.world.outputs.exports.items()
+        ]
+        return _answer("ListExports", CFN_XMLNS, {"Exports": exports})
 
     def _stack_id(self) -> str:
         region, account = self.world.options.region, self.load_balancer.split(":")[4]

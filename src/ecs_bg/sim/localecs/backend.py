@@ -306,11 +306,21 @@ class LocalEcs:
 
     def _task_sets(self, service: Service) -> list[dict[str, Any]]:
         """``deployments``: the PRIMARY revision (the newest deployment's target while it runs, else
-        what serves production) and an ACTIVE entry for each other revision that still has tasks;
-        ``aws ecs wait services-stable`` waits for exactly one entry with runningCount at desired."""
+        what serves production) and an ACTIVE entry for each other revision that still has tasks.
+
+        PRIMARY is "the most recent deployment of a service", ACTIVE "a deployment that still has tasks
+        running but are being replaced with the PRIMARY deployment" (API reference, Deployment.status:
+        docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Deployment.html): so during an update
+        blue is listed ACTIVE beside green, and a service whose first deployment was rolled back still
+        lists it, PRIMARY and FAILED, with no task running. botocore's ServicesStable waiter
+        (botocore/data/ecs/2014-11-13/waiters-2.json) succeeds on
+        ``length(services[?!(length(deployments) == `1` && runningCount == desiredCount)]) == `0```:
+        it waits while blue is ACTIVE, and never succeeds for a service with no task running."""
         current = service.deployments[-1] if service.deployments else None
         moving = current is not None and not current.final
         primary = current.target if moving and current is not None else service.primary
+        if primary is None and current is not None:  # no deployment ever succeeded: the newest is PRIMARY
+            primary = current.target
         entries = []
         for revision in service.revisions:
             tasks = service.live_tasks(revision)

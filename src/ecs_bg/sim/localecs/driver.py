@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import secrets
 import time
 from collections.abc import Callable
@@ -54,7 +55,7 @@ class Driver:
         override = (overrides.get("containerOverrides") or [{}])[0]
         environment = {item["name"]: item["value"] for item in override.get("environment", [])}
         command = override.get("command") or list(self.world.options.command)
-        await self.world.start_task(task, environment, command)
+        await self.world.run_task(task, environment, command)
 
     def stop_task(self, task: Task, reason: str) -> None:
         group = task.revision.target_group if task.revision is not None else None
@@ -110,6 +111,17 @@ class Driver:
 
         engine = Engine(spec, clock)
         deployment.engine = engine
+        if alarms and deployment.configuration.get("alarms", {}).get("enable"):
+            # ECS watches the alarms only with enable true; rollback decides what ALARM does (the
+            # engine's spec). API reference, DeploymentAlarms:
+            # docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeploymentAlarms.html
+            self.world.alarm_watch.watch(
+                deployment.arn,
+                alarms,
+                lambda board: self._feed(
+                    deployment, functools.partial(engine.alarm, board.in_alarm, board.describe_firing())
+                ),
+            )
         deployment.started_at = time.time()
         deployment.to_epoch = lambda moment: time.time() + (moment - clock()) / self.speed
         if target.target_group is not None:
@@ -190,11 +202,18 @@ class Driver:
             if healthy:
                 self._feed(deployment, lambda: engine.green_health(True))
                 return
+            stopped = [task for task in tasks if task.last_status == TaskStatus.STOPPED]
+            if stopped:  # a task that never started (or died) fails green, as the simulator's does
+                why = f"green task {stopped[0].arn} stopped: {stopped[0].stopped_reason}"
+                self._feed(deployment, functools.partial(engine.green_failed, why))
+                return
             await asyncio.sleep(0.05)
 
     async def _start_tasks(self, service: Service, revision: ServiceRevision, count: int) -> list[Task]:
         body = self.definitions(revision.task_definition)
         containers = body.get("containerDefinitions") or [{}]
+        balancers = revision.settings.get("loadBalancers") or [{}]
+        container = str(balancers[0].get("containerName") or containers[0].get("name", "app"))
         tasks = [
             Task(
                 arn=service.cluster.account.arn(f"task/{service.cluster.name}/{secrets.token_hex(16)}"),
@@ -203,13 +222,14 @@ class Driver:
                 task_definition=revision.task_definition,
                 started_by="ecs-svc/" + secrets.token_hex(8),
                 group=f"service:{service.name}",
-                container=str(containers[0].get("name", "app")),
+                container=container,
             )
             for _ in range(count)
         ]
         service.tasks.extend(tasks)
         environment = task_environment(body, revision.task_definition.rsplit(":", 1)[-1])
-        await asyncio.gather(*(self.world.start_task(task, environment) for task in tasks))
+        command = self.world.command(container)
+        await asyncio.gather(*(self.world.start_task(task, environment, command) for task in tasks))
         if revision.target_group is not None:
             for task in tasks:
                 if task.last_status == TaskStatus.RUNNING and task.url is not None:
@@ -242,6 +262,7 @@ class Driver:
 
     def _finish(self, deployment: Deployment, status: DeploymentStatus) -> None:
         service = deployment.service
+        self.world.alarm_watch.forget(deployment.arn)
         deployment.finished_at = time.time()
         if status == DeploymentStatus.STOPPED:
             deployment.stopped_at = deployment.finished_at

@@ -4,7 +4,7 @@ rules' weights over the two target groups), the tasks as app processes, and the 
 The stack is the simulation's (``setup.SimulationOutputs``): its target groups and listener rules
 exist from the start with production on the blue group, as after ``cdk deploy``. Each hook
 invocation's log lines go to CloudWatch Logs ``/aws/lambda/<function>`` (moto, behind the same
-endpoint), as Lambda writes them.
+endpoint), as Lambda writes them; the load balancer's metrics go to CloudWatch (``alarm_watch``).
 """
 
 from __future__ import annotations
@@ -24,10 +24,11 @@ from typing import Any
 from ecs_bg.deploy.functions import FunctionOverride
 from ecs_bg.deploy.stack_context import Env
 from ecs_bg.hooks.ecs import TaskStatus
-from ecs_bg.sim import setup
+from ecs_bg.sim import alarms, setup
 from ecs_bg.sim.apps import AppProcess
 from ecs_bg.sim.balancer import LocalLoadBalancer
 from ecs_bg.sim.functions import local_functions
+from ecs_bg.sim.localecs.alarm_watch import AlarmWatch
 from ecs_bg.sim.localecs.models import Task
 from ecs_bg.sim.runner import CDK_JSON, Invocation, LambdaRunner
 from ecs_bg.sim.simulation import ROOT, health_check
@@ -40,7 +41,10 @@ class WorldOptions:
     region: str = "ap-northeast-1"
     environment: Env = "dev"  # the stack's: names its functions (ecs-bg-<hook>-<env>) and cluster
     speed: float = 240.0  # simulated seconds per real second: health checks and deregistration delay
-    command: Sequence[str] = (sys.executable, "-m", "app")  # every task's process
+    command: Sequence[str] = (sys.executable, "-m", "app")  # a task's process, unless configured:
+    # simulation.yml's containers: by container name (the one a service's load balancer routes to)
+    container_commands: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    sim_config: Path | None = None  # the simulation.yml these options came from, for errors
     lambda_dir: Path | None = None  # replaces the stack's hookCode folder of <hook>_hook.py entry files
     cdk_json: Path | None = CDK_JSON
     # simulation.yml's functions: by function name, over the stack's (code already absolute)
@@ -61,11 +65,14 @@ class World:
         self.options = options
         # The functions hooks may name: the stack's, as the CDK app builds them, and simulation.yml's.
         self.functions = local_functions(
-            options.cdk_json, options.lambda_dir, options.functions, env=options.environment
+            options.cdk_json,
+            options.lambda_dir,
+            options.functions,
+            where=f"{options.sim_config or 'simulation.yml'}:",
+            env=options.environment,
         )
-        self.outputs = setup.SimulationOutputs(
-            options.region, options.environment, functions=self.functions.values()
-        )
+        # The stack's outputs, its hook functions' ARNs among them (what cfn_output resolves).
+        self.outputs = setup.SimulationOutputs(options.region, options.environment, self.functions.values())
         groups = setup.TARGET_GROUPS
         self.lb = LocalLoadBalancer(
             health_check=health_check(groups, options.speed),
@@ -79,16 +86,25 @@ class World:
         self.endpoint = ""  # the local AWS endpoint the hooks call
         self.moto_url = ""
         self._logs: Any = None
+        latency = setup.stack_context(options.cdk_json).alarm_latency_p95_seconds
+        self.alarm_watch = AlarmWatch(
+            self.lb,
+            lambda: aws_client("cloudwatch", self.moto_url, options.region),
+            lambda names: alarms.stack_rules(names, self.outputs.values, alarms.PERCENT_5XX, latency),
+            options.speed,
+        )
 
     async def start(self, endpoint: str, moto_url: str) -> None:
         self.endpoint, self.moto_url = endpoint, moto_url
         await self.lb.start()
+        self.alarm_watch.start()
         # As the stack leaves them: both rules forward to blue, green attached at weight 0.
         self.set_weights(
             {self.blue_group: 100, self.green_group: 0}, {self.blue_group: 100, self.green_group: 0}
         )
 
     async def close(self) -> None:
+        await self.alarm_watch.close()
         await asyncio.gather(*(process.stop(grace=2.0) for process in self.processes.values()))
         await asyncio.gather(*(runner.close() for runner in self.runners.values()))
         await self.lb.close()
@@ -104,10 +120,9 @@ class World:
         self.lb.set_weights("test", self.rules.test)
 
     def attach(self, group: str) -> None:
-        """Put ``group`` on both rules (weight 0 when new), so its targets are health-checked."""
-        self.set_weights(
-            {group: self.rules.production.get(group, 0.0)}, {group: self.rules.test.get(group, 0.0)}
-        )
+        """Put ``group`` on both rules (weight 0 when new), so its targets are health-checked; every
+        other group keeps its weight (production stays where it is until ECS shifts it)."""
+        self.set_weights({group: 0.0, **self.rules.production}, {group: 0.0, **self.rules.test})
 
     def healthy(self, group: str, tasks: list[Task]) -> bool:
         """Every task is registered in ``group`` and passes its health checks."""
@@ -125,25 +140,47 @@ class World:
 
     # -- tasks ---------------------------------------------------------------------------------------
 
-    async def start_task(
-        self, task: Task, environment: dict[str, str], command: Sequence[str] | None = None
-    ) -> bool:
-        """Start the task's process; RUNNING once it answers HTTP. False if it never does."""
-        process = AppProcess(environment, command=command or self.options.command, cwd=ROOT)
-        self.processes[task.arn] = process
-        task.url = process.url
-        task.last_status = TaskStatus.PENDING
-        await process.start()
-        if command is not None:  # a one-off task (RunTask) runs to its exit, it serves nothing
-            task.last_status, task.started_at = TaskStatus.RUNNING, time.time()
-            asyncio.get_running_loop().create_task(self._await_exit(task, process))
-            return True
+    def command(self, container: str) -> Sequence[str] | str:
+        """The local command of a service task's ``container`` (its ``loadBalancers[].containerName``),
+        as ``ecs-bg simulate`` picks it; a string says why there is none."""
+        commands = self.options.container_commands
+        if not commands:
+            return self.options.command
+        if container not in commands:
+            return (
+                f"CannotStartContainerError: {self.options.sim_config}: containers has no command for "
+                f"{container!r}, the container the service's loadBalancers[0].containerName routes to "
+                f"(configured: {', '.join(sorted(commands))})"
+            )
+        return commands[container]
+
+    async def start_task(self, task: Task, environment: dict[str, str], command: Sequence[str] | str) -> bool:
+        """Start a service task's process; RUNNING once it answers HTTP. False if it never does
+        (``command`` a string: there is none to run, and this is why)."""
+        if isinstance(command, str):
+            self._stopped(task, command)
+            return False
+        process = await self._start(task, environment, command)
         ready = await process.wait_ready(timeout=30.0)
         if ready and task.desired_status == TaskStatus.RUNNING:
             task.last_status, task.started_at = TaskStatus.RUNNING, time.time()
         else:
             await self.stop_task(task, None, "Task failed to start")
         return ready
+
+    async def run_task(self, task: Task, environment: dict[str, str], command: Sequence[str]) -> None:
+        """A one-off task (RunTask): it runs to its exit and serves nothing."""
+        process = await self._start(task, environment, command)
+        task.last_status, task.started_at = TaskStatus.RUNNING, time.time()
+        asyncio.get_running_loop().create_task(self._await_exit(task, process))
+
+    async def _start(self, task: Task, environment: dict[str, str], command: Sequence[str]) -> AppProcess:
+        process = AppProcess(environment, command=command, cwd=ROOT)
+        self.processes[task.arn] = process
+        task.url = process.url
+        task.last_status = TaskStatus.PENDING
+        await process.start()
+        return process
 
     async def _await_exit(self, task: Task, process: AppProcess) -> None:
         task.exit_code = await process.wait_exit(timeout=24 * 3600)
@@ -242,7 +279,7 @@ class World:
         known = {alarm["AlarmName"] for alarm in cloudwatch.describe_alarms(AlarmNames=names)["MetricAlarms"]}
         for name in names:
             if name not in known:
-                setup.put_gate_alarm(cloudwatch, name)
+                setup.put_gate_alarm(cloudwatch, name, alarms.PERCENT_5XX)
 
 
 def aws_client(service: str, url: str, region: str) -> Any:

@@ -1,0 +1,130 @@
+"""boto3's ``services_stable`` waiter against `ecs-bg local`, on what DescribeServices lists as ECS does:
+a first deployment that was rolled back stays listed (PRIMARY, FAILED, no task running), so the waiter
+never reports the service stable; during an update blue is ACTIVE beside green (PRIMARY), so the
+waiter waits until blue has gone. The waiter's acceptors are botocore's (waiters-2.json)."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import WaiterError
+
+from tests.sim.local_ecs_process import REGION, Local, local_ecs, until
+
+pytestmark = pytest.mark.slow
+
+CLUSTER, SERVICE = "ecs-bg-dev", "ecs-bg-app"
+FINAL = {"SUCCESSFUL", "ROLLBACK_SUCCESSFUL", "ROLLBACK_FAILED", "STOPPED"}
+UNKNOWN_FUNCTION = "arn:aws:lambda:ap-northeast-1:123456789012:function:no-such-function"
+PAUSE = {
+    "targetType": "PAUSE",
+    "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"],
+    "timeoutConfiguration": {"timeoutInMinutes": 10080, "action": "ROLLBACK"},
+}
+
+
+@pytest.fixture(scope="module")
+def local() -> Iterator[Local]:
+    with local_ecs() as running:
+        yield running
+
+
+def ecs_client(local: Local) -> Any:
+    return boto3.client(  # type: ignore[call-overload]
+        "ecs",
+        region_name=REGION,
+        endpoint_url=local.url,
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
+
+
+def newest(ecs: Any) -> str:
+    briefs = ecs.list_service_deployments(cluster=CLUSTER, service=SERVICE)["serviceDeployments"]
+    arn: str = max(briefs, key=lambda brief: brief["createdAt"])["serviceDeploymentArn"]
+    return arn
+
+
+def finished(ecs: Any, arn: str) -> dict[str, Any]:
+    def probe() -> dict[str, Any] | None:
+        found: dict[str, Any] = ecs.describe_service_deployments(serviceDeploymentArns=[arn])[
+            "serviceDeployments"
+        ][0]
+        return found if found["status"] in FINAL else None
+
+    return until(probe, timeout=90)
+
+
+def wait_stable(ecs: Any, attempts: int) -> None:
+    ecs.get_waiter("services_stable").wait(
+        cluster=CLUSTER, services=[SERVICE], WaiterConfig={"Delay": 1, "MaxAttempts": attempts}
+    )
+
+
+def deployments(ecs: Any) -> list[dict[str, Any]]:
+    listed: list[dict[str, Any]] = ecs.describe_services(cluster=CLUSTER, services=[SERVICE])["services"][0][
+        "deployments"
+    ]
+    return listed
+
+
+def test_the_waiter_as_ecs_lists_deployments(local: Local) -> None:
+    ecs = ecs_client(local)
+    task, service = local.render("task"), local.render("service")
+    revisions = [
+        ecs.register_task_definition(**task)["taskDefinition"]["taskDefinitionArn"] for _ in range(3)
+    ]
+    configuration = service["deploymentConfiguration"]
+
+    # A first deployment whose hook names no function: FAILED, rolled back, green scaled down.
+    failing = copy.deepcopy(service)
+    failing["deploymentConfiguration"]["lifecycleHooks"][0]["hookTargetArn"] = UNKNOWN_FUNCTION
+    ecs.create_service(cluster=CLUSTER, serviceName=SERVICE, taskDefinition=revisions[0], **failing)
+    first = finished(ecs, newest(ecs))
+    assert first["status"] == "ROLLBACK_SUCCESSFUL", first
+    (listed,) = deployments(ecs)
+    assert (listed["status"], listed["rolloutState"], listed["taskDefinition"]) == (
+        "PRIMARY",
+        "FAILED",
+        revisions[0],
+    )
+    assert (listed["runningCount"], listed["desiredCount"]) == (0, 2)
+    # One deployment but no task running: no acceptor matches, the waiter runs out of attempts.
+    with pytest.raises(WaiterError, match="Max attempts exceeded"):
+        wait_stable(ecs, attempts=2)
+
+    # The next deployment (again with nothing serving before it) succeeds; the service is stable.
+    ecs.update_service(
+        cluster=CLUSTER, service=SERVICE, taskDefinition=revisions[1], deploymentConfiguration=configuration
+    )
+    second_arn = until(lambda: (arn := newest(ecs)) != first["serviceDeploymentArn"] and arn)
+    assert finished(ecs, second_arn)["status"] == "SUCCESSFUL"
+    wait_stable(ecs, attempts=60)
+
+    # An update held at a PAUSE: green PRIMARY and IN_PROGRESS, blue ACTIVE; the waiter waits.
+    paused = copy.deepcopy(configuration)
+    paused["lifecycleHooks"].append(PAUSE)
+    ecs.update_service(
+        cluster=CLUSTER, service=SERVICE, taskDefinition=revisions[2], deploymentConfiguration=paused
+    )
+    third_arn = until(lambda: (arn := newest(ecs)) != second_arn and arn)
+
+    def awaiting() -> str | None:
+        found = ecs.describe_service_deployments(serviceDeploymentArns=[third_arn])["serviceDeployments"][0]
+        hooks = found.get("lifecycleHookDetails", [])
+        return next((hook["hookId"] for hook in hooks if hook["status"] == "AWAITING_ACTION"), None)
+
+    hook_id = until(awaiting, timeout=60)
+    during = {(d["status"], d["rolloutState"], d["taskDefinition"]) for d in deployments(ecs)}
+    assert during == {("PRIMARY", "IN_PROGRESS", revisions[2]), ("ACTIVE", "COMPLETED", revisions[1])}
+    with pytest.raises(WaiterError, match="Max attempts exceeded"):
+        wait_stable(ecs, attempts=2)
+    ecs.continue_service_deployment(serviceDeploymentArn=third_arn, hookId=hook_id, action="CONTINUE")
+    wait_stable(ecs, attempts=60)  # returns once blue has gone: by then the deployment has ended
+    assert finished(ecs, third_arn)["status"] == "SUCCESSFUL"
+    (after,) = deployments(ecs)
+    assert (after["status"], after["rolloutState"], after["runningCount"]) == ("PRIMARY", "COMPLETED", 2)
