@@ -27,7 +27,8 @@ from typing import Any
 import pytest
 import yaml
 
-SCENARIOS = sorted(path for path in (Path(__file__).parent / "scenarios").iterdir() if path.is_dir())
+SCENARIOS_DIR = Path(__file__).parent / "scenarios"
+SCENARIOS = sorted(path for path in SCENARIOS_DIR.iterdir() if path.is_dir())
 
 
 def expectation(scenario: Path) -> dict[str, Any]:

@@ -10,7 +10,7 @@ import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
 
-from ecs_bg.deploy.functions import FunctionOverride, LambdaFunction, apply_overrides
+from ecs_bg.deploy.functions import FunctionOverride, LambdaFunction, apply_overrides, entry_hooks
 from ecs_bg.deploy.stack_context import Env, StackContext, hook_functions, read_cdk_json
 from ecs_bg.sim.runner import INFRASTRUCTURE
 
@@ -27,7 +27,11 @@ def local_functions(
     their ``code`` already absolute)."""
     context = read_cdk_json(cdk_json) if cdk_json is not None else StackContext()
     if code is not None:
-        context = dataclasses.replace(context, hook_code=str(code.resolve()))
+        # The folder replaces the stack's hooks: the stack's hookDetails for hooks it lacks do not
+        # apply (they would name hooks that are not there, which the CDK app refuses).
+        present = {*entry_hooks(code.resolve()), *context.hook_functions}
+        details = {hook: d for hook, d in context.hook_details.items() if hook in present}
+        context = dataclasses.replace(context, hook_code=str(code.resolve()), hook_details=details)
     if env is not None:
         context = dataclasses.replace(context, env=env)
     app_dir = cdk_json.parent if cdk_json is not None else INFRASTRUCTURE

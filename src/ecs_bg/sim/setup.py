@@ -177,9 +177,12 @@ def load(
     return Simulated(definitions, spec, targets, outputs, container)
 
 
-def revision_task(config: Path, environ: dict[str, str]) -> dict[str, Any]:
-    """One revision's task definition: the same files rendered with that revision's variables."""
-    outputs = SimulationOutputs(environ.get("AWS_REGION", "ap-northeast-1"))
+def revision_task(
+    config: Path, environ: dict[str, str], functions: Mapping[str, LambdaFunction]
+) -> dict[str, Any]:
+    """One revision's task definition: the same files rendered with that revision's variables (the
+    service definition with them, so its hooks' ARN outputs must be there too)."""
+    outputs = SimulationOutputs(environ.get("AWS_REGION", "ap-northeast-1"), functions=functions.values())
     return load_definitions(config, environ, lambda _region: outputs).task
 
 

@@ -123,7 +123,7 @@ class Simulation:
         # Each revision's own task definition, and the environment its routed container gets from it.
         self.tasks = {
             group: setup.revision_task(
-                options.config, {**options.environ, **options.revision_environ.get(group, {})}
+                options.config, {**options.environ, **options.revision_environ.get(group, {})}, functions
             )
             for group in (BLUE, GREEN)
         }
