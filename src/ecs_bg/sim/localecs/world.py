@@ -59,7 +59,14 @@ class Rules:
 class World:
     def __init__(self, options: WorldOptions) -> None:
         self.options = options
-        self.outputs = setup.SimulationOutputs(options.region, options.environment)
+        # The functions hooks may name: the stack's, as the CDK app builds them, and simulation.yml's.
+        self.functions = local_functions(
+            options.cdk_json, options.lambda_dir, options.functions, env=options.environment
+        )
+        # The stack's outputs, its hook functions' ARNs (BeforeInstallHookArn, ...) among them.
+        self.outputs = setup.SimulationOutputs(
+            options.region, options.environment, functions=self.functions.values()
+        )
         groups = setup.TARGET_GROUPS
         self.lb = LocalLoadBalancer(
             health_check=health_check(groups, options.speed),
@@ -73,10 +80,6 @@ class World:
         self.endpoint = ""  # the local AWS endpoint the hooks call
         self.moto_url = ""
         self._logs: Any = None
-        # The functions hooks may name: the stack's, as the CDK app builds them, and simulation.yml's.
-        self.functions = local_functions(
-            options.cdk_json, options.lambda_dir, options.functions, env=options.environment
-        )
 
     async def start(self, endpoint: str, moto_url: str) -> None:
         self.endpoint, self.moto_url = endpoint, moto_url
