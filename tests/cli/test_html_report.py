@@ -116,7 +116,7 @@ def test_the_page_shows_what_the_json_report_tells(name: str, tmp_path: Path) ->
     tasks = ", ".join(f"{name} {count}" for name, count in final["runningTasks"].items())
     assert f"running tasks\t{tasks}" in text
     for replacement in data["tasks"]["replacements"]:
-        assert f"{replacement['group']}\texited with code {replacement['exitCode']}" in text
+        assert f"{replacement['group']}\t{replacement['cause']}" in text
     for alarm in data["alarms"]["watched"]:
         assert alarm["alarm"] in text
     for change in data["alarms"]["changes"]:
