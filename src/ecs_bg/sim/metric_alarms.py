@@ -251,7 +251,7 @@ class MetricAlarm:
 
     def reason(self, value: float | None) -> str:
         definition = self.definition
-        shown = "no datapoint" if value is None else f"{value:.3g}"
+        shown = "no datapoint" if value is None else f"{value:.4g}"
         breaching = sum(
             1
             for v in self.datapoints

@@ -496,6 +496,9 @@ class Simulation:
                 duration=600,
                 on_response=self._count_response,
             )
+            # The first metrics period starts with the load, not when the balancer started while blue
+            # booted: a count is scaled by its period's real length (ecs_bg.sim.metric_alarms).
+            self.lb.take_metrics()
             self.load.start()
             daemons.add(asyncio.create_task(self._publish_metrics()))
             daemons.add(asyncio.create_task(self._approve_pauses()))
