@@ -13,6 +13,7 @@ import pytest
 
 from tests.chromium import chromium, open_page
 from tests.conftest import ROOT
+from tests.fault_suite import test_fault_suite as fault_suite
 
 pytestmark = pytest.mark.slow
 
@@ -84,3 +85,51 @@ def test_the_page_of_a_simulation_shows_every_stage_without_console_errors(
     assert weights[-1]["production"]["blue" if data["rollbackReason"] else "green"] == 100
     assert sum(interval["requests"] for interval in intervals) == data["traffic"]["production"]["requests"]
     assert all(invocation["start"] is not None for invocation in data["hookInvocations"])
+
+
+@pytest.mark.parametrize(
+    "name", ["pause-times-out-continue", "linear-in-halves", "rollback-hook-fails", "green-keeps-dying"]
+)
+def test_the_page_shows_what_the_json_report_tells(name: str, tmp_path: Path) -> None:
+    """PAUSE hooks, step bakes, the reasons, the final state, replacements and alarms: each of the JSON
+    report's entries for a fault-suite scenario that has them is on the page a person sees."""
+    chromium()
+    html = tmp_path / "report.html"
+    _, report = fault_suite.simulate(fault_suite.SCENARIOS_DIR / name, tmp_path, "--html", str(html))
+    data = json.loads(report.read_text())
+
+    page = open_page(html)
+
+    assert page.errors == []
+    text = page.text
+    for pause in data["pauseHooks"]:
+        assert f"{pause['hookId']}\t{pause['stage']}\t{pause['status']}" in text
+    for bake in data["stepBakes"]:
+        assert f"step {bake['step']} bake\t{bake['start']:.0f}" in text
+    for invocation in data["hookInvocations"]:
+        assert f"\t{invocation['start']:.0f}\t" in text or f"\t{invocation['start']:.1f}\t" in text
+    for reason in (data["rollbackReason"], data["statusReason"]):
+        if reason:
+            assert reason in text
+    final = data["finalState"]
+    assert f"green still serves\t{'yes' if final['greenServing'] else 'no'}" in text
+    tasks = ", ".join(f"{name} {count}" for name, count in final["runningTasks"].items())
+    assert f"running tasks\t{tasks}" in text
+    for replacement in data["tasks"]["replacements"]:
+        assert f"{replacement['group']}\t{replacement['cause']}" in text
+    for alarm in data["alarms"]["watched"]:
+        assert alarm["alarm"] in text
+    for change in data["alarms"]["changes"]:
+        assert f"{change['alarm']}\t{change['state']}\t{change['reason']}" in text
+    for problem in [*data["alarms"]["problems"], *data["rollbackProblems"]]:
+        assert problem in text
+    # The scenarios between them have every kind of entry, so each check above ran at least once.
+    expected = {
+        "pause-times-out-continue": "pauseHooks",
+        "linear-in-halves": "stepBakes",
+        "rollback-hook-fails": "statusReason",
+    }
+    if name in expected:
+        assert data[expected[name]]
+    else:
+        assert data["tasks"]["replacements"]

@@ -20,7 +20,7 @@ def test_the_load_balancers_own_5xx_count_and_two_datapoints_set_alarm() -> None
     board = AlarmBoard([AlarmRule("http-5xx", "5xx-share", 10)])
     assert board.judge(period(10, elb_5xx=5), at=60) == []  # one breaching datapoint is not enough
     (change,) = board.judge(period(10, elb_5xx=5), at=120)
-    assert change[1] is True
+    assert change[1] == "ALARM"
     assert "5 from the load balancer" in change[2]
     assert board.in_alarm
 
@@ -32,12 +32,15 @@ def test_one_failed_request_in_a_small_minute_is_not_a_datapoint() -> None:
     assert not board.in_alarm
 
 
-def test_latency_is_judged_on_the_p95_and_an_unknown_alarm_is_never_judged() -> None:
-    board = AlarmBoard([AlarmRule("latency", "p95-latency", 1.0), AlarmRule("theirs", "unknown", 0)])
+def test_latency_is_judged_on_the_p95_and_an_alarm_without_a_definition_is_reported_not_evaluated() -> None:
+    board = AlarmBoard([AlarmRule("latency", "p95-latency", 1.0)], not_evaluated={"theirs": "no definition"})
     for minute in range(2):
         board.judge(period(10, p95=1.5), at=minute * 60)
     assert board.firing == {"latency": True}
     assert board.describe_firing() == "latency: p95 latency 1.50s, threshold 1s"
+    assert {"alarm": "theirs", "measures": "unknown", "evaluated": False, "why": "no definition"} in (
+        board.to_json()["watched"]
+    )
 
 
 @pytest.mark.usefixtures("moto")

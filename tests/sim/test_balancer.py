@@ -272,3 +272,27 @@ def test_forwarding_headers_go_to_the_target_and_response_headers_come_back() ->
         assert seen["X-Forwarded-Port"] == lb.urls.production.rsplit(":", 1)[1]
 
     run(scenario)
+
+
+def test_only_a_target_that_passed_and_then_failed_is_gone_unhealthy() -> None:
+    """What ECS's scheduler replaces: a task gone bad, not one that never passed (SCALE_UP's failure)."""
+
+    async def scenario() -> None:
+        good, never = await StubTarget("good").start(), await StubTarget("never", health_status=503).start()
+        lb = LocalLoadBalancer(health_check=FAST)
+        await lb.start()
+        try:
+            lb.set_weights("production", {"g": 1})
+            lb.register("g", good.url)
+            lb.register("g", never.url)
+            assert await wait_for(lambda: states(lb, "g") == ["healthy", "unhealthy"])
+            assert lb.gone_unhealthy("g") == {}
+            good.health_status = 500
+            assert await wait_for(lambda: states(lb, "g") == ["unhealthy", "unhealthy"])
+            assert lb.gone_unhealthy("g") == {good.url: "Health checks failed with these codes: [500]"}
+        finally:
+            await lb.close()
+            await good.stop()
+            await never.stop()
+
+    run(scenario)

@@ -158,6 +158,22 @@ def test_the_command_line_refuses_an_unknown_reading() -> None:
             "containers: {app: {command: []}}\n",
             "containers.app.command must be a list of strings (at least 1)",
         ),
+        # a user's alarm: its keys, its choices, and what PutMetricAlarm itself refuses
+        (
+            "alarms: {mine: {metricName: RequestCount, threshold: 1, comparisonOperator: LessThan, "
+            "evaluationPeriods: 1, statistic: Sum}}\n",
+            "alarms.mine.comparisonOperator must be",
+        ),
+        (
+            "alarms: {mine: {metricName: RequestCount, threshold: 1, comparisonOperator: LessThanThreshold, "
+            "evaluationPeriods: 1, statistic: Sum, period: 30}}\n",
+            "alarms.mine: period 30 must be a multiple of 60 seconds",
+        ),
+        (
+            "alarms: {mine: {metricName: RequestCount, threshold: 1, comparisonOperator: LessThanThreshold, "
+            "evaluationPeriods: 1, statstic: Sum}}\n",
+            "unknown key 'alarms.mine.statstic'; did you mean 'statistic'?",
+        ),
     ],
 )
 def test_every_level_is_checked(tmp_path: Path, text: str, message: str) -> None:

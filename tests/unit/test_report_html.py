@@ -90,3 +90,76 @@ def test_a_report_without_the_newer_keys_renders() -> None:
     assert "PRE_SCALE_UP" in page
     assert "before_install" in page  # in the table; without a start time it has no mark
     assert 'class="hook-mark"' not in page
+
+
+def full_json() -> dict[str, object]:
+    """A rollback that failed, with every newer key of ``ecs-bg simulate --report``."""
+    return {
+        "status": "ROLLBACK_FAILED",
+        "rollbackReason": "ecs-bg-dev-http-5xx went into ALARM",
+        "statusReason": f"rollback failed: undo {SCRIPT}",
+        "stages": [
+            {"stage": "POST_TEST_TRAFFIC_SHIFT", "start": 10.0, "end": 70.0},
+            {"stage": "PRODUCTION_TRAFFIC_SHIFT", "start": 70.0, "end": 190.0, "step": 1, "bakeStart": 100.0},
+        ],
+        "hookInvocations": [],
+        "pauseHooks": [
+            {
+                "hookId": "ecs-pause-1",
+                "stage": "POST_TEST_TRAFFIC_SHIFT",
+                "step": None,
+                "status": "SUCCEEDED",
+                "start": 10.0,
+                "end": 70.0,
+                "timeoutAction": "ROLLBACK",
+            }
+        ],
+        "stepBakes": [{"step": 1, "start": 100.0, "end": 190.0}],
+        "finalState": {
+            "production": {"blue": 100, "green": 0},
+            "test": {"blue": 100, "green": 0},
+            "runningTasks": {"blue": 2, "green": 1},
+            "greenServing": False,
+        },
+        "tasks": {
+            "replacements": [{"group": "green", "at": 120.0, "exitCode": 3, "replacedBy": "http://x:1"}]
+        },
+        "alarms": {
+            "watched": [{"alarm": "ecs-bg-dev-http-5xx", "measures": "5xx-share", "threshold": 10}],
+            "changes": [{"alarm": "ecs-bg-dev-http-5xx", "state": "ALARM", "at": 150.0, "reason": "5xx 40%"}],
+            "problems": ["PutMetricData: throttled"],
+        },
+        "rollbackProblems": ["hook undo at PRODUCTION_TRAFFIC_SHIFT (rollback) returned FAILED"],
+    }
+
+
+def test_every_newer_entry_of_the_json_report_is_on_the_page() -> None:
+    page = render(DeploymentReport.from_json(full_json()))
+    assert page.count('class="pause"') == 1  # the PAUSE wait drawn on its stage's row
+    for shown in (
+        'ecs-pause-1</td><td>POST_TEST_TRAFFIC_SHIFT</td><td class="decision">SUCCEEDED',
+        'step 1 bake</td><td class="num">100</td><td class="num">190</td><td class="num">90',
+        "Status reason:</b> rollback failed: undo &lt;script&gt;",
+        "production listener</td><td>blue 100%, green 0%",
+        "running tasks</td><td>blue 2, green 1",
+        'green still serves</td><td class="no">no',
+        "green</td><td>exited with code 3</td><td>http://x:1",
+        "ecs-bg-dev-http-5xx</td><td>5xx-share</td><td>ALARM",
+        '150</td><td>ecs-bg-dev-http-5xx</td><td class="decision">ALARM</td><td class="reason">5xx 40%',
+        "<li>PutMetricData: throttled</li>",
+        "<li>hook undo at PRODUCTION_TRAFFIC_SHIFT (rollback) returned FAILED</li>",
+    ):
+        assert shown in page, shown
+
+
+def test_an_alarm_not_evaluated_says_so_and_why() -> None:
+    report = full_json()
+    report["alarms"] = {
+        "watched": [
+            {"alarm": "mine", "measures": "Custom/Queue Depth", "evaluated": False, "why": "no such metric"}
+        ],
+        "changes": [],
+        "problems": [],
+    }
+    page = render(DeploymentReport.from_json(report))
+    assert "mine</td><td>Custom/Queue Depth</td><td>not evaluated</td><td>no such metric" in page

@@ -101,8 +101,15 @@ def simulate(
         f"{production.get('requests', 0)} requests, {production.get('errors', 0)} failed"
         + (f"; rollback: {result.rollback_reason}" if result.rollback_reason else "")
         + (_left(result) if result.status == DeploymentStatus.ROLLBACK_FAILED else "")
+        + _not_evaluated(result)
     )
     raise typer.Exit(0 if result.status == DeploymentStatus.SUCCESSFUL else 1)
+
+
+def _not_evaluated(result: Report) -> str:
+    """Alarms the simulation could not evaluate are said, never left out silently."""
+    missed = [a for a in result.alarms.get("watched", []) if not a.get("evaluated", True)]
+    return "".join(f"; alarm {a['alarm']} not evaluated: {a['why']}" for a in missed)
 
 
 def _left(result: Report) -> str:

@@ -8,13 +8,13 @@ cannot run anything even if a string slipped through.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 from operator import attrgetter
 
 from ecs_bg.hooks.ecs import DeploymentStatus, HookStatus, LifecycleHookStatus, WorkStage
-from ecs_bg.report.model import Counts, DeploymentReport, HookMark, StageSpan
+from ecs_bg.report.model import Counts, DeploymentReport, FinalState, HookMark, PauseMark, StageSpan
 
 WIDTH = 1200  # the SVGs' coordinate width; they scale to the page
 LEFT, RIGHT = 250, 30  # room for row labels on the left, for the last tick label on the right
@@ -36,7 +36,7 @@ STATUS_COLORS: dict[str, str] = {
     DeploymentStatus.IN_PROGRESS: "#0369a1",
     DeploymentStatus.ROLLBACK_SUCCESSFUL: "#b45309",
 }
-STAGE_COLOR, BAKE_COLOR = "#64748b", "#a78bfa"
+STAGE_COLOR, BAKE_COLOR, PAUSE_COLOR = "#64748b", "#a78bfa", "#f59e0b"
 
 CSS = """
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
@@ -50,6 +50,8 @@ h2 { font-size: 16px; margin: 28px 0 8px; }
 .facts b { font-variant-numeric: tabular-nums; }
 .notes { margin: 14px 0 0; padding: 8px 14px 8px 30px; background: #f1f5f9; color: #334155; }
 .rollback { margin: 14px 0 0; padding: 10px 14px; border-left: 4px solid #b45309; background: #fffbeb; }
+.problems { margin: 6px 0 0; padding: 8px 14px 8px 30px; background: #fef2f2; color: #7f1d1d; }
+td.yes { color: #15803d; font-weight: 600; } td.no { color: #b91c1c; font-weight: 600; }
 section { background: #fff; border: 1px solid #e5e7eb; border-radius: 6px; padding: 4px 16px 12px;
   margin: 16px 0; }
 svg { display: block; width: 100%; height: auto; }
@@ -102,6 +104,11 @@ def render(
         f'<p class="rollback"><b>Rollback reason:</b> {escape(report.rollback_reason)}</p>'
         if report.rollback_reason
         else "",
+        # statusReason: said when it adds to the rollback reason (why the rollback failed, say).
+        f'<p class="rollback status-reason"><b>Status reason:</b> {escape(report.status_reason)}</p>'
+        if report.status_reason and report.status_reason != report.rollback_reason
+        else "",
+        _list("problems", "Rollback carried on past:", report.rollback_problems),
         '<ul class="notes">' + "".join(f"<li>{escape(note)}</li>" for note in report.notes) + "</ul>"
         if report.notes
         else "",
@@ -109,8 +116,13 @@ def render(
         _timeline(report, axis),
         _weights(report, axis),
         _traffic(report, axis),
+        _final_state(report.final_state),
         _invocation_table(report.invocations),
+        _pause_table(report.pauses),
         _stage_table(report.stages),
+        _bake_table(report),
+        _alarms(report),
+        _replacement_table(report),
         "</main></body></html>",
     ]
     return "\n".join(part for part in parts if part)
@@ -124,6 +136,7 @@ def _end_time(report: DeploymentReport) -> float:
     times += [s.end if s.end is not None else s.start for s in report.stages]
     times += [t for i in report.invocations for t in (i.start, i.end) if t is not None]
     times += [w.at for w in report.weights] + [t.end for t in report.intervals]
+    times += [t for p in report.pauses for t in (p.start, p.end) if t is not None]
     return float(max(times))
 
 
@@ -222,6 +235,16 @@ def _row_of(mark: HookMark, stages: Sequence[StageSpan], rollback_row: int) -> i
     return rows[-1] if rows else rollback_row
 
 
+def _pause_row(pause: PauseMark, stages: Sequence[StageSpan]) -> int | None:
+    """The row of the stage (and step) a PAUSE hook held: its last record starting no later."""
+    rows = [
+        index
+        for index, span in enumerate(stages)
+        if span.stage == pause.stage and span.step == pause.step and span.start <= pause.start + 1e-6
+    ]
+    return rows[-1] if rows else None
+
+
 def _timeline(report: DeploymentReport, axis: _Axis) -> str:
     stages = report.stages
     rollback_row = len(stages)
@@ -251,6 +274,20 @@ def _timeline(report: DeploymentReport, axis: _Axis) -> str:
                 f'<rect class="stage" x="{x0:.1f}" y="{y(row) + 3}" width="{width:.1f}" height="{ROW - 6}" '
                 f'rx="3" fill="{color}"><title>{tip}</title></rect>'
             )
+    for pause in report.pauses:
+        pause_row = _pause_row(pause, stages)
+        if pause_row is None:
+            continue
+        x0, x1 = axis.x(pause.start), axis.x(pause.end if pause.end is not None else axis.last)
+        tip = escape(
+            f"PAUSE {pause.hook_id} at {_stage_name(pause.stage, pause.step)}: {pause.status or 'waiting'}, "
+            f"{_seconds(pause.start)} to {_seconds(pause.end) if pause.end is not None else '…'} s"
+        )
+        body.append(
+            f'<rect class="pause" x="{x0:.1f}" y="{y(pause_row) + 1}" width="{max(x1 - x0, 3):.1f}" '
+            f'height="{ROW - 2}" rx="3" fill="none" stroke="{PAUSE_COLOR}" stroke-width="2" '
+            f'stroke-dasharray="5 3"><title>{tip}</title></rect>'
+        )
     if has_rollback_row:
         body.append(_text(LEFT - 10, y(rollback_row) + 15, "rollback hooks"))
     placed: dict[int, list[float]] = {}
@@ -277,7 +314,9 @@ def _timeline(report: DeploymentReport, axis: _Axis) -> str:
         )
         outline = 'stroke="#fff" stroke-width="1.5"'
         body.append(f'<g class="hook-mark">{shape} fill="{color}" {outline}/><title>{tip}</title></g>')
-    legend = _legend([("stage", STAGE_COLOR), ("bake", BAKE_COLOR)]) + _legend(
+    legend = _legend(
+        [("stage", STAGE_COLOR), ("bake", BAKE_COLOR), ("PAUSE hook (dashed)", PAUSE_COLOR)]
+    ) + _legend(
         [(status, DECISION_COLORS[status]) for status in HookStatus]
         + [
             ("no valid answer: ERROR, INVALID, TIMED_OUT", DECISION_COLORS["ERROR"]),
@@ -403,6 +442,7 @@ def _invocation_table(invocations: Sequence[HookMark]) -> str:
         return [
             _cell(number, "num"),
             _cell(_seconds(mark.start) if mark.start is not None else "", "num"),
+            _cell(_seconds(mark.end) if mark.end is not None else "", "num"),
             _cell(mark.hook),
             _cell(_stage_name(mark.stage, mark.step) + (" (rollback)" if mark.rollback else "")),
             f'<td class="decision" style="color:{color}">{escape(status)}</td>',
@@ -412,7 +452,7 @@ def _invocation_table(invocations: Sequence[HookMark]) -> str:
 
     return _table(
         "Hook invocations",
-        ("#", "start", "hook", "stage", "decision", "took", "reason"),
+        ("#", "start", "end", "hook", "stage", "decision", "took", "reason"),
         (row(number, mark) for number, mark in enumerate(invocations, 1)),
     )
 
@@ -441,3 +481,111 @@ def _stage_table(stages: Sequence[StageSpan]) -> str:
         ]
 
     return _table("Stages", ("stage", "start", "end", "took", "bake from"), (row(s) for s in stages))
+
+
+def _optional(t: float | None, missing: str = "") -> str:
+    return _seconds(t) if t is not None else missing
+
+
+def _list(cls: str, title: str, items: Sequence[str]) -> str:
+    if not items:
+        return ""
+    return (
+        f'<ul class="{cls}"><b>{escape(title)}</b>'
+        + "".join(f"<li>{escape(i)}</li>" for i in items)
+        + "</ul>"
+    )
+
+
+def _pause_table(pauses: Sequence[PauseMark]) -> str:
+    if not pauses:
+        return ""
+
+    def row(pause: PauseMark) -> list[str]:
+        waited = pause.end - pause.start if pause.end is not None else None
+        return [
+            _cell(pause.hook_id, "hook-id"),
+            _cell(_stage_name(pause.stage, pause.step)),
+            _cell(pause.status or "waiting", "decision"),
+            _cell(_seconds(pause.start), "num"),
+            _cell(_optional(pause.end, "waiting"), "num"),
+            _cell(_optional(waited), "num"),
+            _cell(pause.timeout_action),
+        ]
+
+    return _table(
+        "PAUSE hooks",
+        ("hook id", "stage", "status", "start", "end", "waited", "on timeout"),
+        (row(p) for p in pauses),
+    )
+
+
+def _bake_table(report: DeploymentReport) -> str:
+    """Each step's bake as its own entry; the final bake is the BAKE_TIME stage."""
+    rows = [
+        [
+            _cell(f"step {bake.step} bake" if bake.step is not None else "bake", "bake-name"),
+            _cell(_seconds(bake.start), "num"),
+            _cell(_optional(bake.end, "running"), "num"),
+            _cell(_optional(bake.end - bake.start if bake.end is not None else None), "num"),
+        ]
+        for bake in report.step_bakes
+    ]
+    return _table("Step bakes", ("bake", "start", "end", "took"), rows) if rows else ""
+
+
+def _weights_text(weights: Mapping[str, float]) -> str:
+    return ", ".join(f"{name} {weight:g}%" for name, weight in weights.items()) or "none"
+
+
+def _final_state(state: FinalState | None) -> str:
+    if state is None:
+        return ""
+    tasks = ", ".join(f"{name} {count}" for name, count in state.running_tasks.items()) or "none"
+    serving = "yes" if state.green_serving else "no"
+    rows = [
+        [_cell("production listener"), _cell(_weights_text(state.production))],
+        [_cell("test listener"), _cell(_weights_text(state.test))],
+        [_cell("running tasks"), _cell(tasks)],
+        [_cell("green still serves"), _cell(serving, serving)],
+    ]
+    return _table("Final state", ("what", "at the final status"), rows).replace(
+        "<section>", '<section class="final-state">', 1
+    )
+
+
+def _alarms(report: DeploymentReport) -> str:
+    if not (report.alarms or report.alarm_changes or report.alarm_problems):
+        return ""
+    last = {change.alarm: change.state for change in report.alarm_changes}
+    watched = [
+        [
+            _cell(alarm.alarm),
+            _cell(alarm.measures),
+            _cell(last.get(alarm.alarm, "OK") if alarm.evaluated else "not evaluated"),
+            _cell(alarm.why),
+        ]
+        for alarm in report.alarms
+    ]
+    changes = [
+        [_cell(_seconds(c.at), "num"), _cell(c.alarm), _cell(c.state, "decision"), _cell(c.reason, "reason")]
+        for c in report.alarm_changes
+    ]
+    parts = [_table("Alarms watched", ("alarm", "measures", "state at the end", "note"), watched)]
+    if changes:
+        parts.append(_table("Alarm changes", ("at", "alarm", "state", "why"), changes))
+    if report.alarm_problems:
+        parts.append(
+            "<section><h2>Alarm problems</h2>" + _list("problems", "", report.alarm_problems) + "</section>"
+        )
+    return "".join(parts)
+
+
+def _replacement_table(report: DeploymentReport) -> str:
+    if not report.replacements:
+        return ""
+    rows = [
+        [_cell(_seconds(r.at), "num"), _cell(r.revision), _cell(r.cause), _cell(r.replaced_by)]
+        for r in report.replacements
+    ]
+    return _table("Tasks replaced by the service scheduler", ("at", "revision", "why", "replaced by"), rows)

@@ -69,6 +69,68 @@ class TrafficInterval:
 
 
 @dataclass(frozen=True)
+class PauseMark:
+    """One PAUSE hook's wait: the id ECS gave it, how it ended (SUCCEEDED when resumed, FAILED,
+    TIMED_OUT) and its timeout action."""
+
+    hook_id: str
+    stage: str
+    step: int | None
+    status: str | None
+    start: float
+    end: float | None
+    timeout_action: str | None = None
+
+
+@dataclass(frozen=True)
+class StepBake:
+    """A LINEAR or CANARY step's bake (ECS names no stage for it)."""
+
+    step: int | None
+    start: float
+    end: float | None
+
+
+@dataclass(frozen=True)
+class Replacement:
+    """A task the service scheduler replaced: in which revision, when, and why (``cause``)."""
+
+    revision: str
+    at: float
+    cause: str
+    replaced_by: str | None = None
+
+
+@dataclass(frozen=True)
+class AlarmWatch:
+    """An alarm the deployment watches; ``evaluated`` False when the source could not judge it."""
+
+    alarm: str
+    measures: str
+    evaluated: bool = True
+    why: str = ""
+
+
+@dataclass(frozen=True)
+class AlarmChange:
+    alarm: str
+    state: str
+    at: float
+    reason: str
+
+
+@dataclass(frozen=True)
+class FinalState:
+    """What the deployment left at its final status: weights per listener, running tasks per
+    revision, and whether green still takes any traffic."""
+
+    production: Mapping[str, float]
+    test: Mapping[str, float]
+    running_tasks: Mapping[str, int]
+    green_serving: bool
+
+
+@dataclass(frozen=True)
 class DeploymentReport:
     status: str
     stages: tuple[StageSpan, ...]
@@ -78,15 +140,64 @@ class DeploymentReport:
     production: Counts | None = None
     rollback_reason: str | None = None
     notes: tuple[str, ...] = ()  # what the source could not tell, said on the page
+    status_reason: str | None = None  # ServiceDeployment.statusReason
+    pauses: tuple[PauseMark, ...] = ()
+    step_bakes: tuple[StepBake, ...] = ()
+    final_state: FinalState | None = None
+    replacements: tuple[Replacement, ...] = ()
+    alarms: tuple[AlarmWatch, ...] = ()
+    alarm_changes: tuple[AlarmChange, ...] = ()
+    alarm_problems: tuple[str, ...] = ()
+    rollback_problems: tuple[str, ...] = ()  # failures a rollback carried on past
 
     @classmethod
     def from_json(cls, report: Mapping[str, Any]) -> DeploymentReport:
         """From ``ecs-bg simulate --report``'s JSON; keys older reports lack are left empty."""
         traffic = report.get("traffic", {})
         production = traffic.get("production", {})
+        alarms = report.get("alarms") or {}
+        final = report.get("finalState") or None
         return cls(
             status=report["status"],
             rollback_reason=report.get("rollbackReason"),
+            status_reason=report.get("statusReason"),
+            pauses=tuple(
+                PauseMark(
+                    p["hookId"],
+                    p["stage"],
+                    p.get("step"),
+                    p.get("status"),
+                    p["start"],
+                    p.get("end"),
+                    p.get("timeoutAction"),
+                )
+                for p in report.get("pauseHooks", [])
+            ),
+            step_bakes=tuple(
+                StepBake(b.get("step"), b["start"], b.get("end")) for b in report.get("stepBakes", [])
+            ),
+            final_state=FinalState(
+                final.get("production", {}),
+                final.get("test", {}),
+                final.get("runningTasks", {}),
+                bool(final.get("greenServing")),
+            )
+            if final
+            else None,
+            replacements=tuple(
+                Replacement(r["group"], r["at"], _cause(r), r.get("replacedBy"))
+                for r in (report.get("tasks") or {}).get("replacements", [])
+            ),
+            alarms=tuple(
+                AlarmWatch(a["alarm"], a.get("measures", ""), a.get("evaluated", True), a.get("why", ""))
+                for a in alarms.get("watched", [])
+            ),
+            alarm_changes=tuple(
+                AlarmChange(c["alarm"], c["state"], c["at"], c.get("reason", ""))
+                for c in alarms.get("changes", [])
+            ),
+            alarm_problems=tuple(alarms.get("problems", [])),
+            rollback_problems=tuple(report.get("rollbackProblems", [])),
             stages=tuple(
                 StageSpan(s["stage"], s["start"], s.get("end"), s.get("step"), s.get("bakeStart"))
                 for s in report.get("stages", [])
@@ -124,3 +235,11 @@ class DeploymentReport:
             if "requests" in production
             else None,
         )
+
+
+def _cause(replacement: Mapping[str, Any]) -> str:
+    """Why the scheduler replaced a task: its own words, else the exit code of a task that stopped."""
+    if replacement.get("cause"):
+        return str(replacement["cause"])
+    code = replacement.get("exitCode")
+    return f"exited with code {code}" if code is not None else "stopped"

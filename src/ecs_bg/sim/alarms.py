@@ -9,7 +9,9 @@ TargetResponseTime), and each alarm named in ``deploymentConfiguration.alarms`` 
   real seconds of traffic, so the simulation judges their share of the minute's requests;
 - the stack's latency alarm: p95 TargetResponseTime of either group over its threshold (cdk.json's
   ``alarmLatencyP95Seconds``). Latencies are the balancer's real ones, which no speed changes;
-- any other name is not the stack's: the simulation cannot know what it measures and says so.
+- any other alarm is the user's: ``simulation.yml``'s ``alarms:`` defines it and ecs_bg.sim.metric_alarms
+  judges it as CloudWatch would. One without a definition there, or on a metric the local load balancer
+  does not produce, is reported as not evaluated, with why.
 
 The stack's alarms need 2 breaching datapoints (``datapoints_to_alarm=2``), and so do these. Each
 datapoint is judged on a window of simulated minutes holding at least ``WINDOW_REQUESTS`` requests:
@@ -29,6 +31,7 @@ from typing import Any, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from ecs_bg.sim.metric_alarms import MetricAlarm, State
 from ecs_bg.sim.traffic_stats import MetricsPeriod
 
 Measure = Literal["5xx-share", "p95-latency", "unknown"]
@@ -64,29 +67,46 @@ class AlarmRule:
                 return None
             worst = max(measured)
             return worst > self.threshold, f"p95 latency {worst:.2f}s, threshold {self.threshold:g}s"
-        return None
+        return None  # unknown: what it measures is not known here, so it is never judged
 
 
 @dataclass
 class AlarmBoard:
     """The alarms' states, their changes (for the report) and what went wrong publishing."""
 
-    rules: list[AlarmRule]
+    rules: list[AlarmRule]  # the stack's alarms
+    metric_alarms: list[MetricAlarm] = field(default_factory=list)  # the user's, from simulation.yml
+    not_evaluated: dict[str, str] = field(default_factory=dict)  # alarm -> why the simulator cannot
     firing: dict[str, bool] = field(default_factory=dict)
     changes: list[dict[str, Any]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     window: list[MetricsPeriod] = field(default_factory=list)
     breaching: dict[str, int] = field(default_factory=dict)  # consecutive breaching datapoints
-    datapoints: int = 0  # windows judged so far
+    datapoints: int = 0  # windows the stack's alarms judged so far
+    minutes: int = 0  # simulated minutes the user's alarms took so far
 
-    def judge(self, period: MetricsPeriod, at: float) -> list[tuple[AlarmRule, bool, str]]:
-        """The alarms whose state changed once this period is in (a datapoint when the window is full)."""
+    def judge(self, period: MetricsPeriod, at: float) -> list[tuple[str, State, str]]:
+        """(alarm, new state, reason) for each alarm whose state changed once this period is in."""
+        self.minutes += 1
+        changed = [
+            (alarm.name, *change)
+            for alarm in self.metric_alarms
+            if (change := alarm.feed(period)) is not None
+        ]
+        changed += self._judge_stack(period)
+        for name, state, reason in changed:
+            self.firing[name] = state == "ALARM"
+            self.changes.append({"alarm": name, "state": state, "at": round(at, 3), "reason": reason})
+        return changed
+
+    def _judge_stack(self, period: MetricsPeriod) -> list[tuple[str, State, str]]:
+        """The stack's alarms: a datapoint once the window is full."""
         self.window.append(period)
         if sum(p.load_balancer.request_count for p in self.window) < WINDOW_REQUESTS:
             return []
         window, self.window = self.window, []
         self.datapoints += 1
-        changed = []
+        changed: list[tuple[str, State, str]] = []
         for rule in self.rules:
             verdict = rule.judge(window)
             if verdict is None:
@@ -95,12 +115,7 @@ class AlarmBoard:
             self.breaching[rule.name] = self.breaching.get(rule.name, 0) + 1 if breaching else 0
             firing = self.breaching[rule.name] >= DATAPOINTS_TO_ALARM
             if firing != self.firing.get(rule.name, False):
-                self.firing[rule.name] = firing
-                state = "ALARM" if firing else "OK"
-                self.changes.append(
-                    {"alarm": rule.name, "state": state, "at": round(at, 3), "reason": reason}
-                )
-                changed.append((rule, firing, reason))
+                changed.append((rule.name, "ALARM" if firing else "OK", reason))
         return changed
 
     @property
@@ -113,10 +128,35 @@ class AlarmBoard:
         firing = [f"{name}: {last[name]}" for name, on in self.firing.items() if on]
         return "; ".join(firing) or None
 
+    def heard_enough(self, heard: tuple[int, int], since: tuple[int, int]) -> bool:
+        """Whether every evaluated alarm has judged a full range of datapoints between ``since`` and
+        ``heard`` (each a (datapoints, minutes) of this board)."""
+        stack = not self.rules or heard[0] - since[0] >= DATAPOINTS_TO_ALARM
+        users = all(heard[1] - since[1] >= alarm.minutes_to_judge for alarm in self.metric_alarms)
+        return stack and users
+
+    @property
+    def evaluates_any(self) -> bool:
+        return bool(self.rules or self.metric_alarms)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "watched": [
-                {"alarm": r.name, "measures": r.measure, "threshold": r.threshold} for r in self.rules
+                {"alarm": r.name, "measures": r.measure, "threshold": r.threshold, "evaluated": True}
+                for r in self.rules
+            ]
+            + [
+                {
+                    "alarm": a.name,
+                    "measures": a.definition.describe(),
+                    "threshold": a.definition.threshold,
+                    "evaluated": True,
+                }
+                for a in self.metric_alarms
+            ]
+            + [
+                {"alarm": name, "measures": "unknown", "evaluated": False, "why": why}
+                for name, why in self.not_evaluated.items()
             ],
             "changes": self.changes,
             "problems": self.problems,
@@ -178,17 +218,15 @@ async def publish(
         )
 
 
-async def set_states(
-    problems: list[str], cloudwatch: Any, changed: list[tuple[AlarmRule, bool, str]]
-) -> None:
+async def set_states(problems: list[str], cloudwatch: Any, changed: list[tuple[str, State, str]]) -> None:
     """The alarms that changed, in CloudWatch too, for the hooks (and people) that read them."""
-    for rule, firing, reason in changed:
+    for name, state, reason in changed:
         await call(
             problems,
-            f"SetAlarmState {rule.name}",
+            f"SetAlarmState {name}",
             cloudwatch.set_alarm_state,
-            AlarmName=rule.name,
-            StateValue="ALARM" if firing else "OK",
+            AlarmName=name,
+            StateValue=state,
             StateReason=reason,
         )
 

@@ -33,6 +33,7 @@ from multidict import CIMultiDict
 
 from ecs_bg.sim.health import (
     DRAINING,
+    FAILED,
     NOT_IN_USE,
     HealthCheck,
     HealthRecord,
@@ -232,6 +233,17 @@ class LocalLoadBalancer:
                 state, reason = target.health.state, target.health.reason
             result.append(TargetHealth(target.url, state, *(reason or (None, None))))
         return result
+
+    def gone_unhealthy(self, group: str) -> dict[str, str]:
+        """Targets that passed their health checks and then failed them (target -> ELB's description):
+        the ones ECS's scheduler replaces. A target that never passed is SCALE_UP's failure instead."""
+        if not self._attached(group):
+            return {}
+        return {
+            target.url: (target.health.reason or FAILED)[1]
+            for target in self._groups.get(group, _Group()).targets.values()
+            if not target.draining and target.health.state == "unhealthy" and target.health.was_healthy
+        }
 
     def stats(self) -> LoadBalancerStats:
         """Totals since start per listener and per target group."""

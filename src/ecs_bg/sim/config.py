@@ -14,6 +14,7 @@ from ecs_bg.deploy.errors import DefinitionError
 from ecs_bg.deploy.functions import FunctionOverride
 from ecs_bg.deploy.settings import parse_settings, setting
 from ecs_bg.sim.localecs.world import WorldOptions
+from ecs_bg.sim.metric_alarms import AlarmDefinition
 from ecs_bg.sim.plan import HOOK_DETAILS_READINGS, HookDetailsReading, RollbackHookFailure
 from ecs_bg.sim.simulation import Options
 
@@ -61,6 +62,9 @@ class SimulationSettings:
     # By function name: a stack function's code, handler, environment, timeoutSeconds, memoryMB, or a
     # function the stack does not have (code and handler required).
     functions: dict[str, FunctionOverride] = field(default_factory=dict)
+    # By alarm name: an alarm of yours that deploymentConfiguration.alarms names, as PutMetricAlarm
+    # defines it (ecs_bg.sim.metric_alarms): the simulator creates it locally and evaluates it.
+    alarms: dict[str, AlarmDefinition] = field(default_factory=dict)
 
 
 def read(path: Path) -> SimulationSettings:
@@ -85,6 +89,9 @@ def apply(path: Path, options: Options) -> str | None:
     if settings.hook_details_reading is not None:
         options.hook_details_reading = settings.hook_details_reading
     options.functions = functions(path, settings)
+    for name, definition in settings.alarms.items():
+        definition.check(f"{path}: alarms.{name}:")
+    options.alarm_definitions = dict(settings.alarms)
     if settings.load.rate is not None:
         options.load_rate = settings.load.rate
     if settings.load.path is not None:

@@ -80,6 +80,7 @@ class HealthRecord:
         self.reason: tuple[str, str] | None = INITIAL
         self._successes = 0
         self._failures = 0
+        self.was_healthy = False  # passed once since it was attached: a later failure is a task gone bad
 
     @property
     def healthy(self) -> bool:
@@ -90,6 +91,7 @@ class HealthRecord:
             self._successes, self._failures = self._successes + 1, 0
             if self._successes >= check.healthy_threshold:
                 self.state, self.reason = "healthy", None
+                self.was_healthy = True
         else:
             self._successes, self._failures = 0, self._failures + 1
             if self._failures >= check.unhealthy_threshold:

@@ -25,7 +25,7 @@ from typing import Any
 from ecs_bg.deploy.errors import DefinitionError
 from ecs_bg.deploy.functions import FunctionOverride
 from ecs_bg.hooks.ecs import DeploymentStatus, LifecycleHookStatus, WorkStage
-from ecs_bg.sim import alarms, outcome, scheduler, setup
+from ecs_bg.sim import alarms, metric_alarms, outcome, scheduler, setup
 from ecs_bg.sim.apps import AppFleet
 from ecs_bg.sim.balancer import LocalLoadBalancer
 from ecs_bg.sim.control_plane import SimulatedEcs
@@ -84,9 +84,9 @@ class Options:
     functions: dict[str, FunctionOverride] = field(default_factory=dict)  # simulation.yml's functions:
     environment: dict[str, str] = field(default_factory=dict)  # for every hook function
     pause_decisions: list[str] = field(default_factory=list)  # CONTINUE/ROLLBACK, one per PAUSE wait
-    alarm_5xx_percent: float = (
-        alarms.PERCENT_5XX
-    )  # green's 5xx share of its requests in a simulated minute that alarms
+    alarm_5xx_percent: float = alarms.PERCENT_5XX  # green's 5xx share of a window's requests that alarms
+    # The user's own alarms by name (simulation.yml's alarms:), judged as CloudWatch would.
+    alarm_definitions: dict[str, metric_alarms.AlarmDefinition] = field(default_factory=dict)
     environ: dict[str, str] = field(default_factory=dict)  # for rendering the ecspresso files
     # Per revision (blue, green): template variables its task definition is rendered with.
     revision_environ: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -135,8 +135,8 @@ class Simulation:
         self.ended: float | None = None  # when the deployment reached its final status
         self.engine = Engine(self.spec, self.sim_now)
         self.engine.bake_may_end = self._alarms_have_judged
-        self.datapoints_at_shift = 0
-        self.datapoints_heard = 0
+        self.at_shift = (0, 0)  # the alarm board's (datapoints, minutes) at the last production shift
+        self.heard = (0, 0)  # the alarm board's (datapoints, minutes) the engine has heard
         groups = setup.TARGET_GROUPS  # the stack's settings, on the simulation's clock
         self.lb = LocalLoadBalancer(
             health_check=health_check(groups, options.speed),
@@ -149,7 +149,7 @@ class Simulation:
         # Production requests per TRAFFIC_INTERVAL bucket, per group (None: no answer), [requests, errors].
         self.production_counts: dict[int, dict[str | None, list[int]]] = {}
         self.wake = asyncio.Event()
-        self.alarm_board = alarms.AlarmBoard(self._alarm_rules())
+        self.alarm_board = self._alarm_board()
         self.task_report: dict[str, Any] = {"replacements": []}
         self.final_state: dict[str, Any] = {}
         self.load: LoadGenerator | None = None
@@ -168,11 +168,38 @@ class Simulation:
             )
         return list(commands[name])
 
-    def _alarm_rules(self) -> list[alarms.AlarmRule]:
-        """Each alarm the deployment watches, with what it measures: the stack's two are known."""
+    def _alarm_board(self) -> alarms.AlarmBoard:
+        """Each alarm the deployment watches, with what it measures: the stack's two are known, the
+        user's are simulation.yml's ``alarms:``; any other is reported as not evaluated, with why."""
+        outputs = self.loaded.outputs.values
         latency = setup.stack_context(self.options.cdk_json).alarm_latency_p95_seconds
         names = setup.alarm_names(self.loaded.definitions)
-        return alarms.stack_rules(names, self.loaded.outputs.values, self.options.alarm_5xx_percent, latency)
+        known = {
+            rule.name: rule
+            for rule in alarms.stack_rules(names, outputs, self.options.alarm_5xx_percent, latency)
+            if rule.measure != "unknown"
+        }
+        # A TargetGroup dimension names the group as targetgroup/NAME/ID, or by NAME alone.
+        target_groups: dict[str, str] = {}
+        for group, key in ((BLUE, "BlueTargetGroupArn"), (GREEN, "GreenTargetGroupArn")):
+            value = outputs[key].split(":", 5)[5]
+            target_groups |= {value: group, value.split("/")[1]: group}
+        board = alarms.AlarmBoard([])
+        for name in names:
+            definition = self.options.alarm_definitions.get(name)
+            if definition is not None:
+                source = metric_alarms.series(definition, target_groups)
+                if isinstance(source, str):
+                    board.not_evaluated[name] = source
+                else:
+                    board.metric_alarms.append(metric_alarms.MetricAlarm(name, definition, source))
+            elif name in known:
+                board.rules.append(known[name])
+            else:
+                board.not_evaluated[name] = (
+                    "not one of the stack's alarms, and simulation.yml's alarms does not define it"
+                )
+        return board
 
     def sim_now(self) -> float:
         return (time.monotonic() - self.started) * self.options.speed
@@ -332,7 +359,7 @@ class Simulation:
             if changed:
                 self._feed(functools.partial(self.engine.alarm, board.in_alarm, board.describe_firing()))
             # Only now may a held bake count this datapoint: the engine has heard its verdict.
-            self.datapoints_heard = board.datapoints
+            self.heard = (board.datapoints, board.minutes)
             await alarms.set_states(board.problems, cloudwatch, changed)
 
     async def _approve_pauses(self) -> None:
@@ -395,15 +422,17 @@ class Simulation:
         """A bake ends only once the alarms that can roll back have judged two datapoints of the real
         traffic since the last production shift: ECS's bake is on its own (sped-up) clock, the traffic
         the alarms measure is real, and a real bake always holds many datapoints."""
-        judged = any(rule.measure != "unknown" for rule in self.alarm_board.rules)
-        if not (self.spec.alarms_rollback and judged):
+        board = self.alarm_board
+        if not (self.spec.alarms_rollback and board.evaluates_any):
             return True
-        return self.datapoints_heard - self.datapoints_at_shift >= alarms.DATAPOINTS_TO_ALARM
+        return board.heard_enough(self.heard, since=self.at_shift)
 
     def _set_weights(self, production: dict[str, float], test: dict[str, float], *, at: float) -> None:
         if production != self.lb.weights("production"):
             # A window already under way holds traffic from before the shift: it does not count.
-            self.datapoints_at_shift = self.alarm_board.datapoints + bool(self.alarm_board.window)
+            board = self.alarm_board
+            # A minute under way holds traffic from before the shift too: the user's alarms skip it.
+            self.at_shift = (board.datapoints + bool(board.window), board.minutes + 1)
         self.lb.set_weights("production", production)
         self.lb.set_weights("test", test)
         self.weight_changes.append({"at": round(at, 3), "production": production, "test": test})
@@ -455,6 +484,9 @@ class Simulation:
                 duration=600,
                 on_response=self._count_response,
             )
+            # The first metrics period starts with the load, not when the balancer started while blue
+            # booted: a count is scaled by its period's real length (ecs_bg.sim.metric_alarms).
+            self.lb.take_metrics()
             self.load.start()
             daemons.add(asyncio.create_task(self._publish_metrics()))
             daemons.add(asyncio.create_task(self._approve_pauses()))
@@ -520,7 +552,11 @@ class Simulation:
             }
         cloudwatch = self._aws_client("cloudwatch")
         for name in setup.alarm_names(self.loaded.definitions):
-            setup.put_gate_alarm(cloudwatch, name, self.options.alarm_5xx_percent)
+            defined = self.options.alarm_definitions.get(name)
+            if defined is None:
+                setup.put_gate_alarm(cloudwatch, name, self.options.alarm_5xx_percent)
+            else:  # as the user defined it: a hook's DescribeAlarms sees their definition
+                cloudwatch.put_metric_alarm(**defined.put_metric_alarm(name))
 
     def _runner(self, production_url: str, test_url: str) -> LambdaRunner:
         environment = {

@@ -16,10 +16,13 @@ class TrafficStats:
     requests: int = 0
     target_5xx: int = 0  # HTTPCode_Target_5XX_Count: the target answered 5xx
     elb_5xx: int = 0  # HTTPCode_ELB_5XX_Count: the load balancer answered 502/503/504 itself
+    target_2xx: int = 0  # HTTPCode_Target_2XX_Count: the target answered 2xx
     latencies: collections.deque[float] = field(default_factory=lambda: collections.deque(maxlen=10_000))
 
     def copy(self) -> TrafficStats:
-        return TrafficStats(self.requests, self.target_5xx, self.elb_5xx, collections.deque(self.latencies))
+        return TrafficStats(
+            self.requests, self.target_5xx, self.elb_5xx, self.target_2xx, collections.deque(self.latencies)
+        )
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,8 @@ class IntervalMetrics:
     target_response_time_avg: float | None
     target_response_time_p95: float | None
     target_response_time_p99: float | None
+    target_2xx_count: int = 0
+    latencies: tuple[float, ...] = ()  # the period's samples, in order: any statistic over several periods
 
     @classmethod
     def of(cls, stats: TrafficStats) -> IntervalMetrics:
@@ -41,8 +46,10 @@ class IntervalMetrics:
             target_5xx_count=stats.target_5xx,
             elb_5xx_count=stats.elb_5xx,
             target_response_time_avg=sum(samples) / len(samples) if samples else None,
-            target_response_time_p95=_percentile(samples, 95),
-            target_response_time_p99=_percentile(samples, 99),
+            target_response_time_p95=percentile(samples, 95),
+            target_response_time_p99=percentile(samples, 99),
+            target_2xx_count=stats.target_2xx,
+            latencies=tuple(samples),
         )
 
 
@@ -63,7 +70,7 @@ class LoadBalancerStats:
     groups: dict[str, TrafficStats]
 
 
-def _percentile(ordered: list[float], percent: int) -> float | None:
+def percentile(ordered: list[float] | tuple[float, ...], percent: float) -> float | None:
     """Nearest rank, as CloudWatch's pNN over raw samples."""
     if not ordered:
         return None
@@ -94,6 +101,8 @@ class TrafficRecorder:
             buckets += [self._groups[group], self._period_groups[group]]
         for stats in buckets:
             stats.requests += 1
+            if 200 <= status < 300 and not elb:
+                stats.target_2xx += 1
             if status >= 500:
                 if elb:
                     stats.elb_5xx += 1

@@ -6,6 +6,7 @@ task definition's environment, so blue and green may differ) lists what goes wro
   exit-at-start          exit 1 before listening
   slow-start=S           listen only after S seconds
   health-503             /health answers 503
+  health-fails-after=S   /health answers 500 from S seconds after it starts listening
   slow-health=S          /health answers after S seconds
   errors                 every other path answers 500
   latency=S              every other path answers after S seconds
@@ -30,6 +31,9 @@ FAULTS = dict(
 )
 
 
+LISTENING = time.monotonic()  # reset once the server listens
+
+
 def seconds(name: str) -> float:
     return float(FAULTS[name]) if name in FAULTS else 0.0
 
@@ -39,6 +43,10 @@ class Handler(BaseHTTPRequestHandler):
         if self.path.startswith("/health"):
             time.sleep(seconds("slow-health"))
             status = 503 if "health-503" in FAULTS else 200
+            if "health-fails-after" in FAULTS and time.monotonic() - LISTENING >= seconds(
+                "health-fails-after"
+            ):
+                status = 500
         else:
             time.sleep(seconds("latency"))
             status = 500 if "errors" in FAULTS else 200
@@ -62,6 +70,8 @@ def main() -> None:
         sys.exit(1)
     time.sleep(seconds("slow-start"))
     server = ThreadingHTTPServer((os.environ.get("HOST", "127.0.0.1"), int(os.environ["PORT"])), Handler)
+    global LISTENING
+    LISTENING = time.monotonic()
     if "die-after" in FAULTS:
         die_later(seconds("die-after"))
     if "die-once-after" in FAULTS:
