@@ -29,7 +29,6 @@ from ecs_bg.deploy.functions import LambdaFunction
 
 # The seed's entry files, found from this source tree (the repository), never from the working directory.
 INFRASTRUCTURE: Final = Path(__file__).resolve().parents[3] / "infrastructure"
-LAMBDA_DIR: Final = INFRASTRUCTURE / "lib" / "constructs" / "lambda"
 # The CDK app's settings: its hookDetails context reaches each function as ECS_BG_HOOK_DETAILS.
 CDK_JSON: Final = INFRASTRUCTURE / "cdk.json"
 DEFAULT_REGION: Final = "us-east-1"
