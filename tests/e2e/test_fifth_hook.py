@@ -184,9 +184,7 @@ ACCOUNT_FUNCTION = "arn:aws:lambda:ap-northeast-1:123456789012:function:"
 
 
 def test_local_runs_the_fifth_hook_and_a_function_the_stack_lacks(project: Path) -> None:
-    import boto3
-
-    from tests.sim.local_ecs_process import REGION, local_ecs, until
+    from tests.sim.local_ecs_process import CLUSTER, SERVICE, finished, local_ecs, newest
 
     ecspresso = project / "ecspresso"
     shutil.copytree(ROOT / "tests" / "fixtures" / "sample_hooks", ecspresso / "sample_hooks")
@@ -194,17 +192,7 @@ def test_local_runs_the_fifth_hook_and_a_function_the_stack_lacks(project: Path)
         (ROOT / "ecspresso" / "simulation.yml").read_text() + LOCAL_FUNCTIONS
     )
     with local_ecs("--config", str(ecspresso / "ecspresso.yml")) as local:
-
-        def client(service: str) -> Any:
-            return boto3.client(  # type: ignore[call-overload]
-                service,
-                region_name=REGION,
-                endpoint_url=local.url,
-                aws_access_key_id="local",
-                aws_secret_access_key="local",
-            )
-
-        ecs, logs = client("ecs"), client("logs")
+        ecs, logs = local.client("ecs"), local.client("logs")
         service = local.render("service")  # the repository's four hooks, ARNs from CloudFormation
         hooks = service["deploymentConfiguration"]["lifecycleHooks"]
         role = hooks[0]["roleArn"]
@@ -221,24 +209,13 @@ def test_local_runs_the_fifth_hook_and_a_function_the_stack_lacks(project: Path)
         )
         task = ecs.register_task_definition(**local.render("task"))["taskDefinition"]
         ecs.create_service(
-            cluster="ecs-bg-dev",
-            serviceName="ecs-bg-app",
+            cluster=CLUSTER,
+            serviceName=SERVICE,
             taskDefinition=task["taskDefinitionArn"],
             **service,
         )
 
-        def finished() -> dict[str, Any] | None:
-            (brief,) = ecs.list_service_deployments(cluster="ecs-bg-dev", service="ecs-bg-app")[
-                "serviceDeployments"
-            ]
-            found: dict[str, Any] = ecs.describe_service_deployments(
-                serviceDeploymentArns=[brief["serviceDeploymentArn"]]
-            )["serviceDeployments"][0]
-            return (
-                found if found["status"] not in ("PENDING", "IN_PROGRESS", "ROLLBACK_IN_PROGRESS") else None
-            )
-
-        deployment = until(finished, timeout=120)
+        deployment = finished(ecs, newest(ecs), timeout=120)
         assert deployment["status"] == "SUCCESSFUL", deployment.get("statusReason")
 
         def logged(function: str) -> list[str]:

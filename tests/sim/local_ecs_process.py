@@ -21,12 +21,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ecs_bg.hooks.ecs import FINAL_DEPLOYMENT_STATUSES
 from ecs_bg.sim.apps import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 CONFIG = ROOT / "ecspresso" / "ecspresso.yml"
 REGION = "ap-northeast-1"
+CLUSTER, SERVICE = "ecs-bg-dev", "ecs-bg-app"  # the stack's dev cluster and the service it names
 AWSCLI = "awscli==1.45.11"
 
 
@@ -79,6 +81,18 @@ class Local:
         if not check:
             return done
         return json.loads(done.stdout) if done.stdout.strip() else None
+
+    def client(self, service: str) -> Any:
+        """A boto3 client of this local endpoint."""
+        import boto3
+
+        return boto3.client(  # type: ignore[call-overload]
+            service,
+            region_name=REGION,
+            endpoint_url=self.url,
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+        )
 
     def render(self, what: str) -> dict[str, Any]:
         """``ecs-bg render`` with cfn_output answered by the local CloudFormation."""
@@ -160,3 +174,23 @@ def alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+def newest(ecs: Any) -> str:
+    """The ARN of the service's newest service deployment."""
+    briefs = ecs.list_service_deployments(cluster=CLUSTER, service=SERVICE)["serviceDeployments"]
+    arn: str = max(briefs, key=lambda brief: brief["createdAt"])["serviceDeploymentArn"]
+    return arn
+
+
+def finished(ecs: Any, arn: str, timeout: float = 90) -> dict[str, Any]:
+    """The service deployment ``arn`` once it has ended (a final status)."""
+
+    def probe() -> dict[str, Any] | None:
+        found: dict[str, Any] = ecs.describe_service_deployments(serviceDeploymentArns=[arn])[
+            "serviceDeployments"
+        ][0]
+        return found if found["status"] in FINAL_DEPLOYMENT_STATUSES else None
+
+    found: dict[str, Any] = until(probe, timeout=timeout)
+    return found

@@ -10,27 +10,12 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
-import boto3
 import pytest
 
-from tests.sim.local_ecs_process import REGION, Local, local_ecs, until
+from tests.sim.local_ecs_process import CLUSTER, SERVICE, finished, local_ecs, newest, until
 
 pytestmark = pytest.mark.slow
-
-CLUSTER, SERVICE = "ecs-bg-dev", "ecs-bg-app"
-FINAL = {"SUCCESSFUL", "ROLLBACK_SUCCESSFUL", "ROLLBACK_FAILED", "STOPPED"}
-
-
-def client(local: Local, service: str) -> Any:
-    return boto3.client(  # type: ignore[call-overload]
-        service,
-        region_name=REGION,
-        endpoint_url=local.url,
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )
 
 
 @contextmanager
@@ -59,28 +44,12 @@ def traffic(url: str) -> Iterator[list[int]]:
         sender.join(timeout=10)
 
 
-def finished(ecs: Any, arn: str) -> dict[str, Any]:
-    def probe() -> dict[str, Any] | None:
-        found: dict[str, Any] = ecs.describe_service_deployments(serviceDeploymentArns=[arn])[
-            "serviceDeployments"
-        ][0]
-        return found if found["status"] in FINAL else None
-
-    return until(probe, timeout=120)
-
-
-def newest(ecs: Any) -> str:
-    briefs = ecs.list_service_deployments(cluster=CLUSTER, service=SERVICE)["serviceDeployments"]
-    arn: str = max(briefs, key=lambda brief: brief["createdAt"])["serviceDeploymentArn"]
-    return arn
-
-
 def test_a_green_that_fails_requests_is_rolled_back_by_the_5xx_alarm() -> None:
     with local_ecs() as local:
-        ecs, cloudwatch = client(local, "ecs"), client(local, "cloudwatch")
+        ecs, cloudwatch = local.client("ecs"), local.client("cloudwatch")
         outputs = {
             o["OutputKey"]: o["OutputValue"]
-            for o in client(local, "cloudformation").describe_stacks(StackName="zenn-ecs-cdk-ecspresso")[
+            for o in local.client("cloudformation").describe_stacks(StackName="zenn-ecs-cdk-ecspresso")[
                 "Stacks"
             ][0]["Outputs"]
         }
@@ -103,7 +72,7 @@ def test_a_green_that_fails_requests_is_rolled_back_by_the_5xx_alarm() -> None:
         with traffic(outputs["ProductionUrl"] + "/api/products") as statuses:
             ecs.update_service(cluster=CLUSTER, service=SERVICE, taskDefinition=v2)
             arn = until(lambda: (found := newest(ecs)) != first and found)
-            deployment = finished(ecs, arn)
+            deployment = finished(ecs, arn, timeout=120)
         assert deployment["status"] == "ROLLBACK_SUCCESSFUL", deployment
         reason = deployment["statusReason"]
         assert outputs["Http5xxAlarmName"] in reason, reason

@@ -8,17 +8,14 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 from botocore.validate import ParamValidator
 
-from tests.sim.local_ecs_process import REGION, Local, local_ecs, until
+from tests.sim.local_ecs_process import CLUSTER, SERVICE, Local, finished, local_ecs, newest, until
 
 pytestmark = pytest.mark.slow
 
-CLUSTER, SERVICE = "ecs-bg-dev", "ecs-bg-app"
-FINAL = {"SUCCESSFUL", "ROLLBACK_SUCCESSFUL", "ROLLBACK_FAILED", "STOPPED"}
 PAUSE = {
     "targetType": "PAUSE",
     "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"],
@@ -56,31 +53,9 @@ def shapes() -> ShapeChecker:
 
 
 def client(local: Local, shapes: ShapeChecker, service: str) -> Any:
-    made = boto3.client(  # type: ignore[call-overload]
-        service,
-        region_name=REGION,
-        endpoint_url=local.url,
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )
+    made = local.client(service)
     made.meta.events.register("after-call", shapes)
     return made
-
-
-def _finished(ecs: Any, arn: str) -> dict[str, Any]:
-    def probe() -> dict[str, Any] | None:
-        found: dict[str, Any] = ecs.describe_service_deployments(serviceDeploymentArns=[arn])[
-            "serviceDeployments"
-        ][0]
-        return found if found["status"] in FINAL else None
-
-    return until(probe, timeout=90)
-
-
-def _newest(ecs: Any) -> str:
-    briefs = ecs.list_service_deployments(cluster=CLUSTER, service=SERVICE)["serviceDeployments"]
-    arn: str = max(briefs, key=lambda brief: brief["createdAt"])["serviceDeploymentArn"]
-    return arn
 
 
 def _code(error: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
@@ -134,7 +109,7 @@ def test_consecutive_deployments_with_a_rollback_between(local: Local, shapes: S
         ecs.register_task_definition(**task)["taskDefinition"]["taskDefinitionArn"] for _ in range(3)
     ]
     ecs.create_service(cluster=CLUSTER, serviceName=SERVICE, taskDefinition=revisions[0], **service)
-    v1 = _finished(ecs, _newest(ecs))
+    v1 = finished(ecs, newest(ecs))
     assert v1["status"] == "SUCCESSFUL"
     ecs.get_waiter("services_stable").wait(
         cluster=CLUSTER, services=[SERVICE], WaiterConfig={"Delay": 1, "MaxAttempts": 60}
@@ -146,7 +121,7 @@ def test_consecutive_deployments_with_a_rollback_between(local: Local, shapes: S
     ecs.update_service(
         cluster=CLUSTER, service=SERVICE, taskDefinition=revisions[1], deploymentConfiguration=paused
     )
-    v2_arn = until(lambda: (arn := _newest(ecs)) != v1["serviceDeploymentArn"] and arn)
+    v2_arn = until(lambda: (arn := newest(ecs)) != v1["serviceDeploymentArn"] and arn)
 
     def awaiting() -> str | None:
         found = ecs.describe_service_deployments(serviceDeploymentArns=[v2_arn])["serviceDeployments"][0]
@@ -158,7 +133,7 @@ def test_consecutive_deployments_with_a_rollback_between(local: Local, shapes: S
         ecs.continue_service_deployment(serviceDeploymentArn=v2_arn, hookId="no-such-hook")
     assert error.value.response["Error"]["Code"] == "InvalidParameterException"
     ecs.continue_service_deployment(serviceDeploymentArn=v2_arn, hookId=hook_id, action="ROLLBACK")
-    v2 = _finished(ecs, v2_arn)
+    v2 = finished(ecs, v2_arn)
     assert v2["status"] == "ROLLBACK_SUCCESSFUL"
     assert v2["rollback"]["serviceRevisionArn"] == v1["targetServiceRevision"]["arn"]
     ecs.get_waiter("services_stable").wait(
@@ -179,8 +154,8 @@ def test_consecutive_deployments_with_a_rollback_between(local: Local, shapes: S
         taskDefinition=revisions[2],
         deploymentConfiguration=service["deploymentConfiguration"],
     )
-    v3_arn = until(lambda: (arn := _newest(ecs)) != v2_arn and arn)
-    v3 = _finished(ecs, v3_arn)
+    v3_arn = until(lambda: (arn := newest(ecs)) != v2_arn and arn)
+    v3 = finished(ecs, v3_arn)
     assert v3["status"] == "SUCCESSFUL"
     assert v3["sourceServiceRevisions"][0]["arn"] == v1["targetServiceRevision"]["arn"]
     rule = elbv2.describe_rules(RuleArns=[outputs["ProductionListenerRuleArn"]])["Rules"][0]

@@ -9,16 +9,13 @@ import copy
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import WaiterError
 
-from tests.sim.local_ecs_process import REGION, Local, local_ecs, until
+from tests.sim.local_ecs_process import CLUSTER, SERVICE, Local, finished, local_ecs, newest, until
 
 pytestmark = pytest.mark.slow
 
-CLUSTER, SERVICE = "ecs-bg-dev", "ecs-bg-app"
-FINAL = {"SUCCESSFUL", "ROLLBACK_SUCCESSFUL", "ROLLBACK_FAILED", "STOPPED"}
 UNKNOWN_FUNCTION = "arn:aws:lambda:ap-northeast-1:123456789012:function:no-such-function"
 PAUSE = {
     "targetType": "PAUSE",
@@ -34,29 +31,7 @@ def local() -> Iterator[Local]:
 
 
 def ecs_client(local: Local) -> Any:
-    return boto3.client(  # type: ignore[call-overload]
-        "ecs",
-        region_name=REGION,
-        endpoint_url=local.url,
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )
-
-
-def newest(ecs: Any) -> str:
-    briefs = ecs.list_service_deployments(cluster=CLUSTER, service=SERVICE)["serviceDeployments"]
-    arn: str = max(briefs, key=lambda brief: brief["createdAt"])["serviceDeploymentArn"]
-    return arn
-
-
-def finished(ecs: Any, arn: str) -> dict[str, Any]:
-    def probe() -> dict[str, Any] | None:
-        found: dict[str, Any] = ecs.describe_service_deployments(serviceDeploymentArns=[arn])[
-            "serviceDeployments"
-        ][0]
-        return found if found["status"] in FINAL else None
-
-    return until(probe, timeout=90)
+    return local.client("ecs")
 
 
 def wait_stable(ecs: Any, attempts: int) -> None:
