@@ -173,19 +173,18 @@ def test_a_sample_style_hook_in_a_simulated_deployment(tmp_path: Path) -> None:
     assert "&quot;a bare string&quot;" in page
 
 
+def simulate_quietly(config: Path, here: Path) -> subprocess.CompletedProcess[str]:
+    """``ecs-bg simulate`` of ``config`` with the simulation.yml in ``here``."""
+    return ecs_bg(
+        "simulate", "--config", str(config), "--sim-config", str(here / "simulation.yml"), "--quiet", cwd=here
+    )
+
+
 def test_a_hook_arn_of_no_known_function_is_refused(tmp_path: Path) -> None:
     config = with_hook(
         tmp_path, "arn:aws:lambda:ap-northeast-1:123456789012:function:nowhere", ["PRE_SCALE_UP"]
     )
-    done = ecs_bg(
-        "simulate",
-        "--config",
-        str(config),
-        "--sim-config",
-        str(tmp_path / "simulation.yml"),
-        "--quiet",
-        cwd=tmp_path,
-    )
+    done = simulate_quietly(config, tmp_path)
     assert done.returncode == 2
     assert "function:nowhere' is none of the stack's hook functions" in " ".join(done.stdout.split())
 
@@ -194,15 +193,7 @@ def test_functions_in_simulation_yml_are_checked(tmp_path: Path) -> None:
     config = with_hook(tmp_path, "arn:aws:lambda:ap-northeast-1:123456789012:function:x", ["PRE_SCALE_UP"])
     with (tmp_path / "simulation.yml").open("a") as file:
         file.write("functions:\n  x:\n    memoryMB: 64\n")
-    done = ecs_bg(
-        "simulate",
-        "--config",
-        str(config),
-        "--sim-config",
-        str(tmp_path / "simulation.yml"),
-        "--quiet",
-        cwd=tmp_path,
-    )
+    done = simulate_quietly(config, tmp_path)
     assert done.returncode == 2
     assert "functions.x.memoryMB must be an integer from 128 to 10240, got 64" in " ".join(
         done.stdout.split()
