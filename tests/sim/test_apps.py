@@ -6,7 +6,8 @@ import sys
 
 import aiohttp
 
-from ecs_bg.sim.apps import AppFleet, AppProcess
+from ecs_bg.sim.apps import AppProcess
+from tests.sim.fleet import AppFleet
 from tests.sim.stub_targets import run
 
 

@@ -13,7 +13,6 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from botocore.validate import validate_parameters
 
 from ecs_bg.sim.events import ServiceIds
 from ecs_bg.sim.local_aws import SIMULATION_APP_ID, AwsError, LocalAws
@@ -29,20 +28,6 @@ async def describe_revisions(request: dict[str, Any]) -> dict[str, Any]:
         "serviceRevisions": [{"serviceRevisionArn": IDS.green_arn, "taskDefinition": "td:1"}],
         "failures": [],
     }
-
-
-def target_health(group: str) -> list[dict[str, Any]]:
-    return [
-        {"Target": {"Id": "127.0.0.1", "Port": 8081}, "TargetHealth": {"State": "healthy"}},
-        {
-            "Target": {"Id": "127.0.0.1", "Port": 8082},
-            "TargetHealth": {
-                "State": "unhealthy",
-                "Reason": "Target.ResponseCodeMismatch",
-                "Description": "503",
-            },
-        },
-    ]
 
 
 async def describe_deployments(request: dict[str, Any]) -> dict[str, Any]:
@@ -65,7 +50,7 @@ def endpoint(loop: asyncio.AbstractEventLoop, monkeypatch: pytest.MonkeyPatch) -
         "DescribeServiceRevisions": describe_revisions,
         "DescribeServiceDeployments": describe_deployments,
     }
-    aws = LocalAws(answers, target_health)
+    aws = LocalAws(answers)
     asyncio.run_coroutine_threadsafe(aws.start(), loop).result(timeout=30)
     monkeypatch.setenv("AWS_ENDPOINT_URL", aws.url)
     try:
@@ -134,18 +119,6 @@ def test_ecs_operations_moto_lacks_are_answered(endpoint: LocalAws) -> None:
     with pytest.raises(ClientError, match="InvalidParameterException"):
         ecs.describe_service_revisions(serviceRevisionArns=[IDS.blue_arn])
     assert endpoint.calls == ["ecs:DescribeServiceRevisions"] * 2
-
-
-def test_target_health_comes_from_the_simulation(endpoint: LocalAws) -> None:
-    elbv2 = boto3.client("elbv2", region_name="us-west-2")
-    response = elbv2.describe_target_health(
-        TargetGroupArn="arn:aws:elasticloadbalancing:us-west-2:1:targetgroup/g/1"
-    )
-    descriptions = response["TargetHealthDescriptions"]
-    assert [d["TargetHealth"]["State"] for d in descriptions] == ["healthy", "unhealthy"]
-    assert descriptions[1]["TargetHealth"]["Reason"] == "Target.ResponseCodeMismatch"
-    output = elbv2.meta.service_model.operation_model("DescribeTargetHealth").output_shape
-    validate_parameters({k: v for k, v in response.items() if k != "ResponseMetadata"}, output)
 
 
 def test_everything_else_is_moto(endpoint: LocalAws) -> None:

@@ -16,9 +16,10 @@ from ecs_bg.deploy.errors import DefinitionError
 from ecs_bg.sim import setup
 from ecs_bg.sim.config import apply
 from ecs_bg.sim.functions import local_functions
+from ecs_bg.sim.localecs.world import health_check
 from ecs_bg.sim.runner import CDK_JSON
 from ecs_bg.sim.setup import TARGET_GROUPS
-from ecs_bg.sim.simulation import Options, health_check
+from ecs_bg.sim.simulation import Options
 from tests.conftest import ROOT
 
 

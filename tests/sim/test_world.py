@@ -7,11 +7,11 @@ import asyncio
 
 import aiohttp
 
-from ecs_bg.sim.apps import AppFleet
 from ecs_bg.sim.balancer import GROUP_HEADER, LocalLoadBalancer
 from ecs_bg.sim.health import HealthCheck
 from ecs_bg.sim.loadgen import LoadGenerator
 from ecs_bg.sim.traffic_stats import MetricsPeriod
+from tests.sim.fleet import AppFleet
 from tests.sim.stub_targets import run, wait_for
 
 FAST = HealthCheck(interval=0.1, timeout=0.08, healthy_threshold=2, unhealthy_threshold=2)

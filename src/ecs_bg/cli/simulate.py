@@ -25,7 +25,7 @@ from ecs_bg.sim.config import hook_details_reading as read_hook_details_reading
 from ecs_bg.sim.outcome import Report
 from ecs_bg.sim.runner import CDK_JSON
 from ecs_bg.sim.scenarios import SCENARIOS
-from ecs_bg.sim.simulation import Options, Simulation
+from ecs_bg.sim.simulation import BlueNotServing, Options, Simulation
 
 ECSPRESSO_CONFIG = Options().config
 SIM_CONFIG = ECSPRESSO_CONFIG.parent / "simulation.yml"
@@ -85,6 +85,9 @@ def simulate(
         # One line however narrow the terminal, and brackets in JSON paths ($.x[0]) are not markup.
         console.print(f"[red]error:[/red] {escape(str(error))}", soft_wrap=True)
         raise typer.Exit(2) from None
+    except BlueNotServing as error:
+        console.print(f"[red]error:[/red] {escape(str(error))}", soft_wrap=True)
+        raise typer.Exit(1) from None
     if report is not None:
         report.write_text(json.dumps(result.to_json(), indent=2))
     if html is not None:
@@ -145,13 +148,14 @@ async def _run(options: Options, console: Console, *, live: bool) -> Report:
 def _endpoint_hint(sim: Simulation) -> str:
     """How to look at (and act on) the simulated deployment with the live-deployment commands."""
     ids = sim.ids
-    where = Where(ids.cluster, ids.service, Connection(region=ids.region, endpoint_url=sim.aws.url))
-    return f"local AWS endpoint {sim.aws.url}; try: {where.ecs_bg('status')}"
+    where = Where(ids.cluster, ids.service, Connection(region=ids.region, endpoint_url=sim.url))
+    return f"local AWS endpoint {sim.url}; try: {where.ecs_bg('status')}"
 
 
 def _render(sim: Simulation) -> Group:
     engine = sim.engine
-    stages = Table(title=f"{sim.spec.strategy} deployment: {engine.status}", title_justify="left")
+    assert engine is not None  # the view follows green's deployment, from UpdateService on
+    stages = Table(title=f"{engine.spec.strategy} deployment: {engine.status}", title_justify="left")
     for column in ("stage", "step", "sim start", "sim end"):
         stages.add_column(column)
     for record in engine.stages:
@@ -164,14 +168,18 @@ def _render(sim: Simulation) -> Group:
         status = invocation.hook_status or "…"
         style = HOOK_STYLE.get(status, "white")
         reason = sim.hook_reason(invocation)[:90]
-        hooks.add_row(invocation.hook_id, str(invocation.stage), f"[{style}]{status}[/{style}]", reason)
+        name = sim.hook_name(invocation.hook_id)
+        hooks.add_row(name, str(invocation.stage), f"[{style}]{status}[/{style}]", reason)
     traffic = Table(title="traffic", title_justify="left")
     for column in ("listener", "weights", "requests", "errors"):
         traffic.add_column(column)
-    stats = sim.lb.stats()
+    lb = sim.world.lb
+    stats = lb.stats()
     for listener in ("production", "test"):
         totals = stats.listeners.get(listener)
-        weights = ", ".join(f"{group} {weight:g}" for group, weight in sim.lb.weights(listener).items())
+        weights = ", ".join(
+            f"{sim.colour(group)} {weight:g}" for group, weight in lb.weights(listener).items()
+        )
         traffic.add_row(
             listener,
             weights,

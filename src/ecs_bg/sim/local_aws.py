@@ -2,9 +2,9 @@
 
 Hooks reach it through ``AWS_ENDPOINT_URL`` with unmodified boto3. One aiohttp server on
 127.0.0.1 reads which operation each request names (the JSON ``X-Amz-Target`` header, the query
-protocol's ``Action``, or CBOR's ``/operation/`` path). Operations the simulation answers itself
-(ECS service deployments and the service's tasks, target health of the local processes) go to
-``answers``; everything else is proxied to a moto server, started and stopped with this one.
+protocol's ``Action``, or CBOR's ``/operation/`` path). Operations answered locally (the local ECS's,
+and elbv2 and CloudFormation reads about its world) go to their answers; everything else is proxied to
+a moto server, started and stopped with this one.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from ecs_bg.sim.apps import free_port
 # other caller is someone watching from outside, such as `ecs-bg watch --endpoint-url`.
 SIMULATION_APP_ID = "ecs-bg-simulation"
 JsonAnswer = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
-TargetHealth = Callable[[str], list[dict[str, Any]]]  # target group ARN -> TargetHealthDescriptions
 # A query-protocol operation answered locally (elbv2, CloudFormation): its parameters -> the XML body.
 QueryAnswer = Callable[[dict[str, str]], str]
 
@@ -43,7 +42,6 @@ class LocalAws:
     def __init__(
         self,
         ecs_answers: dict[str, JsonAnswer],
-        target_health: TargetHealth | None = None,
         query_answers: dict[str, QueryAnswer] | None = None,
         *,
         ecs_only_local: bool = False,
@@ -52,7 +50,6 @@ class LocalAws:
         # True: an ECS operation without a local answer is refused rather than sent to moto's ECS,
         # which knows nothing of the local control plane's resources.
         self.ecs_only_local = ecs_only_local
-        self.target_health = target_health
         self.query_answers = query_answers or {}
         self.calls: list[str] = []  # "ecs:DescribeServiceRevisions", ... in arrival order
         # When others last asked DescribeServiceDeployments (monotonic): two polls make a watcher.
@@ -133,9 +130,6 @@ class LocalAws:
         elif self.query_answers and (params := _query(body)).get("Action") in self.query_answers:
             self.calls.append(f"query:{params['Action']}")
             return self._query_answer(params)
-        elif self.target_health is not None and b"Action=DescribeTargetHealth" in body:
-            self.calls.append("elasticloadbalancing:DescribeTargetHealth")
-            return self._target_health(body)
         return await self._proxy(request, body)
 
     async def _json(self, answer: JsonAnswer, body: bytes) -> web.Response:
@@ -157,18 +151,6 @@ class LocalAws:
                 "</ErrorResponse>"
             )
             return web.Response(status=error.status, body=xml, content_type="text/xml")
-        return web.Response(body=xml, content_type="text/xml")
-
-    def _target_health(self, body: bytes) -> web.Response:
-        assert self.target_health is not None
-        group = parse_qs(body.decode())["TargetGroupArn"][0]
-        members = "".join(_target_health_member(description) for description in self.target_health(group))
-        xml = (
-            '<DescribeTargetHealthResponse xmlns="http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/">'
-            f"<DescribeTargetHealthResult><TargetHealthDescriptions>{members}</TargetHealthDescriptions>"
-            "</DescribeTargetHealthResult><ResponseMetadata><RequestId>ecs-bg-sim</RequestId></ResponseMetadata>"
-            "</DescribeTargetHealthResponse>"
-        )
         return web.Response(body=xml, content_type="text/xml")
 
     async def _proxy(self, request: web.Request, body: bytes) -> web.Response:
@@ -199,18 +181,6 @@ def _query(body: bytes) -> dict[str, str]:
     if not body.startswith(b"Action="):
         return {}
     return {key: values[0] for key, values in parse_qs(body.decode(errors="replace")).items()}
-
-
-def _target_health_member(description: dict[str, Any]) -> str:
-    target, health = description["Target"], description["TargetHealth"]
-    extra = "".join(
-        f"<{key}>{escape(str(health[key]))}</{key}>" for key in ("Reason", "Description") if health.get(key)
-    )
-    return (
-        f"<member><Target><Id>{escape(target['Id'])}</Id><Port>{target['Port']}</Port></Target>"
-        f"<HealthCheckPort>{target['Port']}</HealthCheckPort>"
-        f"<TargetHealth><State>{health['State']}</State>{extra}</TargetHealth></member>"
-    )
 
 
 def _timestamp(value: object) -> float:

@@ -96,7 +96,7 @@ def _pause(decision: HookAction | None, timeout_minutes: float = 60) -> Callable
 
 
 def _linear(options: Options) -> None:
-    options.spec_overrides |= {"strategy": Strategy.LINEAR, "step_percent": 25.0, "step_bake_minutes": 0.5}
+    options.spec_overrides |= {"strategy": Strategy.LINEAR, "step_percent": 25.0, "step_bake_minutes": 1}
 
 
 def _canary(options: Options) -> None:

@@ -2,8 +2,8 @@
 
 Every simulated minute (``setup.METRICS_PERIOD`` at the local clock's speed) the period's traffic goes to
 CloudWatch per target group, as AWS/ApplicationELB publishes it, and every deployment that watches
-alarms (``deploymentConfiguration.alarms``) has them judged as ``ecs-bg simulate`` judges them
-(``ecs_bg.sim.alarms``: the stack's 5xx and latency alarms, two breaching datapoints). Traffic is
+alarms (``deploymentConfiguration.alarms``) has them judged (``ecs_bg.sim.alarms``: the stack's 5xx
+and latency alarms; ``ecs_bg.sim.metric_alarms``: simulation.yml's own). Traffic is
 whatever reaches the listeners: ``ecs-bg local`` has no load generator, so without requests no
 datapoint is judged and no alarm changes.
 """
@@ -12,29 +12,53 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from ecs_bg.sim import alarms, setup
 from ecs_bg.sim.balancer import LocalLoadBalancer
 
+# Real seconds a bake may be held, after a production shift, for the alarms to judge real traffic.
+HOLD_REAL_SECONDS = 10.0
 OnChange = Callable[[alarms.AlarmBoard], None]
 
 
+@dataclass
+class Watch:
+    """One deployment's alarms: its board, who hears of changes, its clock (the report's times)."""
+
+    board: alarms.AlarmBoard
+    on_change: OnChange
+    clock: Callable[[], float]
+    # The board's (datapoints, minutes) the deployment has heard the verdict of, and at its last
+    # production shift: a bake ends only once the alarms have judged enough traffic since the shift.
+    heard: tuple[int, int] = (0, 0)
+    at_shift: tuple[int, int] = (0, 0)
+    shifted_at: float = field(default_factory=time.monotonic)
+
+    def shifted(self) -> None:
+        """Production's weights changed: a window or minute under way holds traffic from before."""
+        board = self.board
+        self.at_shift = (board.datapoints + bool(board.window), board.minutes + 1)
+        self.shifted_at = time.monotonic()
+
+    def have_judged(self) -> bool:
+        """Whether the alarms have judged enough traffic since the shift; with too little traffic to
+        judge (``ecs-bg local`` with nobody sending requests), a hold ends after HOLD_REAL_SECONDS:
+        CloudWatch then has missing data, which does not breach."""
+        if time.monotonic() - self.shifted_at >= HOLD_REAL_SECONDS:
+            return True
+        return self.board.heard_enough(self.heard, since=self.at_shift)
+
+
 class AlarmWatch:
-    def __init__(
-        self,
-        lb: LocalLoadBalancer,
-        cloudwatch: Callable[[], Any],
-        rules: Callable[[list[str]], list[alarms.AlarmRule]],
-        speed: float,
-    ) -> None:
+    def __init__(self, lb: LocalLoadBalancer, cloudwatch: Callable[[], Any], speed: float) -> None:
         self.lb = lb
         self._cloudwatch = cloudwatch  # made on first use: moto's URL is known only once it serves
-        self._rules = rules
         self.speed = speed
-        self.watching: dict[str, tuple[alarms.AlarmBoard, OnChange]] = {}  # deployment ARN -> its board
-        self.problems: list[str] = []  # what failed publishing (never stops the next minute)
+        self.watching: dict[str, Watch] = {}  # deployment ARN -> its watch
         self._loop: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -47,11 +71,15 @@ class AlarmWatch:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._loop
 
-    def watch(self, deployment: str, names: list[str], on_change: OnChange) -> alarms.AlarmBoard:
-        """Judge ``names`` for ``deployment`` from now on; ``on_change`` hears every change of state."""
-        board = alarms.AlarmBoard(self._rules(names))
-        self.watching[deployment] = (board, on_change)
-        return board
+    async def restart(self) -> None:
+        """Begin a fresh period now: a load started now fills whole periods (a count is scaled by
+        its period's real length, ecs_bg.sim.metric_alarms)."""
+        await self.close()
+        self.start()
+
+    def watch(self, deployment: str, watch: Watch) -> None:
+        """Judge ``watch.board`` for ``deployment`` from the next period on."""
+        self.watching[deployment] = watch
 
     def forget(self, deployment: str) -> None:
         self.watching.pop(deployment, None)
@@ -61,10 +89,15 @@ class AlarmWatch:
         while True:
             await asyncio.sleep(setup.METRICS_PERIOD / self.speed)
             period = self.lb.take_metrics()
+            problems: list[str] = []  # what failed publishing: said in each board, never fatal
             # The local load balancer names its groups by ARN: the dimension is the ARN's last part.
-            await alarms.publish(self.problems, cloudwatch, period, alarms.target_group_dimension)
-            for board, on_change in list(self.watching.values()):
-                changed = board.judge(period, period.end)
+            await alarms.publish(problems, cloudwatch, period, alarms.target_group_dimension)
+            for watch in list(self.watching.values()):
+                board = watch.board
+                board.problems.extend(problems)
+                changed = board.judge(period, watch.clock())
                 if changed:
-                    on_change(board)
+                    watch.on_change(board)
+                # Only now may a held bake count this datapoint: the deployment has heard its verdict.
+                watch.heard = (board.datapoints, board.minutes)
                 await alarms.set_states(board.problems, cloudwatch, changed)

@@ -2,14 +2,19 @@
 
 A service's deployments run one after another (a new one waits, PENDING, while the previous one
 moves): v1 -> v2 -> v3, whatever each ended in. The engine's clock is the wall clock sped up
-``speed`` times, as in ``ecs-bg simulate``. Traffic weights are by revision; each revision's tasks
-sit in the target group its service revision names, so the groups swap roles as ECS swaps them.
+``speed`` times: at 240x a one-minute bake takes a quarter second. Hooks and apps run in real time,
+as they would on AWS, so what they take is judged in real time: a hook's runtime counts against its
+timeout for its real duration, and SCALE_UP allows green at least ``SCALE_UP_REAL_SECONDS``.
+Traffic weights are by revision; each revision's tasks sit in the target group its service revision
+names, so the groups swap roles as ECS swaps them. Between deployments the service scheduler
+(``scheduler``) keeps each service's tasks running and healthy.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import secrets
 import time
@@ -27,9 +32,17 @@ from ecs_bg.sim.engine import (
     SetTraffic,
 )
 from ecs_bg.sim.events import ServiceIds
+from ecs_bg.sim.health import FAILED
+from ecs_bg.sim.localecs import scheduler
+from ecs_bg.sim.localecs.alarm_watch import Watch
 from ecs_bg.sim.localecs.models import ACTIVE, Deployment, Service, ServiceRevision, Task
 from ecs_bg.sim.localecs.spec import deployment_spec, function_of
 from ecs_bg.sim.localecs.world import World, task_environment
+
+# Real seconds green's tasks get at least to start and pass their health checks in SCALE_UP: starting a
+# process is real-time work, which the sped-up clock must not judge (30 simulated minutes are 7.5 s
+# at 240x). A task that exits or answers its checks wrongly fails SCALE_UP at once instead.
+SCALE_UP_REAL_SECONDS = 60.0
 
 
 class Driver:
@@ -37,10 +50,14 @@ class Driver:
         self.world = world
         self.speed = speed
         self.definitions: Callable[[str], dict[str, Any]] = lambda arn: {}  # task definition ARN -> body
+        self.services: Callable[[], list[Service]] = list  # every service, for the scheduler
         self._locks: dict[str, asyncio.Lock] = {}
         self._wakes: dict[str, asyncio.Event] = {}  # deployment ARN -> its loop's wake-up
         self._pending: dict[str, list[Any]] = {}  # deployment ARN -> actions due
         self._work: set[asyncio.Task[Any]] = set()
+
+    def start(self) -> None:
+        self._spawn(scheduler.keep_running(self.services, self.world, self._replace))
 
     # -- the backend's calls (Runtime) ---------------------------------------------------------------
 
@@ -100,7 +117,19 @@ class Driver:
             green_revision=target.arn.rsplit("/", 1)[-1],
             blue_revision=source.arn.rsplit("/", 1)[-1] if source else "0",
         )
-        spec = deployment_spec(deployment.configuration, ids, first_deployment=source is None)
+        options = self.world.options
+        spec = dataclasses.replace(
+            deployment_spec(deployment.configuration, ids, first_deployment=source is None),
+            hook_details_reading=options.hook_details_reading,
+            rollback_hook_failure=options.rollback_hook_failure,
+            real_time_invocations=True,
+        )
+        spec = dataclasses.replace(
+            spec,
+            scale_up_timeout_minutes=max(
+                spec.scale_up_timeout_minutes, SCALE_UP_REAL_SECONDS * self.speed / 60
+            ),
+        )
         alarms = list(deployment.configuration.get("alarms", {}).get("alarmNames", []))
         if alarms:
             await asyncio.to_thread(self.world.put_alarms, alarms)
@@ -110,22 +139,30 @@ class Driver:
             return (time.monotonic() - began) * self.speed
 
         engine = Engine(spec, clock)
-        deployment.engine = engine
-        if alarms and deployment.configuration.get("alarms", {}).get("enable"):
-            # ECS watches the alarms only with enable true; rollback decides what ALARM does (the
-            # engine's spec). API reference, DeploymentAlarms:
-            # docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeploymentAlarms.html
-            self.world.alarm_watch.watch(
-                deployment.arn,
-                alarms,
+        deployment.engine, deployment.clock, deployment.began = engine, clock, began
+        if alarms:
+            # Judged whenever the deployment names alarms, for what it tells; the engine acts on a
+            # change only with enable and rollback true (API reference, DeploymentAlarms:
+            # docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeploymentAlarms.html).
+            watch = Watch(
+                self.world.alarm_board(alarms),
                 lambda board: self._feed(
                     deployment, functools.partial(engine.alarm, board.in_alarm, board.describe_firing())
                 ),
+                clock,
             )
+            deployment.alarm_board = watch.board
+            self.world.alarm_watch.watch(deployment.arn, watch)
+            if spec.alarms_rollback and watch.board.evaluates_any:
+                # ECS's bake is on its own (sped-up) clock, the traffic the alarms measure is real, and
+                # a real bake always holds many datapoints: a bake ends only once the alarms have
+                # judged two datapoints of real traffic since the last production shift.
+                engine.bake_may_end = watch.have_judged
         deployment.started_at = time.time()
         deployment.to_epoch = lambda moment: time.time() + (moment - clock()) / self.speed
         if target.target_group is not None:
             self.world.attach(target.target_group)
+        self._record_weights(deployment, at=0.0)
         self._wakes[deployment.arn] = asyncio.Event()
         pending = self._pending.setdefault(deployment.arn, [])
         pending.extend(engine.start())
@@ -159,10 +196,15 @@ class Driver:
                 for rev in (deployment.target, *deployment.sources)
                 if rev.target_group is not None
             }
+            production = {groups[arn]: weight for arn, weight in action.production.items() if arn in groups}
+            watch = self.world.alarm_watch.watching.get(deployment.arn)
+            if watch is not None and _serving(production) != _serving(self.world.rules.production):
+                watch.shifted()
             self.world.set_weights(
-                {groups[arn]: weight for arn, weight in action.production.items() if arn in groups},
+                production,
                 {groups[arn]: weight for arn, weight in action.test.items() if arn in groups},
             )
+            self._record_weights(deployment)
         elif isinstance(action, ScaleDownBlue):
             self._spawn(self._scale_down(deployment, deployment.sources))
         elif isinstance(action, ScaleDownGreen):
@@ -180,34 +222,61 @@ class Driver:
         if wake is not None:
             wake.set()
 
+    def _record_weights(self, deployment: Deployment, at: float | None = None) -> None:
+        rules = self.world.rules
+        moment = round(deployment.clock() if at is None else at, 3)
+        deployment.weight_changes.append(
+            {"at": moment, "production": dict(rules.production), "test": dict(rules.test)}
+        )
+
     async def _invoke(self, deployment: Deployment, action: InvokeHook, alarms: list[str]) -> None:
         engine = deployment.engine
         assert engine is not None
+        began = time.monotonic()
         done = await self.world.invoke(function_of(action.hook_id), action.event, alarms)
+        real = time.monotonic() - began  # cold start included: ECS waits for the whole Invoke
+        deployment.invocations[action.invocation_id] = done
         self._feed(
-            deployment, lambda: engine.hook_result(action.invocation_id, done.response, error=done.error)
+            deployment,
+            lambda: engine.hook_result(
+                action.invocation_id, done.response, error=done.error, real_seconds=real
+            ),
         )
 
     async def _scale_up(self, deployment: Deployment) -> None:
         """SCALE_UP: the target revision's tasks start; green is healthy once the load balancer's
-        checks pass on every one (RUNNING is enough for a service without a load balancer)."""
+        checks pass on every one (RUNNING is enough for a service without a load balancer). A task
+        that stops, or a target the checks find unhealthy by what its app answered (a wrong code, no
+        answer within the probe's timeout), fails it; a refused connection only means the app is not
+        listening yet, which the SCALE_UP allowance covers."""
         engine, target = deployment.engine, deployment.target
         assert engine is not None
         tasks = await self._start_tasks(deployment.service, target, deployment.service.desired_count)
         while engine.status == DeploymentStatus.IN_PROGRESS and engine.stage == WorkStage.SCALE_UP:
-            if target.target_group is None:
-                healthy = all(task.last_status == TaskStatus.RUNNING for task in tasks)
-            else:
-                healthy = self.world.healthy(target.target_group, tasks)
-            if healthy:
-                self._feed(deployment, lambda: engine.green_health(True))
-                return
             stopped = [task for task in tasks if task.last_status == TaskStatus.STOPPED]
-            if stopped:  # a task that never started (or died) fails green, as the simulator's does
+            exited = [(task, code) for task in tasks if (code := self.world.exited(task)) is not None]
+            group = target.target_group
+            urls = {task.url for task in tasks}
+            health = [h for h in self.world.lb.target_health(group) if h.target in urls] if group else []
+            wrong = [h for h in health if h.state == "unhealthy" and h.reason != FAILED[0]]
+            if exited:
+                why = f"a green task exited with status {exited[0][1]} during SCALE_UP"
+            elif stopped:
                 why = f"green task {stopped[0].arn} stopped: {stopped[0].stopped_reason}"
-                self._feed(deployment, functools.partial(engine.green_failed, why))
-                return
-            await asyncio.sleep(0.05)
+            elif wrong:
+                why = f"green target {wrong[0].target} failed its health checks: {wrong[0].description}"
+            else:
+                if group is None:
+                    healthy = all(task.last_status == TaskStatus.RUNNING for task in tasks)
+                else:
+                    healthy = len(health) == len(urls) and all(h.state == "healthy" for h in health)
+                if healthy:
+                    self._feed(deployment, lambda: engine.green_health(True))
+                    return
+                await asyncio.sleep(0.05)
+                continue
+            self._feed(deployment, functools.partial(engine.green_failed, why))
+            return
 
     async def _start_tasks(self, service: Service, revision: ServiceRevision, count: int) -> list[Task]:
         body = self.definitions(revision.task_definition)
@@ -227,7 +296,7 @@ class Driver:
             for _ in range(count)
         ]
         service.tasks.extend(tasks)
-        environment = task_environment(body, revision.task_definition.rsplit(":", 1)[-1])
+        environment = task_environment(body, revision.task_definition.rsplit(":", 1)[-1], container)
         command = self.world.command(container)
         await asyncio.gather(*(self.world.start_task(task, environment, command) for task in tasks))
         if revision.target_group is not None:
@@ -241,6 +310,12 @@ class Driver:
     async def _scale_down(self, deployment: Deployment, revisions: list[ServiceRevision]) -> None:
         engine, service = deployment.engine, deployment.service
         assert engine is not None
+        if deployment.target not in revisions and not await self._serving(deployment.target):
+            # CLEAN_UP removes blue only once green serves; with no green task alive, blue stays and
+            # the deployment fails (and rolls back) instead of leaving production with no target.
+            why = "no green task is alive and healthy at CLEAN_UP; blue is not scaled down"
+            self._feed(deployment, functools.partial(engine.green_failed, why))
+            return
         stops = [
             self.world.stop_task(task, revision.target_group, "Scaling activity initiated by (deployment)")
             for revision in revisions
@@ -250,6 +325,30 @@ class Driver:
         if stops:
             service.event(f"(service {service.name}) has stopped {len(stops)} running tasks.")
         self._feed(deployment, engine.scaled_down)
+
+    async def _serving(self, revision: ServiceRevision) -> bool:
+        """Whether a task of ``revision`` is alive and healthy, waiting (in real time) for a
+        replacement the scheduler has started to pass its health checks."""
+        group = revision.target_group
+        deadline = time.monotonic() + SCALE_UP_REAL_SECONDS
+        while time.monotonic() < deadline:
+            live = revision.service.live_tasks(revision)
+            if group is None and live:
+                return True
+            urls = {task.url for task in live}
+            if any(
+                h.target in urls and h.state == "healthy" for h in self.world.lb.target_health(group or "")
+            ):
+                return True
+            await asyncio.sleep(0.05)
+        return False
+
+    async def _replace(self, task: Task) -> Task | None:
+        """The scheduler's replacement for ``task``: one more task of its revision."""
+        assert task.service is not None
+        assert task.revision is not None
+        started = await self._start_tasks(task.service, task.revision, 1)
+        return started[0] if started else None
 
     async def _scale(self, service: Service, revision: ServiceRevision) -> None:
         """desiredCount changed outside a deployment: start or stop tasks of the serving revision."""
@@ -263,6 +362,17 @@ class Driver:
     def _finish(self, deployment: Deployment, status: DeploymentStatus) -> None:
         service = deployment.service
         self.world.alarm_watch.forget(deployment.arn)
+        rules = self.world.rules
+        deployment.final_state = {
+            "production": dict(rules.production),
+            "test": dict(rules.test),
+            "runningTasks": {
+                revision.arn: sum(
+                    task.last_status == TaskStatus.RUNNING for task in service.live_tasks(revision)
+                )
+                for revision in (*deployment.sources, deployment.target)
+            },
+        }
         deployment.finished_at = time.time()
         if status == DeploymentStatus.STOPPED:
             deployment.stopped_at = deployment.finished_at
@@ -282,3 +392,7 @@ class Driver:
         task = asyncio.get_running_loop().create_task(coroutine)
         self._work.add(task)
         task.add_done_callback(self._work.discard)
+
+
+def _serving(weights: dict[str, float]) -> dict[str, float]:
+    return {group: weight for group, weight in weights.items() if weight}

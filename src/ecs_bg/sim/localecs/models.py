@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING, Any
 from ecs_bg.hooks.ecs import FINAL_DEPLOYMENT_STATUSES, DeploymentStatus, TaskStatus
 
 if TYPE_CHECKING:
+    from ecs_bg.sim.alarms import AlarmBoard
     from ecs_bg.sim.engine import Engine
+    from ecs_bg.sim.runner import Invocation
 
 ACTIVE, DRAINING, INACTIVE = "ACTIVE", "DRAINING", "INACTIVE"  # a service's or task definition's status
 # What a service revision keeps of the request that made it (botocore: ServiceRevision's members).
@@ -159,6 +161,15 @@ class Deployment:
     stopped_at: float | None = None
     updated_at: float = field(default_factory=time.time)
     to_epoch: Callable[[float], float] = float  # engine clock -> epoch seconds, set by the driver
+    clock: Callable[[], float] = float  # the engine's clock (simulated seconds since its start)
+    began: float | None = None  # when the engine's clock started (monotonic seconds)
+    # What happened, for ``ecs-bg simulate``'s report: each hook invocation's run by invocation id,
+    # the listener rules' weights by target group from the start on ({"at": engine seconds, ...}),
+    # the alarms judged for it, and the weights and running tasks at its final status.
+    invocations: dict[str, Invocation] = field(default_factory=dict)
+    weight_changes: list[dict[str, Any]] = field(default_factory=list)
+    alarm_board: AlarmBoard | None = None
+    final_state: dict[str, Any] = field(default_factory=dict)
 
     @property
     def status(self) -> DeploymentStatus:
@@ -247,6 +258,8 @@ class Service:
     deployments: list[Deployment] = field(default_factory=list)
     tasks: list[Task] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)  # newest first, as ECS lists them
+    # Tasks the service scheduler replaced: revision ARN, target group, cause, exit code, when.
+    replacements: list[dict[str, Any]] = field(default_factory=list)
     primary: ServiceRevision | None = None  # the revision serving production
 
     @property

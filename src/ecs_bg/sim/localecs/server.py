@@ -13,13 +13,13 @@ from pathlib import Path
 from types import TracebackType
 
 from ecs_bg.deploy.config import load_config
+from ecs_bg.sim.apps import REPOSITORY_ROOT as ROOT
 from ecs_bg.sim.local_aws import LocalAws
 from ecs_bg.sim.localecs.aws_reads import AwsReads
 from ecs_bg.sim.localecs.backend import LocalEcs
 from ecs_bg.sim.localecs.driver import Driver
 from ecs_bg.sim.localecs.models import Account
 from ecs_bg.sim.localecs.world import World, WorldOptions
-from ecs_bg.sim.simulation import ROOT
 
 ECSPRESSO_CONFIG = ROOT / "ecspresso" / "ecspresso.yml"
 
@@ -42,6 +42,9 @@ class LocalEcsServer:
         self.driver = Driver(self.world, options.world.speed)
         self.ecs = LocalEcs(Account(options.world.region), self.driver, tuple(dict.fromkeys(clusters)))
         self.driver.definitions = lambda arn: self.ecs.task_definition(arn).body
+        self.driver.services = lambda: [
+            service for cluster in self.ecs.clusters.values() for service in cluster.services.values()
+        ]
         self.reads = AwsReads(self.world)
         self.aws = LocalAws(self.ecs.operations(), query_answers=self.reads.answers(), ecs_only_local=True)
         self.url = ""
@@ -50,6 +53,7 @@ class LocalEcsServer:
         try:
             self.url = await self.aws.start(self.options.port)
             await self.world.start(self.url, self.aws.moto_url)
+            self.driver.start()
         except BaseException:
             await self.close()
             raise

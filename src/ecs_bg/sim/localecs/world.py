@@ -24,14 +24,17 @@ from typing import Any
 from ecs_bg.deploy.functions import FunctionOverride
 from ecs_bg.deploy.stack_context import Env
 from ecs_bg.hooks.ecs import TaskStatus
-from ecs_bg.sim import alarms, setup
+from ecs_bg.sim import alarms, metric_alarms, setup
+from ecs_bg.sim.apps import REPOSITORY_ROOT as ROOT
 from ecs_bg.sim.apps import AppProcess
 from ecs_bg.sim.balancer import LocalLoadBalancer
 from ecs_bg.sim.functions import local_functions
+from ecs_bg.sim.health import HealthCheck
+from ecs_bg.sim.local_aws import SIMULATION_APP_ID
 from ecs_bg.sim.localecs.alarm_watch import AlarmWatch
 from ecs_bg.sim.localecs.models import Task
+from ecs_bg.sim.plan import HookDetailsReading, RollbackHookFailure
 from ecs_bg.sim.runner import CDK_JSON, Invocation, LambdaRunner
-from ecs_bg.sim.simulation import ROOT, health_check
 
 HEALTH = {"healthy": "HEALTHY", "unhealthy": "UNHEALTHY"}
 
@@ -49,7 +52,17 @@ class WorldOptions:
     cdk_json: Path | None = CDK_JSON
     # simulation.yml's functions: by function name, over the stack's (code already absolute)
     functions: Mapping[str, FunctionOverride] = field(default_factory=dict)
-    function_timeout: float = 60.0  # real seconds
+    # Real seconds a function may run, unless functions: sets its own timeoutSeconds: Lambda's 15
+    # minutes would make a stuck hook slow to see.
+    function_timeout: float = 60.0
+    hook_environment: Mapping[str, str] = field(default_factory=dict)  # for every hook function
+    # UNCONFIRMED in ECS, so each reading can be played: how ECS passes IN_PROGRESS hookDetails on,
+    # and what a rollback does when a hook fails during it (ecs_bg.sim.plan).
+    hook_details_reading: HookDetailsReading = "replace"
+    rollback_hook_failure: RollbackHookFailure = "fail"
+    alarm_5xx_percent: float = alarms.PERCENT_5XX  # the 5xx share that breaches the stack's 5xx alarm
+    # simulation.yml's alarms: by name, as PutMetricAlarm defines them, judged as CloudWatch would.
+    alarm_definitions: Mapping[str, metric_alarms.AlarmDefinition] = field(default_factory=dict)
 
 
 @dataclass
@@ -86,13 +99,42 @@ class World:
         self.endpoint = ""  # the local AWS endpoint the hooks call
         self.moto_url = ""
         self._logs: Any = None
-        latency = setup.stack_context(options.cdk_json).alarm_latency_p95_seconds
         self.alarm_watch = AlarmWatch(
-            self.lb,
-            lambda: aws_client("cloudwatch", self.moto_url, options.region),
-            lambda names: alarms.stack_rules(names, self.outputs.values, alarms.PERCENT_5XX, latency),
-            options.speed,
+            self.lb, lambda: aws_client("cloudwatch", self.moto_url, options.region), options.speed
         )
+        self._latency = setup.stack_context(options.cdk_json).alarm_latency_p95_seconds
+
+    def alarm_board(self, names: list[str]) -> alarms.AlarmBoard:
+        """Each alarm a deployment watches, with what it measures: the stack's two are known, the
+        user's are simulation.yml's ``alarms:``; any other is reported as not evaluated, with why."""
+        outputs = self.outputs.values
+        known = {
+            rule.name: rule
+            for rule in alarms.stack_rules(names, outputs, self.options.alarm_5xx_percent, self._latency)
+            if rule.measure != "unknown"
+        }
+        # A TargetGroup dimension names the group as targetgroup/NAME/ID, or by NAME alone; the load
+        # balancer names its groups by ARN.
+        target_groups: dict[str, str] = {}
+        for arn in (self.blue_group, self.green_group):
+            value = arn.split(":", 5)[5]
+            target_groups |= {value: arn, value.split("/")[1]: arn}
+        board = alarms.AlarmBoard([])
+        for name in names:
+            definition = self.options.alarm_definitions.get(name)
+            if definition is not None:
+                source = metric_alarms.series(definition, target_groups)
+                if isinstance(source, str):
+                    board.not_evaluated[name] = source
+                else:
+                    board.metric_alarms.append(metric_alarms.MetricAlarm(name, definition, source))
+            elif name in known:
+                board.rules.append(known[name])
+            else:
+                board.not_evaluated[name] = (
+                    "not one of the stack's alarms, and simulation.yml's alarms does not define it"
+                )
+        return board
 
     async def start(self, endpoint: str, moto_url: str) -> None:
         self.endpoint, self.moto_url = endpoint, moto_url
@@ -155,18 +197,28 @@ class World:
         return commands[container]
 
     async def start_task(self, task: Task, environment: dict[str, str], command: Sequence[str] | str) -> bool:
-        """Start a service task's process; RUNNING once it answers HTTP. False if it never does
-        (``command`` a string: there is none to run, and this is why)."""
+        """Start a service task's process: RUNNING once its container has started, as ECS reports it;
+        whether its app serves is the load balancer's health checks' to find. False if there is no
+        process (``command`` a string: there is none to run, and this is why)."""
         if isinstance(command, str):
             self._stopped(task, command)
             return False
-        process = await self._start(task, environment, command)
-        ready = await process.wait_ready(timeout=30.0)
-        if ready and task.desired_status == TaskStatus.RUNNING:
-            task.last_status, task.started_at = TaskStatus.RUNNING, time.time()
-        else:
-            await self.stop_task(task, None, "Task failed to start")
-        return ready
+        await self._start(task, environment, command)
+        task.last_status, task.started_at = TaskStatus.RUNNING, time.time()
+        return True
+
+    def exited(self, task: Task) -> int | None:
+        """The exit status of a task's process that ended on its own (not stopped), else None."""
+        process = self.processes.get(task.arn)
+        return process.returncode if process is not None and process.crashed else None
+
+    def task_stopped(self, task: Task, group: str | None) -> None:
+        """A task whose process exited: off the load balancer (no request goes to it any more) and
+        STOPPED as ECS reports an essential container's exit."""
+        if group is not None and task.url is not None:
+            self.lb.deregister(group, task.url)
+        task.exit_code = self.exited(task)
+        self._stopped(task, "Essential container in task exited")
 
     async def run_task(self, task: Task, environment: dict[str, str], command: Sequence[str]) -> None:
         """A one-off task (RunTask): it runs to its exit and serves nothing."""
@@ -211,6 +263,8 @@ class World:
         urls = self.lb.urls
         return {
             "AWS_ENDPOINT_URL": self.endpoint,
+            # The local ECS's own callers; the endpoint tells them from someone watching from outside.
+            "AWS_SDK_UA_APP_ID": SIMULATION_APP_ID,
             "AWS_ACCESS_KEY_ID": "local",
             "AWS_SECRET_ACCESS_KEY": "local",
             "AWS_DEFAULT_REGION": self.options.region,
@@ -219,6 +273,7 @@ class World:
             "ECS_BG_TEST_URL": urls.test,
             "ECS_BG_PRODUCTION_URL": urls.production,
             "ECS_BG_ALARM_NAMES": ",".join(alarm_names),
+            **self.options.hook_environment,
         }
 
     async def invoke(self, name: str, event: dict[str, Any], alarm_names: list[str]) -> Invocation:
@@ -231,10 +286,13 @@ class World:
                 return Invocation(
                     name, None, f"ResourceNotFoundException: Function not found: {name}", 0, False
                 )
-            # Lambda's own timeout, capped so that a stuck hook shows in real seconds, not minutes.
-            timeout = min(function.timeout_seconds, self.options.function_timeout)
+            override = self.options.functions.get(name)
+            if override is None or not override.timeout_seconds:
+                # Lambda's own timeout, capped so that a stuck hook shows in real seconds, not minutes.
+                timeout = min(function.timeout_seconds, self.options.function_timeout)
+                function = dataclasses.replace(function, timeout_seconds=timeout)
             runner = self.runners[name] = LambdaRunner(
-                {name: dataclasses.replace(function, timeout_seconds=timeout)},
+                {name: function},
                 environment=self.hook_environment(alarm_names),
                 cwd=ROOT,
             )
@@ -274,12 +332,16 @@ class World:
         return self._logs
 
     def put_alarms(self, names: list[str]) -> None:
-        """The deployment's alarms exist (OK), as the stack makes them, for the hooks that read them."""
+        """The deployment's alarms exist (OK), for the hooks that read them: as simulation.yml's
+        ``alarms:`` defines one, else as the stack makes its gate alarms; one that exists stays."""
         cloudwatch = aws_client("cloudwatch", self.moto_url, self.options.region)
         known = {alarm["AlarmName"] for alarm in cloudwatch.describe_alarms(AlarmNames=names)["MetricAlarms"]}
         for name in names:
-            if name not in known:
-                setup.put_gate_alarm(cloudwatch, name, alarms.PERCENT_5XX)
+            defined = self.options.alarm_definitions.get(name)
+            if defined is not None and name not in known:
+                cloudwatch.put_metric_alarm(**defined.put_metric_alarm(name))
+            elif name not in known:
+                setup.put_gate_alarm(cloudwatch, name, self.options.alarm_5xx_percent)
 
 
 def aws_client(service: str, url: str, region: str) -> Any:
@@ -294,8 +356,23 @@ def aws_client(service: str, url: str, region: str) -> Any:
     )
 
 
-def task_environment(definition: dict[str, Any], revision: str) -> dict[str, str]:
-    """The first container's environment, as the task definition sets it."""
+def task_environment(definition: dict[str, Any], revision: str, container: str) -> dict[str, str]:
+    """The environment the task definition sets for ``container`` (the first, if none has that name)."""
     containers = definition.get("containerDefinitions") or [{}]
-    env = {item["name"]: str(item.get("value", "")) for item in containers[0].get("environment", [])}
+    chosen = next((c for c in containers if c.get("name") == container), containers[0])
+    env = {item["name"]: str(item.get("value", "")) for item in chosen.get("environment", [])}
     return {"APP_REVISION": revision, **env}
+
+
+def health_check(groups: setup.TargetGroupSettings, speed: float) -> HealthCheck:
+    """The target groups' health check: the interval on the local clock, the timeout on the wall
+    clock. An app answers in real time, so the stack's 5 s wait for an answer stays 5 s at any
+    speed; a probe that takes long delays the next one (they never overlap)."""
+    return HealthCheck(
+        path=groups.health_check_path,
+        interval=groups.interval / speed,
+        timeout=groups.timeout,
+        healthy_threshold=groups.healthy_threshold,
+        unhealthy_threshold=groups.unhealthy_threshold,
+        matcher=groups.healthy_http_codes,
+    )
