@@ -195,6 +195,10 @@ def _ecspresso_with(tmp_path: Path, simulation_yml: str) -> Path:
         ("functions:\n  nowhere:\n    handler: app.handler\n", "functions.nowhere"),
         ("containers:\n  app: {command: []}\n", "containers.app.command"),
         ("lambdaDir: missing\n", "lambdaDir 'missing'"),
+        (
+            "firstDeploymentStable: soon\n",
+            "firstDeploymentStable must be tasks-running or deployment-complete,",
+        ),
     ],
 )
 def test_a_bad_simulation_yml_stops_local_before_it_serves(tmp_path: Path, content: str, names: str) -> None:
@@ -211,6 +215,21 @@ def test_a_bad_simulation_yml_stops_local_before_it_serves(tmp_path: Path, conte
     (line,) = done.stderr.splitlines()
     assert line.startswith(f"error: {config.parent / 'simulation.yml'}: "), line
     assert names in line, line
+
+
+def test_an_unknown_first_deployment_reading_stops_local_before_it_serves() -> None:
+    done = subprocess.run(
+        [str(BIN / "ecs-bg"), "local", "--port", "1", "--first-deployment-stable", "soon"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.splitlines() == [
+        "error: --first-deployment-stable must be tasks-running or deployment-complete, got 'soon'"
+    ]
 
 
 def test_a_container_without_a_command_fails_the_deployment_saying_so(tmp_path: Path) -> None:

@@ -1,7 +1,9 @@
 """boto3's ``services_stable`` waiter against `ecs-bg local`, on what DescribeServices lists as ECS does:
 a first deployment that was rolled back stays listed (PRIMARY, FAILED, no task running), so the waiter
 never reports the service stable; during an update blue is ACTIVE beside green (PRIMARY), so the
-waiter waits until blue has gone. The waiter's acceptors are botocore's (waiters-2.json)."""
+waiter waits until blue has gone. While a first deployment's hooks run, what ECS reports is
+UNCONFIRMED: each reading `--first-deployment-stable` names is played. The waiter's acceptors are
+botocore's (waiters-2.json)."""
 
 from __future__ import annotations
 
@@ -47,6 +49,20 @@ def deployments(ecs: Any) -> list[dict[str, Any]]:
     return listed
 
 
+def paused_hook(ecs: Any, arn: str) -> str | None:
+    """The hookId of the deployment's PAUSE hook once it awaits action."""
+    found = ecs.describe_service_deployments(serviceDeploymentArns=[arn])["serviceDeployments"][0]
+    hooks = found.get("lifecycleHookDetails", [])
+    return next((hook["hookId"] for hook in hooks if hook["status"] == "AWAITING_ACTION"), None)
+
+
+def status(ecs: Any, arn: str) -> str:
+    found: str = ecs.describe_service_deployments(serviceDeploymentArns=[arn])["serviceDeployments"][0][
+        "status"
+    ]
+    return found
+
+
 def test_the_waiter_as_ecs_lists_deployments(local: Local) -> None:
     ecs = ecs_client(local)
     task, service = local.render("task"), local.render("service")
@@ -87,13 +103,7 @@ def test_the_waiter_as_ecs_lists_deployments(local: Local) -> None:
         cluster=CLUSTER, service=SERVICE, taskDefinition=revisions[2], deploymentConfiguration=paused
     )
     third_arn = until(lambda: (arn := newest(ecs)) != second_arn and arn)
-
-    def awaiting() -> str | None:
-        found = ecs.describe_service_deployments(serviceDeploymentArns=[third_arn])["serviceDeployments"][0]
-        hooks = found.get("lifecycleHookDetails", [])
-        return next((hook["hookId"] for hook in hooks if hook["status"] == "AWAITING_ACTION"), None)
-
-    hook_id = until(awaiting, timeout=60)
+    hook_id = until(lambda: paused_hook(ecs, third_arn), timeout=60)
     during = {(d["status"], d["rolloutState"], d["taskDefinition"]) for d in deployments(ecs)}
     assert during == {("PRIMARY", "IN_PROGRESS", revisions[2]), ("ACTIVE", "COMPLETED", revisions[1])}
     with pytest.raises(WaiterError, match="Max attempts exceeded"):
@@ -103,3 +113,55 @@ def test_the_waiter_as_ecs_lists_deployments(local: Local) -> None:
     assert finished(ecs, third_arn)["status"] == "SUCCESSFUL"
     (after,) = deployments(ecs)
     assert (after["status"], after["rolloutState"], after["runningCount"]) == ("PRIMARY", "COMPLETED", 2)
+
+
+@pytest.mark.parametrize("reading", ["tasks-running", "deployment-complete"])
+def test_the_waiter_during_a_first_deployment_under_each_reading(reading: str) -> None:
+    with local_ecs("--first-deployment-stable", reading) as local:
+        ecs = ecs_client(local)
+        task, service = local.render("task"), local.render("service")
+        revision = ecs.register_task_definition(**task)["taskDefinition"]["taskDefinitionArn"]
+        held = copy.deepcopy(service)
+        held["deploymentConfiguration"]["lifecycleHooks"].append(PAUSE)
+        ecs.create_service(cluster=CLUSTER, serviceName=SERVICE, taskDefinition=revision, **held)
+        arn = newest(ecs)
+        hook_id = until(lambda: paused_hook(ecs, arn), timeout=60)  # green runs, held at the PAUSE
+        desired = held["desiredCount"]
+
+        # Either way the tasks run (DescribeTasks, the deployment's own view) and the one deployment is
+        # PRIMARY and IN_PROGRESS; the readings differ in whether DescribeServices counts them yet.
+        running = ecs.list_tasks(cluster=CLUSTER, serviceName=SERVICE)["taskArns"]
+        described = ecs.describe_tasks(cluster=CLUSTER, tasks=running)["tasks"]
+        assert [t["lastStatus"] for t in described] == ["RUNNING"] * desired
+        target = ecs.describe_service_deployments(serviceDeploymentArns=[arn])["serviceDeployments"][0]
+        assert target["targetServiceRevision"]["runningTaskCount"] == desired
+        found = ecs.describe_services(cluster=CLUSTER, services=[SERVICE])["services"][0]
+        (primary,) = found["deployments"]
+        (current,) = found["currentServiceRevisions"]
+        assert (primary["status"], primary["rolloutState"]) == ("PRIMARY", "IN_PROGRESS")
+        counted = desired if reading == "tasks-running" else 0
+        for counts in (
+            (found["runningCount"], found["pendingCount"]),
+            (primary["runningCount"], primary["pendingCount"]),
+            (current["runningTaskCount"], current["pendingTaskCount"]),
+        ):
+            assert counts == (counted, desired - counted), found
+
+        if reading == "tasks-running":
+            wait_stable(ecs, attempts=30)  # returns with the deployment held at its PAUSE hook
+            assert status(ecs, arn) == "IN_PROGRESS"
+            assert paused_hook(ecs, arn) == hook_id
+        else:
+            with pytest.raises(WaiterError, match="Max attempts exceeded"):
+                wait_stable(ecs, attempts=3)
+            assert status(ecs, arn) == "IN_PROGRESS"
+
+        ecs.continue_service_deployment(serviceDeploymentArn=arn, hookId=hook_id, action="CONTINUE")
+        if reading == "deployment-complete":
+            wait_stable(ecs, attempts=60)
+            assert status(ecs, arn) == "SUCCESSFUL"  # the waiter returned only once it had ended
+        assert finished(ecs, arn)["status"] == "SUCCESSFUL"
+        wait_stable(ecs, attempts=60)
+        found = ecs.describe_services(cluster=CLUSTER, services=[SERVICE])["services"][0]
+        assert (found["runningCount"], found["pendingCount"]) == (desired, 0)
+        assert found["deployments"][0]["rolloutState"] == "COMPLETED"

@@ -14,8 +14,9 @@ from typer.testing import CliRunner
 from ecs_bg.cli.main import app
 from ecs_bg.deploy.errors import DefinitionError
 from ecs_bg.sim import setup
-from ecs_bg.sim.config import apply
+from ecs_bg.sim.config import apply, apply_local
 from ecs_bg.sim.functions import local_functions
+from ecs_bg.sim.localecs.server import LocalOptions
 from ecs_bg.sim.localecs.world import health_check
 from ecs_bg.sim.runner import CDK_JSON
 from ecs_bg.sim.setup import TARGET_GROUPS
@@ -48,6 +49,17 @@ def test_the_hook_details_reading_is_replace_unless_set(tmp_path: Path) -> None:
     path.write_text("hookDetailsReading: merge\n")
     apply(path, options)
     assert options.hook_details_reading == "merge"
+
+
+def test_local_takes_the_first_deployment_reading_from_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "simulation.yml"
+    path.write_text("speed: 60\n")
+    options = LocalOptions()
+    apply_local(path, options)
+    assert options.first_deployment_stable == "tasks-running"  # unset: the default reading
+    path.write_text("firstDeploymentStable: deployment-complete\nfunctionTimeoutSeconds: 5\n")
+    apply_local(path, options)
+    assert (options.first_deployment_stable, options.world.function_timeout) == ("deployment-complete", 5)
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ from ecs_bg.cli.main import app
 from ecs_bg.cli.signals import Stopped, until_stopped
 from ecs_bg.deploy.errors import DefinitionError
 from ecs_bg.sim.config import apply_local
+from ecs_bg.sim.localecs.backend import FIRST_DEPLOYMENT_STABLE, FirstDeploymentStable
 from ecs_bg.sim.localecs.server import ECSPRESSO_CONFIG, LocalEcsServer, LocalOptions
 from ecs_bg.sim.localecs.world import WorldOptions
 
@@ -27,7 +28,15 @@ def local(
     config: Path = typer.Option(
         ECSPRESSO_CONFIG,
         help=f"The ecspresso config: its cluster exists from the start; {SIM_CONFIG} beside it, when "
-        "present, gives functions, lambdaDir, functionTimeoutSeconds and container commands.",
+        "present, gives functions, lambdaDir, functionTimeoutSeconds, container commands and "
+        "firstDeploymentStable.",
+    ),
+    first_deployment_stable: str | None = typer.Option(
+        None,
+        help=f"{' or '.join(FIRST_DEPLOYMENT_STABLE)}: while a first deployment's hooks run, "
+        "DescribeServices counts its running tasks as running, or as pending until the deployment "
+        "ends, which holds `services-stable` back (UNCONFIRMED which ECS does; default: "
+        f"{SIM_CONFIG}'s, or tasks-running).",
     ),
 ) -> None:
     """Serve a local ECS (and moto for the rest of AWS) until Ctrl-C or SIGTERM."""
@@ -37,15 +46,17 @@ def local(
     if speed <= 0:
         typer.echo(f"error: --speed must be positive, got {speed:g}", err=True)
         raise typer.Exit(2)
-    world = WorldOptions(region=region, speed=speed)
+    stable = None if first_deployment_stable is None else _first_deployment_stable(first_deployment_stable)
+    options = LocalOptions(port=port, world=WorldOptions(region=region, speed=speed), config=config)
     sim_config = config.parent / SIM_CONFIG
     try:
-        if sim_config.is_file():  # its functions, lambdaDir, functionTimeoutSeconds, containers
-            apply_local(sim_config, world)
+        if sim_config.is_file():  # its functions, lambdaDir, functionTimeoutSeconds, containers, …
+            apply_local(sim_config, options)
     except DefinitionError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(2) from None
-    options = LocalOptions(port=port, world=world, config=config)
+    if stable is not None:  # the command line over simulation.yml
+        options.first_deployment_stable = stable
     try:
         asyncio.run(until_stopped(_serve(options)))
     except Stopped:
@@ -56,6 +67,15 @@ def local(
     except OSError as error:
         typer.echo(f"error: cannot serve on 127.0.0.1:{port}: {error.strerror or error}", err=True)
         raise typer.Exit(1) from None
+
+
+def _first_deployment_stable(value: str) -> FirstDeploymentStable:
+    for reading in FIRST_DEPLOYMENT_STABLE:
+        if value == reading:
+            return reading
+    choices = " or ".join(FIRST_DEPLOYMENT_STABLE)
+    typer.echo(f"error: --first-deployment-stable must be {choices}, got {value!r}", err=True)
+    raise typer.Exit(2)
 
 
 async def _serve(options: LocalOptions) -> None:

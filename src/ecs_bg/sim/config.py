@@ -13,7 +13,8 @@ import yaml
 from ecs_bg.deploy.errors import DefinitionError
 from ecs_bg.deploy.functions import FunctionOverride
 from ecs_bg.deploy.settings import parse_settings, setting
-from ecs_bg.sim.localecs.world import WorldOptions
+from ecs_bg.sim.localecs.backend import FirstDeploymentStable
+from ecs_bg.sim.localecs.server import LocalOptions
 from ecs_bg.sim.metric_alarms import AlarmDefinition
 from ecs_bg.sim.plan import HOOK_DETAILS_READINGS, HookDetailsReading, RollbackHookFailure
 from ecs_bg.sim.simulation import Options
@@ -57,6 +58,8 @@ class SimulationSettings:
     function_timeout_seconds: float | None = field(default=None, metadata=POSITIVE)
     hook_details_reading: HookDetailsReading | None = None
     rollback_hook_failure: RollbackHookFailure | None = None  # UNCONFIRMED in ECS: fail or ignore
+    # `ecs-bg local` only: what DescribeServices shows while a first deployment's hooks run (UNCONFIRMED)
+    first_deployment_stable: FirstDeploymentStable | None = None
     lambda_dir: str | None = None  # your hook entry files (<hook>_hook.py), relative to this file
     revisions: Revisions = Revisions()
     # By function name: a stack function's code, handler, environment, timeoutSeconds, memoryMB, or a
@@ -107,16 +110,20 @@ def apply(path: Path, options: Options) -> str | None:
     return settings.scenario
 
 
-def apply_local(path: Path, options: WorldOptions) -> None:
+def apply_local(path: Path, options: LocalOptions) -> None:
     """Set ``ecs-bg local``'s options from the file: what applies to a local ECS (its functions,
-    lambdaDir, functionTimeoutSeconds, container commands); the rest is ``simulate``'s alone."""
+    lambdaDir, functionTimeoutSeconds, container commands, firstDeploymentStable); the rest is
+    ``simulate``'s alone."""
     settings = read(path)
-    options.sim_config = path
-    options.functions = functions(path, settings)
-    options.lambda_dir = lambda_dir(path, settings) or options.lambda_dir
+    world = options.world
+    world.sim_config = path
+    world.functions = functions(path, settings)
+    world.lambda_dir = lambda_dir(path, settings) or world.lambda_dir
     if settings.function_timeout_seconds is not None:
-        options.function_timeout = settings.function_timeout_seconds
-    options.container_commands = container_commands(path, settings)
+        world.function_timeout = settings.function_timeout_seconds
+    world.container_commands = container_commands(path, settings)
+    if settings.first_deployment_stable is not None:
+        options.first_deployment_stable = settings.first_deployment_stable
 
 
 def functions(path: Path, settings: SimulationSettings) -> dict[str, FunctionOverride]:

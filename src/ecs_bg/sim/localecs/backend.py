@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import secrets
 import time
-from typing import Any, Protocol
+from typing import Any, Final, Literal, Protocol
 
 from ecs_bg.hooks.ecs import DeploymentStatus, HookAction, RolloutState, StopType, TaskStatus, one_of
 from ecs_bg.sim.local_aws import AwsError
@@ -31,6 +31,32 @@ from ecs_bg.sim.localecs.models import (
 from ecs_bg.sim.localecs.spec import deployment_spec
 
 MAX_RESULTS = 100  # ListServiceDeployments' and ListTaskDefinitions' maxResults ceiling (botocore docs)
+
+# What DescribeServices reports while a service's first deployment runs (one with no revision serving
+# before it: CreateService's, or the next one after a first deployment was rolled back), with its
+# hooks still to run. botocore's ServicesStable waiter (botocore/data/ecs/2014-11-13/waiters-2.json)
+# succeeds on ``length(deployments) == `1` && runningCount == desiredCount``, and with no blue listed
+# ACTIVE only the counts can hold it back. UNCONFIRMED which ECS does; no AWS document says:
+# - "tasks-running" (the default): the counts are the tasks' own, as the API reference defines
+#   Service.runningCount and Deployment.runningCount ("tasks ... in the RUNNING state"), so the
+#   waiter returns once green's tasks run, hooks still running. Indirect support, not proof:
+#   terraform-provider-aws PR #43434 (github.com/hashicorp/terraform-provider-aws/pull/43434, its
+#   blue/green support) made its wait follow the service deployment's status "vs. just task count"
+#   to "ensure lifecycle hooks complete during creation"; aws-actions/amazon-ecs-deploy-task-definition
+#   issue #838 sees the PRIMARY deployment IN_PROGRESS after the stability wait returned (its
+#   strategy unstated).
+# - "deployment-complete": the service counts a first deployment's tasks as its own only once that
+#   deployment has ended, so until then its RUNNING tasks are listed pending (runningCount 0): in
+#   the service's counts, in its PRIMARY deployments[] entry (rolloutState IN_PROGRESS) and in
+#   currentServiceRevisions alike, so that runningCount + pendingCount is still every task it has and
+#   the service's counts are still the sum of its deployments'. The deployment's own view
+#   (DescribeServiceDeployments) and DescribeTasks keep reporting the tasks RUNNING.
+# It matters to tools that wait with the waiter after a create: ecspresso's createService waits with
+# `WaitFunc(sv, nil, "")`, the ServicesStable waiter whatever --wait-until says (kayac/ecspresso
+# create.go; the version read passes VpcLatticeConfigurations, so late 2024 or newer), while its deploy
+# of an existing service follows the service deployment by default (wait.go, --wait-until deployed).
+FirstDeploymentStable = Literal["tasks-running", "deployment-complete"]
+FIRST_DEPLOYMENT_STABLE: Final[tuple[FirstDeploymentStable, ...]] = ("tasks-running", "deployment-complete")
 
 
 class Runtime(Protocol):
@@ -54,9 +80,21 @@ def invalid(message: str) -> AwsError:
 
 
 class LocalEcs:
-    def __init__(self, account: Account, runtime: Runtime, clusters: tuple[str, ...] = ("default",)) -> None:
+    def __init__(
+        self,
+        account: Account,
+        runtime: Runtime,
+        clusters: tuple[str, ...] = ("default",),
+        first_deployment_stable: FirstDeploymentStable = "tasks-running",
+    ) -> None:
+        if first_deployment_stable not in FIRST_DEPLOYMENT_STABLE:
+            raise ValueError(
+                f"first_deployment_stable must be {' or '.join(FIRST_DEPLOYMENT_STABLE)}, "
+                f"got {first_deployment_stable!r}"
+            )
         self.account = account
         self.runtime = runtime
+        self.first_deployment_stable = first_deployment_stable
         self.clusters: dict[str, Cluster] = {name: Cluster(name, account) for name in clusters}
         self.task_definitions: dict[str, list[TaskDefinition]] = {}  # family -> revisions from 1
         self.tags: dict[str, dict[str, str]] = {}  # resource ARN -> key -> value
@@ -104,6 +142,21 @@ class LocalEcs:
         running = sum(task.last_status == TaskStatus.RUNNING for task in tasks)
         requested = sum(task.desired_status == TaskStatus.RUNNING for task in tasks)
         return requested, running, len(tasks) - running
+
+    def _listed_counts(self, revision: ServiceRevision) -> tuple[int, int, int]:
+        """``counts`` as DescribeServices lists them: a first deployment's RUNNING tasks are pending
+        until it ends, under the "deployment-complete" reading (FirstDeploymentStable)."""
+        requested, running, pending = self.counts(revision)
+        if revision is self._unsettled(revision.service):
+            return requested, 0, running + pending
+        return requested, running, pending
+
+    def _unsettled(self, service: Service) -> ServiceRevision | None:
+        """The revision a first deployment still moving deploys, when its tasks are not yet counted."""
+        current = service.deployments[-1] if service.deployments else None
+        if self.first_deployment_stable != "deployment-complete" or current is None or current.final:
+            return None
+        return None if current.sources else current.target
 
     # -- clusters ------------------------------------------------------------------------------------
 
@@ -258,8 +311,8 @@ class LocalEcs:
 
     def describe_service(self, service: Service) -> dict[str, Any]:
         request = service.request
-        tasks = service.live_tasks()
-        running = sum(task.last_status == TaskStatus.RUNNING for task in tasks)
+        listed = [self._listed_counts(revision) for revision in service.revisions]
+        running, pending = sum(c[1] for c in listed), sum(c[2] for c in listed)
         current = service.deployments[-1] if service.deployments else None
         described: dict[str, Any] = {
             "serviceArn": service.arn,
@@ -268,7 +321,7 @@ class LocalEcs:
             "status": service.status,
             "desiredCount": service.desired_count,
             "runningCount": running,
-            "pendingCount": len(tasks) - running,
+            "pendingCount": pending,
             "launchType": request.get("launchType", "FARGATE"),
             "taskDefinition": self._current_definition(service),
             "loadBalancers": request.get("loadBalancers", []),
@@ -295,7 +348,7 @@ class LocalEcs:
                 dict(
                     zip(
                         ("arn", "requestedTaskCount", "runningTaskCount", "pendingTaskCount"),
-                        (revision.arn, *self.counts(revision)),
+                        (revision.arn, *self._listed_counts(revision)),
                         strict=True,
                     )
                 )
@@ -326,7 +379,7 @@ class LocalEcs:
             tasks = service.live_tasks(revision)
             if revision is not primary and not tasks:
                 continue
-            _, running, pending = self.counts(revision)
+            _, running, pending = self._listed_counts(revision)
             deployment = next(d for d in reversed(service.deployments) if d.target is revision)
             if revision is primary:
                 state = RolloutState.IN_PROGRESS if moving else RolloutState.COMPLETED

@@ -16,7 +16,7 @@ from ecs_bg.deploy.config import load_config
 from ecs_bg.sim.apps import REPOSITORY_ROOT as ROOT
 from ecs_bg.sim.local_aws import LocalAws
 from ecs_bg.sim.localecs.aws_reads import AwsReads
-from ecs_bg.sim.localecs.backend import LocalEcs
+from ecs_bg.sim.localecs.backend import FirstDeploymentStable, LocalEcs
 from ecs_bg.sim.localecs.driver import Driver
 from ecs_bg.sim.localecs.models import Account
 from ecs_bg.sim.localecs.world import World, WorldOptions
@@ -30,6 +30,8 @@ class LocalOptions:
     world: WorldOptions = field(default_factory=WorldOptions)
     config: Path | None = ECSPRESSO_CONFIG  # its cluster exists from the start
     clusters: tuple[str, ...] = ("default",)
+    # What DescribeServices shows while a first deployment's hooks run (UNCONFIRMED; backend.py).
+    first_deployment_stable: FirstDeploymentStable = "tasks-running"
 
 
 class LocalEcsServer:
@@ -40,7 +42,12 @@ class LocalEcsServer:
             clusters.append(load_config(options.config, os.environ).cluster)
         self.world = World(options.world)
         self.driver = Driver(self.world, options.world.speed)
-        self.ecs = LocalEcs(Account(options.world.region), self.driver, tuple(dict.fromkeys(clusters)))
+        self.ecs = LocalEcs(
+            Account(options.world.region),
+            self.driver,
+            tuple(dict.fromkeys(clusters)),
+            first_deployment_stable=options.first_deployment_stable,
+        )
         self.driver.definitions = lambda arn: self.ecs.task_definition(arn).body
         self.driver.services = lambda: [
             service for cluster in self.ecs.clusters.values() for service in cluster.services.values()
