@@ -115,7 +115,7 @@ def test_approve_continues_the_pause_and_watch_exits_0(paused: Running) -> None:
 
     code, out, _ = paused.run("watch", "--plain", "--interval", "0.2", "--timeout", "120")
     assert code == 0, out
-    assert out.strip().endswith("SUCCESSFUL at CLEAN_UP")
+    assert out.strip().endswith("SUCCESSFUL")
     assert paused.outcome.result(timeout=60).status == "SUCCESSFUL"
 
 

@@ -8,6 +8,7 @@ import boto3
 import pytest
 
 from ecs_bg.sim.alarms import AlarmBoard, AlarmRule, call
+from ecs_bg.sim.localecs.alarm_watch import Watch
 from ecs_bg.sim.traffic_stats import IntervalMetrics, MetricsPeriod
 
 
@@ -69,3 +70,22 @@ def test_a_failed_call_is_noted_and_the_next_goes_on() -> None:
         )
     )
     assert len(board.problems) == 1
+
+
+def test_a_bake_waits_for_two_datapoints_wholly_after_the_shift_even_when_no_window_is_under_way() -> None:
+    """The period in progress at a production shift began before it: at a slow clock it fills a window
+    alone, holding blue's good traffic beside green's errors. It must not count as one of the two
+    datapoints a bake waits for, or the bake ends before the alarm can fire."""
+    board = AlarmBoard([AlarmRule("http-5xx", "5xx-share", 10)])
+    watch = Watch(board, on_change=lambda _: None, clock=lambda: 0.0)
+    board.judge(period(20), at=60)  # a whole window: none is under way at the shift
+    watch.heard = (board.datapoints, board.minutes)
+    watch.shifted()
+    for at, errors in ((120, 1), (180, 20)):  # the mixed period (5%), then green's failing one
+        board.judge(period(20, target_5xx=errors), at=at)
+        watch.heard = (board.datapoints, board.minutes)
+        assert not watch.have_judged()
+    board.judge(period(20, target_5xx=20), at=240)
+    watch.heard = (board.datapoints, board.minutes)
+    assert board.in_alarm  # two breaching datapoints after the shift: ALARM, heard before the bake ends
+    assert watch.have_judged()

@@ -92,9 +92,7 @@ def apply(path: Path, options: Options) -> str | None:
     if settings.hook_details_reading is not None:
         options.hook_details_reading = settings.hook_details_reading
     options.functions = functions(path, settings)
-    for name, definition in settings.alarms.items():
-        definition.check(f"{path}: alarms.{name}:")
-    options.alarm_definitions = dict(settings.alarms)
+    options.alarm_definitions = alarm_definitions(path, settings)
     if settings.load.rate is not None:
         options.load_rate = settings.load.rate
     if settings.load.path is not None:
@@ -112,18 +110,29 @@ def apply(path: Path, options: Options) -> str | None:
 
 def apply_local(path: Path, options: LocalOptions) -> None:
     """Set ``ecs-bg local``'s options from the file: what applies to a local ECS (its functions,
-    lambdaDir, functionTimeoutSeconds, container commands, firstDeploymentStable); the rest is
-    ``simulate``'s alone."""
+    lambdaDir, functionTimeoutSeconds, container commands, alarms, the readings of what ECS leaves
+    unconfirmed); the rest (scenario, speed, tasks, load, revisions) is ``simulate``'s alone."""
     settings = read(path)
     world = options.world
     world.sim_config = path
     world.functions = functions(path, settings)
+    world.alarm_definitions = alarm_definitions(path, settings)
+    if settings.hook_details_reading is not None:
+        world.hook_details_reading = settings.hook_details_reading
+    if settings.rollback_hook_failure is not None:
+        world.rollback_hook_failure = settings.rollback_hook_failure
     world.lambda_dir = lambda_dir(path, settings) or world.lambda_dir
     if settings.function_timeout_seconds is not None:
         world.function_timeout = settings.function_timeout_seconds
     world.container_commands = container_commands(path, settings)
     if settings.first_deployment_stable is not None:
         options.first_deployment_stable = settings.first_deployment_stable
+
+
+def alarm_definitions(path: Path, settings: SimulationSettings) -> dict[str, AlarmDefinition]:
+    for name, definition in settings.alarms.items():
+        definition.check(f"{path}: alarms.{name}:")
+    return dict(settings.alarms)
 
 
 def functions(path: Path, settings: SimulationSettings) -> dict[str, FunctionOverride]:

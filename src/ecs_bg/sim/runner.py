@@ -148,10 +148,29 @@ class LambdaRunner:
         self.cwd = cwd
         self._idle: dict[str, list[_Worker]] = {name: [] for name in functions}
         self._busy: set[_Worker] = set()
+        self._provisioning: dict[str, asyncio.Task[_Worker]] = {}
+
+    async def provision(self, name: str) -> None:
+        """Start a worker for ``name`` ahead of its first invocation, as Lambda's provisioned
+        concurrency initializes an execution environment before it is invoked: that invocation is
+        then warm. A worker that fails to start is dropped; the invocation cold-starts and says why."""
+        if self._idle[name] or name in self._provisioning:
+            return
+        starting = asyncio.ensure_future(self._start(self.functions[name]))
+        self._provisioning[name] = starting
+        try:
+            worker = await starting
+        except _StartFailed:
+            return
+        finally:
+            del self._provisioning[name]
+        self._idle[name].append(worker)
 
     async def invoke(self, name: str, event: Any) -> Invocation:
         function = self.functions[name]
         began = time.perf_counter()
+        if name in self._provisioning:  # being initialized ahead: this invocation waits for it
+            await asyncio.wait([self._provisioning[name]])
         cold = not self._idle[name]
         request_id = str(uuid.uuid4())
         record = {"request_id": request_id, "log_group": function.log_group}
@@ -250,6 +269,9 @@ class LambdaRunner:
         return worker
 
     async def close(self) -> None:
+        for starting in list(self._provisioning.values()):
+            starting.cancel()
+        await asyncio.gather(*self._provisioning.values(), return_exceptions=True)
         workers = [w for idle in self._idle.values() for w in idle] + list(self._busy)
         for worker in workers:
             worker.writer.close()  # the worker's request loop ends: it exits

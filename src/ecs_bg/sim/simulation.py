@@ -42,7 +42,7 @@ from ecs_bg.sim.loadgen import LoadGenerator
 from ecs_bg.sim.local_aws import SIMULATION_APP_ID
 from ecs_bg.sim.localecs.models import Deployment
 from ecs_bg.sim.localecs.server import LocalEcsServer, LocalOptions
-from ecs_bg.sim.localecs.spec import deployment_spec
+from ecs_bg.sim.localecs.spec import deployment_spec, function_name
 from ecs_bg.sim.localecs.world import World, WorldOptions
 from ecs_bg.sim.outcome import Report
 from ecs_bg.sim.plan import HookDetailsReading, HookSpec, RollbackHookFailure
@@ -213,6 +213,13 @@ class Simulation:
             )
         return overrides
 
+    def _function_names(self) -> list[str]:
+        hooks = self.configuration.get("lifecycleHooks", [])
+        return [function_name(hook["hookTargetArn"]) for hook in hooks if hook.get("hookTargetArn")]
+
+    def _alarm_names(self) -> list[str]:
+        return list(self.configuration.get("alarms", {}).get("alarmNames", []))
+
     def _local_options(self) -> LocalOptions:
         options = self.options
         world = WorldOptions(
@@ -254,8 +261,14 @@ class Simulation:
         async with LocalEcsServer(self._local_options()) as server:
             self.server = server
             try:
+                # Green's hook functions initialize while blue is created (the local ECS would do it
+                # at UpdateService): the deployment then waits for what the hooks do, not their start.
+                provisioning = asyncio.ensure_future(
+                    server.world.provision(self._function_names(), self._alarm_names())
+                )
                 ecs = await asyncio.to_thread(self._client, "ecs")
                 await self._create_blue(ecs)
+                await provisioning
                 await self._start_load()
                 self.deployment = await self._update_to_green(ecs)
                 status = await self._follow(ecs)

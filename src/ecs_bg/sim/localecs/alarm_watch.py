@@ -39,9 +39,11 @@ class Watch:
     shifted_at: float = field(default_factory=time.monotonic)
 
     def shifted(self) -> None:
-        """Production's weights changed: a window or minute under way holds traffic from before."""
+        """Production's weights changed: the next datapoint and the next minute hold traffic from
+        before, whether or not a window is under way (the period in progress began before the shift,
+        and alone it may fill a window), so neither counts."""
         board = self.board
-        self.at_shift = (board.datapoints + bool(board.window), board.minutes + 1)
+        self.at_shift = (board.datapoints + 1, board.minutes + 1)
         self.shifted_at = time.monotonic()
 
     def have_judged(self) -> bool:

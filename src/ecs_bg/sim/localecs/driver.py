@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from ecs_bg.hooks.ecs import DeploymentStatus, TaskStatus, WorkStage
+from ecs_bg.hooks.ecs import DeploymentStatus, TargetType, TaskStatus, WorkStage
 from ecs_bg.sim.engine import (
     Engine,
     Finished,
@@ -131,6 +131,10 @@ class Driver:
             ),
         )
         alarms = list(deployment.configuration.get("alarms", {}).get("alarmNames", []))
+        functions = [
+            function_of(hook.hook_id) for hook in spec.hooks if hook.target_type == TargetType.AWS_LAMBDA
+        ]
+        self._spawn(self.world.provision(functions, alarms))
         if alarms:
             await asyncio.to_thread(self.world.put_alarms, alarms)
         began = time.monotonic()

@@ -276,16 +276,11 @@ class World:
             **self.options.hook_environment,
         }
 
-    async def invoke(self, name: str, event: dict[str, Any], alarm_names: list[str]) -> Invocation:
-        """Invoke the function a hook's ARN names, as Lambda would run it (``ecs_bg.deploy.functions``)."""
+    def _runner(self, name: str, alarm_names: list[str]) -> LambdaRunner | None:
+        """The runner of function ``name`` (None: there is no such function)."""
         runner = self.runners.get(name)
-        if runner is None:
-            function = self.functions.get(name)
-            if function is None:
-                # Lambda's answer to an unknown function; ECS takes a failed invocation as FAILED.
-                return Invocation(
-                    name, None, f"ResourceNotFoundException: Function not found: {name}", 0, False
-                )
+        function = self.functions.get(name)
+        if runner is None and function is not None:
             override = self.options.functions.get(name)
             if override is None or not override.timeout_seconds:
                 # Lambda's own timeout, capped so that a stuck hook shows in real seconds, not minutes.
@@ -296,6 +291,20 @@ class World:
                 environment=self.hook_environment(alarm_names),
                 cwd=ROOT,
             )
+        return runner
+
+    async def provision(self, names: Sequence[str], alarm_names: list[str]) -> None:
+        """Initialize the functions ahead of their first invocation (``LambdaRunner.provision``): a
+        deployment's hooks then take what their handlers take, not a Python start each."""
+        runners = [(name, self._runner(name, alarm_names)) for name in dict.fromkeys(names)]
+        await asyncio.gather(*(runner.provision(name) for name, runner in runners if runner is not None))
+
+    async def invoke(self, name: str, event: dict[str, Any], alarm_names: list[str]) -> Invocation:
+        """Invoke the function a hook's ARN names, as Lambda would run it (``ecs_bg.deploy.functions``)."""
+        runner = self._runner(name, alarm_names)
+        if runner is None:
+            # Lambda's answer to an unknown function; ECS takes a failed invocation as FAILED.
+            return Invocation(name, None, f"ResourceNotFoundException: Function not found: {name}", 0, False)
         done = await runner.invoke(name, event)
         await asyncio.to_thread(self._write_logs, done)
         return done
