@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import json
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -93,7 +94,9 @@ class LocalAws:
         if self._session is not None:
             await self._session.close()
         if self._moto is not None:
-            await asyncio.to_thread(self._moto.stop)  # werkzeug takes up to its 0.5 s poll to stop
+            # werkzeug takes up to its 0.5 s poll to see the shutdown; nobody needs to wait for it
+            # (this endpoint no longer forwards to it), so it ends on its own thread.
+            threading.Thread(target=self._moto.stop, daemon=True).start()
 
     async def serve_watchers(self, ended: float, limit: float, quiet: float = 0.5) -> None:
         """After the deployment ended (``ended``, monotonic), if someone outside the simulation has
