@@ -31,7 +31,7 @@ def test_the_repository_config_sets_the_options() -> None:
     assert (options.speed, options.tasks, options.load_rate, options.load_path) == (
         240.0,
         2,
-        20.0,
+        40.0,
         "/api/products",
     )
     # "python" is the simulator's interpreter

@@ -25,7 +25,7 @@ from ecs_bg.sim.config import hook_details_reading as read_hook_details_reading
 from ecs_bg.sim.outcome import Report
 from ecs_bg.sim.runner import CDK_JSON
 from ecs_bg.sim.scenarios import SCENARIOS
-from ecs_bg.sim.simulation import BlueNotServing, Options, Simulation
+from ecs_bg.sim.simulation import Options, Simulation, SimulationFailed
 
 ECSPRESSO_CONFIG = Options().config
 SIM_CONFIG = ECSPRESSO_CONFIG.parent / "simulation.yml"
@@ -85,7 +85,7 @@ def simulate(
         # One line however narrow the terminal, and brackets in JSON paths ($.x[0]) are not markup.
         console.print(f"[red]error:[/red] {escape(str(error))}", soft_wrap=True)
         raise typer.Exit(2) from None
-    except BlueNotServing as error:
+    except SimulationFailed as error:
         console.print(f"[red]error:[/red] {escape(str(error))}", soft_wrap=True)
         raise typer.Exit(1) from None
     if report is not None:

@@ -193,16 +193,6 @@ def revision_task(config: Path, environ: dict[str, str], outputs: SimulationOutp
     return load_definitions(config, environ, lambda _region: outputs).task
 
 
-def container_environment(task: dict[str, Any], container: str) -> dict[str, str]:
-    """The ``environment`` of the task definition's container named ``container``, as ECS sets it."""
-    for definition in task.get("containerDefinitions", []):
-        if definition.get("name") == container:
-            return {
-                str(item["name"]): str(item.get("value", "")) for item in definition.get("environment", [])
-            }
-    return {}
-
-
 def refuse_lint_errors(definitions: Definitions) -> None:
     """What ``ecs-bg lint`` refuses, ECS's API refuses: the simulation does not start on it."""
     errors = [finding for finding in lint(definitions) if finding.severity == "error"]
@@ -227,13 +217,6 @@ def _hook_details(value: object, where: str) -> dict[str, Any]:
     if problem := configured_size_problem(details):
         raise DefinitionError(f"{where}.hookDetails is {problem}")
     return details
-
-
-def alarm_names(definitions: Definitions) -> list[str]:
-    names: list[Any] = (
-        definitions.service.get("deploymentConfiguration", {}).get("alarms", {}).get("alarmNames", [])
-    )
-    return [str(name) for name in names]
 
 
 def put_gate_alarm(cloudwatch: Any, name: str, percent: float = 10, state: str = "OK") -> None:

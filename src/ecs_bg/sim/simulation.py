@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from ecs_bg.deploy.errors import DefinitionError
 from ecs_bg.deploy.functions import FunctionOverride
 from ecs_bg.hooks.ecs import (
@@ -70,8 +72,8 @@ HOOK_FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 
-class BlueNotServing(Exception):
-    """Blue (the service's first revision) never served, so there is nothing to deploy over."""
+class SimulationFailed(Exception):
+    """The deployment could not be run: blue never served, or the local ECS refused a request."""
 
 
 @dataclass
@@ -267,10 +269,13 @@ class Simulation:
                     server.world.provision(self._function_names(), self._alarm_names())
                 )
                 ecs = await asyncio.to_thread(self._client, "ecs")
-                await self._create_blue(ecs)
-                await provisioning
-                await self._start_load()
-                self.deployment = await self._update_to_green(ecs)
+                try:
+                    await self._create_blue(ecs)
+                    await provisioning
+                    await self._start_load()
+                    self.deployment = await self._update_to_green(ecs)
+                except (BotoCoreError, ClientError) as error:
+                    raise SimulationFailed(f"the local ECS refused the request: {error}") from None
                 status = await self._follow(ecs)
             finally:
                 report = await self._finish(status)
@@ -315,7 +320,7 @@ class Simulation:
             why = (
                 first.engine.status_reason if first and first.engine else None
             ) or "it did not finish in time"
-            raise BlueNotServing(f"blue, the service's first revision, never served: {why}")
+            raise SimulationFailed(f"blue, the service's first revision, never served: {why}")
 
     def _service(self) -> Any:
         assert self.server is not None

@@ -38,6 +38,7 @@ from ecs_bg.sim.localecs.alarm_watch import Watch
 from ecs_bg.sim.localecs.models import ACTIVE, Deployment, Service, ServiceRevision, Task
 from ecs_bg.sim.localecs.spec import deployment_spec, function_of
 from ecs_bg.sim.localecs.world import World, task_environment
+from ecs_bg.sim.plan import DeploymentSpec
 
 # Real seconds green's tasks get at least to start and pass their health checks in SCALE_UP: starting a
 # process is real-time work, which the sped-up clock must not judge (30 simulated minutes are 7.5 s
@@ -118,17 +119,17 @@ class Driver:
             blue_revision=source.arn.rsplit("/", 1)[-1] if source else "0",
         )
         options = self.world.options
+        scale_up = max(DeploymentSpec.scale_up_timeout_minutes, SCALE_UP_REAL_SECONDS * self.speed / 60)
         spec = dataclasses.replace(
-            deployment_spec(deployment.configuration, ids, first_deployment=source is None),
+            deployment_spec(
+                deployment.configuration,
+                ids,
+                first_deployment=source is None,
+                scale_up_timeout_minutes=scale_up,
+            ),
             hook_details_reading=options.hook_details_reading,
             rollback_hook_failure=options.rollback_hook_failure,
             real_time_invocations=True,
-        )
-        spec = dataclasses.replace(
-            spec,
-            scale_up_timeout_minutes=max(
-                spec.scale_up_timeout_minutes, SCALE_UP_REAL_SECONDS * self.speed / 60
-            ),
         )
         alarms = list(deployment.configuration.get("alarms", {}).get("alarmNames", []))
         functions = [
