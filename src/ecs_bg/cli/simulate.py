@@ -11,6 +11,7 @@ from rich.console import Console, Group
 from rich.live import Live
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from ecs_bg.cli.main import app
 from ecs_bg.cli.signals import Stopped, until_stopped
@@ -154,7 +155,8 @@ def _endpoint_hint(sim: Simulation) -> str:
 
 def _render(sim: Simulation) -> Group:
     engine = sim.engine
-    assert engine is not None  # the view follows green's deployment, from UpdateService on
+    if engine is None:  # UpdateService made the deployment; the local ECS has not started it yet
+        return Group(Text(f"deployment: {DeploymentStatus.PENDING}"))
     stages = Table(title=f"{engine.spec.strategy} deployment: {engine.status}", title_justify="left")
     for column in ("stage", "step", "sim start", "sim end"):
         stages.add_column(column)
