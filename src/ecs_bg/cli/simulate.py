@@ -23,6 +23,7 @@ from ecs_bg.report.html import render as render_html
 from ecs_bg.report.model import DeploymentReport
 from ecs_bg.sim.config import apply as sim_config_apply
 from ecs_bg.sim.config import hook_details_reading as read_hook_details_reading
+from ecs_bg.sim.deployment_report import hook_reason
 from ecs_bg.sim.outcome import Report
 from ecs_bg.sim.runner import CDK_JSON
 from ecs_bg.sim.scenarios import SCENARIOS
@@ -157,6 +158,7 @@ def _render(sim: Simulation) -> Group:
     engine = sim.engine
     if engine is None:  # UpdateService made the deployment; the local ECS has not started it yet
         return Group(Text(f"deployment: {DeploymentStatus.PENDING}"))
+    names = sim.names
     stages = Table(title=f"{engine.spec.strategy} deployment: {engine.status}", title_justify="left")
     for column in ("stage", "step", "sim start", "sim end"):
         stages.add_column(column)
@@ -169,8 +171,8 @@ def _render(sim: Simulation) -> Group:
     for invocation in engine.invocations[-8:]:
         status = invocation.hook_status or "…"
         style = HOOK_STYLE.get(status, "white")
-        reason = sim.hook_reason(invocation)[:90]
-        name = sim.hook_name(invocation.hook_id)
+        reason = hook_reason(sim.deployment, invocation)[:90]
+        name = names.hook(invocation.hook_id)
         hooks.add_row(name, str(invocation.stage), f"[{style}]{status}[/{style}]", reason)
     traffic = Table(title="traffic", title_justify="left")
     for column in ("listener", "weights", "requests", "errors"):
@@ -180,7 +182,7 @@ def _render(sim: Simulation) -> Group:
     for listener in ("production", "test"):
         totals = stats.listeners.get(listener)
         weights = ", ".join(
-            f"{sim.colour(group)} {weight:g}" for group, weight in lb.weights(listener).items()
+            f"{group} {weight:g}" for group, weight in names.weights(lb.weights(listener)).items()
         )
         traffic.add_row(
             listener,

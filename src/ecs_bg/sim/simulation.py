@@ -36,8 +36,9 @@ from ecs_bg.hooks.ecs import (
     Strategy,
     TargetType,
 )
-from ecs_bg.sim import alarms, metric_alarms, outcome, setup
+from ecs_bg.sim import alarms, metric_alarms, setup
 from ecs_bg.sim.apps import REPOSITORY_ROOT as ROOT
+from ecs_bg.sim.deployment_report import BLUE, GREEN, Names, ProductionIntervals, deployment_report
 from ecs_bg.sim.engine import Engine
 from ecs_bg.sim.functions import local_functions
 from ecs_bg.sim.loadgen import LoadGenerator
@@ -50,13 +51,9 @@ from ecs_bg.sim.outcome import Report
 from ecs_bg.sim.plan import HookDetailsReading, HookSpec, RollbackHookFailure
 from ecs_bg.sim.runner import CDK_JSON
 
-BLUE, GREEN = "blue", "green"  # the report's names of the revision serving before and the new one
 WATCHER_GRACE = 15.0  # real seconds the endpoint waits, after the end, for a watcher's next poll
 BLUE_READY_SECONDS = 90.0  # real seconds blue's creation may take (SCALE_UP allows green 60)
 POLL = 0.05  # real seconds between looks at the deployment
-# Simulated seconds per bucket of the report's production requests over time. Shorter than
-# CloudWatch's minute because a simulated minute carries only a few requests at the default speed.
-TRAFFIC_INTERVAL = 30.0
 # A scenario's spec_overrides and hook_overrides, as the deploymentConfiguration fields they set.
 SPEC_FIELDS: dict[str, tuple[str, ...]] = {
     "strategy": ("strategy",),
@@ -133,8 +130,7 @@ class Simulation:
         self.deployment: Deployment | None = None  # green's, once UpdateService made it
         self.load: LoadGenerator | None = None
         self.task_definition_arns: dict[str, str] = {}  # blue's and green's, once registered
-        # Production requests per TRAFFIC_INTERVAL bucket, per group (None: no answer), [requests, errors].
-        self.production_counts: dict[int, dict[str | None, list[int]]] = {}
+        self.production = ProductionIntervals()  # production requests over time, for the report
 
     # -- what the simulation sends ---------------------------------------------------------------------
 
@@ -379,23 +375,18 @@ class Simulation:
     def _count_response(self, group: str | None, failed: bool) -> None:
         deployment = self.deployment
         moment = deployment.clock() if deployment is not None else 0.0
-        bucket = self.production_counts.setdefault(int(moment // TRAFFIC_INTERVAL), {})
-        counts = bucket.setdefault(self.colour(group) if group else None, [0, 0])
-        counts[0] += 1
-        counts[1] += failed
+        self.production.count(moment, self.names.group(group) if group else None, failed)
 
     # -- the report ------------------------------------------------------------------------------------
 
-    def colour(self, group: str) -> str:
-        """A target group ARN as the report names it: blue's group serves before the deployment."""
-        world = self.world
-        return {world.blue_group: BLUE, world.green_group: GREEN}.get(group, group)
-
-    def hook_name(self, hook_id: str) -> str:
-        """The report's name of a hook the engine knows by the local ECS's id (its function's name)."""
+    @property
+    def names(self) -> Names:
+        """How the report names target groups and hooks (empty until the world serves)."""
+        world = self.server.world if self.server is not None else None
+        groups = {world.blue_group: BLUE, world.green_group: GREEN} if world is not None else {}
         engine = self.engine
         ids = [hook.hook_id for hook in engine.spec.hooks] if engine is not None else []
-        return self.hook_names[ids.index(hook_id)] if hook_id in ids else hook_id
+        return Names(groups, dict(zip(ids, self.hook_names, strict=False)))
 
     async def _finish(self, status: DeploymentStatus) -> Report:
         load = await self.load.stop() if self.load is not None else None
@@ -408,125 +399,9 @@ class Simulation:
         await self.server.aws.serve_watchers(ended, WATCHER_GRACE)
         if deployment is None or deployment.engine is None:
             return Report(status=status, stages=[], hook_invocations=[], traffic={}, wall_seconds=0.0)
-        engine = deployment.engine
-        if load is not None:
-            load.by_group = type(load.by_group)({self.colour(g): n for g, n in load.by_group.items()})
-            load.failures = [
-                dataclasses.replace(failure, group=self.colour(failure.group) if failure.group else None)
-                for failure in load.failures
-            ]
-        stats = dataclasses.replace(stats, groups={self.colour(g): s for g, s in stats.groups.items()})
-        began = deployment.began or ended
-        return Report(
-            status=status,
-            stages=[outcome.stage_json(record) for record in engine.stages],
-            hook_invocations=[self._invocation_json(deployment, record) for record in engine.invocations],
-            traffic=outcome.traffic(stats, load, self._weights(deployment), self._production_intervals()),
-            wall_seconds=(deployment.finished_at or time.time()) - (deployment.started_at or time.time()),
-            rollback_reason=self._named(engine.rollback_reason),
-            alarms=(deployment.alarm_board or alarms.AlarmBoard([])).to_json(),
-            tasks={"replacements": self._replacements(deployment, began)},
-            step_bakes=outcome.step_bakes(engine.stages),
-            pause_hooks=outcome.pause_hooks(engine.pauses),
-            final_state=self._final_state(deployment),
-            rollback_problems=list(engine.rollback_problems),
-            status_reason=self._named(engine.status_reason),
+        return deployment_report(
+            deployment, status, self.names, stats, load, self.production.intervals(), self.options.speed
         )
-
-    def _named(self, reason: str | None) -> str | None:
-        """A reason as the report names hooks (``hook <name> at <stage>``)."""
-        engine = self.engine
-        if reason is None or engine is None:
-            return reason
-        for hook in engine.spec.hooks:
-            reason = reason.replace(f"hook {hook.hook_id} at ", f"hook {self.hook_name(hook.hook_id)} at ")
-        return reason
-
-    def _weights(self, deployment: Deployment) -> list[dict[str, Any]]:
-        return [
-            {
-                "at": change["at"],
-                "production": {self.colour(g): w for g, w in change["production"].items()},
-                "test": {self.colour(g): w for g, w in change["test"].items()},
-            }
-            for change in deployment.weight_changes
-        ]
-
-    def _final_state(self, deployment: Deployment) -> dict[str, Any]:
-        """What the deployment left at its final status: the listeners' weights and each revision's
-        running tasks (the simulation stops every process afterwards, whatever ECS would keep)."""
-        final = deployment.final_state
-        if not final:
-            return {}
-        revisions = {deployment.target.arn: GREEN, **{source.arn: BLUE for source in deployment.sources}}
-        production = {self.colour(g): w for g, w in final["production"].items()}
-        test = {self.colour(g): w for g, w in final["test"].items()}
-        return {
-            "production": production,
-            "test": test,
-            "runningTasks": {revisions[arn]: count for arn, count in final["runningTasks"].items()},
-            "greenServing": production.get(GREEN, 0) > 0 or test.get(GREEN, 0) > 0,
-        }
-
-    def _replacements(self, deployment: Deployment, began: float) -> list[dict[str, Any]]:
-        return [
-            {
-                "group": self.colour(replaced["targetGroup"] or ""),
-                "at": round((replaced["monotonic"] - began) * self.options.speed, 3),
-                "exitCode": replaced["exitCode"],
-                "cause": replaced["cause"],
-                "replacedBy": replaced["replacedBy"],
-            }
-            for replaced in deployment.service.replacements
-            if replaced["monotonic"] >= began
-        ]
-
-    def _production_intervals(self) -> list[dict[str, Any]]:
-        intervals = []
-        for index, groups in sorted(self.production_counts.items()):
-            intervals.append(
-                {
-                    "start": index * TRAFFIC_INTERVAL,
-                    "end": (index + 1) * TRAFFIC_INTERVAL,
-                    "requests": sum(counts[0] for counts in groups.values()),
-                    "errors": sum(counts[1] for counts in groups.values()),
-                    "byRevision": {
-                        group: {"requests": counts[0], "errors": counts[1]}
-                        for group, counts in groups.items()
-                        if group is not None
-                    },
-                }
-            )
-        return intervals
-
-    def hook_reason(self, record: Any) -> str:
-        """ECS's reason for a bad answer, else the hook's own from its ``hook decision`` log line."""
-        if record.reason:
-            return str(record.reason)
-        done = self.deployment.invocations.get(record.invocation_id) if self.deployment else None
-        decisions = [line for line in (done.logs if done else []) if line.get("message") == "hook decision"]
-        return str(decisions[-1].get("reason") or "") if decisions else ""
-
-    def _invocation_json(self, deployment: Deployment, record: Any) -> dict[str, Any]:
-        done = deployment.invocations.get(record.invocation_id)
-        return {
-            "hook": self.hook_name(record.hook_id),
-            "stage": str(record.stage),
-            "step": record.step,
-            "rollback": record.rollback,
-            "hookStatus": record.hook_status,
-            "callBackDelay": record.callback_delay,
-            "durationMs": done.duration_ms if done else None,
-            "cold": done.cold if done else None,
-            "reason": self.hook_reason(record),
-            # The function's own output (print, logging, stderr) and where Lambda would keep it.
-            "requestId": done.request_id if done else None,
-            "logGroup": done.log_group if done else None,
-            "logStream": done.log_stream if done else None,
-            "output": done.output if done else "",
-            "start": round(record.started, 3),
-            "end": round(record.ended, 3) if record.ended is not None else None,
-        }
 
 
 def _field(fields: dict[str, tuple[str, ...]], name: str, where: str) -> tuple[str, ...]:
