@@ -78,14 +78,35 @@ def test_a_bake_waits_for_two_datapoints_wholly_after_the_shift_even_when_no_win
     datapoints a bake waits for, or the bake ends before the alarm can fire."""
     board = AlarmBoard([AlarmRule("http-5xx", "5xx-share", 10)])
     watch = Watch(board, on_change=lambda _: None, clock=lambda: 0.0)
-    board.judge(period(20), at=60)  # a whole window: none is under way at the shift
-    watch.heard = (board.datapoints, board.minutes)
+    board.judge(first := period(20), at=60)  # a whole window: none is under way at the shift
+    watch.hear(first)
     watch.shifted()
     for at, errors in ((120, 1), (180, 20)):  # the mixed period (5%), then green's failing one
-        board.judge(period(20, target_5xx=errors), at=at)
-        watch.heard = (board.datapoints, board.minutes)
+        board.judge(heard := period(20, target_5xx=errors), at=at)
+        watch.hear(heard)
         assert not watch.have_judged()
-    board.judge(period(20, target_5xx=20), at=240)
-    watch.heard = (board.datapoints, board.minutes)
+    board.judge(last := period(20, target_5xx=20), at=240)
+    watch.hear(last)
     assert board.in_alarm  # two breaching datapoints after the shift: ALARM, heard before the bake ends
     assert watch.have_judged()
+
+
+def test_without_traffic_a_bake_is_held_for_two_minutes_only() -> None:
+    """Nobody sends requests (``ecs-bg local`` alone): no datapoint can come, CloudWatch has missing
+    data, so a bake waits for nothing beyond two quiet minutes."""
+    board = AlarmBoard([AlarmRule("http-5xx", "5xx-share", 10)])
+    watch = Watch(board, on_change=lambda _: None, clock=lambda: 0.0)
+    watch.shifted()
+    quiet = period(3)  # a few requests: not a datapoint's worth
+    board.judge(quiet, at=60)
+    watch.hear(quiet)
+    assert not watch.have_judged()
+    board.judge(quiet, at=120)
+    watch.hear(quiet)
+    assert watch.have_judged()
+    busy = Watch(AlarmBoard([AlarmRule("http-5xx", "5xx-share", 10)]), lambda _: None, lambda: 0.0)
+    busy.shifted()
+    for at in (60, 120):  # traffic, but only one datapoint yet: held
+        busy.board.judge(minute := period(6), at=at)
+        busy.hear(minute)
+    assert not busy.have_judged()

@@ -87,7 +87,7 @@ class Options:
     blue_env: dict[str, str] = field(default_factory=dict)  # in blue's task definition
     green_env: dict[str, str] = field(default_factory=dict)  # in green's task definition
     function_timeout: float = 60.0  # real seconds; Lambda's 5 minutes would make a stuck hook slow to see
-    load_rate: float = 20.0  # production requests a second
+    load_rate: float = 40.0  # production requests a second: enough for the alarms to judge a bake soon
     load_path: str = "/api/products"
     hook_details: dict[str, dict[str, Any]] = field(default_factory=dict)  # hook_id -> hookDetails merged in
     hook_overrides: dict[str, dict[str, Any]] = field(default_factory=dict)  # hook_id -> HOOK_FIELDS

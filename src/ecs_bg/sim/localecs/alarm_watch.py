@@ -19,6 +19,7 @@ from typing import Any
 
 from ecs_bg.sim import alarms, setup
 from ecs_bg.sim.balancer import LocalLoadBalancer
+from ecs_bg.sim.traffic_stats import MetricsPeriod
 
 # Real seconds a bake may be held, after a production shift, for the alarms to judge real traffic.
 HOLD_REAL_SECONDS = 10.0
@@ -37,6 +38,8 @@ class Watch:
     heard: tuple[int, int] = (0, 0)
     at_shift: tuple[int, int] = (0, 0)
     shifted_at: float = field(default_factory=time.monotonic)
+    minutes: int = 0  # simulated minutes heard since the shift
+    requests: int = 0  # requests the load balancer had in them
 
     def shifted(self) -> None:
         """Production's weights changed: the next datapoint and the next minute hold traffic from
@@ -45,12 +48,23 @@ class Watch:
         board = self.board
         self.at_shift = (board.datapoints + 1, board.minutes + 1)
         self.shifted_at = time.monotonic()
+        self.minutes = self.requests = 0
+
+    def hear(self, period: MetricsPeriod) -> None:
+        """The deployment has heard the verdict on ``period``: it may count toward a held bake."""
+        self.heard = (self.board.datapoints, self.board.minutes)
+        self.minutes += 1
+        self.requests += period.load_balancer.request_count
 
     def have_judged(self) -> bool:
-        """Whether the alarms have judged enough traffic since the shift; with too little traffic to
-        judge (``ecs-bg local`` with nobody sending requests), a hold ends after HOLD_REAL_SECONDS:
-        CloudWatch then has missing data, which does not breach."""
+        """Whether the alarms have judged enough traffic since the shift. Without traffic enough for a
+        datapoint (``ecs-bg local`` with nobody sending requests) there is nothing to wait for:
+        CloudWatch then has missing data, which does not breach; so the hold ends once two minutes
+        have passed with fewer requests than one datapoint needs, and in any case after
+        HOLD_REAL_SECONDS (traffic too thin to fill datapoints soon)."""
         if time.monotonic() - self.shifted_at >= HOLD_REAL_SECONDS:
+            return True
+        if self.minutes >= alarms.DATAPOINTS_TO_ALARM and self.requests < alarms.WINDOW_REQUESTS:
             return True
         return self.board.heard_enough(self.heard, since=self.at_shift)
 
@@ -101,5 +115,5 @@ class AlarmWatch:
                 if changed:
                     watch.on_change(board)
                 # Only now may a held bake count this datapoint: the deployment has heard its verdict.
-                watch.heard = (board.datapoints, board.minutes)
+                watch.hear(period)
                 await alarms.set_states(board.problems, cloudwatch, changed)
