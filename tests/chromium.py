@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import itertools
 import json
 import os
 import shutil
+import signal
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -91,6 +93,7 @@ async def _open(binary: str, url: str, width: int, profile: Path) -> Page:
         "about:blank",
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.DEVNULL,
+        start_new_session=True,  # its renderer and helper processes form one group, stopped together
     )
     try:
         active = profile / "DevToolsActivePort"
@@ -135,9 +138,22 @@ async def _open(binary: str, url: str, width: int, profile: Path) -> Page:
                     png=base64.b64decode(shot["data"]),
                 )
     finally:
-        if browser.returncode is None:
-            browser.kill()
+        # The whole group: a helper left running would still write to the profile being removed.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(browser.pid, signal.SIGKILL)
         await browser.wait()
+        await _gone(browser.pid)
+
+
+async def _gone(group: int, timeout: float = 5.0) -> None:
+    """Wait (bounded) until no process of ``group`` is left."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        try:
+            os.killpg(group, 0)
+        except ProcessLookupError:
+            return
+        await asyncio.sleep(0.05)
 
 
 def open_page(path: Path, *, width: int = 1280, timeout: float = 60.0) -> Page:

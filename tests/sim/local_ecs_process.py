@@ -168,6 +168,21 @@ def descendants(pid: int) -> set[int]:
     return found
 
 
+def marked(marker: str) -> set[int]:
+    """Every live process whose environment holds ``marker`` (``KEY=value``), wherever its parent is:
+    the processes a command started inherit it, even those started as their own session."""
+    found: set[int] = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                environ = (entry / "environ").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if marker.encode() in environ and alive(int(entry.name)):
+                found.add(int(entry.name))
+    return found
+
+
 def alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]

@@ -8,16 +8,28 @@ import os
 import shutil
 import signal
 import subprocess
+import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.sim.local_ecs_process import BIN, ROOT, Local, alive, descendants, local_ecs, until
+from tests.sim.local_ecs_process import (
+    BIN,
+    CLUSTER,
+    REGION,
+    ROOT,
+    SERVICE,
+    Local,
+    alive,
+    descendants,
+    local_ecs,
+    marked,
+    until,
+)
 
 pytestmark = pytest.mark.slow
 
-CLUSTER, SERVICE = "ecs-bg-dev", "ecs-bg-app"
 FINAL = {"SUCCESSFUL", "ROLLBACK_SUCCESSFUL", "ROLLBACK_FAILED", "STOPPED"}
 
 
@@ -158,22 +170,29 @@ def test_sigterm_stops_every_process_local_started() -> None:
         until(lambda: not any(alive(pid) for pid in children), timeout=10)
 
 
-def test_sigterm_stops_every_process_simulate_started() -> None:
+@pytest.mark.parametrize("started", [3, 6], ids=["while-blue-is-created", "once-deploying"])
+def test_sigterm_stops_every_process_simulate_started(started: int) -> None:
+    """SIGTERM early (hook workers starting, blue's creation under way: a CreateService in flight) and
+    later: no process simulate started is left, found by a marker in their environment (a task's
+    process is a session of its own, not below simulate)."""
+    marker = f"ECS_BG_TEST_RUN={uuid.uuid4().hex}"
+    key, value = marker.split("=")
     process = subprocess.Popen(
         [str(BIN / "ecs-bg"), "simulate", "--quiet", "--speed", "5"],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
         cwd=ROOT,
+        env={**os.environ, key: value},
     )
     try:
-        # Blue's two tasks and at least one hook worker: the deployment is under way.
-        children = until(lambda: len(found := descendants(process.pid)) >= 3 and found, timeout=60)
+        until(lambda: len(marked(marker)) >= started, timeout=60)
         os.kill(process.pid, signal.SIGTERM)
         output, _ = process.communicate(timeout=60)
         assert process.returncode == 128 + signal.SIGTERM, output
         assert "stopped by SIGTERM" in output
-        until(lambda: not any(alive(pid) for pid in children | descendants(process.pid)), timeout=10)
+        # Whatever was starting as the signal came must be gone too, not just what had started.
+        until(lambda: not marked(marker), timeout=10)
     finally:
         if process.poll() is None:
             process.kill()
@@ -272,3 +291,35 @@ def test_cfn_export_resolves_against_the_local_stacks_exports(tmp_path: Path) ->
     assert done.returncode == 2, done.stdout
     (line,) = done.stderr.splitlines()
     assert "no CloudFormation export named ecs-bg-dev-TaskFamily" in line, line
+
+
+def test_a_create_service_that_arrives_while_the_server_stops_starts_nothing() -> None:
+    """A client's call in flight when ``ecs-bg local`` (or simulate) begins to stop still reaches the
+    API: the service is created, but no deployment starts a task that nobody would stop."""
+    import asyncio
+
+    import boto3
+
+    from ecs_bg.sim.localecs.server import LocalEcsServer, LocalOptions
+
+    async def scenario() -> tuple[int, list[str]]:
+        async with LocalEcsServer(LocalOptions(config=None, clusters=(CLUSTER,))) as server:
+            await server.driver.close()  # stopping: what follows comes too late
+
+            def create() -> None:
+                ecs = boto3.client(
+                    "ecs", region_name=REGION, endpoint_url=server.url,
+                    aws_access_key_id="local", aws_secret_access_key="local",
+                )  # fmt: skip
+                family = ecs.register_task_definition(
+                    family="late", containerDefinitions=[{"name": "app", "image": "app"}]
+                )["taskDefinition"]["taskDefinitionArn"]
+                ecs.create_service(cluster=CLUSTER, serviceName="late", taskDefinition=family, desiredCount=2)
+
+            await asyncio.to_thread(create)
+            await asyncio.sleep(0.5)  # time enough for a deployment to have started its tasks
+            service = server.ecs.clusters[CLUSTER].services["late"]
+            return len(server.world.processes), [task.arn for task in service.tasks]
+
+    processes, tasks = asyncio.run(scenario())
+    assert (processes, tasks) == (0, [])

@@ -58,26 +58,17 @@ class LocalAws:
         # When someone outside last continued or stopped the deployment (monotonic), if ever.
         self._outside_decision: float | None = None
         self._moto: Any = None
+        self._moto_ready: asyncio.Future[str] | None = None  # moto's URL once it serves
         self._runner: web.AppRunner | None = None
         self._session: ClientSession | None = None
         self.url = ""
         self.moto_url = ""
 
     async def start(self, port: int = 0) -> str:
-        import logging
-
-        from moto.server import ThreadedMotoServer
-
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
-        moto_port = free_port()
-        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
-        self._moto.start()
-        self.moto_url = f"http://127.0.0.1:{moto_port}"
+        """Serve on ``port`` (0: any free one) at once; moto, which takes a while to import and start,
+        comes up on a thread meanwhile, and what goes to it waits until it serves."""
         self._session = ClientSession()
-        # moto's backends live in this process and outlive a server: a new simulation starts from an
-        # empty account, not with the metrics, alarms and parameters an earlier one left behind.
-        async with self._session.post(f"{self.moto_url}/moto-api/reset") as answer:
-            answer.raise_for_status()
+        self._moto_ready = asyncio.ensure_future(self._start_moto())
         app = web.Application(client_max_size=16 * 1024 * 1024)
         app.router.add_route("*", "/{tail:.*}", self._handle)
         self._runner = web.AppRunner(app, access_log=None)
@@ -88,9 +79,32 @@ class LocalAws:
         self.url = f"http://127.0.0.1:{port}"
         return self.url
 
+    async def _start_moto(self) -> str:
+        def start() -> Any:
+            import logging
+
+            from moto.server import ThreadedMotoServer
+
+            logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
+            server = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
+            server.start()
+            return server
+
+        moto_port = free_port()
+        self._moto = await asyncio.to_thread(start)
+        self.moto_url = f"http://127.0.0.1:{moto_port}"
+        assert self._session is not None
+        # moto's backends live in this process and outlive a server: a new simulation starts from an
+        # empty account, not with the metrics, alarms and parameters an earlier one left behind.
+        async with self._session.post(f"{self.moto_url}/moto-api/reset") as answer:
+            answer.raise_for_status()
+        return self.moto_url
+
     async def stop(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
+        if self._moto_ready is not None:  # a thread cannot be cancelled: moto is stopped once it runs
+            await asyncio.gather(self._moto_ready, return_exceptions=True)
         if self._session is not None:
             await self._session.close()
         if self._moto is not None:
@@ -158,9 +172,11 @@ class LocalAws:
 
     async def _proxy(self, request: web.Request, body: bytes) -> web.Response:
         assert self._session is not None
+        assert self._moto_ready is not None
+        moto_url = await asyncio.shield(self._moto_ready)
         headers = {k: v for k, v in request.headers.items() if k.lower() not in ("host", "content-length")}
         async with self._session.request(
-            request.method, self.moto_url + request.path_qs, headers=headers, data=body, allow_redirects=False
+            request.method, moto_url + request.path_qs, headers=headers, data=body, allow_redirects=False
         ) as upstream:
             payload = await upstream.read()
             passed = {k: v for k, v in upstream.headers.items() if k.lower() not in _HOP_HEADERS}

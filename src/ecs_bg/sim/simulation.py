@@ -38,6 +38,7 @@ from ecs_bg.hooks.ecs import (
 )
 from ecs_bg.sim import alarms, metric_alarms, setup
 from ecs_bg.sim.apps import REPOSITORY_ROOT as ROOT
+from ecs_bg.sim.apps import free_port
 from ecs_bg.sim.deployment_report import BLUE, GREEN, Names, ProductionIntervals, deployment_report
 from ecs_bg.sim.engine import Engine
 from ecs_bg.sim.functions import local_functions
@@ -218,7 +219,7 @@ class Simulation:
     def _alarm_names(self) -> list[str]:
         return list(self.configuration.get("alarms", {}).get("alarmNames", []))
 
-    def _local_options(self) -> LocalOptions:
+    def _local_options(self, port: int) -> LocalOptions:
         options = self.options
         world = WorldOptions(
             region=self.ids.region,
@@ -236,7 +237,7 @@ class Simulation:
             alarm_5xx_percent=options.alarm_5xx_percent,
             alarm_definitions=options.alarm_definitions,
         )
-        return LocalOptions(world=world, config=None, clusters=(self.ids.cluster,))
+        return LocalOptions(port=port, world=world, config=None, clusters=(self.ids.cluster,))
 
     # -- the run ---------------------------------------------------------------------------------------
 
@@ -256,7 +257,10 @@ class Simulation:
 
     async def run(self) -> Report:
         status = DeploymentStatus.STOPPED
-        async with LocalEcsServer(self._local_options()) as server:
+        # The ECS client is made (boto3 loads its model) while the endpoint starts on a port chosen here.
+        port = free_port()
+        client = asyncio.ensure_future(asyncio.to_thread(self._client, "ecs", f"http://127.0.0.1:{port}"))
+        async with LocalEcsServer(self._local_options(port)) as server:
             self.server = server
             try:
                 # Green's hook functions initialize while blue is created (the local ECS would do it
@@ -264,7 +268,7 @@ class Simulation:
                 provisioning = asyncio.ensure_future(
                     server.world.provision(self._function_names(), self._alarm_names())
                 )
-                ecs = await asyncio.to_thread(self._client, "ecs")
+                ecs = await client
                 try:
                     await self._create_blue(ecs)
                     await provisioning
@@ -277,14 +281,14 @@ class Simulation:
                 report = await self._finish(status)
         return report
 
-    def _client(self, service: str) -> Any:
+    def _client(self, service: str, url: str) -> Any:
         import boto3
         from botocore.config import Config
 
         return boto3.client(  # type: ignore[call-overload]
             service,
             region_name=self.ids.region,
-            endpoint_url=self.url,
+            endpoint_url=url,
             aws_access_key_id="simulation",
             aws_secret_access_key="simulation",  # noqa: S106 - the local endpoint checks nothing
             config=Config(user_agent_appid=SIMULATION_APP_ID),  # type: ignore[call-arg]  # stubs lag botocore

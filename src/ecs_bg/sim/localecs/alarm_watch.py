@@ -72,7 +72,7 @@ class Watch:
 class AlarmWatch:
     def __init__(self, lb: LocalLoadBalancer, cloudwatch: Callable[[], Any], speed: float) -> None:
         self.lb = lb
-        self._cloudwatch = cloudwatch  # made on first use: moto's URL is known only once it serves
+        self._cloudwatch = cloudwatch  # made on first use, off the event loop (boto3 blocks)
         self.speed = speed
         self.watching: dict[str, Watch] = {}  # deployment ARN -> its watch
         self._loop: asyncio.Task[None] | None = None

@@ -56,6 +56,7 @@ class Driver:
         self._wakes: dict[str, asyncio.Event] = {}  # deployment ARN -> its loop's wake-up
         self._pending: dict[str, list[Any]] = {}  # deployment ARN -> actions due
         self._work: set[asyncio.Task[Any]] = set()
+        self._closed = False
 
     def start(self) -> None:
         self._spawn(scheduler.keep_running(self.services, self.world, self._replace))
@@ -89,6 +90,10 @@ class Driver:
         return self.world.task_health(task, task.revision.target_group if task.revision else None)
 
     async def close(self) -> None:
+        """Stop everything under way; nothing starts afterwards, whatever still reaches the API (a
+        client's call in flight when the server began to stop would otherwise start tasks no one
+        stops)."""
+        self._closed = True
         for work in list(self._work):
             work.cancel()
         await asyncio.gather(*self._work, return_exceptions=True)
@@ -394,6 +399,9 @@ class Driver:
             )
 
     def _spawn(self, coroutine: Any) -> None:
+        if self._closed:
+            coroutine.close()
+            return
         task = asyncio.get_running_loop().create_task(coroutine)
         self._work.add(task)
         task.add_done_callback(self._work.discard)

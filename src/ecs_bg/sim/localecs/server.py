@@ -59,7 +59,7 @@ class LocalEcsServer:
     async def __aenter__(self) -> LocalEcsServer:
         try:
             self.url = await self.aws.start(self.options.port)
-            await self.world.start(self.url, self.aws.moto_url)
+            await self.world.start(self.url)
             self.driver.start()
         except BaseException:
             await self.close()

@@ -97,10 +97,9 @@ class World:
         self.processes: dict[str, AppProcess] = {}  # task ARN -> its process
         self.runners: dict[str, LambdaRunner] = {}  # function name -> its runner
         self.endpoint = ""  # the local AWS endpoint the hooks call
-        self.moto_url = ""
         self._logs: Any = None
         self.alarm_watch = AlarmWatch(
-            self.lb, lambda: aws_client("cloudwatch", self.moto_url, options.region), options.speed
+            self.lb, lambda: aws_client("cloudwatch", self.endpoint, options.region), options.speed
         )
         self._latency = setup.stack_context(options.cdk_json).alarm_latency_p95_seconds
 
@@ -136,8 +135,8 @@ class World:
                 )
         return board
 
-    async def start(self, endpoint: str, moto_url: str) -> None:
-        self.endpoint, self.moto_url = endpoint, moto_url
+    async def start(self, endpoint: str) -> None:
+        self.endpoint = endpoint
         await self.lb.start()
         self.alarm_watch.start()
         # As the stack leaves them: both rules forward to blue, green attached at weight 0.
@@ -337,13 +336,13 @@ class World:
 
     def _logs_client(self) -> Any:
         if self._logs is None:
-            self._logs = aws_client("logs", self.moto_url, self.options.region)
+            self._logs = aws_client("logs", self.endpoint, self.options.region)
         return self._logs
 
     def put_alarms(self, names: list[str]) -> None:
         """The deployment's alarms exist (OK), for the hooks that read them: as simulation.yml's
         ``alarms:`` defines one, else as the stack makes its gate alarms; one that exists stays."""
-        cloudwatch = aws_client("cloudwatch", self.moto_url, self.options.region)
+        cloudwatch = aws_client("cloudwatch", self.endpoint, self.options.region)
         known = {alarm["AlarmName"] for alarm in cloudwatch.describe_alarms(AlarmNames=names)["MetricAlarms"]}
         for name in names:
             defined = self.options.alarm_definitions.get(name)
