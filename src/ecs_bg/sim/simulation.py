@@ -262,12 +262,12 @@ class Simulation:
         client = asyncio.ensure_future(asyncio.to_thread(self._client, "ecs", f"http://127.0.0.1:{port}"))
         async with LocalEcsServer(self._local_options(port)) as server:
             self.server = server
+            # Green's hook functions initialize while blue is created (the local ECS would do it at
+            # UpdateService): the deployment then waits for what the hooks do, not their start.
+            provisioning = asyncio.ensure_future(
+                server.world.provision(self._function_names(), self._alarm_names())
+            )
             try:
-                # Green's hook functions initialize while blue is created (the local ECS would do it
-                # at UpdateService): the deployment then waits for what the hooks do, not their start.
-                provisioning = asyncio.ensure_future(
-                    server.world.provision(self._function_names(), self._alarm_names())
-                )
                 ecs = await client
                 try:
                     await self._create_blue(ecs)
@@ -278,6 +278,7 @@ class Simulation:
                     raise SimulationFailed(f"the local ECS refused the request: {error}") from None
                 status = await self._follow(ecs)
             finally:
+                provisioning.cancel()  # done unless the run ended early; then nobody needs it
                 report = await self._finish(status)
         return report
 
