@@ -132,6 +132,7 @@ class Simulation:
         self.load: LoadGenerator | None = None
         self.task_definition_arns: dict[str, str] = {}  # blue's and green's, once registered
         self.production = ProductionIntervals()  # production requests over time, for the report
+        self.group_names: dict[str, str] = {}  # target group ARN -> blue or green, once the world serves
 
     # -- what the simulation sends ---------------------------------------------------------------------
 
@@ -262,6 +263,7 @@ class Simulation:
         client = asyncio.ensure_future(asyncio.to_thread(self._client, "ecs", f"http://127.0.0.1:{port}"))
         async with LocalEcsServer(self._local_options(port)) as server:
             self.server = server
+            self.group_names = {server.world.blue_group: BLUE, server.world.green_group: GREEN}
             # Green's hook functions initialize while blue is created (the local ECS would do it at
             # UpdateService): the deployment then waits for what the hooks do, not their start.
             provisioning = asyncio.ensure_future(
@@ -380,18 +382,16 @@ class Simulation:
     def _count_response(self, group: str | None, failed: bool) -> None:
         deployment = self.deployment
         moment = deployment.clock() if deployment is not None else 0.0
-        self.production.count(moment, self.names.group(group) if group else None, failed)
+        self.production.count(moment, self.group_names.get(group, group) if group else None, failed)
 
     # -- the report ------------------------------------------------------------------------------------
 
     @property
     def names(self) -> Names:
-        """How the report names target groups and hooks (empty until the world serves)."""
-        world = self.server.world if self.server is not None else None
-        groups = {world.blue_group: BLUE, world.green_group: GREEN} if world is not None else {}
+        """How the report names target groups and hooks (the hooks once the deployment started)."""
         engine = self.engine
         ids = [hook.hook_id for hook in engine.spec.hooks] if engine is not None else []
-        return Names(groups, dict(zip(ids, self.hook_names, strict=False)))
+        return Names(self.group_names, dict(zip(ids, self.hook_names, strict=False)))
 
     async def _finish(self, status: DeploymentStatus) -> Report:
         load = await self.load.stop() if self.load is not None else None

@@ -33,9 +33,9 @@ class Watch:
     board: alarms.AlarmBoard
     on_change: OnChange
     clock: Callable[[], float]
-    # The board's (datapoints, minutes) the deployment has heard the verdict of, and at its last
-    # production shift: a bake ends only once the alarms have judged enough traffic since the shift.
-    heard: tuple[int, int] = (0, 0)
+    # The board's (datapoints, minutes) at the last production shift: a bake ends only once the
+    # alarms have judged enough traffic since. The deployment hears every verdict as it is reached
+    # (``on_change`` runs at once, nothing waits between), so the board's own counts are what it heard.
     at_shift: tuple[int, int] = (0, 0)
     shifted_at: float = field(default_factory=time.monotonic)
     minutes: int = 0  # simulated minutes heard since the shift
@@ -51,8 +51,7 @@ class Watch:
         self.minutes = self.requests = 0
 
     def hear(self, period: MetricsPeriod) -> None:
-        """The deployment has heard the verdict on ``period``: it may count toward a held bake."""
-        self.heard = (self.board.datapoints, self.board.minutes)
+        """The deployment has heard the verdict on ``period``."""
         self.minutes += 1
         self.requests += period.load_balancer.request_count
 
@@ -66,7 +65,8 @@ class Watch:
             return True
         if self.minutes >= alarms.DATAPOINTS_TO_ALARM and self.requests < alarms.WINDOW_REQUESTS:
             return True
-        return self.board.heard_enough(self.heard, since=self.at_shift)
+        board = self.board
+        return board.heard_enough((board.datapoints, board.minutes), since=self.at_shift)
 
 
 class AlarmWatch:
@@ -114,6 +114,5 @@ class AlarmWatch:
                 changed = board.judge(period, watch.clock())
                 if changed:
                     watch.on_change(board)
-                # Only now may a held bake count this datapoint: the deployment has heard its verdict.
                 watch.hear(period)
                 await alarms.set_states(board.problems, cloudwatch, changed)

@@ -8,7 +8,10 @@ balancer target group health check fails": it first starts the replacement, and 
 task once the replacement is healthy (or, if the replacement is unhealthy too, stops one of them to
 keep the desired count) ("Amazon ECS services", ECS developer guide;
 https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_services.html). The replacement
-registers like any new task and takes traffic once its health checks pass.
+registers like any new task and takes traffic once its health checks pass. The stopped reasons are
+the ones ECS gives, "Essential container in task exited" and "Task failed ELB health checks"
+(AWS Knowledge Center, "Why is my Amazon ECS task stopped?":
+https://repost.aws/knowledge-center/ecs-task-stopped).
 
 A target that never passed its health checks is not replaced here: a green one at SCALE_UP fails
 the deployment (``driver``), as ECS's SCALE_UP waits for healthy tasks. A task being stopped

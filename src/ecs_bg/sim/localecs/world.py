@@ -196,9 +196,12 @@ class World:
         return commands[container]
 
     async def start_task(self, task: Task, environment: dict[str, str], command: Sequence[str] | str) -> bool:
-        """Start a service task's process: RUNNING once its container has started, as ECS reports it;
-        whether its app serves is the load balancer's health checks' to find. False if there is no
-        process (``command`` a string: there is none to run, and this is why)."""
+        """Start a service task's process: RUNNING once its container has started, as ECS reports it
+        (PENDING "is preparing to enter the RUNNING state"; the agent reports PENDING to RUNNING when
+        the containers run: "Amazon ECS task state change events", ECS developer guide,
+        https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_task_events.html); whether its
+        app serves is the load balancer's health checks' to find. False if there is no process
+        (``command`` a string: there is none to run, and this is why)."""
         if isinstance(command, str):
             self._stopped(task, command)
             return False
