@@ -146,6 +146,27 @@ def test_a_ci_script_deploys_twice_through_the_aws_cli(tmp_path: Any) -> None:
             "hook decision",
         )["events"]
         assert len(events) == 2  # one PRE_SCALE_UP invocation per deployment
+        # Each execution environment's init is logged first in its stream, as Lambda logs it.
+        inits = local.aws(
+            "logs",
+            "filter-log-events",
+            "--log-group-name",
+            "/aws/lambda/ecs-bg-after-install-dev",
+            "--filter-pattern",
+            "INIT_START",
+        )["events"]
+        assert inits, "no INIT_START line"
+        for init in inits:
+            stream = local.aws(
+                "logs",
+                "get-log-events",
+                "--log-group-name",
+                "/aws/lambda/ecs-bg-after-install-dev",
+                "--log-stream-name",
+                init["logStreamName"],
+                "--start-from-head",
+            )["events"]
+            assert stream[0]["message"].startswith("INIT_START Runtime Version: python:3.")
 
 
 def test_sigterm_stops_every_process_local_started() -> None:

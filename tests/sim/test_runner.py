@@ -142,7 +142,8 @@ def handler(event, context):
     return {"hookStatus": "SUCCEEDED", "env": {k: os.environ.get(k) for k in (
         "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
         "AWS_LAMBDA_FUNCTION_VERSION", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
-        "LAMBDA_TASK_ROOT", "_HANDLER", "MINE")}, "stream": context.log_stream_name}
+        "LAMBDA_TASK_ROOT", "_HANDLER", "MINE", "AWS_LAMBDA_INITIALIZATION_TYPE")},
+        "stream": context.log_stream_name}
 """
 
 
@@ -169,6 +170,7 @@ def test_what_a_function_prints_is_its_log_and_never_the_answer(tmp_path: Path) 
         "straight to fd 1 and fd 2",
     ]
     assert second.output.splitlines() == first.output.splitlines()[1:]  # init output only once
+    assert (first.init_output, second.init_output) == ("before the handler runs\n", "")
     env = first.response["env"]
     assert env["AWS_REGION"] == env["AWS_DEFAULT_REGION"] == "eu-west-3"
     assert env["AWS_LAMBDA_FUNCTION_NAME"] == "chatty-fn"
@@ -178,6 +180,28 @@ def test_what_a_function_prints_is_its_log_and_never_the_answer(tmp_path: Path) 
     assert "/[$LATEST]" in first.log_stream
     assert second.log_stream == first.log_stream  # one execution environment, one stream
     assert (env["LAMBDA_TASK_ROOT"], env["_HANDLER"], env["MINE"]) == (str(tmp_path), "chatty.handler", "x")
+    assert env["AWS_LAMBDA_INITIALIZATION_TYPE"] == "on-demand"
+
+
+def test_a_provisioned_environment_is_initialized_ahead_and_says_so(tmp_path: Path) -> None:
+    (tmp_path / "chatty.py").write_text(CHATTY)
+    runner = LambdaRunner({"chatty": LambdaFunction.for_entry(tmp_path / "chatty.py", name="chatty-fn")})
+
+    async def provisioned() -> tuple:
+        try:
+            initialized = await runner.provision("chatty")
+            again = await runner.provision("chatty")  # one idle environment is enough
+            return initialized, again, await runner.invoke("chatty", {})
+        finally:
+            await runner.close()
+
+    initialized, again, done = run(provisioned())  # type: ignore[misc]
+    assert initialized.output == "before the handler runs\n"
+    assert (initialized.log_group, again) == ("/aws/lambda/chatty-fn", None)
+    assert not done.cold
+    assert done.init_output == ""
+    assert done.log_stream == initialized.log_stream
+    assert done.response["env"]["AWS_LAMBDA_INITIALIZATION_TYPE"] == "provisioned-concurrency"
 
 
 def test_a_timed_out_invocation_keeps_what_it_printed(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ backoff, and honour ``AWS_ENDPOINT_URL`` (the simulator's local AWS endpoint).
 
 from __future__ import annotations
 
+import os
 from functools import cache
 from typing import TYPE_CHECKING, Any, Final
 
@@ -33,6 +34,17 @@ def client(service: str, region: str) -> Any:
         retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS}, connect_timeout=5, read_timeout=20
     )
     return boto3.client(service, region_name=region, config=config)  # type: ignore[call-overload]
+
+
+def prepare(*services: str) -> None:
+    """Make now the clients a check's first run would make (a check's ``prepare``, called in the
+    init phase when Lambda runs it ahead of the first invocation: see ``LifecycleHook``). The region
+    is the function's own (``AWS_REGION``), where ECS invokes it; were a deployment's elsewhere, its
+    run would make that region's client as it does without this."""
+    region = os.environ.get("AWS_REGION")
+    if region:
+        for service in services:
+            client(service, region)
 
 
 def describe_error(error: Exception, service: str, operation: str) -> str:

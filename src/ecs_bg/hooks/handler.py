@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from typing import IO, Any, Final, Protocol
 
-from ecs_bg.hooks.checks import is_enabled, parse_settings, validate_hook_details
+from ecs_bg.hooks.checks import is_enabled, known_checks, parse_settings, prepare, validate_hook_details
 from ecs_bg.hooks.config import (
     MAX_HOOK_DETAILS_BYTES,
     STATE_BUDGET_BYTES,
@@ -32,6 +33,10 @@ from ecs_bg.hooks.result import HookResult, HookStatus
 from ecs_bg.hooks.waiting import Clock, StillWaiting, SystemClock
 
 LAMBDA_MAX_SECONDS: Final = 900.0  # assumed deadline when the caller gives no Lambda context
+# AWS_LAMBDA_INITIALIZATION_TYPE values for an init that Lambda runs before, not on, an invocation
+# (Lambda developer guide, "Defined runtime environment variables",
+# https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime).
+INIT_AHEAD: Final = frozenset({"provisioned-concurrency", "snap-start"})
 
 
 class LambdaContext(Protocol):
@@ -73,6 +78,21 @@ class LifecycleHook:
         self.clock: Clock = clock or SystemClock()
         self.logger = hook_logger(name, log_stream)
         self._stages: dict[Stage, StageFunction] = {}
+        if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") in INIT_AHEAD:
+            self._prepare_checks()
+
+    def _prepare_checks(self) -> None:
+        """This init runs ahead of the first invocation (provisioned concurrency, SnapStart): do here
+        what the enabled checks' first run would do first, so that invocation is quick. On demand,
+        init and invocation are one wait for ECS, and a hook that never calls AWS never loads boto3."""
+        try:
+            details = layered_details(self.defaults, {})
+            for check in sorted(known_checks() & details.keys()):
+                if is_enabled(details[check]):
+                    prepare(check)
+        except Exception as error:  # noqa: BLE001 - the first invocation does it again and says what failed
+            with contextlib.suppress(Exception):
+                self.logger.warning("checks not prepared at init", extra={"error": error_summary(error)})
 
     @property
     def stages(self) -> frozenset[Stage]:

@@ -43,6 +43,7 @@ class Invocation:
     duration_ms: float
     cold: bool
     output: str = ""  # everything the function wrote to stdout and stderr during it (and its init)
+    init_output: str = ""  # of ``output``, what a cold start's init wrote (its first part)
     request_id: str = ""
     log_group: str = ""  # where Lambda would have put ``output``
     log_stream: str = ""
@@ -59,9 +60,24 @@ class Invocation:
         return lines
 
 
-def lambda_environment(function: LambdaFunction, region: str, log_stream: str) -> dict[str, str]:
+@dataclass(frozen=True)
+class Initialized:
+    """An execution environment initialized ahead of its first invocation: where it logs, and what
+    its init wrote."""
+
+    function: str
+    log_group: str
+    log_stream: str
+    output: str
+
+
+def lambda_environment(
+    function: LambdaFunction, region: str, log_stream: str, initialization: str = "on-demand"
+) -> dict[str, str]:
     """What Lambda's runtime sets in every execution environment (Lambda developer guide, "Defined
-    runtime environment variables"); these names are reserved, so the function's own cannot change them."""
+    runtime environment variables"); these names are reserved, so the function's own cannot change them.
+    ``AWS_LAMBDA_INITIALIZATION_TYPE`` is on-demand, provisioned-concurrency or snap-start (same page,
+    https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime)."""
     return {
         "AWS_REGION": region,
         "AWS_DEFAULT_REGION": region,
@@ -69,7 +85,7 @@ def lambda_environment(function: LambdaFunction, region: str, log_stream: str) -
         "AWS_LAMBDA_FUNCTION_NAME": function.name,
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_mb),
         "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-        "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+        "AWS_LAMBDA_INITIALIZATION_TYPE": initialization,
         "AWS_LAMBDA_LOG_GROUP_NAME": function.log_group,
         "AWS_LAMBDA_LOG_STREAM_NAME": log_stream,
         "LAMBDA_TASK_ROOT": str(function.code),
@@ -98,6 +114,7 @@ class _Worker:
         self.output = output  # the file the worker's stdout and stderr write to
         self.log_stream = log_stream
         self.read_to = 0
+        self.init_output = ""  # what its init wrote, once it is ready
 
     def take_output(self) -> str:
         """What the worker wrote since the last call."""
@@ -150,21 +167,24 @@ class LambdaRunner:
         self._busy: set[_Worker] = set()
         self._provisioning: dict[str, asyncio.Task[_Worker]] = {}
 
-    async def provision(self, name: str) -> None:
+    async def provision(self, name: str) -> Initialized | None:
         """Start a worker for ``name`` ahead of its first invocation, as Lambda's provisioned
         concurrency initializes an execution environment before it is invoked: that invocation is
-        then warm. A worker that fails to start is dropped; the invocation cold-starts and says why."""
+        then warm. A worker that fails to start is dropped; the invocation cold-starts and says why.
+        None: there was nothing to start (a worker is idle or starting) or it failed."""
         if self._idle[name] or name in self._provisioning:
-            return
-        starting = asyncio.ensure_future(self._start(self.functions[name]))
+            return None
+        function = self.functions[name]
+        starting = asyncio.ensure_future(self._start(function, "provisioned-concurrency"))
         self._provisioning[name] = starting
         try:
             worker = await starting
         except _StartFailed:
-            return
+            return None
         finally:
             del self._provisioning[name]
         self._idle[name].append(worker)
+        return Initialized(name, function.log_group, worker.log_stream, worker.init_output)
 
     async def invoke(self, name: str, event: Any) -> Invocation:
         function = self.functions[name]
@@ -174,11 +194,14 @@ class LambdaRunner:
         cold = not self._idle[name]
         request_id = str(uuid.uuid4())
         record = {"request_id": request_id, "log_group": function.log_group}
+        init_output = ""
         if cold:
             try:
                 worker = await self._start(function)
             except _StartFailed as failed:
-                return Invocation(name, None, failed.error, _ms(began), cold, failed.output, **record)
+                output = failed.output  # all of it from the init that failed
+                return Invocation(name, None, failed.error, _ms(began), cold, output, output, **record)
+            init_output = worker.init_output
         else:
             worker = self._idle[name].pop()
         self._busy.add(worker)
@@ -211,24 +234,25 @@ class LambdaRunner:
         finally:
             self._busy.discard(worker)
         if error is not None:
-            return Invocation(name, None, error, _ms(began), cold, await worker.end(), **record)
+            output = init_output + await worker.end()
+            return Invocation(name, None, error, _ms(began), cold, output, init_output, **record)
         self._idle[name].append(worker)
-        output = worker.take_output()
+        output = init_output + worker.take_output()
         return Invocation(
-            name, answer.get("response"), answer.get("error"), _ms(began), cold, output, **record
+            name, answer.get("response"), answer.get("error"), _ms(began), cold, output, init_output, **record
         )
 
     def _region(self) -> str:
         env = {**os.environ, **self.environment}
         return env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
 
-    async def _start(self, function: LambdaFunction) -> _Worker:
+    async def _start(self, function: LambdaFunction, initialization: str = "on-demand") -> _Worker:
         log_stream = _log_stream()
         env = {
             **os.environ,
             **self.environment,
             **function.environment,
-            **lambda_environment(function, self._region(), log_stream),
+            **lambda_environment(function, self._region(), log_stream, initialization),
             "PYTHONUNBUFFERED": "1",  # a line printed just before a timeout still reaches the log
         }
         env.setdefault("POWERTOOLS_SERVICE_NAME", function.hook or function.name)
@@ -266,6 +290,7 @@ class LambdaRunner:
             ready = {"ready": False, "error": f"Runtime.ExitError: the worker did not start: {error}"}
         if not ready.get("ready"):
             raise _StartFailed(str(ready.get("error", "the worker did not start")), await worker.end())
+        worker.init_output = worker.take_output()
         return worker
 
     async def close(self) -> None:

@@ -264,16 +264,21 @@ class Simulation:
         async with LocalEcsServer(self._local_options(port)) as server:
             self.server = server
             self.group_names = {server.world.blue_group: BLUE, server.world.green_group: GREEN}
-            # Green's hook functions initialize while blue is created (the local ECS would do it at
-            # UpdateService): the deployment then waits for what the hooks do, not their start.
+            # Green's hook functions initialize from now on (the local ECS would start at UpdateService),
+            # while blue is created: the deployment then waits for what the hooks do, not their start
+            # (an invocation that comes first waits for its function's init). The alarms it watches
+            # exist from now on, as the stack made them before the service.
+            alarm_names = self._alarm_names()
             provisioning = asyncio.ensure_future(
-                server.world.provision(self._function_names(), self._alarm_names())
+                asyncio.gather(
+                    server.world.provision(self._function_names(), alarm_names),
+                    asyncio.to_thread(server.world.put_alarms, alarm_names),
+                )
             )
             try:
                 ecs = await client
                 try:
                     await self._create_blue(ecs)
-                    await provisioning
                     await self._start_load()
                     self.deployment = await self._update_to_green(ecs)
                 except (BotoCoreError, ClientError) as error:

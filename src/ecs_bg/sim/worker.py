@@ -11,6 +11,7 @@ streams are written to.
 from __future__ import annotations
 
 import contextlib
+import gc
 import importlib
 import json
 import logging
@@ -94,5 +95,13 @@ def main(fd: int, code: str, handler: str) -> int:
     return 0
 
 
+def exit_quickly() -> None:
+    """At exit, the interpreter's last collections walk every object the imports made (~0.2 s with
+    boto3): frozen, they are left for the OS to reclaim. Called once nothing is left open."""
+    gc.freeze()
+
+
 if __name__ == "__main__":
-    sys.exit(main(int(sys.argv[1]), sys.argv[2], sys.argv[3]))
+    status = main(int(sys.argv[1]), sys.argv[2], sys.argv[3])
+    exit_quickly()
+    sys.exit(status)

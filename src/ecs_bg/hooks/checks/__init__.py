@@ -1,7 +1,9 @@
 """The checks a hook can run, each configured by one hookDetails key.
 
 A check is a ``Check``: its hookDetails key (``name``), ``Settings`` (a ``CheckSettings``
-dataclass), the IAM ``permissions`` it needs, and ``run(ctx, settings) -> Verdict``. The built-in
+dataclass), the IAM ``permissions`` it needs, and ``run(ctx, settings) -> Verdict``; a built-in
+check's module may also have ``prepare()``, what its first run would do before its own work (import
+its HTTP library, make its AWS clients), for an init that Lambda runs ahead of invocations. The built-in
 checks are modules of this package (their permissions in ``ecs_bg.hooks.permissions``), imported
 only when a hook's hookDetails name them, so a hook that never checks CloudWatch never pays for
 importing boto3. A user's own check is registered with ``register_check`` from the user's own
@@ -95,6 +97,13 @@ def check_module(name: str) -> Check:
 def check_permissions(name: str) -> tuple[Permission, ...]:
     custom = CustomCheck.registry.get(name)
     return custom.permissions if custom is not None else CHECK_PERMISSIONS[name]
+
+
+def prepare(name: str) -> None:
+    """Do ahead what the check's first run would do first (nothing, for a check with no ``prepare``)."""
+    preparing = getattr(check_module(name), "prepare", None)
+    if preparing is not None:
+        preparing()
 
 
 def is_enabled(raw: object) -> bool:

@@ -11,6 +11,7 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
+from ecs_bg.hooks import aws
 from ecs_bg.hooks.aws import pages
 from ecs_bg.hooks.config import CheckSettings, bounded
 from ecs_bg.hooks.result import Verdict
@@ -34,6 +35,10 @@ class Settings(CheckSettings):
             raise ValueError("set alarmNames or alarmNamePrefix, not both")
         if len(self.alarm_names) > 100:
             raise ValueError("alarmNames takes at most 100 names (DescribeAlarms' limit)")
+
+
+def prepare() -> None:
+    aws.prepare("cloudwatch")
 
 
 def run(ctx: HookContext, settings: Settings) -> Verdict:

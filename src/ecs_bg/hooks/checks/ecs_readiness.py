@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ecs_bg.hooks import aws
 from ecs_bg.hooks.aws import call, pages
 from ecs_bg.hooks.config import CheckSettings, bounded
 from ecs_bg.hooks.deployment import describe_deployment, describe_target_revision
@@ -27,6 +28,10 @@ class Settings(CheckSettings):
     min_healthy_percent: float = field(default=100, metadata=bounded(1, 100))
     timeout_seconds: float = field(default=600, metadata=bounded(1, 86_400))
     interval_seconds: float = field(default=5, metadata=bounded(1, 300))
+
+
+def prepare() -> None:
+    aws.prepare("ecs")
 
 
 def run(ctx: HookContext, settings: Settings) -> Verdict:

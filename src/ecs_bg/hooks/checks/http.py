@@ -66,6 +66,10 @@ class Settings(CheckSettings):
         return base + self.path
 
 
+def prepare() -> None:
+    import urllib3  # noqa: F401 - what the first run would import
+
+
 def run(ctx: HookContext, settings: Settings) -> Verdict:
     import urllib3  # here, not at module level: only hooks that smoke-test pay for it
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final, Literal
 
+from ecs_bg.hooks import aws
 from ecs_bg.hooks.aws import call
 from ecs_bg.hooks.config import CheckSettings, bounded
 from ecs_bg.hooks.deployment import describe_target_revision, green_target_groups
@@ -79,6 +80,10 @@ class Settings(CheckSettings):
                 raise ValueError(f"{key} {condition!r} is not a comparison like '< 0.01'")
         if self.queries and sum(bool(q.get("ReturnData", True)) for q in self.queries) != 1:
             raise ValueError("queries must return exactly one result (set ReturnData false on the others)")
+
+
+def prepare() -> None:
+    aws.prepare("ecs", "elbv2", "cloudwatch")
 
 
 def run(ctx: HookContext, settings: Settings) -> Verdict:

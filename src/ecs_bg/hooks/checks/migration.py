@@ -13,6 +13,7 @@ import hashlib
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
+from ecs_bg.hooks import aws
 from ecs_bg.hooks.aws import call
 from ecs_bg.hooks.config import CheckSettings, bounded
 from ecs_bg.hooks.deployment import describe_target_revision
@@ -75,6 +76,10 @@ def started_by(event: HookEvent) -> str:
 def client_token(event: HookEvent) -> str:
     """RunTask's idempotency token (at most 64 characters): one per deployment."""
     return hashlib.sha256(event.deployment.arn.encode()).hexdigest()
+
+
+def prepare() -> None:
+    aws.prepare("ecs")
 
 
 def run(ctx: HookContext, settings: Settings) -> Verdict:

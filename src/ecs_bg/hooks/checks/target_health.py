@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ecs_bg.hooks import aws
 from ecs_bg.hooks.aws import call
 from ecs_bg.hooks.config import CheckSettings, bounded
 from ecs_bg.hooks.deployment import describe_target_revision, green_target_groups
@@ -25,6 +26,10 @@ class Settings(CheckSettings):
     min_healthy_targets: int = field(default=1, metadata=bounded(0, 1000))
     timeout_seconds: float = field(default=300, metadata=bounded(1, 86_400))
     interval_seconds: float = field(default=5, metadata=bounded(1, 300))
+
+
+def prepare() -> None:
+    aws.prepare("ecs", "elbv2")  # green's revision, then its targets' health
 
 
 def run(ctx: HookContext, settings: Settings) -> Verdict:

@@ -15,6 +15,7 @@ import dataclasses
 import json
 import secrets
 import sys
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -97,10 +98,9 @@ class World:
         self.processes: dict[str, AppProcess] = {}  # task ARN -> its process
         self.runners: dict[str, LambdaRunner] = {}  # function name -> its runner
         self.endpoint = ""  # the local AWS endpoint the hooks call
-        self._logs: Any = None
-        self.alarm_watch = AlarmWatch(
-            self.lb, lambda: aws_client("cloudwatch", self.endpoint, options.region), options.speed
-        )
+        self._clients: dict[str, Any] = {}  # by service: boto3 clients are thread-safe, costly to make
+        self._clients_lock = threading.Lock()
+        self.alarm_watch = AlarmWatch(self.lb, lambda: self.client("cloudwatch"), options.speed)
         self._latency = setup.stack_context(options.cdk_json).alarm_latency_p95_seconds
 
     def alarm_board(self, names: list[str]) -> alarms.AlarmBoard:
@@ -146,8 +146,10 @@ class World:
 
     async def close(self) -> None:
         await self.alarm_watch.close()
-        await asyncio.gather(*(process.stop(grace=2.0) for process in self.processes.values()))
-        await asyncio.gather(*(runner.close() for runner in self.runners.values()))
+        await asyncio.gather(
+            *(process.stop(grace=2.0) for process in self.processes.values()),
+            *(runner.close() for runner in self.runners.values()),
+        )
         await self.lb.close()
 
     # -- the load balancer ---------------------------------------------------------------------------
@@ -297,9 +299,17 @@ class World:
 
     async def provision(self, names: Sequence[str], alarm_names: list[str]) -> None:
         """Initialize the functions ahead of their first invocation (``LambdaRunner.provision``): a
-        deployment's hooks then take what their handlers take, not a Python start each."""
+        deployment's hooks then take what their handlers take, not a Python start each. Each
+        environment's init is logged as Lambda logs it."""
         runners = [(name, self._runner(name, alarm_names)) for name in dict.fromkeys(names)]
-        await asyncio.gather(*(runner.provision(name) for name, runner in runners if runner is not None))
+
+        async def provision(name: str, runner: LambdaRunner) -> None:
+            initialized = await runner.provision(name)
+            if initialized is not None:
+                lines = [_init_start(), *_lines(initialized.output)]
+                await asyncio.to_thread(self._put_logs, initialized.log_group, initialized.log_stream, lines)
+
+        await asyncio.gather(*(provision(name, runner) for name, runner in runners if runner is not None))
 
     async def invoke(self, name: str, event: dict[str, Any], alarm_names: list[str]) -> Invocation:
         """Invoke the function a hook's ARN names, as Lambda would run it (``ecs_bg.deploy.functions``)."""
@@ -313,23 +323,28 @@ class World:
 
     def _write_logs(self, done: Invocation) -> None:
         """START, everything the function wrote, END and REPORT in its stream of ``/aws/lambda/<name>``,
-        as Lambda writes them (the stream is its worker's: one per execution environment)."""
-        logs = self._logs_client()
+        as Lambda writes them (the stream is its worker's: one per execution environment), after a
+        cold start's INIT_START and what its init wrote."""
         group = done.log_group or f"/aws/lambda/{done.function}"
         stream = done.log_stream or f"{time.strftime('%Y/%m/%d')}/[$LATEST]{secrets.token_hex(16)}"
-        with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
-            logs.create_log_group(logGroupName=group)
-        with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
-            logs.create_log_stream(logGroupName=group, logStreamName=stream)
         request = done.request_id or secrets.token_hex(8)
-        lines = [f"START RequestId: {request} Version: $LATEST"]
-        lines += [line for line in done.output.splitlines() if line.strip()]
+        lines = [_init_start(), *_lines(done.init_output)] if done.cold else []
+        lines.append(f"START RequestId: {request} Version: $LATEST")
+        lines += _lines(done.output[len(done.init_output) :])
         if done.error:
             lines.append(json.dumps({"errorMessage": done.error}))
         lines += [
             f"END RequestId: {request}",
             f"REPORT RequestId: {request}\tDuration: {done.duration_ms} ms",
         ]
+        self._put_logs(group, stream, lines)
+
+    def _put_logs(self, group: str, stream: str, lines: list[str]) -> None:
+        logs = self.client("logs")
+        with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
+            logs.create_log_group(logGroupName=group)
+        with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
+            logs.create_log_stream(logGroupName=group, logStreamName=stream)
         now = int(time.time() * 1000)
         logs.put_log_events(
             logGroupName=group,
@@ -337,15 +352,25 @@ class World:
             logEvents=[{"timestamp": now, "message": line} for line in lines],
         )
 
-    def _logs_client(self) -> Any:
-        if self._logs is None:
-            self._logs = aws_client("logs", self.endpoint, self.options.region)
-        return self._logs
+    def client(self, service: str) -> Any:
+        """The local endpoint's client for ``service``, made once (from any thread)."""
+        with self._clients_lock:
+            if service not in self._clients:
+                import boto3
+
+                self._clients[service] = boto3.client(  # type: ignore[call-overload]
+                    service,
+                    region_name=self.options.region,
+                    endpoint_url=self.endpoint,
+                    aws_access_key_id="local",
+                    aws_secret_access_key="local",  # noqa: S106 - the local endpoint checks nothing
+                )
+            return self._clients[service]
 
     def put_alarms(self, names: list[str]) -> None:
         """The deployment's alarms exist (OK), for the hooks that read them: as simulation.yml's
         ``alarms:`` defines one, else as the stack makes its gate alarms; one that exists stays."""
-        cloudwatch = aws_client("cloudwatch", self.endpoint, self.options.region)
+        cloudwatch = self.client("cloudwatch")
         known = {alarm["AlarmName"] for alarm in cloudwatch.describe_alarms(AlarmNames=names)["MetricAlarms"]}
         for name in names:
             defined = self.options.alarm_definitions.get(name)
@@ -355,16 +380,15 @@ class World:
                 setup.put_gate_alarm(cloudwatch, name, self.options.alarm_5xx_percent)
 
 
-def aws_client(service: str, url: str, region: str) -> Any:
-    import boto3
+def _init_start() -> str:
+    """The line Lambda logs each time it creates an execution environment, naming its runtime
+    ("Identifying Lambda runtime version changes", Lambda developer guide,
+    https://docs.aws.amazon.com/lambda/latest/dg/runtime-management-identify.html)."""
+    return f"INIT_START Runtime Version: python:{sys.version_info.major}.{sys.version_info.minor}.local"
 
-    return boto3.client(  # type: ignore[call-overload]
-        service,
-        region_name=region,
-        endpoint_url=url,
-        aws_access_key_id="local",
-        aws_secret_access_key="local",  # noqa: S106 - the local endpoint checks nothing
-    )
+
+def _lines(output: str) -> list[str]:
+    return [line for line in output.splitlines() if line.strip()]
 
 
 def task_environment(definition: dict[str, Any], revision: str, container: str) -> dict[str, str]:
