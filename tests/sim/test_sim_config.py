@@ -18,7 +18,7 @@ from ecs_bg.sim.config import apply, apply_local
 from ecs_bg.sim.functions import local_functions
 from ecs_bg.sim.localecs.server import LocalOptions
 from ecs_bg.sim.localecs.world import health_check
-from ecs_bg.sim.runner import CDK_JSON
+from ecs_bg.sim.paths import CDK_JSON
 from ecs_bg.sim.setup import TARGET_GROUPS
 from ecs_bg.sim.simulation import Options
 from tests.conftest import ROOT

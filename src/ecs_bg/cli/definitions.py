@@ -6,19 +6,18 @@ import json
 import os
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from ecs_bg.cli.main import app
 from ecs_bg.cli.options import fail
-from ecs_bg.deploy.definitions import Definitions, OutputSourceFactory, load_definitions
 from ecs_bg.deploy.errors import DefinitionError
-from ecs_bg.deploy.lint import has_errors, image_architectures, lint
-from ecs_bg.deploy.outputs import OutputsFile, OutputSource, cloudformation_source
-from ecs_bg.deploy.rules import LintOptions
-from ecs_bg.sim.functions import local_functions
-from ecs_bg.sim.runner import CDK_JSON
+from ecs_bg.sim.paths import CDK_JSON
+
+if TYPE_CHECKING:  # imported where used: cfn-lint and boto3 load only for the command that needs them
+    from ecs_bg.deploy.definitions import Definitions, OutputSourceFactory
+    from ecs_bg.deploy.outputs import OutputSource
 
 DEFAULT_CONFIG = Path("ecspresso/ecspresso.yml")
 
@@ -51,6 +50,8 @@ def _outputs(
     outputs_file: Path | None, region: str | None, profile: str | None, endpoint_url: str | None
 ) -> OutputSourceFactory:
     def factory(config_region: str | None) -> OutputSource:
+        from ecs_bg.deploy.outputs import OutputsFile, cloudformation_source
+
         if outputs_file is not None:
             return OutputsFile(outputs_file)
         return cloudformation_source(region or config_region, profile, endpoint_url)
@@ -59,6 +60,8 @@ def _outputs(
 
 
 def _load(config: Path, outputs: OutputSourceFactory) -> Definitions:
+    from ecs_bg.deploy.definitions import load_definitions
+
     try:
         return load_definitions(config, os.environ, outputs)
     except DefinitionError as error:
@@ -107,6 +110,10 @@ def lint_command(
     ] = CDK_JSON,
 ) -> None:
     """Check the rendered definitions against ECS's API model and blue/green rules; exit 1 on errors."""
+    from ecs_bg.deploy.lint import has_errors, image_architectures, lint
+    from ecs_bg.deploy.rules import LintOptions
+    from ecs_bg.sim.functions import local_functions
+
     definitions = _load(config, _outputs(outputs_file, region, profile, endpoint_url))
     try:
         options = LintOptions(

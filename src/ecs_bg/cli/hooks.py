@@ -7,29 +7,27 @@ would invoke it again after ``callBackDelay``).
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import json
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.json import JSON
-from rich.text import Text
 
 from ecs_bg.cli.main import app
 from ecs_bg.cli.options import EndpointOption, ProfileOption, RegionOption, fail
 from ecs_bg.deploy.errors import DefinitionError
-from ecs_bg.deploy.functions import HANDLER, LambdaFunction
 from ecs_bg.hooks.config import HOOK_DETAILS_ENV
 from ecs_bg.hooks.contract import judge
 from ecs_bg.hooks.ecs import SHIFT_STAGES, TRAFFIC_SHIFT_STRATEGIES, HookStatus, Stage, Strategy, one_of
 from ecs_bg.hooks.result import DEFAULT_CALLBACK_DELAY
 from ecs_bg.sim.events import ServiceIds, default_percent, lifecycle_event, step_count
-from ecs_bg.sim.functions import local_functions
-from ecs_bg.sim.runner import CDK_JSON, Invocation, LambdaRunner
+from ecs_bg.sim.paths import CDK_JSON
+
+if TYPE_CHECKING:  # imported where used, so that `ecs-bg --help` stays fast
+    from ecs_bg.deploy.functions import LambdaFunction
+    from ecs_bg.sim.runner import Invocation
 
 EXIT_CODES: dict[str, int] = {
     HookStatus.SUCCEEDED: 0,
@@ -97,6 +95,8 @@ def events(
 def _function(hook: str, functions: dict[str, LambdaFunction]) -> LambdaFunction:
     """A stack function by hook (before_install, before-install), function name or entry-file name, or
     a .py file (its folder is the code folder; a stack function with that entry file keeps its settings)."""
+    from ecs_bg.deploy.functions import LambdaFunction
+
     if hook.endswith(".py"):
         path = Path(hook).resolve()
         if not path.is_file():
@@ -131,6 +131,8 @@ def _read_event(path: Path) -> dict[str, Any]:
 
 
 async def _invoke_once(function: LambdaFunction, event: dict[str, Any], env: dict[str, str]) -> Invocation:
+    from ecs_bg.sim.runner import LambdaRunner
+
     runner = LambdaRunner({function.name: function}, environment=env)
     try:
         return await runner.invoke(function.name, event)
@@ -187,6 +189,11 @@ def invoke(
     endpoint_url: EndpointOption = None,
 ) -> None:
     """Run one hook function as Lambda would, with ECS's event; print its answer, timing and output."""
+    import asyncio
+
+    from ecs_bg.deploy.functions import HANDLER
+    from ecs_bg.sim.functions import local_functions
+
     if (stage is None) == (event_file is None):
         fail("give --stage (an event is built for it) or --event FILE, not both")
     try:
@@ -235,6 +242,10 @@ def invoke(
 
 
 def _report(done: Invocation) -> None:
+    from rich.console import Console
+    from rich.json import JSON
+    from rich.text import Text
+
     console = Console()
     answer = judge(done.response, done.error, DEFAULT_CALLBACK_DELAY)
     console.print(Text(f"{done.log_group} {done.log_stream}", style="dim"), soft_wrap=True)

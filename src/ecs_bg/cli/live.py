@@ -19,25 +19,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.live import Live
 
 from ecs_bg.cli.main import app
 from ecs_bg.cli.options import EndpointOption, ProfileOption, RegionOption, fail
-from ecs_bg.deploy.config import load_config
 from ecs_bg.deploy.errors import DefinitionError
 from ecs_bg.hooks.ecs import DeploymentStatus, HookAction
-from ecs_bg.live import deployments
-from ecs_bg.live.aws import AwsFailure, Connection
-from ecs_bg.live.commands import Where
-from ecs_bg.live.decisions import HookReasons, Why
-from ecs_bg.live.deployments import Deployment, Hook, Refused
-from ecs_bg.live.report import build as build_report
-from ecs_bg.live.view import headline, pause_commands, pause_instructions, plain_lines, rich_view
-from ecs_bg.report.html import render as render_html
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # imported where used: boto3 and rich load only when a command runs
     from mypy_boto3_ecs import ECSClient
+    from rich.console import Console
+
+    from ecs_bg.live.aws import Connection
+    from ecs_bg.live.commands import Where
+    from ecs_bg.live.decisions import Why
+    from ecs_bg.live.deployments import Deployment, Hook
 
 TIMED_OUT = 3
 # A CI log shows the watch is alive: a line at least this often while nothing changes, from polls
@@ -65,6 +60,9 @@ JsonOption = Annotated[Path | None, typer.Option("--json", help="Write the repor
 
 @contextmanager
 def _one_line_errors() -> Iterator[None]:
+    from ecs_bg.live.aws import AwsFailure
+    from ecs_bg.live.deployments import Refused
+
     try:
         yield
     except (AwsFailure, DefinitionError) as error:
@@ -82,6 +80,9 @@ def _service(
     endpoint_url: str | None,
 ) -> tuple[Connection, str, str]:
     """How to reach AWS, the cluster and the service; the config fills what is not given."""
+    from ecs_bg.deploy.config import load_config
+    from ecs_bg.live.aws import Connection
+
     if cluster is None or service is None:
         ecspresso = load_config(config, os.environ)
         cluster, service = cluster or ecspresso.cluster, service or ecspresso.service
@@ -98,6 +99,8 @@ def _current(
     endpoint_url: str | None,
 ) -> tuple[ECSClient, str]:
     """The ECS client and the service's current deployment ARN; the config fills what is not given."""
+    from ecs_bg.live import deployments
+
     connection, cluster, service = _service(cluster, service, config, region, profile, endpoint_url)
     ecs = connection.ecs()
     return ecs, deployments.find_deployment_arn(ecs, cluster, service)
@@ -105,6 +108,8 @@ def _current(
 
 def _where(connection: Connection, deployment: Deployment) -> Where:
     """Where printed commands go: this deployment's service, through the connection this command used."""
+    from ecs_bg.live.commands import Where
+
     return Where(deployment.cluster, deployment.service, replace(connection, region=deployment.region))
 
 
@@ -132,6 +137,12 @@ def status(
     plain: PlainOption = False,
 ) -> None:
     """Show the service's current deployment: stage, revisions, traffic weights, hooks and why."""
+    from rich.console import Console
+
+    from ecs_bg.live import deployments
+    from ecs_bg.live.decisions import HookReasons
+    from ecs_bg.live.view import pause_commands, pause_instructions, plain_lines, rich_view
+
     with _one_line_errors():
         connection, cluster, service = _service(cluster, service, config, region, profile, endpoint_url)
         ecs = connection.ecs()
@@ -171,6 +182,13 @@ def watch(
     """Follow the current deployment until it ends: exit 0 on SUCCESSFUL, 1 on a rollback or stop.
 
     With --plain, a line at least once a minute while nothing changes, so a CI log shows it is alive."""
+    from rich.console import Console
+    from rich.live import Live
+
+    from ecs_bg.live import deployments
+    from ecs_bg.live.decisions import HookReasons
+    from ecs_bg.live.view import headline, pause_commands, rich_view
+
     since = _moment("--started-after", started_after) if started_after is not None else None
     deadline = time.monotonic() + timeout
     with _one_line_errors():
@@ -212,6 +230,8 @@ def _await_deployment(
     ecs: ECSClient, cluster: str, service: str, since: datetime | None, deadline: float, interval: float
 ) -> str:
     """The deployment to follow; with ``since``, polled for until ECS lists one created since then."""
+    from ecs_bg.live import deployments
+
     while True:
         try:
             return deployments.find_deployment_arn(ecs, cluster, service, created_after=since)
@@ -252,6 +272,8 @@ class PlainLog:
         self.announced: set[str] = set()
 
     def show(self, deployment: Deployment, why: Why) -> None:
+        from ecs_bg.live.view import pause_instructions, plain_lines
+
         lines = plain_lines(deployment, why)
         moment = self.clock()
         if lines != self.last:
@@ -281,6 +303,8 @@ def _continue(
     profile: str | None,
     endpoint_url: str | None,
 ) -> None:
+    from ecs_bg.live import deployments
+
     with _one_line_errors():
         ecs, arn = _current(cluster, service, config, region, profile, endpoint_url)
         deployment = deployments.describe(ecs, arn)
@@ -333,6 +357,11 @@ def report(
     endpoint_url: EndpointOption = None,
 ) -> None:
     """Report a real deployment: ECS's record, the hooks' decisions and the load balancer's traffic."""
+    from ecs_bg.live import deployments
+    from ecs_bg.live.aws import Connection
+    from ecs_bg.live.report import build as build_report
+    from ecs_bg.report.html import render as render_html
+
     if html is None and json_file is None:
         fail("nothing to write: give --html FILE and/or --json FILE")
     with _one_line_errors():

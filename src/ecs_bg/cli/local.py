@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from ecs_bg.cli.main import app
-from ecs_bg.cli.signals import Stopped, until_stopped
 from ecs_bg.deploy.errors import DefinitionError
-from ecs_bg.sim.config import apply_local
-from ecs_bg.sim.localecs.backend import FIRST_DEPLOYMENT_STABLE, FirstDeploymentStable
-from ecs_bg.sim.localecs.server import ECSPRESSO_CONFIG, LocalEcsServer, LocalOptions
-from ecs_bg.sim.localecs.world import WorldOptions
+from ecs_bg.sim.paths import ECSPRESSO_CONFIG
+from ecs_bg.sim.plan import FIRST_DEPLOYMENT_STABLE, FirstDeploymentStable
+
+if TYPE_CHECKING:  # imported where used: aiohttp and moto load only when `local` runs
+    from ecs_bg.sim.localecs.server import LocalOptions
 
 SIM_CONFIG = "simulation.yml"  # as `ecs-bg simulate` reads it beside the ecspresso config
 DEFAULT_PORT = 4566  # the port local AWS emulators conventionally answer on
@@ -40,6 +40,13 @@ def local(
     ),
 ) -> None:
     """Serve a local ECS (and moto for the rest of AWS) until Ctrl-C or SIGTERM."""
+    import asyncio
+
+    from ecs_bg.cli.signals import Stopped, until_stopped
+    from ecs_bg.sim.config import apply_local
+    from ecs_bg.sim.localecs.server import LocalOptions
+    from ecs_bg.sim.localecs.world import WorldOptions
+
     if not 0 < port < 65536:
         typer.echo(f"error: --port must be 1-65535, got {port}", err=True)
         raise typer.Exit(2)
@@ -79,6 +86,10 @@ def _first_deployment_stable(value: str) -> FirstDeploymentStable:
 
 
 async def _serve(options: LocalOptions) -> None:
+    import asyncio
+
+    from ecs_bg.sim.localecs.server import LocalEcsServer
+
     async with LocalEcsServer(options) as server:
         # The shell lines first, alone on stdout, so `eval "$(ecs-bg local | head -4)"` works.
         region = options.world.region

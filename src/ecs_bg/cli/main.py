@@ -18,7 +18,11 @@ def main() -> None:
     """Amazon ECS native blue/green deployments with Lambda lifecycle hooks."""
 
 
-# Imported for their side effect: the commands attach themselves to ``app``.
+# Imported for their side effect: the commands attach themselves to ``app``. Each of these modules
+# imports at its top only what typer needs to build the commands (typer, and the types and defaults
+# their options show); a command imports boto3, aiohttp, moto, cfn-lint, rich and the simulator in its
+# own body. `ecs-bg --help` and a usage error stay fast, and a command pays only for what it uses
+# (tests/cli/test_lazy_imports.py keeps it so).
 from ecs_bg.cli import definitions, hooks, live, local, simulate  # noqa: E402
 
 __all__ = ["app", "definitions", "hooks", "live", "local", "simulate"]

@@ -2,34 +2,24 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console, Group
-from rich.live import Live
-from rich.markup import escape
-from rich.table import Table
-from rich.text import Text
 
 from ecs_bg.cli.main import app
-from ecs_bg.cli.signals import Stopped, until_stopped
 from ecs_bg.deploy.errors import DefinitionError
 from ecs_bg.hooks.ecs import DeploymentStatus, HookStatus
-from ecs_bg.live.aws import Connection
-from ecs_bg.live.commands import Where
-from ecs_bg.report.html import render as render_html
-from ecs_bg.report.model import DeploymentReport
-from ecs_bg.sim.config import apply as sim_config_apply
-from ecs_bg.sim.config import hook_details_reading as read_hook_details_reading
-from ecs_bg.sim.deployment_report import hook_reason
-from ecs_bg.sim.outcome import Report
-from ecs_bg.sim.runner import CDK_JSON
+from ecs_bg.sim.paths import CDK_JSON, ECSPRESSO_CONFIG
 from ecs_bg.sim.scenarios import SCENARIOS
-from ecs_bg.sim.simulation import Options, Simulation, SimulationFailed
 
-ECSPRESSO_CONFIG = Options().config
+if TYPE_CHECKING:  # imported where used: the simulator (aiohttp, moto, boto3) loads only when it runs
+    from rich.console import Console, Group
+
+    from ecs_bg.sim.outcome import Report
+    from ecs_bg.sim.simulation import Options, Simulation
+
 SIM_CONFIG = ECSPRESSO_CONFIG.parent / "simulation.yml"
 STATUS_STYLE: dict[str, str] = {
     DeploymentStatus.SUCCESSFUL: "green",
@@ -64,6 +54,18 @@ def simulate(
     quiet: bool = typer.Option(False, help="No live view; print the outcome only."),
 ) -> None:
     """Deploy green over blue as ECS would, invoking your hooks, and report what happened."""
+    import asyncio
+
+    from rich.console import Console
+    from rich.markup import escape
+
+    from ecs_bg.cli.signals import Stopped, until_stopped
+    from ecs_bg.report.html import render as render_html
+    from ecs_bg.report.model import DeploymentReport
+    from ecs_bg.sim.config import apply as sim_config_apply
+    from ecs_bg.sim.config import hook_details_reading as read_hook_details_reading
+    from ecs_bg.sim.simulation import Options, SimulationFailed
+
     console = Console()
     options = Options(config=config, cdk_json=cdk_json)
     try:
@@ -126,6 +128,10 @@ def _left(result: Report) -> str:
 
 
 async def _run(options: Options, console: Console, *, live: bool) -> Report:
+    from rich.live import Live
+
+    from ecs_bg.sim.simulation import Simulation
+
     told: list[bool] = []
 
     def tell_once(sim: Simulation, where: Console) -> None:
@@ -149,12 +155,21 @@ async def _run(options: Options, console: Console, *, live: bool) -> Report:
 
 def _endpoint_hint(sim: Simulation) -> str:
     """How to look at (and act on) the simulated deployment with the live-deployment commands."""
+    from ecs_bg.live.aws import Connection
+    from ecs_bg.live.commands import Where
+
     ids = sim.ids
     where = Where(ids.cluster, ids.service, Connection(region=ids.region, endpoint_url=sim.url))
     return f"local AWS endpoint {sim.url}; try: {where.ecs_bg('status')}"
 
 
 def _render(sim: Simulation) -> Group:
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    from ecs_bg.sim.deployment_report import hook_reason
+
     engine = sim.engine
     if engine is None:  # UpdateService made the deployment; the local ECS has not started it yet
         return Group(Text(f"deployment: {DeploymentStatus.PENDING}"))

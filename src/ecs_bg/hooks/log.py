@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import re
-from typing import IO, Any, Final
+from typing import IO, TYPE_CHECKING, Any, Final
 
-from aws_lambda_powertools import Logger
+if TYPE_CHECKING:  # imported where a logger is made: `import ecs_bg.hooks` stays cheap for the CLI
+    from aws_lambda_powertools import Logger
 
 # Keys every line of an invocation carries; reset at the start of each so a warm container never
 # leaks one invocation's keys into the next.
@@ -38,4 +39,6 @@ def error_fields(error: BaseException) -> dict[str, Any]:
 
 def hook_logger(hook: str, stream: IO[str] | None = None) -> Logger:
     """The hook's logger: service name from POWERTOOLS_SERVICE_NAME, else the hook's own name."""
+    from aws_lambda_powertools import Logger
+
     return Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME") or hook, stream=stream)

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import aiohttp
 
-# The sample service's package `app` lives at the repository root (src/ecs_bg/sim/apps.py -> root).
-REPOSITORY_ROOT = Path(__file__).resolve().parents[3]
+from ecs_bg.sim.paths import REPOSITORY_ROOT  # the sample service's package `app` lives there
+
 SAMPLE_APP = (sys.executable, "-m", "app")
 
 

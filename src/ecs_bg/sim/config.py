@@ -13,10 +13,14 @@ import yaml
 from ecs_bg.deploy.errors import DefinitionError
 from ecs_bg.deploy.functions import FunctionOverride
 from ecs_bg.deploy.settings import parse_settings, setting
-from ecs_bg.sim.localecs.backend import FirstDeploymentStable
 from ecs_bg.sim.localecs.server import LocalOptions
 from ecs_bg.sim.metric_alarms import AlarmDefinition
-from ecs_bg.sim.plan import HOOK_DETAILS_READINGS, HookDetailsReading, RollbackHookFailure
+from ecs_bg.sim.plan import (
+    HOOK_DETAILS_READINGS,
+    FirstDeploymentStable,
+    HookDetailsReading,
+    RollbackHookFailure,
+)
 from ecs_bg.sim.simulation import Options
 
 POSITIVE = setting(positive=True)

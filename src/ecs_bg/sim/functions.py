@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ecs_bg.deploy.functions import FunctionOverride, LambdaFunction, apply_overrides, entry_hooks
 from ecs_bg.deploy.stack_context import Env, StackContext, hook_functions, read_cdk_json
-from ecs_bg.sim.runner import INFRASTRUCTURE
+from ecs_bg.sim.paths import INFRASTRUCTURE
 
 
 def local_functions(

@@ -32,6 +32,32 @@ HookDetailsReading = Literal["replace", "merge"]
 HOOK_DETAILS_READINGS: Final = ("replace", "merge")
 RollbackHookFailure = Literal["fail", "ignore"]
 
+# What DescribeServices reports while a service's first deployment runs (one with no revision serving
+# before it: CreateService's, or the next one after a first deployment was rolled back), with its
+# hooks still to run. botocore's ServicesStable waiter (botocore/data/ecs/2014-11-13/waiters-2.json)
+# succeeds on ``length(deployments) == `1` && runningCount == desiredCount``, and with no blue listed
+# ACTIVE only the counts can hold it back. UNCONFIRMED which ECS does; no AWS document says:
+# - "tasks-running" (the default): the counts are the tasks' own, as the API reference defines
+#   Service.runningCount and Deployment.runningCount ("tasks ... in the RUNNING state"), so the
+#   waiter returns once green's tasks run, hooks still running. Indirect support, not proof:
+#   terraform-provider-aws PR #43434 (github.com/hashicorp/terraform-provider-aws/pull/43434, its
+#   blue/green support) made its wait follow the service deployment's status "vs. just task count"
+#   to "ensure lifecycle hooks complete during creation"; aws-actions/amazon-ecs-deploy-task-definition
+#   issue #838 sees the PRIMARY deployment IN_PROGRESS after the stability wait returned (its
+#   strategy unstated).
+# - "deployment-complete": the service counts a first deployment's tasks as its own only once that
+#   deployment has ended, so until then its RUNNING tasks are listed pending (runningCount 0): in
+#   the service's counts, in its PRIMARY deployments[] entry (rolloutState IN_PROGRESS) and in
+#   currentServiceRevisions alike, so that runningCount + pendingCount is still every task it has and
+#   the service's counts are still the sum of its deployments'. The deployment's own view
+#   (DescribeServiceDeployments) and DescribeTasks keep reporting the tasks RUNNING.
+# It matters to tools that wait with the waiter after a create: ecspresso's createService waits with
+# `WaitFunc(sv, nil, "")`, the ServicesStable waiter whatever --wait-until says (kayac/ecspresso
+# create.go; the version read passes VpcLatticeConfigurations, so late 2024 or newer), while its deploy
+# of an existing service follows the service deployment by default (wait.go, --wait-until deployed).
+FirstDeploymentStable = Literal["tasks-running", "deployment-complete"]
+FIRST_DEPLOYMENT_STABLE: Final[tuple[FirstDeploymentStable, ...]] = ("tasks-running", "deployment-complete")
+
 
 @dataclass(frozen=True)
 class HookSpec:

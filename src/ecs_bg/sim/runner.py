@@ -27,10 +27,6 @@ from typing import IO, Any, Final
 
 from ecs_bg.deploy.functions import LambdaFunction
 
-# The seed's entry files, found from this source tree (the repository), never from the working directory.
-INFRASTRUCTURE: Final = Path(__file__).resolve().parents[3] / "infrastructure"
-# The CDK app's settings: its hookDetails context reaches each function as ECS_BG_HOOK_DETAILS.
-CDK_JSON: Final = INFRASTRUCTURE / "cdk.json"
 DEFAULT_REGION: Final = "us-east-1"
 START_TIMEOUT: Final = 30.0  # real seconds a cold start's import may take (Lambda's init phase: 10 s)
 

@@ -10,10 +10,13 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ecs_bg.hooks.ecs import DeploymentStatus, HookAction, Stage, Strategy, TargetType
 from ecs_bg.sim.plan import HookSpec
-from ecs_bg.sim.simulation import Options
+
+if TYPE_CHECKING:  # the names are read by `ecs-bg --help`, before the simulator is imported
+    from ecs_bg.sim.simulation import Options
 
 HOOKS = Path(__file__).parent / "scenario_hooks"
 

@@ -37,7 +37,6 @@ from ecs_bg.hooks.ecs import (
     TargetType,
 )
 from ecs_bg.sim import alarms, metric_alarms, setup
-from ecs_bg.sim.apps import REPOSITORY_ROOT as ROOT
 from ecs_bg.sim.apps import free_port
 from ecs_bg.sim.deployment_report import BLUE, GREEN, Names, ProductionIntervals, deployment_report
 from ecs_bg.sim.engine import Engine
@@ -49,8 +48,8 @@ from ecs_bg.sim.localecs.server import LocalEcsServer, LocalOptions
 from ecs_bg.sim.localecs.spec import deployment_spec, function_name
 from ecs_bg.sim.localecs.world import World, WorldOptions
 from ecs_bg.sim.outcome import Report
+from ecs_bg.sim.paths import CDK_JSON, ECSPRESSO_CONFIG
 from ecs_bg.sim.plan import HookDetailsReading, HookSpec, RollbackHookFailure
-from ecs_bg.sim.runner import CDK_JSON
 
 WATCHER_GRACE = 15.0  # real seconds the endpoint waits, after the end, for a watcher's next poll
 BLUE_READY_SECONDS = 90.0  # real seconds blue's creation may take (SCALE_UP allows green 60)
@@ -76,7 +75,7 @@ class SimulationFailed(Exception):
 
 @dataclass
 class Options:
-    config: Path = ROOT / "ecspresso" / "ecspresso.yml"
+    config: Path = ECSPRESSO_CONFIG
     lambda_dir: Path | None = None  # the hooks' code folder; default: cdk.json's hookCode
     cdk_json: Path | None = CDK_JSON
     speed: float = 240.0  # simulated seconds per real second

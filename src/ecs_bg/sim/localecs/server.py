@@ -13,15 +13,14 @@ from pathlib import Path
 from types import TracebackType
 
 from ecs_bg.deploy.config import load_config
-from ecs_bg.sim.apps import REPOSITORY_ROOT as ROOT
 from ecs_bg.sim.local_aws import LocalAws
 from ecs_bg.sim.localecs.aws_reads import AwsReads
-from ecs_bg.sim.localecs.backend import FirstDeploymentStable, LocalEcs
+from ecs_bg.sim.localecs.backend import LocalEcs
 from ecs_bg.sim.localecs.driver import Driver
 from ecs_bg.sim.localecs.models import Account
 from ecs_bg.sim.localecs.world import World, WorldOptions
-
-ECSPRESSO_CONFIG = ROOT / "ecspresso" / "ecspresso.yml"
+from ecs_bg.sim.paths import ECSPRESSO_CONFIG
+from ecs_bg.sim.plan import FirstDeploymentStable
 
 
 @dataclass
@@ -30,7 +29,7 @@ class LocalOptions:
     world: WorldOptions = field(default_factory=WorldOptions)
     config: Path | None = ECSPRESSO_CONFIG  # its cluster exists from the start
     clusters: tuple[str, ...] = ("default",)
-    # What DescribeServices shows while a first deployment's hooks run (UNCONFIRMED; backend.py).
+    # What DescribeServices shows while a first deployment's hooks run (UNCONFIRMED; sim/plan.py).
     first_deployment_stable: FirstDeploymentStable = "tasks-running"
 
 

@@ -26,7 +26,6 @@ from ecs_bg.deploy.functions import FunctionOverride
 from ecs_bg.deploy.stack_context import Env
 from ecs_bg.hooks.ecs import TaskStatus
 from ecs_bg.sim import alarms, metric_alarms, setup
-from ecs_bg.sim.apps import REPOSITORY_ROOT as ROOT
 from ecs_bg.sim.apps import AppProcess
 from ecs_bg.sim.balancer import LocalLoadBalancer
 from ecs_bg.sim.functions import local_functions
@@ -34,8 +33,10 @@ from ecs_bg.sim.health import HealthCheck
 from ecs_bg.sim.local_aws import SIMULATION_APP_ID
 from ecs_bg.sim.localecs.alarm_watch import AlarmWatch
 from ecs_bg.sim.localecs.models import Task
+from ecs_bg.sim.paths import CDK_JSON
+from ecs_bg.sim.paths import REPOSITORY_ROOT as ROOT
 from ecs_bg.sim.plan import HookDetailsReading, RollbackHookFailure
-from ecs_bg.sim.runner import CDK_JSON, Invocation, LambdaRunner
+from ecs_bg.sim.runner import Invocation, LambdaRunner
 
 HEALTH = {"healthy": "HEALTHY", "unhealthy": "UNHEALTHY"}
 
