@@ -73,6 +73,9 @@ def test_a_ci_script_deploys_twice_through_the_aws_cli(tmp_path: Any) -> None:
         v1 = _finished(local, _newest(local)["serviceDeploymentArn"])
         assert v1["status"] == "SUCCESSFUL", v1
         assert v1["sourceServiceRevisions"] == []  # CreateService: a first deployment
+        # Someone deletes a hook's log group: its next invocation's lines make it again, as Lambda's do.
+        after_allow = "/aws/lambda/ecs-bg-after-allow-traffic-dev"
+        local.aws("logs", "delete-log-group", "--log-group-name", after_allow)
 
         # v2: a new revision, with a PAUSE after test traffic is on it.
         second = local.aws(
@@ -146,6 +149,10 @@ def test_a_ci_script_deploys_twice_through_the_aws_cli(tmp_path: Any) -> None:
             "hook decision",
         )["events"]
         assert len(events) == 2  # one PRE_SCALE_UP invocation per deployment
+        again = local.aws(
+            "logs", "filter-log-events", "--log-group-name", after_allow, "--filter-pattern", "hook decision"
+        )["events"]
+        assert len(again) == 1  # v2's, in the group made again
         # Each execution environment's init is logged first in its stream, as Lambda logs it.
         inits = local.aws(
             "logs",

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import atexit
+import gc
+
 import typer
+
+# At exit the interpreter's last collections walk every object the command's imports made (~0.3 s
+# once boto3, moto and aiohttp are loaded) only to free memory the OS reclaims anyway. Registered
+# first, this runs after every other exit handler, when the command has closed all it opened.
+atexit.register(gc.freeze)
 
 app = typer.Typer(
     name="ecs-bg",

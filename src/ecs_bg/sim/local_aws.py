@@ -4,7 +4,7 @@ Hooks reach it through ``AWS_ENDPOINT_URL`` with unmodified boto3. One aiohttp s
 127.0.0.1 reads which operation each request names (the JSON ``X-Amz-Target`` header, the query
 protocol's ``Action``, or CBOR's ``/operation/`` path). Operations answered locally (the local ECS's,
 and elbv2 and CloudFormation reads about its world) go to their answers; everything else is proxied to
-a moto server, started and stopped with this one.
+a moto server (``ecs_bg.sim.moto_server``), a process started and stopped with this one.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import json
-import threading
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -21,7 +21,7 @@ from xml.sax.saxutils import escape
 
 from aiohttp import ClientSession, web
 
-from ecs_bg.sim.apps import free_port
+from ecs_bg.sim.apps import AppProcess
 
 # In the User-Agent of the simulation's own clients and its hook workers (AWS_SDK_UA_APP_ID); any
 # other caller is someone watching from outside, such as `ecs-bg watch --endpoint-url`.
@@ -57,7 +57,7 @@ class LocalAws:
         self._outside_polls: collections.deque[float] = collections.deque(maxlen=2)
         # When someone outside last continued or stopped the deployment (monotonic), if ever.
         self._outside_decision: float | None = None
-        self._moto: Any = None
+        self._moto: AppProcess | None = None
         self._moto_ready: asyncio.Future[str] | None = None  # moto's URL once it serves
         self._runner: web.AppRunner | None = None
         self._session: ClientSession | None = None
@@ -66,7 +66,7 @@ class LocalAws:
 
     async def start(self, port: int = 0) -> str:
         """Serve on ``port`` (0: any free one) at once; moto, which takes a while to import and start,
-        comes up on a thread meanwhile, and what goes to it waits until it serves."""
+        comes up meanwhile, and what goes to it waits until it serves."""
         self._session = ClientSession()
         self._moto_ready = asyncio.ensure_future(self._start_moto())
         app = web.Application(client_max_size=16 * 1024 * 1024)
@@ -80,37 +80,25 @@ class LocalAws:
         return self.url
 
     async def _start_moto(self) -> str:
-        def start() -> Any:
-            import logging
-
-            from moto.server import ThreadedMotoServer
-
-            logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
-            server = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
-            server.start()
-            return server
-
-        moto_port = free_port()
-        self._moto = await asyncio.to_thread(start)
-        self.moto_url = f"http://127.0.0.1:{moto_port}"
-        assert self._session is not None
-        # moto's backends live in this process and outlive a server: a new simulation starts from an
-        # empty account, not with the metrics, alarms and parameters an earlier one left behind.
-        async with self._session.post(f"{self.moto_url}/moto-api/reset") as answer:
-            answer.raise_for_status()
+        self._moto = AppProcess(command=(sys.executable, "-m", "ecs_bg.sim.moto_server"))
+        await self._moto.start()
+        if not await self._moto.wait_ready(timeout=60.0, path="/moto-api/"):
+            raise RuntimeError(f"moto did not start: {' '.join(list(self._moto.output)[-5:])}")
+        self.moto_url = self._moto.url
         return self.moto_url
 
     async def stop(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
-        if self._moto_ready is not None:  # a thread cannot be cancelled: moto is stopped once it runs
+        if self._moto_ready is not None:
+            self._moto_ready.cancel()
             await asyncio.gather(self._moto_ready, return_exceptions=True)
         if self._session is not None:
             await self._session.close()
         if self._moto is not None:
-            # werkzeug takes up to its 0.5 s poll to see the shutdown; nobody needs to wait for it
-            # (this endpoint no longer forwards to it), so it ends on its own thread.
-            threading.Thread(target=self._moto.stop, daemon=True).start()
+            # Killed, not stopped: its account is thrown away with it, so there is nothing to let it
+            # finish, and it goes at once instead of after werkzeug's next poll and moto's teardown.
+            await self._moto.kill()
 
     async def serve_watchers(self, ended: float, limit: float, quiet: float = 0.5) -> None:
         """After the deployment ended (``ended``, monotonic), if someone outside the simulation has

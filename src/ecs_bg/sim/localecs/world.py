@@ -101,6 +101,7 @@ class World:
         self.endpoint = ""  # the local AWS endpoint the hooks call
         self._clients: dict[str, Any] = {}  # by service: boto3 clients are thread-safe, costly to make
         self._clients_lock = threading.Lock()
+        self._log_streams: set[tuple[str, str]] = set()  # (group, stream) made in CloudWatch Logs
         self.alarm_watch = AlarmWatch(self.lb, lambda: self.client("cloudwatch"), options.speed)
         self._latency = setup.stack_context(options.cdk_json).alarm_latency_p95_seconds
 
@@ -341,17 +342,20 @@ class World:
         self._put_logs(group, stream, lines)
 
     def _put_logs(self, group: str, stream: str, lines: list[str]) -> None:
+        """Append ``lines`` to the stream, making it (and its group) the first time, or again when
+        someone deleted it meanwhile (``aws logs delete-log-group``)."""
         logs = self.client("logs")
+        events = [{"timestamp": int(time.time() * 1000), "message": line} for line in lines]
+        if (group, stream) in self._log_streams:
+            with contextlib.suppress(logs.exceptions.ResourceNotFoundException):
+                logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=events)
+                return
         with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
             logs.create_log_group(logGroupName=group)
         with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
             logs.create_log_stream(logGroupName=group, logStreamName=stream)
-        now = int(time.time() * 1000)
-        logs.put_log_events(
-            logGroupName=group,
-            logStreamName=stream,
-            logEvents=[{"timestamp": now, "message": line} for line in lines],
-        )
+        self._log_streams.add((group, stream))
+        logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=events)
 
     def client(self, service: str) -> Any:
         """The local endpoint's client for ``service``, made once (from any thread)."""
