@@ -308,8 +308,14 @@ class World:
         async def provision(name: str, runner: LambdaRunner) -> None:
             initialized = await runner.provision(name)
             if initialized is not None:
+                from botocore.exceptions import BotoCoreError, ClientError
+
                 lines = [_init_start(), *_lines(initialized.output)]
-                await asyncio.to_thread(self._put_logs, initialized.log_group, initialized.log_stream, lines)
+                # A log that cannot be written loses the log, not the environment.
+                with contextlib.suppress(BotoCoreError, ClientError):
+                    await asyncio.to_thread(
+                        self._put_logs, initialized.log_group, initialized.log_stream, lines
+                    )
 
         await asyncio.gather(*(provision(name, runner) for name, runner in runners if runner is not None))
 
