@@ -17,10 +17,12 @@ import secrets
 import sys
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
 
 from ecs_bg.deploy.functions import FunctionOverride
 from ecs_bg.deploy.stack_context import Env
@@ -308,8 +310,6 @@ class World:
         async def provision(name: str, runner: LambdaRunner) -> None:
             initialized = await runner.provision(name)
             if initialized is not None:
-                from botocore.exceptions import BotoCoreError, ClientError
-
                 lines = [_init_start(), *_lines(initialized.output)]
                 # A log that cannot be written loses the log, not the environment.
                 with contextlib.suppress(BotoCoreError, ClientError):
@@ -326,7 +326,9 @@ class World:
             # Lambda's answer to an unknown function; ECS takes a failed invocation as FAILED.
             return Invocation(name, None, f"ResourceNotFoundException: Function not found: {name}", 0, False)
         done = await runner.invoke(name, event)
-        await asyncio.to_thread(self._write_logs, done)
+        # Lambda's log delivery is not the invocation: a log that cannot be written loses the log.
+        with contextlib.suppress(BotoCoreError, ClientError):
+            await asyncio.to_thread(self._write_logs, done)
         return done
 
     def _write_logs(self, done: Invocation) -> None:
@@ -349,16 +351,17 @@ class World:
 
     def _put_logs(self, group: str, stream: str, lines: list[str]) -> None:
         """Append ``lines`` to the stream, making it (and its group) the first time, or again when
-        someone deleted it meanwhile (``aws logs delete-log-group``)."""
+        someone deleted it meanwhile (``aws logs delete-log-group``). Errors are told by their code,
+        not by the client's exception classes: threads sharing a new client may each make those."""
         logs = self.client("logs")
         events = [{"timestamp": int(time.time() * 1000), "message": line} for line in lines]
         if (group, stream) in self._log_streams:
-            with contextlib.suppress(logs.exceptions.ResourceNotFoundException):
+            with ignoring("ResourceNotFoundException"):
                 logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=events)
                 return
-        with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
+        with ignoring("ResourceAlreadyExistsException"):
             logs.create_log_group(logGroupName=group)
-        with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
+        with ignoring("ResourceAlreadyExistsException"):
             logs.create_log_stream(logGroupName=group, logStreamName=stream)
         self._log_streams.add((group, stream))
         logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=events)
@@ -396,6 +399,16 @@ def _init_start() -> str:
     ("Identifying Lambda runtime version changes", Lambda developer guide,
     https://docs.aws.amazon.com/lambda/latest/dg/runtime-management-identify.html)."""
     return f"INIT_START Runtime Version: python:{sys.version_info.major}.{sys.version_info.minor}.local"
+
+
+@contextlib.contextmanager
+def ignoring(code: str) -> Iterator[None]:
+    """Suppress the AWS error ``code`` (a ClientError with that code), and only it."""
+    try:
+        yield
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") != code:
+            raise
 
 
 def _lines(output: str) -> list[str]:
