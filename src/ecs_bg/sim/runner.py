@@ -61,7 +61,6 @@ class Initialized:
     """An execution environment initialized ahead of its first invocation: where it logs, and what
     its init wrote."""
 
-    function: str
     log_group: str
     log_stream: str
     output: str
@@ -180,7 +179,7 @@ class LambdaRunner:
         finally:
             del self._provisioning[name]
         self._idle[name].append(worker)
-        return Initialized(name, function.log_group, worker.log_stream, worker.init_output)
+        return Initialized(function.log_group, worker.log_stream, worker.init_output)
 
     async def invoke(self, name: str, event: Any) -> Invocation:
         function = self.functions[name]

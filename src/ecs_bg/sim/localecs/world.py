@@ -26,6 +26,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from ecs_bg.deploy.functions import FunctionOverride
 from ecs_bg.deploy.stack_context import Env
+from ecs_bg.hooks.aws import error_code
 from ecs_bg.hooks.ecs import TaskStatus
 from ecs_bg.sim import alarms, metric_alarms, setup
 from ecs_bg.sim.apps import AppProcess
@@ -311,11 +312,7 @@ class World:
             initialized = await runner.provision(name)
             if initialized is not None:
                 lines = [_init_start(), *_lines(initialized.output)]
-                # A log that cannot be written loses the log, not the environment.
-                with contextlib.suppress(BotoCoreError, ClientError):
-                    await asyncio.to_thread(
-                        self._put_logs, initialized.log_group, initialized.log_stream, lines
-                    )
+                await asyncio.to_thread(self._put_logs, initialized.log_group, initialized.log_stream, lines)
 
         await asyncio.gather(*(provision(name, runner) for name, runner in runners if runner is not None))
 
@@ -326,9 +323,7 @@ class World:
             # Lambda's answer to an unknown function; ECS takes a failed invocation as FAILED.
             return Invocation(name, None, f"ResourceNotFoundException: Function not found: {name}", 0, False)
         done = await runner.invoke(name, event)
-        # Lambda's log delivery is not the invocation: a log that cannot be written loses the log.
-        with contextlib.suppress(BotoCoreError, ClientError):
-            await asyncio.to_thread(self._write_logs, done)
+        await asyncio.to_thread(self._write_logs, done)
         return done
 
     def _write_logs(self, done: Invocation) -> None:
@@ -351,20 +346,23 @@ class World:
 
     def _put_logs(self, group: str, stream: str, lines: list[str]) -> None:
         """Append ``lines`` to the stream, making it (and its group) the first time, or again when
-        someone deleted it meanwhile (``aws logs delete-log-group``). Errors are told by their code,
-        not by the client's exception classes: threads sharing a new client may each make those."""
+        someone deleted it meanwhile (``aws logs delete-log-group``). Lambda's log delivery is not
+        the invocation: a log that cannot be written is lost, and nothing else. Errors are told by
+        their code, not by the client's exception classes: threads sharing a new client may each
+        make those."""
         logs = self.client("logs")
         events = [{"timestamp": int(time.time() * 1000), "message": line} for line in lines]
-        if (group, stream) in self._log_streams:
-            with ignoring("ResourceNotFoundException"):
-                logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=events)
-                return
-        with ignoring("ResourceAlreadyExistsException"):
-            logs.create_log_group(logGroupName=group)
-        with ignoring("ResourceAlreadyExistsException"):
-            logs.create_log_stream(logGroupName=group, logStreamName=stream)
-        self._log_streams.add((group, stream))
-        logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=events)
+        with contextlib.suppress(BotoCoreError, ClientError):
+            if (group, stream) in self._log_streams:
+                with ignoring("ResourceNotFoundException"):
+                    logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=events)
+                    return
+            with ignoring("ResourceAlreadyExistsException"):
+                logs.create_log_group(logGroupName=group)
+            with ignoring("ResourceAlreadyExistsException"):
+                logs.create_log_stream(logGroupName=group, logStreamName=stream)
+            self._log_streams.add((group, stream))
+            logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=events)
 
     def client(self, service: str) -> Any:
         """The local endpoint's client for ``service``, made once (from any thread)."""
@@ -407,7 +405,7 @@ def ignoring(code: str) -> Iterator[None]:
     try:
         yield
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") != code:
+        if error_code(error) != code:
             raise
 
 
