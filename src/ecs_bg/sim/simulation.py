@@ -263,6 +263,9 @@ class Simulation:
         async with LocalEcsServer(self._local_options(port)) as server:
             self.server = server
             self.group_names = {server.world.blue_group: BLUE, server.world.green_group: GREEN}
+            # The client comes first: blue's start waits for it, and the processes provisioning starts
+            # would starve its thread of the interpreter and both cores (a second in a demo).
+            ecs = await client
             # Green's hook functions initialize from now on (the local ECS would start at UpdateService),
             # while blue is created: the deployment then waits for what the hooks do, not their start
             # (an invocation that comes first waits for its function's init). The alarms it watches
@@ -275,7 +278,6 @@ class Simulation:
                 )
             )
             try:
-                ecs = await client
                 try:
                     await self._create_blue(ecs)
                     await self._start_load()
