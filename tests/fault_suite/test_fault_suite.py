@@ -10,7 +10,8 @@ definition). ``expected.yml`` keys:
 - ``exit``: the command's exit code (2: refused before anything starts; 0: SUCCESSFUL; 1: otherwise);
 - ``error``: for exit 2, the strings the one error line names (file, JSON path, value);
 - ``status``, ``rollbackReason`` (a substring), ``productionErrorsAtMost``, ``invoked`` (hook ids),
-  ``hookStatuses`` (per hook, in order), ``replacements`` (tasks the scheduler replaced, at least),
+  ``hookStatuses`` (per hook, in order), ``replacements`` and ``replacementsAtMost`` (tasks the
+  scheduler replaced, at least and at most),
   ``replacementCause`` (a substring of the first replacement's cause),
   ``alarmChanged`` (alarms that went into ALARM), ``notEvaluated`` (alarm -> a substring of why the
   simulator could not evaluate it), ``reportHas`` (report keys);
@@ -81,6 +82,8 @@ def test_scenario_ends_as_aws_documents(scenario: Path, tmp_path: Path) -> None:
         assert report["traffic"]["production"]["errors"] <= expected["productionErrorsAtMost"]
     if "replacements" in expected:
         assert len(report["tasks"]["replacements"]) >= expected["replacements"]
+    if "replacementsAtMost" in expected:
+        assert len(report["tasks"]["replacements"]) <= expected["replacementsAtMost"], report["tasks"]
     if "replacementCause" in expected:
         assert expected["replacementCause"] in report["tasks"]["replacements"][0]["cause"]
     for alarm in expected.get("alarmChanged", []):  # a user's alarm goes OK first (it starts without data)

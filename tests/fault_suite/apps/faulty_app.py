@@ -6,6 +6,7 @@ task definition's environment, so blue and green may differ) lists what goes wro
   exit-at-start          exit 1 before listening
   slow-start=S           listen only after S seconds
   health-503             /health answers 503
+  health-503-until=S     /health answers 503 for the first S seconds after it starts listening
   health-fails-after=S   /health answers 500 from S seconds after it starts listening
   slow-health=S          /health answers after S seconds
   errors                 every other path answers 500
@@ -43,6 +44,8 @@ class Handler(BaseHTTPRequestHandler):
         if self.path.startswith("/health"):
             time.sleep(seconds("slow-health"))
             status = 503 if "health-503" in FAULTS else 200
+            if time.monotonic() - LISTENING < seconds("health-503-until"):
+                status = 503
             if "health-fails-after" in FAULTS and time.monotonic() - LISTENING >= seconds(
                 "health-fails-after"
             ):

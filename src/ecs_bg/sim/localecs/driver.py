@@ -59,7 +59,7 @@ class Driver:
         self._closed = False
 
     def start(self) -> None:
-        self._spawn(scheduler.keep_running(self.services, self.world, self._replace))
+        self._spawn(scheduler.keep_running(self.services, self.world, self._replace, self.speed))
 
     # -- the backend's calls (Runtime) ---------------------------------------------------------------
 
@@ -257,8 +257,9 @@ class Driver:
         """SCALE_UP: the target revision's tasks start; green is healthy once the load balancer's
         checks pass on every one (RUNNING is enough for a service without a load balancer). A task
         that stops, or a target the checks find unhealthy by what its app answered (a wrong code, no
-        answer within the probe's timeout), fails it; a refused connection only means the app is not
-        listening yet, which the SCALE_UP allowance covers."""
+        answer within the probe's timeout) once its health check grace period is over, fails it; a
+        refused connection only means the app is not listening yet, which the SCALE_UP allowance
+        covers."""
         engine, target = deployment.engine, deployment.target
         assert engine is not None
         tasks = await self._start_tasks(deployment.service, target, deployment.service.desired_count)
@@ -268,7 +269,9 @@ class Driver:
             group = target.target_group
             urls = {task.url for task in tasks}
             health = [h for h in self.world.lb.target_health(group) if h.target in urls] if group else []
-            wrong = [h for h in health if h.state == "unhealthy" and h.reason != FAILED[0]]
+            graced = {task.url for task in tasks if task.in_health_check_grace(self.speed)}
+            judged = [h for h in health if h.target not in graced]
+            wrong = [h for h in judged if h.state == "unhealthy" and h.reason != FAILED[0]]
             if exited:
                 why = f"a green task exited with status {exited[0][1]} during SCALE_UP"
             elif stopped:
@@ -337,13 +340,14 @@ class Driver:
         self._feed(deployment, engine.scaled_down)
 
     async def _serving(self, revision: ServiceRevision) -> bool:
-        """Whether a task of ``revision`` is alive and healthy, waiting (in real time) for a
-        replacement the scheduler has started to pass its health checks."""
+        """Whether a task of ``revision`` is alive and healthy (or alive within its health check grace
+        period, when ECS ignores its health), waiting (in real time) for a replacement the scheduler
+        has started to pass its health checks."""
         group = revision.target_group
         deadline = time.monotonic() + SCALE_UP_REAL_SECONDS
         while time.monotonic() < deadline:
             live = revision.service.live_tasks(revision)
-            if group is None and live:
+            if live and (group is None or any(task.in_health_check_grace(self.speed) for task in live)):
                 return True
             urls = {task.url for task in live}
             if any(

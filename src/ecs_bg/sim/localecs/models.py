@@ -116,6 +116,17 @@ class Task:
     stopped_at: float | None = None
     stopped_reason: str | None = None
 
+    def in_health_check_grace(self, speed: float) -> bool:
+        """Whether its service's ``healthCheckGracePeriodSeconds`` (on the local clock, ``speed`` times
+        the real one) still covers this task: "the period of time ... that the Amazon ECS service
+        scheduler ignores unhealthy Elastic Load Balancing ... health checks after a task has first
+        started"; 0 when not specified (CreateService, ECS API reference:
+        https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CreateService.html)."""
+        if self.service is None or self.started_at is None:
+            return False
+        grace = float(self.service.request.get("healthCheckGracePeriodSeconds") or 0)
+        return (time.time() - self.started_at) * speed < grace
+
     def describe(self, cluster_arn: str, health: str = "UNKNOWN") -> dict[str, Any]:
         """``health``: what the container health check finds (the load balancer's for a service task)."""
         container: dict[str, Any] = {"name": self.container, "lastStatus": self.last_status}

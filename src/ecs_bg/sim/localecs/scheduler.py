@@ -15,7 +15,9 @@ https://repost.aws/knowledge-center/ecs-task-stopped).
 
 A target that never passed its health checks is not replaced here: a green one at SCALE_UP fails
 the deployment (``driver``), as ECS's SCALE_UP waits for healthy tasks. A task being stopped
-(desiredStatus STOPPED: scaled down, or already being replaced) is left alone.
+(desiredStatus STOPPED: scaled down, or already being replaced) is left alone, and so are failed
+health checks within the service's health check grace period (``Task.in_health_check_grace``); a task
+still unhealthy when its grace ends is replaced then.
 """
 
 from __future__ import annotations
@@ -34,22 +36,25 @@ REPLACEMENT_HEALTHY = 30.0  # real seconds an unhealthy task keeps running while
 Replace = Callable[[Task], Awaitable[Task | None]]
 
 
-async def keep_running(services: Callable[[], list[Service]], world: World, replace: Replace) -> None:
-    """Runs until cancelled: each service's running tasks stay running and healthy."""
+async def keep_running(
+    services: Callable[[], list[Service]], world: World, replace: Replace, speed: float
+) -> None:
+    """Runs until cancelled: each service's running tasks stay running and healthy (``speed``: the
+    local clock's, for the health check grace period)."""
     retiring: set[asyncio.Task[None]] = set()  # unhealthy tasks waiting for their replacement
     try:
         while True:
             await asyncio.sleep(POLL)
             for service in services():
                 if service.status == ACTIVE:
-                    await _look_after(service, world, replace, retiring)
+                    await _look_after(service, world, replace, retiring, speed)
     finally:
         for stop in retiring:
             stop.cancel()
 
 
 async def _look_after(
-    service: Service, world: World, replace: Replace, retiring: set[asyncio.Task[None]]
+    service: Service, world: World, replace: Replace, retiring: set[asyncio.Task[None]], speed: float
 ) -> None:
     for task in service.live_tasks():
         if task.desired_status != TaskStatus.RUNNING or task.revision is None:
@@ -59,7 +64,11 @@ async def _look_after(
         if code is not None:
             world.task_stopped(task, group)
             cause = f"exited with code {code}"
-        elif group is not None and task.url in (unhealthy := world.lb.gone_unhealthy(group)):
+        elif (
+            group is not None
+            and task.url in (unhealthy := world.lb.gone_unhealthy(group))
+            and not task.in_health_check_grace(speed)
+        ):
             cause = f"failed the load balancer's health checks: {unhealthy[task.url]}"
             task.desired_status = TaskStatus.STOPPED  # being replaced: not replaced twice
         else:
