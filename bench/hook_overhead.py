@@ -111,7 +111,7 @@ def main() -> None:
     from aws_lambda_powertools import Logger
 
     from ecs_bg.hooks import LifecycleHook, Stage
-    from ecs_bg.sim.events import lifecycle_event
+    from ecs_bg.lifecycle.events import lifecycle_event
 
     sink = _io.StringIO()
     bare_logger = Logger(service="bench-bare", stream=sink)

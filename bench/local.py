@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from ecs_bg.sim.apps import AppProcess, free_port
+from ecs_bg.local.runtime.process import AppProcess, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent

@@ -24,10 +24,10 @@ from pathlib import Path
 from bench.local import ROOT, bare_app_start
 from ecs_bg.hooks import LifecycleHook, Stage, Verdict
 from ecs_bg.hooks.result import DEFAULT_CALLBACK_DELAY
-from ecs_bg.sim.events import lifecycle_event
-from ecs_bg.sim.lambda_context import LocalLambdaContext
-from ecs_bg.sim.scenarios import SCENARIOS
-from ecs_bg.sim.simulation import Options, Simulation
+from ecs_bg.lifecycle.events import lifecycle_event
+from ecs_bg.local.lambda_.context import LocalLambdaContext
+from ecs_bg.simulate.scenarios import SCENARIOS
+from ecs_bg.simulate.simulation import Options, Simulation
 
 
 def simulate(name: str) -> tuple[float, float, dict[str, int], str]:

@@ -13,7 +13,7 @@ import boto3
 from moto.ecs.models import ecs_backends
 from moto.moto_api import state_manager
 
-from ecs_bg.sim.events import ServiceIds
+from ecs_bg.lifecycle.events import ServiceIds
 
 ACCOUNT = "123456789012"
 

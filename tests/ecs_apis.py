@@ -15,7 +15,7 @@ from typing import Any
 from botocore.awsrequest import AWSResponse
 from botocore.validate import validate_parameters
 
-from ecs_bg.sim.events import ServiceIds
+from ecs_bg.lifecycle.events import ServiceIds
 
 
 @dataclass

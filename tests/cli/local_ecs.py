@@ -9,8 +9,8 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from ecs_bg.sim.events import ServiceIds
-from ecs_bg.sim.local_aws import AwsError, JsonAnswer, LocalAws
+from ecs_bg.lifecycle.events import ServiceIds
+from ecs_bg.local.endpoint import AwsError, JsonAnswer, LocalAws
 
 IDS = ServiceIds()
 

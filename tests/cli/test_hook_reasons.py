@@ -20,10 +20,10 @@ from typer.testing import CliRunner
 from ecs_bg.cli.live import PlainLog
 from ecs_bg.cli.main import app
 from ecs_bg.hooks import HookContext, HookResult, LifecycleHook, Stage
+from ecs_bg.lifecycle.events import ServiceIds, lifecycle_event
 from ecs_bg.live import deployments
 from ecs_bg.live.aws import Connection
 from ecs_bg.live.decisions import HookReasons
-from ecs_bg.sim.events import ServiceIds, lifecycle_event
 from tests.cli.local_ecs import IDS, Ecs, hook
 from tests.conftest import LocalServer, VirtualClock
 

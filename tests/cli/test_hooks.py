@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from ecs_bg.cli.main import app
 from ecs_bg.hooks.event import parse_event
-from ecs_bg.sim.scenarios import HOOKS
+from ecs_bg.simulate.scenarios import HOOKS
 from tests.conftest import LocalServer
 
 runner = CliRunner()

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-HEAVY = ("boto3", "botocore", "aiohttp", "moto", "cfnlint", "ecs_bg.sim.simulation")
+HEAVY = ("boto3", "botocore", "aiohttp", "moto", "cfnlint", "ecs_bg.simulate.simulation")
 LOADED = f"sorted(m for m in {HEAVY!r} if m in sys.modules)"
 
 

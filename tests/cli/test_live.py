@@ -21,9 +21,9 @@ from botocore.validate import validate_parameters
 from typer.testing import CliRunner
 
 from ecs_bg.cli.main import app
-from ecs_bg.sim.outcome import Report
-from ecs_bg.sim.scenarios import SCENARIOS
-from ecs_bg.sim.simulation import Options, Simulation
+from ecs_bg.simulate.outcome import Report
+from ecs_bg.simulate.scenarios import SCENARIOS
+from ecs_bg.simulate.simulation import Options, Simulation
 
 pytestmark = pytest.mark.slow  # each test runs a whole simulated deployment
 runner = CliRunner()

@@ -13,7 +13,7 @@ from typing import Any
 from typer.testing import CliRunner
 
 from ecs_bg.cli.main import app
-from ecs_bg.sim.events import ServiceIds
+from ecs_bg.lifecycle.events import ServiceIds
 from tests.cli.local_ecs import serve
 
 runner = CliRunner()

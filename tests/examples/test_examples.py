@@ -13,11 +13,11 @@ import boto3
 import pytest
 
 from ecs_bg.hooks import Stage, aws
-from ecs_bg.sim.events import ServiceIds, lifecycle_event
-from ecs_bg.sim.invoke import Invocation, LoadedHook, load_hook
-from ecs_bg.sim.invoke import invoke as invoke_hook
-from ecs_bg.sim.lambda_context import LocalLambdaContext
+from ecs_bg.lifecycle.events import ServiceIds, lifecycle_event
+from ecs_bg.local.lambda_.context import LocalLambdaContext
 from tests.conftest import ROOT, LocalServer
+from tests.examples.invoke import Invocation, LoadedHook, load_hook
+from tests.examples.invoke import invoke as invoke_hook
 from tests.faults import fail
 
 EXAMPLES = ROOT / "examples"

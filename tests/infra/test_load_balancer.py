@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from ecs_bg.sim.setup import TARGET_GROUPS
+from ecs_bg.simulate.setup import TARGET_GROUPS
 
 from .conftest import Synthesized
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping, Sequence
 
-from ecs_bg.sim.apps import SAMPLE_APP, AppProcess
+from ecs_bg.local.runtime.process import SAMPLE_APP, AppProcess
 
 
 class AppFleet:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ecs_bg.hooks.event import HookEvent, Stage, parse_event
-from ecs_bg.sim.engine import (
+from ecs_bg.lifecycle.engine import (
     Action,
     Engine,
     Finished,
@@ -17,8 +17,8 @@ from ecs_bg.sim.engine import (
     ScaleUpGreen,
     SetTraffic,
 )
-from ecs_bg.sim.events import ServiceIds
-from ecs_bg.sim.plan import DeploymentSpec, HookSpec
+from ecs_bg.lifecycle.events import ServiceIds
+from ecs_bg.lifecycle.plan import DeploymentSpec, HookSpec
 
 IDS = ServiceIds()
 # ECS's BLUE_GREEN stage order, written out by hand: what the engine's plan is checked against.

@@ -7,9 +7,9 @@ import asyncio
 import boto3
 import pytest
 
-from ecs_bg.sim.alarms import AlarmBoard, AlarmRule, call
-from ecs_bg.sim.localecs.alarm_watch import Watch
-from ecs_bg.sim.traffic_stats import IntervalMetrics, MetricsPeriod
+from ecs_bg.local.cloudwatch.alarm_watch import Watch
+from ecs_bg.local.cloudwatch.alarms import AlarmBoard, AlarmRule, call
+from ecs_bg.local.elbv2.traffic_stats import IntervalMetrics, MetricsPeriod
 
 
 def period(requests: int, target_5xx: int = 0, elb_5xx: int = 0, p95: float | None = None) -> MetricsPeriod:

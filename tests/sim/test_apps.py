@@ -6,7 +6,7 @@ import sys
 
 import aiohttp
 
-from ecs_bg.sim.apps import AppProcess
+from ecs_bg.local.runtime.process import AppProcess
 from tests.sim.fleet import AppFleet
 from tests.sim.stub_targets import run
 

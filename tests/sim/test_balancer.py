@@ -6,9 +6,9 @@ import random
 
 import aiohttp
 
-from ecs_bg.sim.balancer import GROUP_HEADER, LocalLoadBalancer
-from ecs_bg.sim.health import HealthCheck
-from ecs_bg.sim.loadgen import LoadGenerator
+from ecs_bg.local.elbv2.balancer import GROUP_HEADER, LocalLoadBalancer
+from ecs_bg.local.elbv2.health import HealthCheck
+from ecs_bg.simulate.loadgen import LoadGenerator
 from tests.sim.stub_targets import StubTarget, run, wait_for
 
 FAST = HealthCheck(interval=0.05, timeout=0.04, healthy_threshold=2, unhealthy_threshold=2)

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from ecs_bg.hooks.event import Stage
-from ecs_bg.sim.engine import (
+from ecs_bg.lifecycle.engine import (
     Engine,
     Finished,
     InvokeHook,
@@ -16,8 +16,8 @@ from ecs_bg.sim.engine import (
     ScaleUpGreen,
     SetTraffic,
 )
-from ecs_bg.sim.events import ServiceIds
-from ecs_bg.sim.plan import DeploymentSpec, HookSpec
+from ecs_bg.lifecycle.events import ServiceIds
+from ecs_bg.lifecycle.plan import DeploymentSpec, HookSpec
 from tests.sim.harness import (
     BLUE,
     BLUE_GREEN,

@@ -11,8 +11,8 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from ecs_bg.hooks.event import Stage
-from ecs_bg.sim.engine import FINAL_STATUSES, STATUSES, Finished, InvokeHook, ScaleDownGreen, SetTraffic
-from ecs_bg.sim.plan import DeploymentSpec
+from ecs_bg.lifecycle.engine import FINAL_STATUSES, STATUSES, Finished, InvokeHook, ScaleDownGreen, SetTraffic
+from ecs_bg.lifecycle.plan import DeploymentSpec
 from tests.sim.harness import (
     BLUE,
     GREEN,

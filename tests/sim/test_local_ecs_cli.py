@@ -328,7 +328,7 @@ def test_a_create_service_that_arrives_while_the_server_stops_starts_nothing() -
 
     import boto3
 
-    from ecs_bg.sim.localecs.server import LocalEcsServer, LocalOptions
+    from ecs_bg.local.server import LocalEcsServer, LocalOptions
 
     async def scenario() -> tuple[int, list[str]]:
         async with LocalEcsServer(LocalOptions(config=None, clusters=(CLUSTER,))) as server:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ecs_bg.sim.localecs.spec import deployment_spec, function_name, function_of
+from ecs_bg.lifecycle.spec import deployment_spec, function_name, function_of
 
 LAMBDA = "arn:aws:lambda:ap-northeast-1:123456789012:function:ecs-bg-before-install-dev"
 
@@ -66,8 +66,8 @@ def test_list_exports_answers_each_export_in_botocores_shape() -> None:
     import botocore.session
     from botocore.parsers import QueryParser
 
-    from ecs_bg.sim.localecs.aws_reads import AwsReads
-    from ecs_bg.sim.localecs.world import World, WorldOptions
+    from ecs_bg.local.reads import AwsReads
+    from ecs_bg.local.world import World, WorldOptions
 
     world = World(WorldOptions())
     world.outputs.exports = {"ecs-bg-dev-ClusterName": "ecs-bg-dev"}

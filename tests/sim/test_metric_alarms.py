@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from ecs_bg.deploy.errors import DefinitionError
-from ecs_bg.sim.metric_alarms import AlarmDefinition, Dimension, MetricAlarm, series
-from ecs_bg.sim.traffic_stats import IntervalMetrics, MetricsPeriod
+from ecs_bg.local.cloudwatch.metric_alarms import AlarmDefinition, Dimension, MetricAlarm, series
+from ecs_bg.local.elbv2.traffic_stats import IntervalMetrics, MetricsPeriod
 
 GROUPS = {"targetgroup/ecs-bg-dev-green/0a1b": "green", "ecs-bg-dev-green": "green"}
 

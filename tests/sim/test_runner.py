@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from ecs_bg.deploy.functions import LambdaFunction
-from ecs_bg.sim.events import lifecycle_event
-from ecs_bg.sim.runner import LambdaRunner
+from ecs_bg.lifecycle.events import lifecycle_event
+from ecs_bg.local.lambda_.runner import LambdaRunner
 from tests.conftest import LAMBDA_DIR, ROOT
 
 HANDLERS = {

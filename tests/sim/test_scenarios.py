@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from ecs_bg.sim.plan import HOOK_DETAILS_READINGS, HookDetailsReading
-from ecs_bg.sim.scenarios import SCENARIOS
-from ecs_bg.sim.simulation import Options, Simulation
+from ecs_bg.lifecycle.plan import HOOK_DETAILS_READINGS, HookDetailsReading
+from ecs_bg.simulate.scenarios import SCENARIOS
+from ecs_bg.simulate.simulation import Options, Simulation
 from tests.sim.harness import BLUE_GREEN
 
 pytestmark = pytest.mark.slow  # about 75 s together; `pytest -m 'not slow'` leaves them out

@@ -13,14 +13,14 @@ from typer.testing import CliRunner
 
 from ecs_bg.cli.main import app
 from ecs_bg.deploy.errors import DefinitionError
-from ecs_bg.sim import setup
-from ecs_bg.sim.config import apply, apply_local
-from ecs_bg.sim.functions import local_functions
-from ecs_bg.sim.localecs.server import LocalOptions
-from ecs_bg.sim.localecs.world import health_check
-from ecs_bg.sim.paths import CDK_JSON
-from ecs_bg.sim.setup import TARGET_GROUPS
-from ecs_bg.sim.simulation import Options
+from ecs_bg.deploy.paths import CDK_JSON
+from ecs_bg.local.lambda_.functions import local_functions
+from ecs_bg.local.server import LocalOptions
+from ecs_bg.local.world import health_check
+from ecs_bg.simulate import setup
+from ecs_bg.simulate.config import apply, apply_local
+from ecs_bg.simulate.setup import TARGET_GROUPS
+from ecs_bg.simulate.simulation import Options
 from tests.conftest import ROOT
 
 

@@ -7,10 +7,10 @@ import asyncio
 
 import aiohttp
 
-from ecs_bg.sim.balancer import GROUP_HEADER, LocalLoadBalancer
-from ecs_bg.sim.health import HealthCheck
-from ecs_bg.sim.loadgen import LoadGenerator
-from ecs_bg.sim.traffic_stats import MetricsPeriod
+from ecs_bg.local.elbv2.balancer import GROUP_HEADER, LocalLoadBalancer
+from ecs_bg.local.elbv2.health import HealthCheck
+from ecs_bg.local.elbv2.traffic_stats import MetricsPeriod
+from ecs_bg.simulate.loadgen import LoadGenerator
 from tests.sim.fleet import AppFleet
 from tests.sim.stub_targets import run, wait_for
 

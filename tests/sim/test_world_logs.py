@@ -12,9 +12,9 @@ import pytest
 from aiohttp import web
 from botocore.exceptions import ClientError
 
-from ecs_bg.sim.apps import AppProcess
-from ecs_bg.sim.events import lifecycle_event
-from ecs_bg.sim.localecs.world import World, WorldOptions, ignoring
+from ecs_bg.lifecycle.events import lifecycle_event
+from ecs_bg.local.runtime.process import AppProcess
+from ecs_bg.local.world import World, WorldOptions, ignoring
 from tests.sim.stub_targets import run
 
 NO_AWS = {"ECS_BG_HOOK_DETAILS": json.dumps({"notify": False, "targetHealth": False, "ecsReadiness": False})}
@@ -25,7 +25,7 @@ def test_environments_initialized_together_each_log_their_init() -> None:
     client shared by threads; three fresh worlds in a row, so a race would show."""
 
     async def scenario() -> None:
-        moto = AppProcess(command=(sys.executable, "-m", "ecs_bg.sim.moto_server"))
+        moto = AppProcess(command=(sys.executable, "-m", "ecs_bg.local.moto_server"))
         await moto.start()
         assert await moto.wait_ready(timeout=60, path="/moto-api/")
         try:

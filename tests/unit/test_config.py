@@ -21,7 +21,7 @@ from ecs_bg.hooks.config import (
     merge,
     parse_config,
 )
-from ecs_bg.sim.events import lifecycle_event
+from ecs_bg.lifecycle.events import lifecycle_event
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from ecs_bg.hooks.config import HOOK_DETAILS_ENV
 from ecs_bg.hooks.event import Stage
-from ecs_bg.sim.events import lifecycle_event
-from ecs_bg.sim.lambda_context import LocalLambdaContext
+from ecs_bg.lifecycle.events import lifecycle_event
+from ecs_bg.local.lambda_.context import LocalLambdaContext
 from tests.conftest import ENTRY_FILES, load_entry
 
 AWS_CHECKS = ("ecsReadiness", "targetHealth", "alarmGate", "metricGate", "migration", "approval", "notify")

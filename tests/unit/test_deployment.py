@@ -12,7 +12,7 @@ from ecs_bg.hooks.deployment import (
     is_first_deployment,
 )
 from ecs_bg.hooks.event import parse_event
-from ecs_bg.sim.events import ServiceIds, lifecycle_event
+from ecs_bg.lifecycle.events import ServiceIds, lifecycle_event
 from tests.ecs_apis import ServiceDeploymentApis
 
 IDS = ServiceIds()

@@ -6,8 +6,8 @@ import io
 from typing import Any
 
 from ecs_bg.hooks import HookContext, LifecycleHook, Stage, aws
-from ecs_bg.sim.events import ServiceIds, lifecycle_event
-from ecs_bg.sim.lambda_context import LocalLambdaContext
+from ecs_bg.lifecycle.events import ServiceIds, lifecycle_event
+from ecs_bg.local.lambda_.context import LocalLambdaContext
 from tests.aws_world import EcsWorld
 from tests.conftest import ClockThatActs, VirtualClock, log_lines
 from tests.ecs_apis import ServiceDeploymentApis

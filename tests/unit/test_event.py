@@ -11,7 +11,7 @@ import pytest
 
 from ecs_bg.hooks.config import MAX_HOOK_DETAILS_BYTES
 from ecs_bg.hooks.event import EventError, Stage, parse_event
-from ecs_bg.sim.events import ServiceIds, lifecycle_event
+from ecs_bg.lifecycle.events import ServiceIds, lifecycle_event
 
 EVENTS = Path(__file__).parent.parent / "fixtures" / "events"
 GREEN = "arn:aws:ecs:us-west-2:123456789012:service-revision/my-cluster/my-service/9313423515462893900"

@@ -18,7 +18,7 @@ PROBE = """
 import json, sys
 import {module} as entry
 from ecs_bg.hooks import aws
-from ecs_bg.sim.events import lifecycle_event
+from ecs_bg.lifecycle.events import lifecycle_event
 print(json.dumps({{
     "boto3": "boto3" in sys.modules,
     "urllib3": "urllib3" in sys.modules,

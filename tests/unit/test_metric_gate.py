@@ -12,8 +12,8 @@ import boto3
 import pytest
 
 from ecs_bg.hooks import LifecycleHook, Stage, aws
-from ecs_bg.sim.events import ServiceIds, lifecycle_event
-from ecs_bg.sim.lambda_context import LocalLambdaContext
+from ecs_bg.lifecycle.events import ServiceIds, lifecycle_event
+from ecs_bg.local.lambda_.context import LocalLambdaContext
 from tests.conftest import VirtualClock, log_lines
 from tests.ecs_apis import ServiceDeploymentApis
 from tests.faults import fail

@@ -13,8 +13,8 @@ from moto.ecs.models import ecs_backends
 from ecs_bg.hooks import LifecycleHook, Stage, aws
 from ecs_bg.hooks.checks.migration import client_token, started_by
 from ecs_bg.hooks.event import parse_event
-from ecs_bg.sim.events import lifecycle_event
-from ecs_bg.sim.lambda_context import LocalLambdaContext
+from ecs_bg.lifecycle.events import lifecycle_event
+from ecs_bg.local.lambda_.context import LocalLambdaContext
 from tests.aws_world import ACCOUNT, EcsWorld
 from tests.conftest import VirtualClock, log_lines
 from tests.ecs_apis import ServiceDeploymentApis, answer

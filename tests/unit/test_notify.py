@@ -18,8 +18,8 @@ import pytest
 from moto.sns.models import sns_backends
 
 from ecs_bg.hooks import CheckFailed, HookContext, LifecycleHook, Stage, aws, notify
-from ecs_bg.sim.events import ServiceIds, lifecycle_event
-from ecs_bg.sim.lambda_context import LocalLambdaContext
+from ecs_bg.lifecycle.events import ServiceIds, lifecycle_event
+from ecs_bg.local.lambda_.context import LocalLambdaContext
 from tests.conftest import LocalServer, log_lines
 from tests.ecs_apis import ServiceDeploymentApis
 from tests.faults import fail

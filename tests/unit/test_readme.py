@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ecs_bg.sim.events import lifecycle_event
+from ecs_bg.lifecycle.events import lifecycle_event
 from tests.conftest import ROOT
 
 

@@ -11,8 +11,8 @@ import pytest
 from ecs_bg.hooks import HookContext, HookResult, LifecycleHook, Stage, Verdict
 from ecs_bg.hooks.checks import CHECKS
 from ecs_bg.hooks.config import MAX_HOOK_DETAILS_BYTES, STATE_BUDGET_BYTES, STATE_KEY, json_size
-from ecs_bg.sim.events import lifecycle_event
-from ecs_bg.sim.lambda_context import LocalLambdaContext
+from ecs_bg.lifecycle.events import lifecycle_event
+from ecs_bg.local.lambda_.context import LocalLambdaContext
 from tests.conftest import VirtualClock, log_lines
 from tests.readings import READINGS, Reading
 

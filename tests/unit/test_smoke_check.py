@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from ecs_bg.hooks import HookContext, LifecycleHook, Stage
-from ecs_bg.sim.events import lifecycle_event
-from ecs_bg.sim.lambda_context import LocalLambdaContext
+from ecs_bg.lifecycle.events import lifecycle_event
+from ecs_bg.local.lambda_.context import LocalLambdaContext
 from tests.conftest import LocalServer, log_lines, slow
 
 _names = itertools.count()

@@ -22,7 +22,7 @@ WORDS = {member.value: enum.__name__ for enum in ENUMS for member in enum}
 # Enums of the project's own that happen to share a word with ECS (a check's verdict may be FAILED).
 OWN_ENUMS = {"VerdictStatus"}
 # Hooks written as a user writes them, without this library: they answer ECS in plain strings.
-USER_CODE = SRC / "sim" / "scenario_hooks"
+USER_CODE = SRC / "simulate" / "scenario_hooks"
 
 
 def _literals(path: Path) -> list[tuple[int, str]]:

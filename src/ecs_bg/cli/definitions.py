@@ -13,7 +13,7 @@ import typer
 from ecs_bg.cli.main import app
 from ecs_bg.cli.options import fail
 from ecs_bg.deploy.errors import DefinitionError
-from ecs_bg.sim.paths import CDK_JSON
+from ecs_bg.deploy.paths import CDK_JSON
 
 if TYPE_CHECKING:  # imported where used: cfn-lint and boto3 load only for the command that needs them
     from ecs_bg.deploy.definitions import Definitions, OutputSourceFactory
@@ -112,7 +112,7 @@ def lint_command(
     """Check the rendered definitions against ECS's API model and blue/green rules; exit 1 on errors."""
     from ecs_bg.deploy.lint import has_errors, image_architectures, lint
     from ecs_bg.deploy.rules import LintOptions
-    from ecs_bg.sim.functions import local_functions
+    from ecs_bg.local.lambda_.functions import local_functions
 
     definitions = _load(config, _outputs(outputs_file, region, profile, endpoint_url))
     try:

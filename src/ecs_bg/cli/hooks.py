@@ -18,16 +18,16 @@ import typer
 from ecs_bg.cli.main import app
 from ecs_bg.cli.options import EndpointOption, ProfileOption, RegionOption, fail
 from ecs_bg.deploy.errors import DefinitionError
+from ecs_bg.deploy.paths import CDK_JSON
 from ecs_bg.hooks.config import HOOK_DETAILS_ENV
 from ecs_bg.hooks.contract import judge
 from ecs_bg.hooks.ecs import SHIFT_STAGES, TRAFFIC_SHIFT_STRATEGIES, HookStatus, Stage, Strategy, one_of
 from ecs_bg.hooks.result import DEFAULT_CALLBACK_DELAY
-from ecs_bg.sim.events import ServiceIds, default_percent, lifecycle_event, step_count
-from ecs_bg.sim.paths import CDK_JSON
+from ecs_bg.lifecycle.events import ServiceIds, default_percent, lifecycle_event, step_count
 
 if TYPE_CHECKING:  # imported where used, so that `ecs-bg --help` stays fast
     from ecs_bg.deploy.functions import LambdaFunction
-    from ecs_bg.sim.runner import Invocation
+    from ecs_bg.local.lambda_.runner import Invocation
 
 EXIT_CODES: dict[str, int] = {
     HookStatus.SUCCEEDED: 0,
@@ -131,7 +131,7 @@ def _read_event(path: Path) -> dict[str, Any]:
 
 
 async def _invoke_once(function: LambdaFunction, event: dict[str, Any], env: dict[str, str]) -> Invocation:
-    from ecs_bg.sim.runner import LambdaRunner
+    from ecs_bg.local.lambda_.runner import LambdaRunner
 
     runner = LambdaRunner({function.name: function}, environment=env)
     try:
@@ -192,7 +192,7 @@ def invoke(
     import asyncio
 
     from ecs_bg.deploy.functions import HANDLER
-    from ecs_bg.sim.functions import local_functions
+    from ecs_bg.local.lambda_.functions import local_functions
 
     if (stage is None) == (event_file is None):
         fail("give --stage (an event is built for it) or --event FILE, not both")

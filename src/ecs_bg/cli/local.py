@@ -10,11 +10,11 @@ import typer
 
 from ecs_bg.cli.main import app
 from ecs_bg.deploy.errors import DefinitionError
-from ecs_bg.sim.paths import ECSPRESSO_CONFIG
-from ecs_bg.sim.plan import FIRST_DEPLOYMENT_STABLE, FirstDeploymentStable
+from ecs_bg.deploy.paths import ECSPRESSO_CONFIG
+from ecs_bg.lifecycle.plan import FIRST_DEPLOYMENT_STABLE, FirstDeploymentStable
 
 if TYPE_CHECKING:  # imported where used: aiohttp and moto load only when `local` runs
-    from ecs_bg.sim.localecs.server import LocalOptions
+    from ecs_bg.local.server import LocalOptions
 
 SIM_CONFIG = "simulation.yml"  # as `ecs-bg simulate` reads it beside the ecspresso config
 DEFAULT_PORT = 4566  # the port local AWS emulators conventionally answer on
@@ -43,9 +43,9 @@ def local(
     import asyncio
 
     from ecs_bg.cli.signals import Stopped, until_stopped
-    from ecs_bg.sim.config import apply_local
-    from ecs_bg.sim.localecs.server import LocalOptions
-    from ecs_bg.sim.localecs.world import WorldOptions
+    from ecs_bg.local.server import LocalOptions
+    from ecs_bg.local.world import WorldOptions
+    from ecs_bg.simulate.config import apply_local
 
     if not 0 < port < 65536:
         typer.echo(f"error: --port must be 1-65535, got {port}", err=True)
@@ -88,7 +88,7 @@ def _first_deployment_stable(value: str) -> FirstDeploymentStable:
 async def _serve(options: LocalOptions) -> None:
     import asyncio
 
-    from ecs_bg.sim.localecs.server import LocalEcsServer
+    from ecs_bg.local.server import LocalEcsServer
 
     async with LocalEcsServer(options) as server:
         # The shell lines first, alone on stdout, so `eval "$(ecs-bg local | head -4)"` works.

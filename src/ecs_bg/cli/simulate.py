@@ -10,15 +10,15 @@ import typer
 
 from ecs_bg.cli.main import app
 from ecs_bg.deploy.errors import DefinitionError
+from ecs_bg.deploy.paths import CDK_JSON, ECSPRESSO_CONFIG
 from ecs_bg.hooks.ecs import DeploymentStatus, HookStatus
-from ecs_bg.sim.paths import CDK_JSON, ECSPRESSO_CONFIG
-from ecs_bg.sim.scenarios import SCENARIOS
+from ecs_bg.simulate.scenarios import SCENARIOS
 
 if TYPE_CHECKING:  # imported where used: the simulator (aiohttp, moto, boto3) loads only when it runs
     from rich.console import Console, Group
 
-    from ecs_bg.sim.outcome import Report
-    from ecs_bg.sim.simulation import Options, Simulation
+    from ecs_bg.simulate.outcome import Report
+    from ecs_bg.simulate.simulation import Options, Simulation
 
 SIM_CONFIG = ECSPRESSO_CONFIG.parent / "simulation.yml"
 STATUS_STYLE: dict[str, str] = {
@@ -62,9 +62,9 @@ def simulate(
     from ecs_bg.cli.signals import Stopped, until_stopped
     from ecs_bg.report.html import render as render_html
     from ecs_bg.report.model import DeploymentReport
-    from ecs_bg.sim.config import apply as sim_config_apply
-    from ecs_bg.sim.config import hook_details_reading as read_hook_details_reading
-    from ecs_bg.sim.simulation import Options, SimulationFailed
+    from ecs_bg.simulate.config import apply as sim_config_apply
+    from ecs_bg.simulate.config import hook_details_reading as read_hook_details_reading
+    from ecs_bg.simulate.simulation import Options, SimulationFailed
 
     console = Console()
     options = Options(config=config, cdk_json=cdk_json)
@@ -130,7 +130,7 @@ def _left(result: Report) -> str:
 async def _run(options: Options, console: Console, *, live: bool) -> Report:
     from rich.live import Live
 
-    from ecs_bg.sim.simulation import Simulation
+    from ecs_bg.simulate.simulation import Simulation
 
     told: list[bool] = []
 
@@ -168,7 +168,7 @@ def _render(sim: Simulation) -> Group:
     from rich.table import Table
     from rich.text import Text
 
-    from ecs_bg.sim.deployment_report import hook_reason
+    from ecs_bg.simulate.deployment_report import hook_reason
 
     engine = sim.engine
     if engine is None:  # UpdateService made the deployment; the local ECS has not started it yet

@@ -1,0 +1,199 @@
+"""The simulator's AWS endpoint: moto for most services, the simulation's own answers for the rest.
+
+Hooks reach it through ``AWS_ENDPOINT_URL`` with unmodified boto3. One aiohttp server on
+127.0.0.1 reads which operation each request names (the JSON ``X-Amz-Target`` header, the query
+protocol's ``Action``, or CBOR's ``/operation/`` path). Operations answered locally (the local ECS's,
+and elbv2 and CloudFormation reads about its world) go to their answers; everything else is proxied to
+a moto server (``ecs_bg.local.moto_server``), a process started and stopped with this one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import json
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import parse_qs
+from xml.sax.saxutils import escape
+
+from aiohttp import ClientSession, web
+
+from ecs_bg.local.runtime.process import AppProcess
+
+# In the User-Agent of the simulation's own clients and its hook workers (AWS_SDK_UA_APP_ID); any
+# other caller is someone watching from outside, such as `ecs-bg watch --endpoint-url`.
+SIMULATION_APP_ID = "ecs-bg-simulation"
+JsonAnswer = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
+# A query-protocol operation answered locally (elbv2, CloudFormation): its parameters -> the XML body.
+QueryAnswer = Callable[[dict[str, str]], str]
+
+
+class AwsError(Exception):
+    """An API error as AWS returns it: code and message (JSON protocol)."""
+
+    def __init__(self, code: str, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.code, self.message, self.status = code, message, status
+
+
+class LocalAws:
+    def __init__(
+        self,
+        ecs_answers: dict[str, JsonAnswer],
+        query_answers: dict[str, QueryAnswer] | None = None,
+        *,
+        ecs_only_local: bool = False,
+    ) -> None:
+        self.ecs_answers = ecs_answers
+        # True: an ECS operation without a local answer is refused rather than sent to moto's ECS,
+        # which knows nothing of the local control plane's resources.
+        self.ecs_only_local = ecs_only_local
+        self.query_answers = query_answers or {}
+        self.calls: list[str] = []  # "ecs:DescribeServiceRevisions", ... in arrival order
+        # When others last asked DescribeServiceDeployments (monotonic): two polls make a watcher.
+        self._outside_polls: collections.deque[float] = collections.deque(maxlen=2)
+        # When someone outside last continued or stopped the deployment (monotonic), if ever.
+        self._outside_decision: float | None = None
+        self._moto: AppProcess | None = None
+        self._moto_ready: asyncio.Future[str] | None = None  # moto's URL once it serves
+        self._runner: web.AppRunner | None = None
+        self._session: ClientSession | None = None
+        self.url = ""
+        self.moto_url = ""
+
+    async def start(self, port: int = 0) -> str:
+        """Serve on ``port`` (0: any free one) at once; moto, which takes a while to import and start,
+        comes up meanwhile, and what goes to it waits until it serves."""
+        self._session = ClientSession()
+        self._moto_ready = asyncio.ensure_future(self._start_moto())
+        app = web.Application(client_max_size=16 * 1024 * 1024)
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.url = f"http://127.0.0.1:{port}"
+        return self.url
+
+    async def _start_moto(self) -> str:
+        self._moto = AppProcess(command=(sys.executable, "-m", "ecs_bg.local.moto_server"))
+        await self._moto.start()
+        if not await self._moto.wait_ready(timeout=60.0, path="/moto-api/"):
+            raise RuntimeError(f"moto did not start: {' '.join(list(self._moto.output)[-5:])}")
+        self.moto_url = self._moto.url
+        return self.moto_url
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+        if self._moto_ready is not None:
+            self._moto_ready.cancel()
+            await asyncio.gather(self._moto_ready, return_exceptions=True)
+        if self._session is not None:
+            await self._session.close()
+        if self._moto is not None:
+            # Killed, not stopped: its account is thrown away with it, so there is nothing to let it
+            # finish, and it goes at once instead of after werkzeug's next poll and moto's teardown.
+            await self._moto.kill()
+
+    async def serve_watchers(self, ended: float, limit: float, quiet: float = 0.5) -> None:
+        """After the deployment ended (``ended``, monotonic), if someone outside the simulation has
+        been polling DescribeServiceDeployments (``ecs-bg watch``: twice or more) or has just answered
+        a PAUSE hook (``ecs-bg approve``/``reject``, after which a watch follows), lately within
+        ``limit`` seconds: keep answering until they have polled since the end and gone ``quiet``, at
+        most ``limit`` seconds after it. The watcher sees how the deployment ended rather than a closed
+        port; a single ``status``, or nobody at all, costs no wait."""
+        polls = self._outside_polls
+        watching = len(polls) == 2 and polls[-1] >= ended - limit
+        if not watching and (self._outside_decision is None or self._outside_decision < ended - limit):
+            return
+        while time.monotonic() < ended + limit:
+            if polls and polls[-1] > ended and time.monotonic() - polls[-1] >= quiet:
+                return
+            await asyncio.sleep(0.05)
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        body = await request.read()
+        target = request.headers.get("X-Amz-Target", "")
+        if target.startswith("AmazonEC2ContainerServiceV20141113."):
+            operation = target.rsplit(".", 1)[1]
+            self.calls.append(f"ecs:{operation}")
+            outside = SIMULATION_APP_ID not in request.headers.get("User-Agent", "")
+            if outside and operation == "DescribeServiceDeployments":
+                self._outside_polls.append(time.monotonic())
+            elif outside and operation in ("ContinueServiceDeployment", "StopServiceDeployment"):
+                self._outside_decision = time.monotonic()
+            answer = self.ecs_answers.get(operation)
+            if answer is not None:
+                return await self._json(answer, body)
+            if self.ecs_only_local:
+                return await self._json(_unknown(operation), body)
+        elif self.query_answers and (params := _query(body)).get("Action") in self.query_answers:
+            self.calls.append(f"query:{params['Action']}")
+            return self._query_answer(params)
+        return await self._proxy(request, body)
+
+    async def _json(self, answer: JsonAnswer, body: bytes) -> web.Response:
+        content_type = "application/x-amz-json-1.1"
+        try:
+            result = await answer(json.loads(body or b"{}"))
+        except AwsError as error:
+            payload = {"__type": error.code, "message": error.message}
+            return web.Response(status=error.status, body=json.dumps(payload), content_type=content_type)
+        return web.Response(body=json.dumps(result, default=_timestamp), content_type=content_type)
+
+    def _query_answer(self, params: dict[str, str]) -> web.Response:
+        try:
+            xml = self.query_answers[params["Action"]](params)
+        except AwsError as error:
+            xml = (
+                f"<ErrorResponse><Error><Type>Sender</Type><Code>{escape(error.code)}</Code>"
+                f"<Message>{escape(error.message)}</Message></Error><RequestId>ecs-bg-local</RequestId>"
+                "</ErrorResponse>"
+            )
+            return web.Response(status=error.status, body=xml, content_type="text/xml")
+        return web.Response(body=xml, content_type="text/xml")
+
+    async def _proxy(self, request: web.Request, body: bytes) -> web.Response:
+        assert self._session is not None
+        assert self._moto_ready is not None
+        moto_url = await asyncio.shield(self._moto_ready)
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in ("host", "content-length")}
+        async with self._session.request(
+            request.method, moto_url + request.path_qs, headers=headers, data=body, allow_redirects=False
+        ) as upstream:
+            payload = await upstream.read()
+            passed = {k: v for k, v in upstream.headers.items() if k.lower() not in _HOP_HEADERS}
+            return web.Response(status=upstream.status, body=payload, headers=passed)
+
+
+_HOP_HEADERS = frozenset(
+    {"content-length", "transfer-encoding", "connection", "content-encoding", "server", "date"}
+)
+
+
+def _unknown(operation: str) -> JsonAnswer:
+    async def refuse(request: dict[str, Any]) -> dict[str, Any]:
+        raise AwsError("UnknownOperationException", f"{operation} is not supported by this local endpoint")
+
+    return refuse
+
+
+def _query(body: bytes) -> dict[str, str]:
+    """A query-protocol request's parameters (form-encoded body); {} for any other body."""
+    if not body.startswith(b"Action="):
+        return {}
+    return {key: values[0] for key, values in parse_qs(body.decode(errors="replace")).items()}
+
+
+def _timestamp(value: object) -> float:
+    """JSON protocol timestamps are epoch seconds."""
+    from datetime import datetime
+
+    if isinstance(value, datetime):
+        return value.timestamp()
+    raise TypeError(f"not JSON serializable: {type(value).__name__}")

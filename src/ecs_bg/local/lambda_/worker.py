@@ -1,0 +1,103 @@
+"""A Lambda execution environment for one function: ``python -m ecs_bg.local.lambda_.worker FD CODE HANDLER``.
+
+Like Lambda's Python bootstrap it puts the code folder first on ``sys.path`` (``/var/task``) and
+imports the handler's module with ``importlib.import_module``, so the module is in ``sys.modules``
+under its own name and helper modules beside it import. Invocations arrive and answers leave as
+JSON lines on a private socket (file descriptor FD), never on stdout or stderr: whatever the
+function prints, on either stream, is its log and cannot break the runner, which owns the file both
+streams are written to.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import importlib
+import json
+import logging
+import os
+import socket
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from ecs_bg.local.lambda_.context import LocalLambdaContext
+
+
+def load_handler(code: str, handler: str) -> Callable[[Any, Any], Any]:
+    """Lambda's handler ``module.function`` from the code folder ``code``."""
+    # `python -m` put the working directory first; Lambda's path has only the code folder (and the
+    # runtime's libraries), so code that imports what sits beside it locally fails here as it would there.
+    sys.path = [code, *(p for p in sys.path if p not in ("", os.getcwd()))]
+    module_name, _, function_name = handler.rpartition(".")
+    module = importlib.import_module(module_name)
+    function = getattr(module, function_name, None)
+    if not callable(function):
+        raise AttributeError(f"module {module_name!r} has no callable {function_name!r}")
+    return function  # type: ignore[no-any-return]
+
+
+def lambda_logging() -> None:
+    """A handler on the root logger, as Lambda's Python runtime installs one: samples that only
+    ``logging.getLogger().setLevel(logging.INFO)`` see their lines in the log (tab-separated level,
+    time and message, Lambda's text format without the request id)."""
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("[%(levelname)s]\t%(asctime)s\t%(message)s"))
+    logging.getLogger().addHandler(handler)
+
+
+def _flush() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # the function closed or broke its own stream
+            stream.flush()
+
+
+def main(fd: int, code: str, handler: str) -> int:
+    channel = socket.socket(fileno=fd)
+    os.set_inheritable(fd, False)  # nothing the function starts gets the channel
+    reader, writer = channel.makefile("r", encoding="utf-8"), channel.makefile("w", encoding="utf-8")
+
+    def send(answer: dict[str, Any]) -> None:
+        _flush()  # what the function printed reaches its log before the runner reads it
+        try:
+            text = json.dumps(answer)
+        except (TypeError, ValueError) as error:  # a response Lambda could not serialize either
+            text = json.dumps({"error": f"Runtime.MarshalError: {error}"})
+        writer.write(text + "\n")
+        writer.flush()
+
+    lambda_logging()
+    try:
+        function = load_handler(code, handler)
+    except Exception as error:  # noqa: BLE001 - an import error is the init error Lambda reports
+        traceback.print_exc()
+        send(
+            {
+                "ready": False,
+                "error": f"Runtime.ImportModuleError: Unable to import module {handler!r}: {error}",
+            }
+        )
+        return 1
+    send({"ready": True})
+    for line in reader:
+        request = json.loads(line)
+        context = LocalLambdaContext(**request["context"])
+        began = time.perf_counter()
+        try:
+            answer: dict[str, Any] = {"response": function(request["event"], context)}
+        except Exception as error:  # noqa: BLE001 - Lambda turns an escaped exception into a function error
+            traceback.print_exc()  # Lambda logs it too
+            answer = {"error": f"{type(error).__name__}: {error}"}
+        answer["durationMs"] = round((time.perf_counter() - began) * 1000, 1)
+        send(answer)
+    return 0
+
+
+if __name__ == "__main__":
+    status = main(int(sys.argv[1]), sys.argv[2], sys.argv[3])
+    # Nothing is left open: at exit the interpreter's last collections would walk every object the
+    # imports made (~0.2 s with boto3) only to free what the OS reclaims; frozen, they are skipped.
+    gc.freeze()
+    sys.exit(status)

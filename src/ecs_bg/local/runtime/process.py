@@ -1,0 +1,153 @@
+"""ECS tasks on one machine: each task is a real subprocess of the sample service on a loopback port."""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import os
+import signal
+import socket
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import aiohttp
+
+from ecs_bg.deploy.paths import REPOSITORY_ROOT  # the sample service's package `app` lives there
+
+SAMPLE_APP = (sys.executable, "-m", "app")
+
+
+def free_port() -> int:
+    """A loopback port free a moment ago. The child binds it itself, so a race with another process
+    is possible in principle; the kernel hands out ephemeral ports in sequence, which makes it rare."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class AppProcess:
+    """One task: a subprocess serving HTTP on ``url``, with its output kept in a bounded buffer."""
+
+    def __init__(
+        self,
+        env: Mapping[str, str] | None = None,
+        *,
+        command: Sequence[str] = SAMPLE_APP,
+        cwd: Path = REPOSITORY_ROOT,
+        output_lines: int = 500,
+    ) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.command = tuple(command)
+        self.cwd = cwd
+        # Inherit the environment (PATH, the virtualenv) and bind loopback only; the caller's knobs win
+        # except PORT and HOST, which the simulator owns.
+        self.env = {
+            **os.environ,
+            "PYTHONUNBUFFERED": "1",
+            **(env or {}),
+            "PORT": str(self.port),
+            "HOST": "127.0.0.1",
+        }
+        self.output: collections.deque[str] = collections.deque(maxlen=output_lines)
+        self.started_at: float | None = None
+        self.ready_after: float | None = None  # seconds from start to the first HTTP answer
+        self._process: asyncio.subprocess.Process | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    async def start(self) -> None:
+        if self._process is not None:
+            raise RuntimeError(f"task on {self.url} was already started")
+        self.started_at = time.monotonic()
+        self._process = await asyncio.create_subprocess_exec(
+            *self.command,
+            cwd=self.cwd,
+            env=self.env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            start_new_session=True,  # a Ctrl-C in the terminal reaches the simulator, which stops tasks
+        )
+        self._reader = asyncio.create_task(self._read_output(self._process))
+
+    async def _read_output(self, process: asyncio.subprocess.Process) -> None:
+        assert process.stdout is not None
+        # Read until EOF even when nobody looks, so the child never blocks on a full pipe.
+        async for line in process.stdout:
+            self.output.append(line.decode(errors="replace").rstrip("\n"))
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process else None
+
+    @property
+    def returncode(self) -> int | None:
+        return self._process.returncode if self._process else None
+
+    @property
+    def crashed(self) -> bool:
+        """The process exited on its own (or was killed from outside), not through ``stop``."""
+        return self.returncode is not None and not self._stopping
+
+    async def wait_ready(self, timeout: float = 10.0, path: str = "/health", poll: float = 0.05) -> bool:
+        """True once the task answers HTTP on ``path`` with any status (a RUNNING task: a task whose
+        health check fails is running but unhealthy, which is the load balancer's call to make).
+        False if the process exits first or ``timeout`` passes."""
+        if self._process is None:
+            raise RuntimeError("start() the task first")
+        deadline = time.monotonic() + timeout
+        probe = aiohttp.ClientTimeout(total=max(poll * 4, 0.2))
+        async with aiohttp.ClientSession(timeout=probe) as session:
+            while time.monotonic() < deadline:
+                if self.returncode is not None:
+                    return False
+                with contextlib.suppress(aiohttp.ClientError, TimeoutError):
+                    async with session.get(self.url + path):
+                        assert self.started_at is not None
+                        self.ready_after = time.monotonic() - self.started_at
+                        return True
+                await asyncio.sleep(poll)
+        return False
+
+    async def wait_exit(self, timeout: float) -> int | None:
+        """The exit status, or None if the process is still running after ``timeout``."""
+        if self._process is None:
+            return None
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._process.wait(), timeout)
+        return self._process.returncode
+
+    async def stop(self, grace: float = 5.0) -> int | None:
+        """SIGTERM, then SIGKILL after ``grace`` seconds, as ECS stops a task (stopTimeout)."""
+        if self._process is None:
+            return None
+        if self._process.returncode is None:
+            self._stopping = True  # a task that had already exited stays crashed
+            self._signal(signal.SIGTERM)
+            if await self.wait_exit(grace) is None:
+                self._signal(signal.SIGKILL)
+                await self.wait_exit(5.0)
+        await self._finish_reading()
+        return self._process.returncode
+
+    async def kill(self) -> None:
+        """SIGKILL without a stop: the task dies as on an out-of-memory kill; ``crashed`` turns true."""
+        if self._process is not None and self._process.returncode is None:
+            self._signal(signal.SIGKILL)
+            await self.wait_exit(5.0)
+        await self._finish_reading()
+
+    def _signal(self, signum: int) -> None:
+        assert self._process is not None
+        with contextlib.suppress(ProcessLookupError):
+            self._process.send_signal(signum)
+
+    async def _finish_reading(self) -> None:
+        if self._reader is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._reader, 2.0)
