@@ -15,8 +15,8 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from ecs_bg.lifecycle.events import ServiceIds
+from ecs_bg.local.cloudwatch.alarms import put_gate_alarm
 from ecs_bg.local.endpoint import SIMULATION_APP_ID, AwsError, LocalAws
-from ecs_bg.simulate.setup import put_gate_alarm
 
 IDS = ServiceIds()
 

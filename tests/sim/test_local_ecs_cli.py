@@ -328,7 +328,8 @@ def test_a_create_service_that_arrives_while_the_server_stops_starts_nothing() -
 
     import boto3
 
-    from ecs_bg.local.server import LocalEcsServer, LocalOptions
+    from ecs_bg.local.options import LocalOptions
+    from ecs_bg.local.server import LocalEcsServer
 
     async def scenario() -> tuple[int, list[str]]:
         async with LocalEcsServer(LocalOptions(config=None, clusters=(CLUSTER,))) as server:
@@ -347,7 +348,7 @@ def test_a_create_service_that_arrives_while_the_server_stops_starts_nothing() -
             await asyncio.to_thread(create)
             await asyncio.sleep(0.5)  # time enough for a deployment to have started its tasks
             service = server.ecs.clusters[CLUSTER].services["late"]
-            return len(server.world.processes), [task.arn for task in service.tasks]
+            return len(server.world.tasks.processes), [task.arn for task in service.tasks]
 
     processes, tasks = asyncio.run(scenario())
     assert (processes, tasks) == (0, [])

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ecs_bg.lifecycle.spec import deployment_spec, function_name, function_of
+from ecs_bg.hooks.ecs import function_name
+from ecs_bg.lifecycle.spec import deployment_spec, function_of
 
 LAMBDA = "arn:aws:lambda:ap-northeast-1:123456789012:function:ecs-bg-before-install-dev"
 
@@ -66,10 +67,11 @@ def test_list_exports_answers_each_export_in_botocores_shape() -> None:
     import botocore.session
     from botocore.parsers import QueryParser
 
+    from ecs_bg.local.options import LocalOptions
     from ecs_bg.local.reads import AwsReads
-    from ecs_bg.local.world import World, WorldOptions
+    from ecs_bg.local.world import World
 
-    world = World(WorldOptions())
+    world = World(LocalOptions())
     world.outputs.exports = {"ecs-bg-dev-ClusterName": "ecs-bg-dev"}
     body = AwsReads(world).list_exports({})
     model = botocore.session.get_session().get_service_model("cloudformation")

@@ -146,8 +146,8 @@ def waiting(hook: str, details: dict[str, Any], reading: HookDetailsReading) -> 
     invocation (IN_PROGRESS), and a hook timeout no clock speed reaches: the checks decide."""
 
     def adjust(options: Options) -> None:
-        options.hook_details_reading = reading
-        options.function_timeout = 4.0
+        options.local.hook_details_reading = reading
+        options.local.function_timeout = 4.0
         options.hook_details[hook] = details
         options.hook_overrides[hook] = {"timeout_minutes": 24 * 60}
 
@@ -156,7 +156,7 @@ def waiting(hook: str, details: dict[str, Any], reading: HookDetailsReading) -> 
 
 @pytest.mark.parametrize("reading", HOOK_DETAILS_READINGS)
 def test_an_in_progress_migration_starts_one_task_and_succeeds(reading: HookDetailsReading) -> None:
-    report = simulate("migration", lambda options: setattr(options, "hook_details_reading", reading))
+    report = simulate("migration", lambda options: setattr(options.local, "hook_details_reading", reading))
     assert report["status"] == "SUCCESSFUL"
     after_install = invocations(report, "after_install")
     assert after_install[0]["hookStatus"] == "IN_PROGRESS"

@@ -14,30 +14,30 @@ from typer.testing import CliRunner
 from ecs_bg.cli.main import app
 from ecs_bg.deploy.errors import DefinitionError
 from ecs_bg.deploy.paths import CDK_JSON
+from ecs_bg.lifecycle.spec import deployment_spec, function_of
+from ecs_bg.local.elbv2.load_balancing import TARGET_GROUPS
 from ecs_bg.local.lambda_.functions import local_functions
-from ecs_bg.local.server import LocalOptions
-from ecs_bg.local.world import health_check
-from ecs_bg.simulate import setup
+from ecs_bg.local.options import LocalOptions
+from ecs_bg.simulate import definitions
 from ecs_bg.simulate.config import apply, apply_local
-from ecs_bg.simulate.setup import TARGET_GROUPS
 from ecs_bg.simulate.simulation import Options
 from tests.conftest import ROOT
 
 
 def test_the_repository_config_sets_the_options() -> None:
-    options = Options(speed=1.0)
+    options = Options(local=LocalOptions(speed=1.0))
     scenario = apply(ROOT / "ecspresso" / "simulation.yml", options)
     assert scenario == "good"
-    assert (options.speed, options.tasks, options.load_rate, options.load_path) == (
+    assert (options.local.speed, options.tasks, options.load_rate, options.load_path) == (
         240.0,
         2,
         40.0,
         "/api/products",
     )
     # "python" is the simulator's interpreter
-    assert options.container_commands == {"app": [sys.executable, "-m", "app"]}
-    assert options.function_timeout == 60.0
-    assert options.hook_details_reading == "replace"
+    assert options.local.container_commands == {"app": [sys.executable, "-m", "app"]}
+    assert options.local.function_timeout == 60.0
+    assert options.local.hook_details_reading == "replace"
 
 
 def test_the_hook_details_reading_is_replace_unless_set(tmp_path: Path) -> None:
@@ -45,10 +45,10 @@ def test_the_hook_details_reading_is_replace_unless_set(tmp_path: Path) -> None:
     path.write_text("speed: 60\n")
     options = Options()
     apply(path, options)
-    assert options.hook_details_reading == "replace"  # the stricter reading
+    assert options.local.hook_details_reading == "replace"  # the stricter reading
     path.write_text("hookDetailsReading: merge\n")
     apply(path, options)
-    assert options.hook_details_reading == "merge"
+    assert options.local.hook_details_reading == "merge"
 
 
 def test_local_takes_the_first_deployment_reading_from_the_file(tmp_path: Path) -> None:
@@ -59,7 +59,7 @@ def test_local_takes_the_first_deployment_reading_from_the_file(tmp_path: Path) 
     assert options.first_deployment_stable == "tasks-running"  # unset: the default reading
     path.write_text("firstDeploymentStable: deployment-complete\nfunctionTimeoutSeconds: 5\n")
     apply_local(path, options)
-    assert (options.first_deployment_stable, options.world.function_timeout) == ("deployment-complete", 5)
+    assert (options.first_deployment_stable, options.function_timeout) == ("deployment-complete", 5)
 
 
 @pytest.mark.parametrize(
@@ -102,7 +102,7 @@ def test_mistakes_name_the_file_and_key(tmp_path: Path, text: str, message: str)
 def test_target_groups_run_on_the_simulated_clock(
     speed: float, interval: float, timeout: float, drain: float
 ) -> None:
-    check = health_check(TARGET_GROUPS, speed)
+    check = TARGET_GROUPS.health_check(speed)
     assert (check.interval, check.timeout) == (interval, timeout)
     assert (check.healthy_threshold, check.unhealthy_threshold, check.matcher) == (2, 3, "200")
     assert TARGET_GROUPS.deregistration_delay / speed == drain
@@ -122,8 +122,12 @@ def ecspresso_files_with(tmp_path: Path, hook_details: object) -> Path:
 def test_hook_details_as_a_json_string_are_configured_as_its_object(tmp_path: Path) -> None:
     # CloudFormation's HookDetails is a JSON string; Terraform users write jsonencode(...).
     config = ecspresso_files_with(tmp_path, json.dumps({"ecsReadiness": {"timeoutSeconds": 60}}))
-    hook = setup.load(config, local_functions(CDK_JSON), {}).spec.hooks[1]
-    assert (hook.hook_id, hook.hook_details) == ("after_install", {"ecsReadiness": {"timeoutSeconds": 60}})
+    files = definitions.load(config, local_functions(CDK_JSON), {})
+    hook = deployment_spec(
+        files.definitions.service["deploymentConfiguration"], first_deployment=False
+    ).hooks[1]
+    assert (files.hook_names[1], hook.hook_id) == ("after_install", "ecs-bg-after-install-dev")
+    assert hook.hook_details == {"ecsReadiness": {"timeoutSeconds": 60}}
 
 
 @pytest.mark.parametrize(
@@ -143,7 +147,7 @@ def test_hook_details_that_cannot_work_are_refused_before_anything_runs(
 ) -> None:
     config = ecspresso_files_with(tmp_path, hook_details)
     with pytest.raises(DefinitionError) as caught:
-        setup.load(config, local_functions(CDK_JSON), {})
+        definitions.load(config, local_functions(CDK_JSON), {})
     assert str(caught.value).startswith(str(tmp_path / "ecs-service-def.json"))
     assert message in str(caught.value)
 
@@ -229,7 +233,7 @@ PAUSE = {"targetType": "PAUSE", "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"]}
 )
 def test_what_lint_refuses_is_refused_before_anything_starts(tmp_path: Path, mutate: Any, path: str) -> None:
     with pytest.raises(DefinitionError) as caught:
-        setup.load(_mutated(tmp_path, mutate), local_functions(CDK_JSON), {})
+        definitions.load(_mutated(tmp_path, mutate), local_functions(CDK_JSON), {})
     message = str(caught.value)
     assert message.startswith(f"{tmp_path / 'ecs-service-def.json'}: $.deploymentConfiguration")
     assert path in message
@@ -241,15 +245,17 @@ def test_one_function_at_several_hook_entries_is_several_hooks(tmp_path: Path) -
         hooks = document["lifecycleHooks"]
         hooks.append({**hooks[1], "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"]})
 
-    loaded = setup.load(_mutated(tmp_path, again), local_functions(CDK_JSON), {})
-    ids = [hook.hook_id for hook in loaded.spec.hooks]
-    assert ids == [
+    files = definitions.load(_mutated(tmp_path, again), local_functions(CDK_JSON), {})
+    assert files.hook_names == (
         "before_install",
         "after_install",
         "before_allow_traffic",
         "after_allow_traffic",
-        "after_install-4",
-    ]
+        "after_install",
+    )
+    spec = deployment_spec(files.definitions.service["deploymentConfiguration"], first_deployment=False)
+    ids = [hook.hook_id for hook in spec.hooks]
+    assert ids[1] == "ecs-bg-after-install-dev"
+    assert ids[4] == "ecs-bg-after-install-dev#4"
     # Both entries invoke the one function.
-    assert loaded.functions["after_install-4"] == loaded.functions["after_install"]
-    assert loaded.functions["after_install"].name == "ecs-bg-after-install-dev"
+    assert function_of(ids[4]) == function_of(ids[1]) == "ecs-bg-after-install-dev"

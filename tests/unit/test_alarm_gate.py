@@ -10,8 +10,8 @@ import pytest
 
 from ecs_bg.hooks import LifecycleHook, Stage, aws
 from ecs_bg.lifecycle.events import lifecycle_event
+from ecs_bg.local.cloudwatch.alarms import put_gate_alarm
 from ecs_bg.local.lambda_.context import LocalLambdaContext
-from ecs_bg.simulate.setup import put_gate_alarm
 from tests.conftest import ClockThatActs, VirtualClock, log_lines
 from tests.faults import fail
 

@@ -14,8 +14,8 @@ import pytest
 
 from ecs_bg.hooks import Stage, aws
 from ecs_bg.lifecycle.events import lifecycle_event
+from ecs_bg.local.cloudwatch.alarms import put_gate_alarm
 from ecs_bg.local.lambda_.context import LocalLambdaContext
-from ecs_bg.simulate.setup import put_gate_alarm
 from tests.aws_world import EcsWorld
 from tests.conftest import ENTRY_FILES, LocalServer, load_entry
 from tests.ecs_apis import ServiceDeploymentApis

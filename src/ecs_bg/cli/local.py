@@ -14,7 +14,7 @@ from ecs_bg.deploy.paths import ECSPRESSO_CONFIG
 from ecs_bg.lifecycle.plan import FIRST_DEPLOYMENT_STABLE, FirstDeploymentStable
 
 if TYPE_CHECKING:  # imported where used: aiohttp and moto load only when `local` runs
-    from ecs_bg.local.server import LocalOptions
+    from ecs_bg.local.options import LocalOptions
 
 SIM_CONFIG = "simulation.yml"  # as `ecs-bg simulate` reads it beside the ecspresso config
 DEFAULT_PORT = 4566  # the port local AWS emulators conventionally answer on
@@ -43,8 +43,7 @@ def local(
     import asyncio
 
     from ecs_bg.cli.signals import Stopped, until_stopped
-    from ecs_bg.local.server import LocalOptions
-    from ecs_bg.local.world import WorldOptions
+    from ecs_bg.local.options import LocalOptions
     from ecs_bg.simulate.config import apply_local
 
     if not 0 < port < 65536:
@@ -54,7 +53,7 @@ def local(
         typer.echo(f"error: --speed must be positive, got {speed:g}", err=True)
         raise typer.Exit(2)
     stable = None if first_deployment_stable is None else _first_deployment_stable(first_deployment_stable)
-    options = LocalOptions(port=port, world=WorldOptions(region=region, speed=speed), config=config)
+    options = LocalOptions(port=port, region=region, speed=speed, config=config)
     sim_config = config.parent / SIM_CONFIG
     try:
         if sim_config.is_file():  # its functions, lambdaDir, functionTimeoutSeconds, containers, …
@@ -92,11 +91,11 @@ async def _serve(options: LocalOptions) -> None:
 
     async with LocalEcsServer(options) as server:
         # The shell lines first, alone on stdout, so `eval "$(ecs-bg local | head -4)"` works.
-        region = options.world.region
+        region = options.region
         print(f"export AWS_ENDPOINT_URL={server.url}")
         print(f"export AWS_REGION={region} AWS_DEFAULT_REGION={region}")
         print("export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local")
-        urls = server.world.lb.urls
+        urls = server.listener_urls
         print(f"# production listener {urls.production}, test listener {urls.test}; Ctrl-C stops", flush=True)
         sys.stdout.flush()
         await asyncio.Event().wait()  # until a signal cancels this

@@ -67,7 +67,8 @@ def simulate(
     from ecs_bg.simulate.simulation import Options, SimulationFailed
 
     console = Console()
-    options = Options(config=config, cdk_json=cdk_json)
+    options = Options(config=config)
+    options.local.cdk_json = cdk_json
     try:
         configured = sim_config_apply(sim_config, options) if sim_config.is_file() else None
         scenario = scenario or configured or "good"
@@ -75,9 +76,9 @@ def simulate(
         if chosen is None:
             raise DefinitionError(f"unknown scenario {scenario!r}; choose from {', '.join(SCENARIOS)}")
         if speed is not None:
-            options.speed = speed
+            options.local.speed = speed
         if hook_details_reading is not None:
-            options.hook_details_reading = read_hook_details_reading(
+            options.local.hook_details_reading = read_hook_details_reading(
                 hook_details_reading, "--hook-details-reading"
             )
         chosen.adjust(options)
@@ -192,12 +193,14 @@ def _render(sim: Simulation) -> Group:
     traffic = Table(title="traffic", title_justify="left")
     for column in ("listener", "weights", "requests", "errors"):
         traffic.add_column(column)
-    lb = sim.world.lb
-    stats = lb.stats()
+    server = sim.server
+    if server is None:
+        return Group(stages, hooks)
+    stats = server.traffic()
     for listener in ("production", "test"):
         totals = stats.listeners.get(listener)
         weights = ", ".join(
-            f"{group} {weight:g}" for group, weight in names.weights(lb.weights(listener)).items()
+            f"{group} {weight:g}" for group, weight in names.weights(server.weights(listener)).items()
         )
         traffic.add_row(
             listener,

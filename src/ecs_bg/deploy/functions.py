@@ -110,12 +110,6 @@ class LambdaFunction:
         return cls(name or path.stem, path.parent.resolve(), f"{path.stem}.{handler}")
 
 
-def arn_function_name(arn: str) -> str:
-    """arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER] -> NAME ("" for anything else)."""
-    _, found, rest = arn.partition(":function:")
-    return rest.split(":")[0] if found else ""
-
-
 def entry_hooks(code: Path) -> list[str]:
     """The hook names of the entry files in ``code``: before_install_hook.py -> before-install."""
     return [

@@ -61,9 +61,9 @@ def probe(function: LambdaFunction, details: list[dict[str, Any]] | None = None)
 
 
 def _main(code: str, handler: str) -> int:
+    from ecs_bg.deploy.handler import load_handler
     from ecs_bg.hooks.checks import custom_checks, validate_hook_details
     from ecs_bg.hooks.handler import LifecycleHook
-    from ecs_bg.local.lambda_.worker import load_handler
 
     details = json.loads(sys.stdin.read() or "[]")
     out = sys.stdout

@@ -16,7 +16,7 @@ from ecs_bg.deploy.definitions import Definitions
 from ecs_bg.deploy.ecspresso_release import ECSPRESSO_MINIMUM, ECSPRESSO_RELEASE
 from ecs_bg.deploy.errors import DefinitionError
 from ecs_bg.deploy.findings import RULES, Finding
-from ecs_bg.deploy.functions import LambdaFunction, arn_function_name
+from ecs_bg.deploy.functions import LambdaFunction
 from ecs_bg.deploy.probe import probe
 from ecs_bg.hooks.checks import validate_hook_details
 from ecs_bg.hooks.config import configured_size_problem, parse_hook_details
@@ -31,6 +31,7 @@ from ecs_bg.hooks.ecs import (
     Stage,
     Strategy,
     TargetType,
+    function_name,
 )
 
 # Stages AWS documents for hooks with ROLLING deployments: PRE_SCALE_UP Lambda hooks (AWS containers
@@ -215,7 +216,7 @@ def _hook_details(ctx: _Context) -> Iterator[Finding]:
             continue
         if problem := configured_size_problem(details):
             yield ctx.service_finding("ECS025", path, f"hookDetails is {problem}")
-        function = ctx.options.functions.get(arn_function_name(str(hook.spec.get("hookTargetArn", ""))))
+        function = ctx.options.functions.get(function_name(str(hook.spec.get("hookTargetArn", ""))))
         if function is None:  # not a function of the stack: judged as an ecs_bg hook would judge it
             problems = [(invalid.path, invalid.reason) for invalid in validate_hook_details(details)]
         else:

@@ -186,3 +186,12 @@ def one_of(members: Iterable[StrEnum]) -> str:
 
     names = [member.value for member in sorted(members, key=position)]
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+
+
+def function_name(target: str) -> str:
+    """The Lambda function a Lambda hook's ``hookTargetArn`` names, in any form Lambda's Invoke takes
+    for FunctionName: ``my-function``, ``my-function:v1``, ``123456789012:function:my-function`` or
+    ``arn:aws:lambda:us-west-2:123456789012:function:my-function[:qualifier]`` (Lambda API reference,
+    Invoke: https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html#API_Invoke_RequestSyntax)."""
+    _, marker, rest = target.partition(":function:")
+    return (rest if marker else target).split(":", 1)[0]

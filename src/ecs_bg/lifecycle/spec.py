@@ -8,7 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from ecs_bg.hooks import ecs
-from ecs_bg.hooks.ecs import Stage, Strategy, TargetType
+from ecs_bg.hooks.config import parse_hook_details
+from ecs_bg.hooks.ecs import Stage, Strategy, TargetType, function_name
 from ecs_bg.lifecycle.events import ServiceIds
 from ecs_bg.lifecycle.plan import DeploymentSpec, HookSpec, validate
 
@@ -18,12 +19,6 @@ HOOK_SUFFIX = "#"
 def function_of(hook_id: str) -> str:
     """The function a Lambda hook's id invokes."""
     return hook_id.split(HOOK_SUFFIX, 1)[0]
-
-
-def function_name(arn: str) -> str:
-    """``arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>]`` (or a bare name) -> name."""
-    parts = arn.split(":")
-    return parts[6] if len(parts) >= 7 and parts[5] == "function" else arn
 
 
 def deployment_spec(
@@ -53,7 +48,7 @@ def deployment_spec(
                 hook_id=hook_id,
                 target_type=target_type,
                 stages=stages,
-                hook_details=hook.get("hookDetails") or {},
+                hook_details=_hook_details(hook.get("hookDetails"), index),
                 timeout_minutes=float(
                     timeout.get("timeoutInMinutes", ecs.LAMBDA_HOOK_TIMEOUT_MINUTES.default or 0)
                 ),
@@ -83,3 +78,12 @@ def deployment_spec(
     )
     validate(spec)
     return spec
+
+
+def _hook_details(value: object, index: int) -> dict[str, Any]:
+    """A hook's configured hookDetails: an object, or a JSON string holding one (CloudFormation's
+    HookDetails is a string; Terraform users write jsonencode(...)), as the hooks themselves read them."""
+    try:
+        return parse_hook_details(value)
+    except ValueError as error:
+        raise ValueError(f"lifecycleHooks[{index}].hookDetails: {error}") from None

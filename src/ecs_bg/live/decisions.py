@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ecs_bg.hooks.ecs import LifecycleHookStatus, TargetType
+from ecs_bg.hooks.ecs import LifecycleHookStatus, TargetType, function_name
 from ecs_bg.live.aws import error_code, is_access_denied
 
 if TYPE_CHECKING:
@@ -61,12 +61,6 @@ class Decisions:
 
     lines: tuple[Decision, ...] = ()
     notes: Mapping[str, str] = field(default_factory=dict)  # function -> why it could not be read
-
-
-def function_name(target_arn: str) -> str:
-    """``arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]`` -> NAME (a bare name stays as is)."""
-    parts = target_arn.split(":")
-    return parts[6] if len(parts) >= 7 and parts[5] == "function" else target_arn
 
 
 def log_group(function: str) -> str:

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, TypeVar
 
+from ecs_bg.hooks.ecs import function_name
 from ecs_bg.live import decisions
 from ecs_bg.live.aws import AwsFailure, Connection, aws_errors
 from ecs_bg.live.deployments import Deployment, describe
@@ -50,7 +51,7 @@ def build(connection: Connection, deployment_arn: str, now: datetime | None = No
         return max(0.0, (moment - start).total_seconds())
 
     functions = {
-        decisions.function_name(arn)
+        function_name(arn)
         for arn in (
             *deployment.configured_hook_arns,
             *(h.target_arn for h in deployment.hooks if h.target_arn),

@@ -14,9 +14,9 @@ import datetime
 from typing import Any
 from xml.sax.saxutils import escape
 
+from ecs_bg.local.elbv2.load_balancing import TARGET_GROUPS
 from ecs_bg.local.endpoint import AwsError, QueryAnswer
 from ecs_bg.local.world import World
-from ecs_bg.simulate.setup import TARGET_GROUPS
 
 ELB_XMLNS = "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/"
 CFN_XMLNS = "http://cloudformation.amazonaws.com/doc/2010-05-15/"
@@ -135,7 +135,7 @@ class AwsReads:
         listener = params.get("ListenerArn")
         if listener is not None and listener not in self.listeners.values():
             raise AwsError("ListenerNotFound", "One or more listeners not found")
-        weights = {"production": self.world.rules.production, "test": self.world.rules.test}
+        weights = {"production": self.world.elbv2.rules.production, "test": self.world.elbv2.rules.test}
         rules = [
             {
                 "RuleArn": rule,
@@ -163,7 +163,7 @@ class AwsReads:
         return _answer("DescribeRules", ELB_XMLNS, {"Rules": rules})
 
     def _groups(self) -> list[str]:
-        return [self.world.blue_group, self.world.green_group]
+        return list(self.world.elbv2.groups)
 
     def describe_target_groups(self, params: dict[str, str]) -> str:
         wanted = _listed(params, "TargetGroupArns")

@@ -7,30 +7,20 @@ moto behind it. Leaving the block stops every task process and hook worker it st
 
 from __future__ import annotations
 
+import asyncio
 import os
-from dataclasses import dataclass, field
-from pathlib import Path
 from types import TracebackType
 
 from ecs_bg.deploy.config import load_config
-from ecs_bg.deploy.paths import ECSPRESSO_CONFIG
-from ecs_bg.lifecycle.plan import FirstDeploymentStable
 from ecs_bg.local.ecs.backend import LocalEcs
 from ecs_bg.local.ecs.driver import Driver
-from ecs_bg.local.ecs.models import Account
+from ecs_bg.local.ecs.models import Account, Deployment
+from ecs_bg.local.elbv2.balancer import ListenerName, ListenerUrls
+from ecs_bg.local.elbv2.traffic_stats import LoadBalancerStats
 from ecs_bg.local.endpoint import LocalAws
+from ecs_bg.local.options import LocalOptions
 from ecs_bg.local.reads import AwsReads
-from ecs_bg.local.world import World, WorldOptions
-
-
-@dataclass
-class LocalOptions:
-    port: int = 0  # 0: any free port
-    world: WorldOptions = field(default_factory=WorldOptions)
-    config: Path | None = ECSPRESSO_CONFIG  # its cluster exists from the start
-    clusters: tuple[str, ...] = ("default",)
-    # What DescribeServices shows while a first deployment's hooks run (UNCONFIRMED; sim/plan.py).
-    first_deployment_stable: FirstDeploymentStable = "tasks-running"
+from ecs_bg.local.world import World
 
 
 class LocalEcsServer:
@@ -39,10 +29,10 @@ class LocalEcsServer:
         clusters = list(options.clusters)
         if options.config is not None:
             clusters.append(load_config(options.config, os.environ).cluster)
-        self.world = World(options.world)
-        self.driver = Driver(self.world, options.world.speed)
+        self.world = World(options)
+        self.driver = Driver(self.world, options.speed)
         self.ecs = LocalEcs(
-            Account(options.world.region),
+            Account(options.region),
             self.driver,
             tuple(dict.fromkeys(clusters)),
             first_deployment_stable=options.first_deployment_stable,
@@ -74,3 +64,38 @@ class LocalEcsServer:
         await self.driver.close()
         await self.world.close()
         await self.aws.stop()
+
+    # -- backstage: what AWS does not show through its API, for ``ecs-bg simulate``'s report ---------
+
+    def deployment(self, arn: str) -> Deployment:
+        """What the local ECS recorded of a service deployment: its engine (stages, invocations), each
+        invocation's run, the weights over time, the alarms judged, its final state."""
+        deployment = self.ecs.deployment(arn)
+        if deployment is None:
+            raise KeyError(f"no service deployment {arn}")
+        return deployment
+
+    @property
+    def listener_urls(self) -> ListenerUrls:
+        return self.world.elbv2.lb.urls
+
+    def traffic(self) -> LoadBalancerStats:
+        """Every request the listeners have had, per listener and per target group."""
+        return self.world.elbv2.lb.stats()
+
+    def weights(self, listener: ListenerName) -> dict[str, float]:
+        return self.world.elbv2.lb.weights(listener)
+
+    async def restart_metrics(self) -> None:
+        """Begin a metrics period now, as a load that starts now fills whole periods."""
+        await self.world.cloudwatch.watch.restart()
+
+    async def prepare(self, functions: list[str], alarms: list[str]) -> None:
+        """Ahead of a deployment: initialize its functions (provisioned concurrency) and make its alarms."""
+        await asyncio.gather(
+            self.world.lambda_.provision(functions, alarms),
+            asyncio.to_thread(self.world.cloudwatch.put_alarms, alarms),
+        )
+
+    async def serve_watchers(self, ended: float, limit: float) -> None:
+        await self.aws.serve_watchers(ended, limit)

@@ -20,7 +20,7 @@ from ecs_bg.lifecycle.plan import (
     RollbackHookFailure,
 )
 from ecs_bg.local.cloudwatch.metric_alarms import AlarmDefinition
-from ecs_bg.local.server import LocalOptions
+from ecs_bg.local.options import LocalOptions
 from ecs_bg.simulate.simulation import Options
 
 POSITIVE = setting(positive=True)
@@ -86,49 +86,38 @@ def read(path: Path) -> SimulationSettings:
 def apply(path: Path, options: Options) -> str | None:
     """Set ``options`` from the file; returns its scenario. Errors name the file and the key."""
     settings = read(path)
-    options.sim_config = path
+    apply_local(path, options.local, settings)
     if settings.speed is not None:
-        options.speed = settings.speed
+        options.local.speed = settings.speed
     if settings.tasks is not None:
         options.tasks = settings.tasks
-    if settings.function_timeout_seconds is not None:
-        options.function_timeout = settings.function_timeout_seconds
-    if settings.hook_details_reading is not None:
-        options.hook_details_reading = settings.hook_details_reading
-    options.functions = functions(path, settings)
-    options.alarm_definitions = alarm_definitions(path, settings)
     if settings.load.rate is not None:
         options.load_rate = settings.load.rate
     if settings.load.path is not None:
         options.load_path = settings.load.path
-    if settings.rollback_hook_failure is not None:
-        options.rollback_hook_failure = settings.rollback_hook_failure
-    options.lambda_dir = lambda_dir(path, settings) or options.lambda_dir
     options.revision_environ = {
         "blue": dict(settings.revisions.blue.env),
         "green": dict(settings.revisions.green.env),
     }
-    options.container_commands = container_commands(path, settings)
     return settings.scenario
 
 
-def apply_local(path: Path, options: LocalOptions) -> None:
-    """Set ``ecs-bg local``'s options from the file: what applies to a local ECS (its functions,
+def apply_local(path: Path, options: LocalOptions, settings: SimulationSettings | None = None) -> None:
+    """Set the local AWS's options from the file: what applies to a local ECS (its functions,
     lambdaDir, functionTimeoutSeconds, container commands, alarms, the readings of what ECS leaves
     unconfirmed); the rest (scenario, speed, tasks, load, revisions) is ``simulate``'s alone."""
-    settings = read(path)
-    world = options.world
-    world.sim_config = path
-    world.functions = functions(path, settings)
-    world.alarm_definitions = alarm_definitions(path, settings)
+    settings = settings or read(path)
+    options.sim_config = path
+    options.functions = functions(path, settings)
+    options.alarm_definitions = alarm_definitions(path, settings)
     if settings.hook_details_reading is not None:
-        world.hook_details_reading = settings.hook_details_reading
+        options.hook_details_reading = settings.hook_details_reading
     if settings.rollback_hook_failure is not None:
-        world.rollback_hook_failure = settings.rollback_hook_failure
-    world.lambda_dir = lambda_dir(path, settings) or world.lambda_dir
+        options.rollback_hook_failure = settings.rollback_hook_failure
+    options.lambda_dir = lambda_dir(path, settings) or options.lambda_dir
     if settings.function_timeout_seconds is not None:
-        world.function_timeout = settings.function_timeout_seconds
-    world.container_commands = container_commands(path, settings)
+        options.function_timeout = settings.function_timeout_seconds
+    options.container_commands = container_commands(path, settings)
     if settings.first_deployment_stable is not None:
         options.first_deployment_stable = settings.first_deployment_stable
 

@@ -72,7 +72,7 @@ def _migration(options: Options) -> None:
     # deadline, and a cold start with boto3 takes one or two): it answers IN_PROGRESS, then finds the
     # same task again and sees it exit 0. The migration runs in real time, so the hook's timeout is
     # long enough in simulated time for any clock speed up to 1000x.
-    options.function_timeout = 6.0
+    options.local.function_timeout = 6.0
     options.hook_details["after_install"] = {
         "migration": {"command": [sys.executable, "-c", "import time; time.sleep(6)"], "intervalSeconds": 1},
     }

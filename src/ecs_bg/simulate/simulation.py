@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import copy
 import dataclasses
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,8 +27,8 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ecs_bg.deploy.errors import DefinitionError
-from ecs_bg.deploy.functions import FunctionOverride
-from ecs_bg.deploy.paths import CDK_JSON, ECSPRESSO_CONFIG
+from ecs_bg.deploy.functions import FunctionOverride, LambdaFunction
+from ecs_bg.deploy.paths import ECSPRESSO_CONFIG
 from ecs_bg.hooks.ecs import (
     FINAL_DEPLOYMENT_STATUSES,
     DeploymentStatus,
@@ -38,16 +37,15 @@ from ecs_bg.hooks.ecs import (
     TargetType,
 )
 from ecs_bg.lifecycle.engine import Engine
-from ecs_bg.lifecycle.plan import HookDetailsReading, HookSpec, RollbackHookFailure
-from ecs_bg.lifecycle.spec import deployment_spec, function_name
-from ecs_bg.local.cloudwatch import alarms, metric_alarms
+from ecs_bg.lifecycle.plan import HookSpec
+from ecs_bg.lifecycle.spec import deployment_spec, function_of
 from ecs_bg.local.ecs.models import Deployment
 from ecs_bg.local.endpoint import SIMULATION_APP_ID
 from ecs_bg.local.lambda_.functions import local_functions
+from ecs_bg.local.options import LocalOptions
 from ecs_bg.local.runtime.process import free_port
-from ecs_bg.local.server import LocalEcsServer, LocalOptions
-from ecs_bg.local.world import World, WorldOptions
-from ecs_bg.simulate import setup
+from ecs_bg.local.server import LocalEcsServer
+from ecs_bg.simulate import definitions
 from ecs_bg.simulate.deployment_report import BLUE, GREEN, Names, ProductionIntervals, deployment_report
 from ecs_bg.simulate.loadgen import LoadGenerator
 from ecs_bg.simulate.outcome import Report
@@ -76,37 +74,25 @@ class SimulationFailed(Exception):
 
 @dataclass
 class Options:
+    """What a simulation deploys: the user's files, the local AWS it runs on (``local``), and what a
+    scenario changes of what a user could change."""
+
+    local: LocalOptions = field(default_factory=lambda: LocalOptions(config=None))
     config: Path = ECSPRESSO_CONFIG
-    lambda_dir: Path | None = None  # the hooks' code folder; default: cdk.json's hookCode
-    cdk_json: Path | None = CDK_JSON
-    speed: float = 240.0  # simulated seconds per real second
     tasks: int | None = None  # default: the service's desiredCount
-    command: list[str] = field(default_factory=lambda: [sys.executable, "-m", "app"])
-    # simulation.yml's command per container name; when it names any, the container the load balancer
-    # routes to must be among them (else ``command``, the sample service, stands in for it).
-    container_commands: dict[str, list[str]] = field(default_factory=dict)
     blue_env: dict[str, str] = field(default_factory=dict)  # in blue's task definition
     green_env: dict[str, str] = field(default_factory=dict)  # in green's task definition
-    function_timeout: float = 60.0  # real seconds; Lambda's 5 minutes would make a stuck hook slow to see
     load_rate: float = 40.0  # production requests a second: enough for the alarms to judge a bake soon
     load_path: str = "/api/products"
-    hook_details: dict[str, dict[str, Any]] = field(default_factory=dict)  # hook_id -> hookDetails merged in
-    hook_overrides: dict[str, dict[str, Any]] = field(default_factory=dict)  # hook_id -> HOOK_FIELDS
+    hook_details: dict[str, dict[str, Any]] = field(default_factory=dict)  # hook name -> hookDetails added
+    hook_overrides: dict[str, dict[str, Any]] = field(default_factory=dict)  # hook name -> HOOK_FIELDS
     extra_hooks: tuple[HookSpec, ...] = ()
     spec_overrides: dict[str, Any] = field(default_factory=dict)  # SPEC_FIELDS
-    hook_details_reading: HookDetailsReading = "replace"  # how ECS passes IN_PROGRESS hookDetails on
-    function_entries: dict[str, Path] = field(default_factory=dict)  # hook_id -> another entry file
-    functions: dict[str, FunctionOverride] = field(default_factory=dict)  # simulation.yml's functions:
-    environment: dict[str, str] = field(default_factory=dict)  # for every hook function
+    function_entries: dict[str, Path] = field(default_factory=dict)  # hook name -> another entry file
     pause_decisions: list[str] = field(default_factory=list)  # CONTINUE/ROLLBACK, one per PAUSE wait
-    alarm_5xx_percent: float = alarms.PERCENT_5XX  # green's 5xx share of a window's requests that alarms
-    # The user's own alarms by name (simulation.yml's alarms:), judged as CloudWatch would.
-    alarm_definitions: dict[str, metric_alarms.AlarmDefinition] = field(default_factory=dict)
     environ: dict[str, str] = field(default_factory=dict)  # for rendering the ecspresso files
     # Per revision (blue, green): template variables its task definition is rendered with.
     revision_environ: dict[str, dict[str, str]] = field(default_factory=dict)
-    rollback_hook_failure: RollbackHookFailure = "fail"  # what ECS does then is UNCONFIRMED
-    sim_config: Path | None = None  # the simulation.yml the options came from, for error messages
 
 
 class Simulation:
@@ -115,36 +101,50 @@ class Simulation:
         ``DefinitionError`` naming the file and field."""
         self.options = options
         self.on_update = on_update or (lambda _: None)
-        functions = local_functions(options.cdk_json, options.lambda_dir, options.functions)
-        self.loaded = setup.load(options.config, functions, options.environ)
-        self.ids = self.loaded.spec.ids
+        local = options.local
+        functions = local_functions(local.cdk_json, local.lambda_dir, local.functions)
+        self.files = definitions.load(options.config, functions, options.environ)
+        self.ids = self.files.ids
         self._check_command()
         self.task_definitions = {group: self._task_definition(group) for group in (BLUE, GREEN)}
         self.configuration = self._configuration()
         try:
-            deployment_spec(self.configuration, first_deployment=False)
+            spec = deployment_spec(self.configuration, first_deployment=False)
         except ValueError as error:
-            raise DefinitionError(f"{self.loaded.definitions.service_file}: {error}") from None
-        # The report's hook names, in the service definition's order, then the scenario's own.
-        self.hook_names = [hook.hook_id for hook in (*self.loaded.spec.hooks, *options.extra_hooks)]
+            raise DefinitionError(f"{self.files.definitions.service_file}: {error}") from None
+        # The report names hooks as the service definition's order gives them, then the scenario's own;
+        # the local ECS knows them by the ids the one parser of deploymentConfiguration gives them.
+        names = (*self.files.hook_names, *(hook.hook_id for hook in options.extra_hooks))
+        self.hook_names = {hook.hook_id: name for hook, name in zip(spec.hooks, names, strict=True)}
+        self.function_names = [function_of(hook.hook_id) for hook in spec.hooks if hook.target_arn]
+        by_hook = {function.hook_id: function for function in functions.values()}
+        self.local_options = dataclasses.replace(
+            local,
+            config=None,
+            clusters=(self.ids.cluster,),
+            region=self.ids.region,
+            functions=self._functions(by_hook),
+        )
         self.server: LocalEcsServer | None = None
         self.deployment: Deployment | None = None  # green's, once UpdateService made it
         self.load: LoadGenerator | None = None
         self.task_definition_arns: dict[str, str] = {}  # blue's and green's, once registered
         self.production = ProductionIntervals()  # production requests over time, for the report
-        self.group_names: dict[str, str] = {}  # target group ARN -> blue or green, once the world serves
+        values = self.files.outputs.values
+        # target group ARN -> blue or green: the stack leaves production on its blue group
+        self.group_names = {values["BlueTargetGroupArn"]: BLUE, values["GreenTargetGroupArn"]: GREEN}
 
     # -- what the simulation sends ---------------------------------------------------------------------
 
     def _check_command(self) -> None:
         """simulation.yml's containers, when it names any, must name the container the load
         balancer routes to (``loadBalancers[].containerName``)."""
-        commands = self.options.container_commands
-        name = self.loaded.container
+        commands = self.options.local.container_commands
+        name = self.files.container
         if commands and name not in commands:
             raise DefinitionError(
-                f"{self.options.sim_config}: containers has no command for {name!r}, the container "
-                f"{self.loaded.definitions.service_file}: $.loadBalancers[0].containerName routes to "
+                f"{self.options.local.sim_config}: containers has no command for {name!r}, the container "
+                f"{self.files.definitions.service_file}: $.loadBalancers[0].containerName routes to "
                 f"(configured: {', '.join(sorted(commands))})"
             )
 
@@ -153,10 +153,10 @@ class Simulation:
         environment added to the container the load balancer routes to."""
         options = self.options
         environ = {**options.environ, **options.revision_environ.get(group, {})}
-        task = setup.revision_task(options.config, environ, self.loaded.outputs)
+        task = definitions.revision_task(options.config, environ, self.files.outputs)
         added = {"APP_COLOUR": group, **(options.blue_env if group == BLUE else options.green_env)}
         for container in task.get("containerDefinitions", []):
-            if container.get("name") == self.loaded.container:
+            if container.get("name") == self.files.container:
                 kept = [item for item in container.get("environment", []) if item.get("name") not in added]
                 container["environment"] = kept + [{"name": k, "value": v} for k, v in added.items()]
         return task
@@ -164,16 +164,16 @@ class Simulation:
     def _configuration(self) -> dict[str, Any]:
         """green's ``deploymentConfiguration``: the service definition's, with the scenario's changes."""
         configuration: dict[str, Any] = copy.deepcopy(
-            self.loaded.definitions.service.get("deploymentConfiguration", {})
+            self.files.definitions.service.get("deploymentConfiguration", {})
         )
         for name, value in self.options.spec_overrides.items():
             _put(configuration, _field(SPEC_FIELDS, name, "spec_overrides"), value)
         hooks = configuration.setdefault("lifecycleHooks", [])
-        for hook, spec in zip(hooks, self.loaded.spec.hooks, strict=True):
-            details = self.options.hook_details.get(spec.hook_id)
+        for hook, hook_name in zip(hooks, self.files.hook_names, strict=True):
+            details = self.options.hook_details.get(hook_name)
             if details:
                 hook["hookDetails"] = {**(hook.get("hookDetails") or {}), **details}
-            for name, value in self.options.hook_overrides.get(spec.hook_id, {}).items():
+            for name, value in self.options.hook_overrides.get(hook_name, {}).items():
                 _put(hook, _field(HOOK_FIELDS, name, "hook_overrides"), value)
         for extra in self.options.extra_hooks:
             hook = {
@@ -191,7 +191,7 @@ class Simulation:
 
     def _blue_service(self) -> dict[str, Any]:
         """CreateService's request: the service definition on blue, with a set-up configuration."""
-        service = copy.deepcopy(self.loaded.definitions.service)
+        service = copy.deepcopy(self.files.definitions.service)
         configuration = service.get("deploymentConfiguration", {})
         service["deploymentConfiguration"] = {
             **{k: v for k, v in configuration.items() if k in ("maximumPercent", "minimumHealthyPercent")},
@@ -202,50 +202,22 @@ class Simulation:
             service["desiredCount"] = self.options.tasks
         return service
 
-    def _functions(self) -> dict[str, FunctionOverride]:
-        """simulation.yml's functions, and a scenario's other entry file for a hook's function."""
-        overrides = dict(self.options.functions)
-        for hook_id, entry in self.options.function_entries.items():
-            name = self.loaded.functions[hook_id].name
+    def _functions(self, by_hook: dict[str, LambdaFunction]) -> dict[str, FunctionOverride]:
+        """simulation.yml's functions, and a scenario's other entry file for a hook's function
+        (``by_hook``: the functions by the name the scenarios use, before_install)."""
+        overrides = dict(self.options.local.functions)
+        for hook_name, entry in self.options.function_entries.items():
+            name = by_hook[hook_name].name
             base = overrides.get(name, FunctionOverride())
             overrides[name] = dataclasses.replace(
                 base, code=str(entry.parent), handler=f"{entry.stem}.handler"
             )
         return overrides
 
-    def _function_names(self) -> list[str]:
-        hooks = self.configuration.get("lifecycleHooks", [])
-        return [function_name(hook["hookTargetArn"]) for hook in hooks if hook.get("hookTargetArn")]
-
     def _alarm_names(self) -> list[str]:
         return list(self.configuration.get("alarms", {}).get("alarmNames", []))
 
-    def _local_options(self, port: int) -> LocalOptions:
-        options = self.options
-        world = WorldOptions(
-            region=self.ids.region,
-            speed=options.speed,
-            command=tuple(options.command),
-            container_commands=options.container_commands,
-            sim_config=options.sim_config,
-            lambda_dir=options.lambda_dir,
-            cdk_json=options.cdk_json,
-            functions=self._functions(),
-            function_timeout=options.function_timeout,
-            hook_environment=options.environment,
-            hook_details_reading=options.hook_details_reading,
-            rollback_hook_failure=options.rollback_hook_failure,
-            alarm_5xx_percent=options.alarm_5xx_percent,
-            alarm_definitions=options.alarm_definitions,
-        )
-        return LocalOptions(port=port, world=world, config=None, clusters=(self.ids.cluster,))
-
     # -- the run ---------------------------------------------------------------------------------------
-
-    @property
-    def world(self) -> World:
-        assert self.server is not None
-        return self.server.world
 
     @property
     def url(self) -> str:
@@ -261,9 +233,8 @@ class Simulation:
         # The ECS client is made (boto3 loads its model) while the endpoint starts on a port chosen here.
         port = free_port()
         client = asyncio.ensure_future(asyncio.to_thread(self._client, "ecs", f"http://127.0.0.1:{port}"))
-        async with LocalEcsServer(self._local_options(port)) as server:
+        async with LocalEcsServer(dataclasses.replace(self.local_options, port=port)) as server:
             self.server = server
-            self.group_names = {server.world.blue_group: BLUE, server.world.green_group: GREEN}
             # The client comes first: blue's start waits for it, and the processes provisioning starts
             # would starve its thread of the interpreter and both cores (a second in a demo).
             ecs = await client
@@ -271,18 +242,12 @@ class Simulation:
             # while blue is created: the deployment then waits for what the hooks do, not their start
             # (an invocation that comes first waits for its function's init). The alarms it watches
             # exist from now on, as the stack made them before the service.
-            alarm_names = self._alarm_names()
-            provisioning = asyncio.ensure_future(
-                asyncio.gather(
-                    server.world.provision(self._function_names(), alarm_names),
-                    asyncio.to_thread(server.world.put_alarms, alarm_names),
-                )
-            )
+            provisioning = asyncio.ensure_future(server.prepare(self.function_names, self._alarm_names()))
             try:
                 try:
                     await self._create_blue(ecs)
                     await self._start_load()
-                    self.deployment = await self._update_to_green(ecs)
+                    self.deployment = server.deployment(await self._update_to_green(ecs))
                 except (BotoCoreError, ClientError) as error:
                     raise SimulationFailed(f"the local ECS refused the request: {error}") from None
                 status = await self._follow(ecs)
@@ -300,7 +265,7 @@ class Simulation:
             region_name=self.ids.region,
             endpoint_url=url,
             aws_access_key_id="simulation",
-            aws_secret_access_key="simulation",  # noqa: S106 - the local endpoint checks nothing
+            aws_secret_access_key="simulation",  # noqa: S106 - any key signs for the local endpoint
             config=Config(user_agent_appid=SIMULATION_APP_ID),  # type: ignore[call-arg]  # stubs lag botocore
         )
 
@@ -321,44 +286,45 @@ class Simulation:
             )
 
         await asyncio.to_thread(create)
-        service = self._service()
         deadline = time.monotonic() + BLUE_READY_SECONDS
-        while not (service.deployments and service.deployments[-1].final) and time.monotonic() < deadline:
+        while True:
+            listed = await asyncio.to_thread(
+                ecs.list_service_deployments, cluster=self.ids.cluster, service=self.ids.service
+            )
+            first = listed["serviceDeployments"][0]
+            if first["status"] in FINAL_DEPLOYMENT_STATUSES or time.monotonic() > deadline:
+                break
             await asyncio.sleep(POLL)
-        first = service.deployments[-1] if service.deployments else None
-        if first is None or first.status != DeploymentStatus.SUCCESSFUL:
-            why = (
-                first.engine.status_reason if first and first.engine else None
-            ) or "it did not finish in time"
+        if first["status"] != DeploymentStatus.SUCCESSFUL:
+            why = first.get("statusReason") or "it did not finish in time"
             raise SimulationFailed(f"blue, the service's first revision, never served: {why}")
 
-    def _service(self) -> Any:
-        assert self.server is not None
-        return self.server.ecs.clusters[self.ids.cluster].services[self.ids.service]
-
     async def _start_load(self) -> None:
+        assert self.server is not None
         # The first metrics period starts with the load: a count is scaled by its period's real length.
-        await self.world.alarm_watch.restart()
+        await self.server.restart_metrics()
         self.load = LoadGenerator(
-            self.world.lb.urls.production + self.options.load_path,
+            self.server.listener_urls.production + self.options.load_path,
             rate=self.options.load_rate,
             duration=600,
             on_response=self._count_response,
         )
         self.load.start()
 
-    async def _update_to_green(self, ecs: Any) -> Deployment:
-        service = self._service()
-        known = len(service.deployments)
-        await asyncio.to_thread(
+    async def _update_to_green(self, ecs: Any) -> str:
+        """UpdateService to green; the ARN of the deployment it started."""
+        answer = await asyncio.to_thread(
             ecs.update_service,
             cluster=self.ids.cluster,
             service=self.ids.service,
             taskDefinition=self.task_definition_arns[GREEN],
             deploymentConfiguration=self.configuration,
         )
-        deployment: Deployment = service.deployments[known]
-        return deployment
+        # The newest deployment is the one UpdateService started: no one else deploys this service.
+        listed = await asyncio.to_thread(
+            ecs.list_service_deployments, cluster=self.ids.cluster, service=answer["service"]["serviceArn"]
+        )
+        return str(listed["serviceDeployments"][0]["serviceDeploymentArn"])
 
     async def _follow(self, ecs: Any) -> DeploymentStatus:
         """Follow the deployment through the ECS API until its final status, answering each PAUSE
@@ -395,24 +361,22 @@ class Simulation:
 
     @property
     def names(self) -> Names:
-        """How the report names target groups and hooks (the hooks once the deployment started)."""
-        engine = self.engine
-        ids = [hook.hook_id for hook in engine.spec.hooks] if engine is not None else []
-        return Names(self.group_names, dict(zip(ids, self.hook_names, strict=False)))
+        """How the report names target groups and hooks."""
+        return Names(self.group_names, self.hook_names)
 
     async def _finish(self, status: DeploymentStatus) -> Report:
         load = await self.load.stop() if self.load is not None else None
-        stats = self.world.lb.stats()  # final: the load has stopped
+        assert self.server is not None
+        stats = self.server.traffic()  # final: the load has stopped
         deployment = self.deployment
         ended = time.monotonic()
         if deployment is not None and deployment.finished_at is not None:
             ended -= time.time() - deployment.finished_at
-        assert self.server is not None
-        await self.server.aws.serve_watchers(ended, WATCHER_GRACE)
+        await self.server.serve_watchers(ended, WATCHER_GRACE)
         if deployment is None or deployment.engine is None:
             return Report(status=status, stages=[], hook_invocations=[], traffic={}, wall_seconds=0.0)
         return deployment_report(
-            deployment, status, self.names, stats, load, self.production.intervals(), self.options.speed
+            deployment, status, self.names, stats, load, self.production.intervals(), self.local_options.speed
         )
 
 

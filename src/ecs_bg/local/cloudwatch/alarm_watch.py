@@ -1,6 +1,6 @@
 """The local load balancer's metrics in CloudWatch, and each running deployment's alarms judged on them.
 
-Every simulated minute (``setup.METRICS_PERIOD`` at the local clock's speed) the period's traffic goes to
+Every simulated minute (``metric_alarms.PERIOD`` at the local clock's speed) the period's traffic goes to
 CloudWatch per target group, as AWS/ApplicationELB publishes it, and every deployment that watches
 alarms (``deploymentConfiguration.alarms``) has them judged (``alarms``: the stack's 5xx
 and latency alarms; ``ecs_bg.local.cloudwatch.metric_alarms``: simulation.yml's own). Traffic is
@@ -17,10 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ecs_bg.local.cloudwatch import alarms
+from ecs_bg.local.cloudwatch import alarms, metric_alarms
 from ecs_bg.local.elbv2.balancer import LocalLoadBalancer
 from ecs_bg.local.elbv2.traffic_stats import MetricsPeriod
-from ecs_bg.simulate import setup
 
 # Real seconds a bake may be held, after a production shift, for the alarms to judge real traffic.
 HOLD_REAL_SECONDS = 10.0
@@ -104,7 +103,7 @@ class AlarmWatch:
     async def _run(self) -> None:
         cloudwatch = await asyncio.to_thread(self._cloudwatch)
         while True:
-            await asyncio.sleep(setup.METRICS_PERIOD / self.speed)
+            await asyncio.sleep(metric_alarms.PERIOD / self.speed)
             period = self.lb.take_metrics()
             problems: list[str] = []  # what failed publishing: said in each board, never fatal
             # The local load balancer names its groups by ARN: the dimension is the ARN's last part.

@@ -1,6 +1,6 @@
 """The deployment's alarms, each judged on what it measures, and the load balancer's metrics in CloudWatch.
 
-Every simulated minute (``setup.METRICS_PERIOD``) the load balancer's period goes to CloudWatch as
+Every simulated minute (``metric_alarms.PERIOD``) the load balancer's period goes to CloudWatch as
 AWS/ApplicationELB publishes it (RequestCount, HTTPCode_Target_5XX_Count, HTTPCode_ELB_5XX_Count,
 TargetResponseTime), and each alarm named in ``deploymentConfiguration.alarms`` is judged on it:
 
@@ -31,7 +31,7 @@ from typing import Any, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ecs_bg.local.cloudwatch.metric_alarms import MetricAlarm, State
+from ecs_bg.local.cloudwatch.metric_alarms import PERIOD, MetricAlarm, State
 from ecs_bg.local.elbv2.traffic_stats import MetricsPeriod
 
 Measure = Literal["5xx-share", "p95-latency", "unknown"]
@@ -237,3 +237,37 @@ async def call(problems: list[str], what: str, operation: Callable[..., Any], **
         await asyncio.to_thread(operation, **kwargs)
     except (ClientError, BotoCoreError) as error:
         problems.append(f"{what}: {error}")
+
+
+def put_gate_alarm(cloudwatch: Any, name: str, percent: float = 10, state: str = "OK") -> None:
+    """The simulation's stand-in for a gate alarm: 5xx (the targets' and the load balancer's own) as a
+    share of the requests in one minute. The stack's alarm counts 5xx a minute, a number meant for a
+    real minute of traffic; a simulated minute carries only the requests of 60/speed real seconds, so
+    their share is judged."""
+
+    def metric(name: str) -> dict[str, Any]:
+        stat = {
+            "Metric": {"Namespace": "AWS/ApplicationELB", "MetricName": name},
+            "Period": PERIOD,
+            "Stat": "Sum",
+        }
+        return {"MetricStat": stat, "ReturnData": False}
+
+    cloudwatch.put_metric_alarm(
+        AlarmName=name,
+        Metrics=[
+            {"Id": "errors", **metric("HTTPCode_Target_5XX_Count")},
+            # As the stack's alarm does: the load balancer's own 502/503/504 count too.
+            {"Id": "elb", **metric("HTTPCode_ELB_5XX_Count")},
+            {"Id": "requests", **metric("RequestCount")},
+            {
+                "Id": "share",
+                "Expression": "100 * (FILL(errors, 0) + FILL(elb, 0)) / requests",
+                "ReturnData": True,
+            },
+        ],
+        EvaluationPeriods=1,
+        Threshold=percent,
+        ComparisonOperator="GreaterThanThreshold",
+    )
+    cloudwatch.set_alarm_state(AlarmName=name, StateValue=state, StateReason="set by the simulation")

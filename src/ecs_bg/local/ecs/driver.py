@@ -87,7 +87,7 @@ class Driver:
         self._wake(deployment)
 
     def health(self, task: Task) -> str:
-        return self.world.task_health(task, task.revision.target_group if task.revision else None)
+        return self.world.elbv2.health_status(task.url, task.revision.target_group if task.revision else None)
 
     async def close(self) -> None:
         """Stop everything under way; nothing starts afterwards, whatever still reaches the API (a
@@ -140,9 +140,9 @@ class Driver:
         functions = [
             function_of(hook.hook_id) for hook in spec.hooks if hook.target_type == TargetType.AWS_LAMBDA
         ]
-        self._spawn(self.world.provision(functions, alarms))
+        self._spawn(self.world.lambda_.provision(functions, alarms))
         if alarms:
-            await asyncio.to_thread(self.world.put_alarms, alarms)
+            await asyncio.to_thread(self.world.cloudwatch.put_alarms, alarms)
         began = time.monotonic()
 
         def clock() -> float:
@@ -155,14 +155,14 @@ class Driver:
             # change only with enable and rollback true (API reference, DeploymentAlarms:
             # docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeploymentAlarms.html).
             watch = Watch(
-                self.world.alarm_board(alarms),
+                self.world.cloudwatch.alarm_board(alarms, self.world.elbv2.groups),
                 lambda board: self._feed(
                     deployment, functools.partial(engine.alarm, board.in_alarm, board.describe_firing())
                 ),
                 clock,
             )
             deployment.alarm_board = watch.board
-            self.world.alarm_watch.watch(deployment.arn, watch)
+            self.world.cloudwatch.watch.watch(deployment.arn, watch)
             if spec.alarms_rollback and watch.board.evaluates_any:
                 # ECS's bake is on its own (sped-up) clock, the traffic the alarms measure is real, and
                 # a real bake always holds many datapoints: a bake ends only once the alarms have
@@ -171,7 +171,7 @@ class Driver:
         deployment.started_at = time.time()
         deployment.to_epoch = lambda moment: time.time() + (moment - clock()) / self.speed
         if target.target_group is not None:
-            self.world.attach(target.target_group)
+            self.world.elbv2.attach(target.target_group)
         self._record_weights(deployment, at=0.0)
         self._wakes[deployment.arn] = asyncio.Event()
         pending = self._pending.setdefault(deployment.arn, [])
@@ -207,10 +207,10 @@ class Driver:
                 if rev.target_group is not None
             }
             production = {groups[arn]: weight for arn, weight in action.production.items() if arn in groups}
-            watch = self.world.alarm_watch.watching.get(deployment.arn)
-            if watch is not None and _serving(production) != _serving(self.world.rules.production):
+            watch = self.world.cloudwatch.watch.watching.get(deployment.arn)
+            if watch is not None and _serving(production) != _serving(self.world.elbv2.rules.production):
                 watch.shifted()
-            self.world.set_weights(
+            self.world.elbv2.set_weights(
                 production,
                 {groups[arn]: weight for arn, weight in action.test.items() if arn in groups},
             )
@@ -233,7 +233,7 @@ class Driver:
             wake.set()
 
     def _record_weights(self, deployment: Deployment, at: float | None = None) -> None:
-        rules = self.world.rules
+        rules = self.world.elbv2.rules
         moment = round(deployment.clock() if at is None else at, 3)
         deployment.weight_changes.append(
             {"at": moment, "production": dict(rules.production), "test": dict(rules.test)}
@@ -243,7 +243,7 @@ class Driver:
         engine = deployment.engine
         assert engine is not None
         began = time.monotonic()
-        done = await self.world.invoke(function_of(action.hook_id), action.event, alarms)
+        done = await self.world.lambda_.invoke(function_of(action.hook_id), action.event, alarms)
         real = time.monotonic() - began  # cold start included: ECS waits for the whole Invoke
         deployment.invocations[action.invocation_id] = done
         self._feed(
@@ -310,7 +310,7 @@ class Driver:
         ]
         service.tasks.extend(tasks)
         environment = task_environment(body, revision.task_definition.rsplit(":", 1)[-1], container)
-        command = self.world.command(container)
+        command = self.world.tasks.command(container)
         await asyncio.gather(*(self.world.start_task(task, environment, command) for task in tasks))
         if revision.target_group is not None:
             for task in tasks:
@@ -375,8 +375,8 @@ class Driver:
 
     def _finish(self, deployment: Deployment, status: DeploymentStatus) -> None:
         service = deployment.service
-        self.world.alarm_watch.forget(deployment.arn)
-        rules = self.world.rules
+        self.world.cloudwatch.watch.forget(deployment.arn)
+        rules = self.world.elbv2.rules
         deployment.final_state = {
             "production": dict(rules.production),
             "test": dict(rules.test),

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import importlib
 import json
 import logging
 import os
@@ -20,23 +19,10 @@ import socket
 import sys
 import time
 import traceback
-from collections.abc import Callable
 from typing import Any
 
+from ecs_bg.deploy.handler import load_handler
 from ecs_bg.local.lambda_.context import LocalLambdaContext
-
-
-def load_handler(code: str, handler: str) -> Callable[[Any, Any], Any]:
-    """Lambda's handler ``module.function`` from the code folder ``code``."""
-    # `python -m` put the working directory first; Lambda's path has only the code folder (and the
-    # runtime's libraries), so code that imports what sits beside it locally fails here as it would there.
-    sys.path = [code, *(p for p in sys.path if p not in ("", os.getcwd()))]
-    module_name, _, function_name = handler.rpartition(".")
-    module = importlib.import_module(module_name)
-    function = getattr(module, function_name, None)
-    if not callable(function):
-        raise AttributeError(f"module {module_name!r} has no callable {function_name!r}")
-    return function  # type: ignore[no-any-return]
 
 
 def lambda_logging() -> None:

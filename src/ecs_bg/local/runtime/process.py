@@ -151,3 +151,50 @@ class AppProcess:
         if self._reader is not None:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._reader, 2.0)
+
+
+class ProcessRuntime:
+    """Tasks as host processes: a task's serving container runs as the command simulation.yml's
+    ``containers:`` gives that container, or else ``options.command`` (the sample service), with its
+    container definition's environment."""
+
+    def __init__(
+        self, command: Sequence[str], container_commands: Mapping[str, Sequence[str]], sim_config: Path | None
+    ) -> None:
+        self.default_command = tuple(command)
+        self.container_commands = container_commands
+        self.sim_config = sim_config
+        self.processes: dict[str, AppProcess] = {}  # task ARN -> its process
+
+    async def close(self) -> None:
+        await asyncio.gather(*(process.stop(grace=2.0) for process in self.processes.values()))
+
+    def command(self, container: str) -> Sequence[str] | str:
+        """The local command of a service task's ``container`` (its ``loadBalancers[].containerName``),
+        as ``ecs-bg simulate`` picks it; a string says why there is none."""
+        commands = self.container_commands
+        if not commands:
+            return self.default_command
+        if container not in commands:
+            return (
+                f"CannotStartContainerError: {self.sim_config}: containers has no command for "
+                f"{container!r}, the container the service's loadBalancers[0].containerName routes to "
+                f"(configured: {', '.join(sorted(commands))})"
+            )
+        return commands[container]
+
+    async def start(self, arn: str, environment: Mapping[str, str], command: Sequence[str]) -> AppProcess:
+        process = AppProcess(environment, command=command, cwd=REPOSITORY_ROOT)
+        self.processes[arn] = process
+        await process.start()
+        return process
+
+    def exited(self, arn: str) -> int | None:
+        """The exit status of a task's process that ended on its own (not stopped), else None."""
+        process = self.processes.get(arn)
+        return process.returncode if process is not None and process.crashed else None
+
+    async def stop(self, arn: str, grace: float = 2.0) -> int | None:
+        """SIGTERM, then SIGKILL after ``grace``; the exit status (None: there was no process)."""
+        process = self.processes.get(arn)
+        return None if process is None else await process.stop(grace=grace)

@@ -1,0 +1,49 @@
+"""What the local AWS serves and how: ``ecs-bg local``'s options, and the part of ``ecs-bg simulate``'s
+options that is the local AWS it runs (``simulate.simulation.Options.local``), one type for both."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ecs_bg.deploy.functions import FunctionOverride
+from ecs_bg.deploy.paths import CDK_JSON, ECSPRESSO_CONFIG
+from ecs_bg.deploy.stack_context import Env
+from ecs_bg.lifecycle.plan import FirstDeploymentStable, HookDetailsReading, RollbackHookFailure
+from ecs_bg.local.cloudwatch import alarms
+from ecs_bg.local.cloudwatch.metric_alarms import AlarmDefinition
+
+
+@dataclass
+class LocalOptions:
+    port: int = 0  # 0: any free port
+    region: str = "ap-northeast-1"
+    speed: float = 240.0  # simulated seconds per real second: bakes, timeouts, health-check intervals
+    config: Path | None = ECSPRESSO_CONFIG  # its cluster exists from the start
+    clusters: tuple[str, ...] = ("default",)
+    sim_config: Path | None = None  # the simulation.yml these options came from, for errors
+    # The stack's environment: names its functions (ecs-bg-<hook>-<env>) and cluster.
+    stack_environment: Env = "dev"
+    cdk_json: Path | None = CDK_JSON
+    # A task's process, unless simulation.yml's containers: give the command of the container a
+    # service's load balancer routes to.
+    command: Sequence[str] = (sys.executable, "-m", "app")
+    container_commands: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    lambda_dir: Path | None = None  # replaces the stack's hookCode folder of <hook>_hook.py entry files
+    # simulation.yml's functions: by function name, over the stack's (code already absolute)
+    functions: Mapping[str, FunctionOverride] = field(default_factory=dict)
+    # Real seconds a function may run, unless functions: sets its own timeoutSeconds: Lambda's 15
+    # minutes would make a stuck hook slow to see.
+    function_timeout: float = 60.0
+    hook_environment: Mapping[str, str] = field(default_factory=dict)  # for every hook function
+    # UNCONFIRMED in ECS, so each reading can be played: how ECS passes IN_PROGRESS hookDetails on,
+    # what a rollback does when a hook fails during it, and what DescribeServices shows while a first
+    # deployment's hooks run (ecs_bg.lifecycle.plan).
+    hook_details_reading: HookDetailsReading = "replace"
+    rollback_hook_failure: RollbackHookFailure = "fail"
+    first_deployment_stable: FirstDeploymentStable = "tasks-running"
+    alarm_5xx_percent: float = alarms.PERCENT_5XX  # the 5xx share that breaches the stack's 5xx alarm
+    # simulation.yml's alarms: by name, as PutMetricAlarm defines them, judged as CloudWatch would.
+    alarm_definitions: Mapping[str, AlarmDefinition] = field(default_factory=dict)

@@ -1,0 +1,84 @@
+"""The user's ecspresso files as ``ecs-bg simulate`` deploys them: rendered as for a real deployment,
+with ``cfn_output`` answered by the local stack, and refused where ECS (or lint) would refuse them.
+
+A hook's ARN leads to the function of that name: the stack's, or one simulation.yml's ``functions:``
+adds; the simulation refuses one that names neither before anything starts (on AWS the hook would fail
+at its first invocation).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ecs_bg.deploy.definitions import Definitions, load_definitions
+from ecs_bg.deploy.errors import DefinitionError
+from ecs_bg.deploy.functions import LambdaFunction
+from ecs_bg.deploy.lint import lint
+from ecs_bg.hooks.ecs import TargetType, function_name
+from ecs_bg.lifecycle.events import ServiceIds
+from ecs_bg.local.cloudformation.stack import ACCOUNT, StackOutputs
+
+
+@dataclass(frozen=True)
+class UserFiles:
+    definitions: Definitions
+    ids: ServiceIds
+    outputs: StackOutputs
+    container: str  # the container the load balancer routes to (loadBalancers[0].containerName)
+    # Each lifecycleHooks entry as the report and the scenarios name it: its function's hook name
+    # (before_install, or the function's own name), or pause-<index>.
+    hook_names: tuple[str, ...]
+
+
+def load(config: Path, functions: Mapping[str, LambdaFunction], environ: Mapping[str, str]) -> UserFiles:
+    """``functions`` by name: the stack's, with simulation.yml's overrides and additions."""
+    region = environ.get("AWS_REGION", "ap-northeast-1")
+    outputs = StackOutputs(region, functions=functions.values())
+    definitions = load_definitions(config, environ, lambda _region: outputs)
+    refuse_lint_errors(definitions)
+    ids = ServiceIds(
+        region=definitions.config.region or region,
+        account=ACCOUNT,
+        cluster=definitions.config.cluster,
+        service=definitions.config.service,
+    )
+    names = []
+    hooks = definitions.service.get("deploymentConfiguration", {}).get("lifecycleHooks", [])
+    for index, hook in enumerate(hooks):
+        if hook.get("targetType", TargetType.AWS_LAMBDA) != TargetType.AWS_LAMBDA:
+            names.append(f"pause-{index}")
+            continue
+        arn = str(hook.get("hookTargetArn", ""))
+        function = functions.get(function_name(arn))
+        if function is None:
+            where = f"{definitions.service_file}: lifecycleHooks[{index}].hookTargetArn"
+            raise DefinitionError(
+                f"{where} {arn!r} is none of the stack's hook functions nor a function in "
+                f"simulation.yml's functions: ({', '.join(sorted(functions)) or 'none'})"
+            )
+        names.append(function.hook_id)
+    balancers = definitions.service.get("loadBalancers") or [{}]
+    container = str(balancers[0].get("containerName", ""))
+    return UserFiles(definitions, ids, outputs, container, tuple(names))
+
+
+def revision_task(config: Path, environ: Mapping[str, str], outputs: StackOutputs) -> dict[str, Any]:
+    """One revision's task definition: the same files rendered with that revision's variables (and
+    the stack's outputs, hook ARNs included: the service definition is rendered too)."""
+    return load_definitions(config, environ, lambda _region: outputs).task
+
+
+def refuse_lint_errors(definitions: Definitions) -> None:
+    """What ``ecs-bg lint`` refuses, ECS's API refuses: the simulation does not start on it. A hook's
+    hookDetails are its own to judge when it runs, as on AWS (lint's ECS025 with --cdk-json judges
+    them by the hook's code ahead, at the cost of importing each hook)."""
+    findings = lint(definitions)
+    errors = [finding for finding in findings if finding.severity == "error"]
+    if errors:
+        first = errors[0]
+        more = f" (and {len(errors) - 1} more; run ecs-bg lint)" if len(errors) > 1 else ""
+        message = " ".join(first.message.split())
+        raise DefinitionError(f"{first.file}: {first.path}: {message} ({first.rule}){more}")
