@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from ecs_bg.simulate.setup import TARGET_GROUPS
+from ecs_bg.local.elbv2.load_balancing import TARGET_GROUPS
 
 from .conftest import Synthesized
 

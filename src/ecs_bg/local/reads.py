@@ -3,7 +3,7 @@
 elbv2: the stack's load balancer, its production and test listeners, each with the stack's rule
 forwarding by the weights ECS last set, both target groups and their targets' health.
 CloudFormation: DescribeStacks answers the stack's outputs (what ecspresso's ``cfn_output`` and
-``ecs-bg render --endpoint-url`` read); ListExports the stack's exports (``SimulationOutputs.exports``:
+``ecs-bg render --endpoint-url`` read); ListExports the stack's exports (``StackOutputs.exports``:
 none, as the stack declares none; what ``cfn_export`` reads). Shapes follow
 botocore's elbv2 and cloudformation models (members of lists are ``<member>``).
 """

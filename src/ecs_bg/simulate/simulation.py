@@ -115,7 +115,10 @@ class Simulation:
         # The report names hooks as the service definition's order gives them, then the scenario's own;
         # the local ECS knows them by the ids the one parser of deploymentConfiguration gives them.
         names = (*self.files.hook_names, *(hook.hook_id for hook in options.extra_hooks))
-        self.hook_names = {hook.hook_id: name for hook, name in zip(spec.hooks, names, strict=True)}
+        self.hook_names = {
+            hook.hook_id: name + hook.hook_id.removeprefix(function_of(hook.hook_id))  # a repeat's #<index>
+            for hook, name in zip(spec.hooks, names, strict=True)
+        }
         self.function_names = [function_of(hook.hook_id) for hook in spec.hooks if hook.target_arn]
         by_hook = {function.hook_id: function for function in functions.values()}
         self.local_options = dataclasses.replace(
