@@ -41,6 +41,17 @@ test: sync
 bench: sync
 	$(UV) run --no-sync python -m bench
 
+.PHONY: image
+# The sample service's image, built as the pipeline builds it: app/Dockerfile from the repository root,
+# with BuildKit (which applies app/Dockerfile.dockerignore). It needs a Docker engine (started, and
+# installed on Debian, by scripts/docker-engine, as root) and the Dockerfile's base images: where
+# their registries cannot be reached, scripts/base-images builds local stand-ins and says so.
+IMAGE ?= ecs-bg-app:local
+image:
+	scripts/docker-engine
+	scripts/base-images
+	DOCKER_BUILDKIT=1 "$$(scripts/buildkit-cli)" build -f app/Dockerfile -t $(IMAGE) .
+
 .PHONY: synth
 # The CDK CLI pinned in package.json drives the Python app (infrastructure/cdk.json runs it with uv).
 # Needs no AWS credentials; cdk-nag fails the synthesis on any unacknowledged finding.

@@ -116,13 +116,18 @@ def _images(dockerfile: Path) -> list[str]:
     arguments: dict[str, str] = {}
     stages: set[str] = set()
     images = []
+
+    def resolve(value: str) -> str:
+        return re.sub(r"\$\{(\w+)\}|\$(\w+)", lambda m: arguments[m[1] or m[2]], value)
+
     for instruction, rest in _instructions(dockerfile):
         if instruction == "ARG" and not images and "=" in rest:
             name, default = rest.split("=", 1)
-            arguments[name.strip()] = default.strip()
+            # A default may use the ARGs declared before it, as FROM may.
+            arguments[name.strip()] = resolve(default.strip())
         elif instruction == "FROM":
             words = rest.split()
-            image = re.sub(r"\$\{(\w+)\}|\$(\w+)", lambda m: arguments[m[1] or m[2]], words[0])
+            image = resolve(words[0])
             if image not in stages:
                 images.append(image)
             if len(words) == 3 and words[1].upper() == "AS":
