@@ -37,10 +37,11 @@ from ecs_bg.hooks.ecs import (
 # 2026-05-19), whose stage list includes PRE_SCALE_UP. No source says which other stages a rolling
 # deployment runs, so ECS021 only warns about them rather than rejecting what ECS may accept.
 ROLLING_HOOK_STAGES = frozenset({Stage.PRE_SCALE_UP})
-# Lambda's limit on a synchronous invocation's payload, 6 MB ("Invoke", Lambda API reference;
-# https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html), reached as 6,291,456 bytes.
-# ECS reads each hook's answer (hookStatus), which only a synchronous invocation returns, so every Lambda
-# hook's event, hookDetails included, must fit.
+# Lambda's limit on a synchronous invocation's payload: 6 MB ("Invoke", Lambda API reference;
+# https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html), which Lambda enforces as
+# "Request must be smaller than 6291456 bytes for the InvokeFunction operation". ECS reads each hook's
+# answer (hookStatus), which only a synchronous invocation returns, so every Lambda hook's event,
+# hookDetails included, must fit.
 LAMBDA_SYNC_PAYLOAD_BYTES = 6 * 1024 * 1024
 # Strategy -> (its configuration member, the member's bake time field).
 STRATEGY_CONFIGURATION = {
