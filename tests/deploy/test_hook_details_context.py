@@ -26,6 +26,11 @@ BUILT_IN = [
     ("notify", {"snsTopicArn": 7}, "notify.snsTopicArn: expected a string or null, got number 7"),
     ("targetHealth", {"minHealthyTargets": 0}, "targetHealth.minHealthyTargets: 0 is out of range [1, 1000]"),
     (
+        "targetHealth",
+        {"targetGroupArns": ["green-tg"]},
+        "targetHealth: targetGroupArns must be target group ARNs (arn:…:targetgroup/NAME/ID), got 'green-tg'",
+    ),
+    (
         "alarmGate",
         {"alarmNamePrefix": ""},
         "alarmGate: alarmNamePrefix: '' must be 1 to 255 characters, not 0",
@@ -65,7 +70,9 @@ def test_every_built_in_check_is_covered() -> None:
     assert {check for check, _, _ in BUILT_IN} == set(CHECKS)
 
 
-@pytest.mark.parametrize(("check", "settings", "why"), BUILT_IN, ids=[case[0] for case in BUILT_IN])
+@pytest.mark.parametrize(
+    ("check", "settings", "why"), BUILT_IN, ids=[f"{c[0]}.{next(iter(c[1]))}" for c in BUILT_IN]
+)
 def test_a_wrong_value_of_a_built_in_check_names_the_hook_the_key_and_the_value(
     tmp_path: Path, check: str, settings: dict[str, Any], why: str
 ) -> None:

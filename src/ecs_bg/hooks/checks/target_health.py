@@ -29,6 +29,15 @@ class Settings(CheckSettings):
     timeout_seconds: float = field(default=300, metadata=bounded(1, 86_400))
     interval_seconds: float = field(default=5, metadata=bounded(1, 300))
 
+    def __post_init__(self) -> None:
+        # DescribeTargetHealth takes a target group's ARN (Elastic Load Balancing API reference), and the
+        # check names each group by its ARN's targetgroup/NAME; a bare name would fail every look.
+        for arn in self.target_group_arns:
+            if not (arn.startswith("arn:") and ":targetgroup/" in arn):
+                raise ValueError(
+                    f"targetGroupArns must be target group ARNs (arn:…:targetgroup/NAME/ID), got {arn!r}"
+                )
+
 
 def prepare() -> None:
     aws.prepare("ecs", "elbv2")  # green's revision, then its targets' health
