@@ -36,6 +36,7 @@ test: sync
 	$(UV) run --no-sync ruff check .
 	$(UV) run --no-sync ruff format --check .
 	$(UV) run --no-sync mypy
+	$(UV) run --no-sync mypy --strict examples
 	$(UV) run --no-sync pytest -n 2
 
 bench: sync

@@ -17,7 +17,7 @@ from constructs import Node
 
 from ecs_bg.deploy.environments import default_stack_name, resource_name
 from ecs_bg.deploy.functions import LambdaFunction
-from ecs_bg.deploy.stack_context import Egress, Env, hook_functions, parse_context
+from ecs_bg.deploy.stack_context import Egress, Env, parse_context, stack_hook_functions
 
 APP_DIR = Path(__file__).resolve().parents[1]  # infrastructure/, where cdk.json is
 
@@ -62,7 +62,8 @@ class StackConfig:
     # ECS_BG_HOOK_DETAILS. Unlike hookDetails in ecs-service-def.json, ecspresso never touches them.
     hook_details: dict[str, dict[str, Any]]
     # The hook functions (one per entry file in the hookCode folder, and per hookFunctions entry),
-    # from the model ecs-bg invoke and the simulator share.
+    # from the model ecs-bg invoke and the simulator share. Their hookDetails are judged by a validation
+    # of the stack (HookFunctions), so `cdk synth` reports them as it reports any other finding.
     hook_functions: tuple[LambdaFunction, ...]
     # Layer version of AWSLambdaPowertoolsPythonV3; None resolves the layer for the installed
     # aws-lambda-powertools release through Powertools' public SSM parameter at deploy time.
@@ -120,7 +121,7 @@ class StackConfig:
             hooks_in_vpc=context.hooks_in_vpc,
             hook_checks=context.hook_checks,
             hook_details=context.hook_details,
-            hook_functions=tuple(hook_functions(context, APP_DIR)),
+            hook_functions=tuple(stack_hook_functions(context, APP_DIR)),
             powertools_layer_version=context.powertools_layer_version,
             approval_bucket=context.approval_bucket,
             log_retention=context.log_retention.upper(),

@@ -104,6 +104,7 @@ class EcsBlueGreenStack(Stack):
             self,
             "Hooks",
             functions=config.hook_functions,
+            hook_details=config.hook_details,
             runtime=HOOK_RUNTIME,
             powertools_layer=lambda_.LayerVersion.from_layer_version_arn(
                 self, "PowertoolsLayer", self._powertools_layer_arn()

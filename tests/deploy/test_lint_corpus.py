@@ -13,19 +13,30 @@ import pytest
 
 from ecs_bg.deploy.definitions import Definitions, load_definitions
 from ecs_bg.deploy.ecspresso_release import ECSPRESSO_RELEASE
+from ecs_bg.deploy.findings import Finding
+from ecs_bg.deploy.functions import LambdaFunction
 from ecs_bg.deploy.lint import lint
 from ecs_bg.deploy.outputs import OutputsFile
-from ecs_bg.deploy.rules import LintOptions
+from ecs_bg.deploy.rules import LAMBDA_SYNC_PAYLOAD_BYTES, LintOptions
+from ecs_bg.deploy.stack_context import hook_functions, read_cdk_json
 from ecs_bg.hooks.config import MAX_HOOK_DETAILS_BYTES, STATE_BUDGET_BYTES
-from tests.conftest import CONFIG, FIXTURE_OUTPUTS
+from tests.conftest import CONFIG, FIXTURE_OUTPUTS, ROOT
 
 Doc = dict[str, Any]
 HOOKS = "$.deploymentConfiguration.lifecycleHooks"
+INFRASTRUCTURE = ROOT / "infrastructure"
 
 
 @pytest.fixture(scope="module")
 def good() -> Definitions:
     return load_definitions(CONFIG, {}, lambda _region: OutputsFile(FIXTURE_OUTPUTS))
+
+
+@pytest.fixture(scope="module")
+def stack() -> LintOptions:
+    """The repository's stack functions, which the hooks' ARNs name: each judges its own hookDetails."""
+    functions = hook_functions(read_cdk_json(INFRASTRUCTURE / "cdk.json"), INFRASTRUCTURE)
+    return LintOptions(functions={function.name: function for function in functions})
 
 
 def hooks(service: Doc) -> list[Doc]:
@@ -313,11 +324,11 @@ SERVICE_CORPUS: list[tuple[str, Callable[[Doc], None], set[tuple[str, str]]]] = 
     ("mutate", "expected"), [c[1:] for c in SERVICE_CORPUS], ids=[c[0] for c in SERVICE_CORPUS]
 )
 def test_broken_service_definition(
-    good: Definitions, mutate: Callable[[Doc], None], expected: set[tuple[str, str]]
+    good: Definitions, stack: LintOptions, mutate: Callable[[Doc], None], expected: set[tuple[str, str]]
 ) -> None:
     service = copy.deepcopy(good.service)
     mutate(service)
-    findings = lint(dataclasses.replace(good, service=service))
+    findings = lint(dataclasses.replace(good, service=service), stack)
     assert {(f.rule, f.path) for f in findings} == expected
     assert all(f.file.endswith("ecs-service-def.json") and f.hint for f in findings)
 
@@ -380,3 +391,65 @@ def test_ecspresso_version_too_old_for_hooks(good: Definitions) -> None:
         config = dataclasses.replace(good.config, required_version=constraint)
         findings = lint(dataclasses.replace(good, config=config))
         assert [f.rule for f in findings] == ["ECS040"] * expected, constraint
+
+
+# AWS's approval sample reads its bucket from hookDetails: "custom parameters that Amazon ECS passes to
+# your Lambda function" (API reference, DeploymentLifecycleHook), the hook author's own keys.
+AWS_SAMPLE_KEYS = {"S3_BUCKET_NAME": "approvals", "smokeTest": {"timeoutSeconds": "5"}}
+# A function of the stack not built on ecs_bg (tests/fixtures/sample_hooks: app.lambda_handler).
+SAMPLE = LambdaFunction("sample-approval", ROOT / "tests" / "fixtures" / "sample_hooks", "app.lambda_handler")
+NOWHERE = "arn:aws:lambda:ap-northeast-1:123456789012:function:somebody-elses"
+
+
+def hook_details_findings(
+    good: Definitions, options: LintOptions, arn: str, details: object
+) -> list[Finding]:
+    """ECS025's findings for hook 2 targeting ``arn`` with ``details``."""
+    service = copy.deepcopy(good.service)
+    hooks(service)[2].update(hookTargetArn=arn, hookDetails=details)
+    return [f for f in lint(dataclasses.replace(good, service=service), options) if f.rule == "ECS025"]
+
+
+@pytest.fixture(scope="module")
+def with_sample(stack: LintOptions) -> LintOptions:
+    return LintOptions(functions={**stack.functions, SAMPLE.name: SAMPLE})
+
+
+@pytest.mark.parametrize(
+    "arn", [NOWHERE, f"arn:aws:lambda:ap-northeast-1:123456789012:function:{SAMPLE.name}"]
+)
+def test_a_hook_not_built_on_ecs_bg_or_of_no_known_function_keeps_its_own_keys(
+    good: Definitions, with_sample: LintOptions, arn: str
+) -> None:
+    # Even a key that an ecs_bg hook would read as its smoke test is this hook's own business.
+    assert hook_details_findings(good, with_sample, arn, AWS_SAMPLE_KEYS) == []
+    # 60 KiB: more than an ecs_bg hook leaves room for beside its runtime state, which this one has not.
+    large = {"S3_BUCKET_NAME": "x" * (MAX_HOOK_DETAILS_BYTES - STATE_BUDGET_BYTES)}
+    assert hook_details_findings(good, with_sample, arn, large) == []
+
+
+@pytest.mark.parametrize(
+    "arn", [NOWHERE, f"arn:aws:lambda:ap-northeast-1:123456789012:function:{SAMPLE.name}"]
+)
+def test_every_hooks_hook_details_are_an_object_that_fits_a_lambda_invocation(
+    good: Definitions, with_sample: LintOptions, arn: str
+) -> None:
+    (array,) = hook_details_findings(good, with_sample, arn, ["S3_BUCKET_NAME"])
+    assert (array.path, array.message) == (
+        f"{HOOKS}[2].hookDetails",
+        "expected an object (or a JSON string holding one), got array",
+    )
+    huge = {"S3_BUCKET_NAME": "x" * LAMBDA_SYNC_PAYLOAD_BYTES}
+    (too_large,) = hook_details_findings(good, with_sample, arn, huge)
+    assert too_large.path == f"{HOOKS}[2].hookDetails"
+    assert too_large.message.startswith(f"hookDetails is {LAMBDA_SYNC_PAYLOAD_BYTES + 22} bytes as JSON")
+    assert "Lambda takes at most 6291456 bytes in a synchronous invocation" in too_large.message
+
+
+def test_a_hook_built_on_ecs_bg_is_judged_by_its_own_code(good: Definitions, stack: LintOptions) -> None:
+    arn = json.loads(FIXTURE_OUTPUTS.read_text())["zenn-ecs-cdk-ecspresso"]["BeforeAllowTrafficHookArn"]
+    findings = hook_details_findings(good, stack, arn, AWS_SAMPLE_KEYS)
+    assert [(f.path, f.message.split(";")[0]) for f in findings] == [
+        (f"{HOOKS}[2].hookDetails.S3_BUCKET_NAME", "unknown key"),
+        (f"{HOOKS}[2].hookDetails.smokeTest.timeoutSeconds", "expected a number, got '5'"),
+    ]

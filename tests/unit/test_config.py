@@ -46,16 +46,16 @@ def test_camel_case_keys_fill_snake_case_fields_with_defaults() -> None:
         ([], "probe", "expected an object, got array"),
         ({}, "probe.name", "missing (required)"),
         ({"name": "x", "retrys": 2}, "probe.retrys", "unknown setting; known: budgetMs, codes, dryRun"),
-        ({"name": 5}, "probe.name", "expected a string, got number"),
+        ({"name": 5}, "probe.name", "expected a string, got number 5"),
         ({"name": "x", "mode": "slow"}, "probe.mode", "must be one of 'fast', 'thorough', got 'slow'"),
         ({"name": "x", "retries": 2.5}, "probe.retries", "expected an integer, got 2.5"),
         ({"name": "x", "retries": True}, "probe.retries", "expected an integer, got True"),
         ({"name": "x", "retries": 11}, "probe.retries", "11 is out of range [0, 10]"),
         ({"name": "x", "ratio": "half"}, "probe.ratio", "expected a number, got 'half'"),
-        ({"name": "x", "codes": 200}, "probe.codes", "expected an array, got number"),
+        ({"name": "x", "codes": 200}, "probe.codes", "expected an array, got number 200"),
         ({"name": "x", "codes": [200, "ok"]}, "probe.codes[1]", "expected an integer, got 'ok'"),
-        ({"name": "x", "labels": {"a": 1}}, "probe.labels.a", "expected a string, got number"),
-        ({"name": "x", "dryRun": "yes"}, "probe.dryRun", "expected true or false, got string"),
+        ({"name": "x", "labels": {"a": 1}}, "probe.labels.a", "expected a string, got number 1"),
+        ({"name": "x", "dryRun": "yes"}, "probe.dryRun", 'expected true or false, got string "yes"'),
     ],
 )
 def test_bad_settings_name_the_field(data: object, path: str, reason: str) -> None:
@@ -139,11 +139,12 @@ def test_lists_unions_fixed_tuples_and_nested_dataclasses_are_settings() -> None
 @pytest.mark.parametrize(
     ("data", "path", "reason"),
     [
-        ({"tags": "a"}, "rich.tags", "expected an array, got string"),
-        ({"tags": ["a", 1]}, "rich.tags[1]", "expected a string, got number"),
-        ({"limit": True}, "rich.limit", "expected an integer or a string, got boolean"),
+        ({"tags": "a"}, "rich.tags", 'expected an array, got string "a"'),
+        ({"tags": ["a", 1]}, "rich.tags[1]", "expected a string, got number 1"),
+        ({"limit": True}, "rich.limit", "expected an integer or a string, got boolean true"),
         ({"limit": [5]}, "rich.limit", "expected an integer or a string, got array"),
         ({"pair": ["x"]}, "rich.pair", "expected an array of 2 items, got 1"),
+        ({"tags": "x" * 100}, "rich.tags", f'expected an array, got string "{"x" * 59}…'),
         ({"windows": [{"start": "1"}]}, "rich.windows[0].start", "expected an integer, got '1'"),
     ],
 )

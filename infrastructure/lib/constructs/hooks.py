@@ -12,17 +12,20 @@ import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
+import jsii
 from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Validations
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
-from constructs import Construct
+from constructs import Construct, IValidation
 
 import ecs_bg
 from ecs_bg.deploy.functions import LambdaFunction
 from ecs_bg.deploy.probe import probe
+from ecs_bg.deploy.stack_context import hook_details_problems
 from ecs_bg.hooks.permissions import DEFAULT_HOOK_CHECKS, Permission, ResourceKind, permissions_for
 
 from ..scoping import ResourceScope, acknowledge_wildcards, wildcard_reasons
@@ -74,6 +77,22 @@ def _registered_permissions(function: LambdaFunction) -> tuple[Permission, ...]:
     )
 
 
+@jsii.implements(IValidation)
+class HookDetailsContext:
+    """The stack's hookDetails context, judged at synthesis by the code of the hook each object
+    configures (``ecs_bg.deploy.stack_context.hook_details_problems``): a finding fails `cdk synth`,
+    naming the hook, the key and the value, before anything is deployed."""
+
+    def __init__(
+        self, hook_details: Mapping[str, Mapping[str, Any]], functions: Sequence[LambdaFunction]
+    ) -> None:
+        self._hook_details = hook_details
+        self._functions = functions
+
+    def validate(self) -> list[str]:
+        return hook_details_problems(self._hook_details, self._functions, "CDK context:")
+
+
 class HookFunctions(Construct):
     def __init__(
         self,
@@ -81,6 +100,7 @@ class HookFunctions(Construct):
         construct_id: str,
         *,
         functions: Sequence[LambdaFunction],
+        hook_details: Mapping[str, Mapping[str, Any]],
         runtime: lambda_.Runtime,
         powertools_layer: lambda_.ILayerVersion,
         environment: Mapping[str, str],
@@ -92,8 +112,10 @@ class HookFunctions(Construct):
         security_group: ec2.ISecurityGroup | None = None,
     ) -> None:
         """``functions`` are the stack's hook functions (``ecs_bg.deploy.functions``: one model for the
-        stack, ``ecs-bg invoke`` and the simulator), all from one code folder."""
+        stack, ``ecs-bg invoke`` and the simulator), all from one code folder; ``hook_details`` the
+        hookDetails context, each hook's object judged by its code when the app synthesizes."""
         super().__init__(scope, construct_id)
+        self.node.add_validation(HookDetailsContext(hook_details, functions))
         unknown = sorted(set(extra_checks) - {f.hook_id for f in functions})
         if unknown:
             raise ValueError(f"hookChecks names no hook function: {unknown}")

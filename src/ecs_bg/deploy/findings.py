@@ -118,8 +118,9 @@ RULES = _rules(
         "ECS025",
         "error",
         "hookDetails the hook rejects",
-        "Fix hookDetails: an object (or a JSON string holding one) that leaves room for the runtime "
-        "state; the message quotes the hook's own validation.",
+        "Fix hookDetails: an object (or a JSON string holding one) that fits a Lambda invocation and, "
+        "for a hook built on ecs_bg, leaves room for its runtime state; the message quotes the hook's "
+        "own validation.",
     ),
     Rule(
         "ECS026",

@@ -3,22 +3,29 @@
 ``python -m ecs_bg.deploy.probe CODE HANDLER`` reads a JSON list of hookDetails objects on stdin and
 prints one JSON object: whether the handler is an ecs_bg ``LifecycleHook``, the checks its code
 registers with their IAM permissions, and each hookDetails' problems as that hook itself judges
-them (its own ``custom_keys``, the built-in and registered checks' settings). A hook not built on
-ecs_bg judges nothing: its keys are its own. The CDK app grants the registered checks'
-permissions; ``ecs-bg lint`` reports the problems (ECS025).
+them when it starts (its own ``custom_keys``, the built-in and registered checks' settings), over
+its entry file's defaults and the function's ``ECS_BG_HOOK_DETAILS`` as at run time. A hook not
+built on ecs_bg judges nothing: its keys are its own. The CDK app grants the registered checks'
+permissions; ``ecs-bg lint`` (ECS025) and the stack's hookDetails context
+(``stack_context.hook_details_problems``) report the problems.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ecs_bg.deploy.errors import DefinitionError
-from ecs_bg.deploy.functions import LambdaFunction
+from ecs_bg.hooks.config import HOOK_DETAILS_ENV
+
+if TYPE_CHECKING:  # not imported in the probing process, which starts once per hook and should be quick
+    from ecs_bg.deploy.functions import LambdaFunction
+    from ecs_bg.hooks.handler import LifecycleHook
 
 PROBE_TIMEOUT = 60.0  # real seconds to import a hook's code
 
@@ -32,10 +39,15 @@ class Probed:
 
 
 def probe(function: LambdaFunction, details: list[dict[str, Any]] | None = None) -> Probed:
-    """Import ``function``'s handler in a fresh interpreter; ``DefinitionError`` if it cannot."""
+    """Import ``function``'s handler in a fresh interpreter with the function's environment, as Lambda
+    would (its code may read a variable as it loads); ``DefinitionError`` if it cannot."""
+    environment = {**os.environ, **function.environment}
+    if HOOK_DETAILS_ENV not in function.environment:  # only the function's own layer, never the caller's
+        environment.pop(HOOK_DETAILS_ENV, None)
     try:
         done = subprocess.run(  # noqa: S603 - this interpreter, this module
             [sys.executable, "-m", "ecs_bg.deploy.probe", str(function.code), function.handler],
+            env=environment,
             input=json.dumps(details or []),
             capture_output=True,
             text=True,
@@ -62,7 +74,7 @@ def probe(function: LambdaFunction, details: list[dict[str, Any]] | None = None)
 
 def _main(code: str, handler: str) -> int:
     from ecs_bg.deploy.handler import load_handler
-    from ecs_bg.hooks.checks import custom_checks, validate_hook_details
+    from ecs_bg.hooks.checks import custom_checks
     from ecs_bg.hooks.handler import LifecycleHook
 
     details = json.loads(sys.stdin.read() or "[]")
@@ -70,12 +82,7 @@ def _main(code: str, handler: str) -> int:
     sys.stdout = sys.stderr  # whatever the hook prints while importing stays off the answer
     function = load_handler(code, handler)
     hook = getattr(function, "__self__", None)
-    problems = [
-        [[e.path, e.reason] for e in validate_hook_details(d, hook.custom_keys)]
-        if isinstance(hook, LifecycleHook)
-        else []
-        for d in details
-    ]
+    problems = [_judged(hook, d) if isinstance(hook, LifecycleHook) else [] for d in details]
     checks = {
         name: [
             {"actions": list(p.actions), "resource": p.resource, "wildcardReason": p.wildcard_reason}
@@ -86,6 +93,24 @@ def _main(code: str, handler: str) -> int:
     is_ecs_bg = isinstance(hook, LifecycleHook)
     out.write(json.dumps({"ecsBg": is_ecs_bg, "checks": checks, "problems": problems}) + "\n")
     return 0
+
+
+def _judged(hook: LifecycleHook, details: dict[str, Any]) -> list[list[str]]:
+    """The problems of ``details`` as ``hook`` judges them when it starts: layered over its entry file's
+    defaults and ECS_BG_HOOK_DETAILS (which may give a check's required settings), each problem of a
+    key that ``details`` set; the other layers' keys are theirs to answer for."""
+    from ecs_bg.hooks.checks import validate_hook_details
+    from ecs_bg.hooks.config import ConfigError, layered_details
+
+    try:
+        layered = layered_details(hook.defaults, details)
+    except ConfigError as error:  # ECS_BG_HOOK_DETAILS itself is no JSON object: every run fails so
+        return [[error.path, error.reason]]
+    return [
+        [e.path, e.reason]
+        for e in validate_hook_details(layered, hook.custom_keys)
+        if any(e.path == key or e.path.startswith((f"{key}.", f"{key}[")) for key in details)
+    ]
 
 
 if __name__ == "__main__":

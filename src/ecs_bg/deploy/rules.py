@@ -18,8 +18,7 @@ from ecs_bg.deploy.errors import DefinitionError
 from ecs_bg.deploy.findings import RULES, Finding
 from ecs_bg.deploy.functions import LambdaFunction
 from ecs_bg.deploy.probe import probe
-from ecs_bg.hooks.checks import validate_hook_details
-from ecs_bg.hooks.config import configured_size_problem, parse_hook_details
+from ecs_bg.hooks.config import configured_size_problem, json_size, parse_hook_details
 from ecs_bg.hooks.ecs import (
     BAKE_TIME_MINUTES,
     CANARY_PERCENT,
@@ -39,6 +38,12 @@ from ecs_bg.hooks.ecs import (
 # 2026-05-19), whose stage list includes PRE_SCALE_UP. No source says which other stages a rolling
 # deployment runs, so ECS021 only warns about them rather than rejecting what ECS may accept.
 ROLLING_HOOK_STAGES = frozenset({Stage.PRE_SCALE_UP})
+# Lambda's limit on a synchronous invocation's payload: 6 MB ("Invoke", Lambda API reference;
+# https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html), which Lambda enforces as
+# "Request must be smaller than 6291456 bytes for the InvokeFunction operation". ECS reads each hook's
+# answer (hookStatus), which only a synchronous invocation returns, so every Lambda hook's event,
+# hookDetails included, must fit.
+LAMBDA_SYNC_PAYLOAD_BYTES = 6 * 1024 * 1024
 # Strategy -> (its configuration member, the member's bake time field).
 STRATEGY_CONFIGURATION = {
     Strategy.LINEAR: ("linearConfiguration", "stepBakeTimeInMinutes"),
@@ -50,8 +55,9 @@ STRATEGY_CONFIGURATION = {
 class LintOptions:
     # Platforms the image was built for, e.g. {"ARM64", "X86_64"}; empty when unknown.
     image_architectures: frozenset[str] = frozenset()
-    # The stack's hook functions by name: a hook targeting one has its hookDetails judged by its own
-    # code (its custom_keys and registered checks; nothing, if it is not built on ecs_bg).
+    # The stack's hook functions by name: a hook targeting one built on ecs_bg has its hookDetails
+    # judged by its own code (its custom_keys, the built-in checks and those it registers); any other
+    # hook, and an ARN naming none of them, only by what holds for every hook.
     functions: Mapping[str, LambdaFunction] = dataclasses.field(default_factory=dict)
 
 
@@ -204,7 +210,9 @@ def _hook_targets(ctx: _Context) -> Iterator[Finding]:
 
 
 def _hook_details(ctx: _Context) -> Iterator[Finding]:
-    # The very parser and validator the hooks run when they start, so lint and runtime never disagree.
+    # hookDetails are "custom parameters that Amazon ECS passes to your Lambda function" (API reference,
+    # DeploymentLifecycleHook): any keys, the hook's author's. Only a hook built on ecs_bg says which it
+    # takes, by the very parser and validator it runs when it starts, so lint and runtime never disagree.
     for hook in ctx.hooks:
         if hook.target_type != TargetType.AWS_LAMBDA:
             continue
@@ -214,19 +222,26 @@ def _hook_details(ctx: _Context) -> Iterator[Finding]:
         except ValueError as error:
             yield ctx.service_finding("ECS025", path, str(error))
             continue
-        if problem := configured_size_problem(details):
-            yield ctx.service_finding("ECS025", path, f"hookDetails is {problem}")
         function = ctx.options.functions.get(function_name(str(hook.spec.get("hookTargetArn", ""))))
-        if function is None:  # not a function of the stack: judged as an ecs_bg hook would judge it
-            problems = [(invalid.path, invalid.reason) for invalid in validate_hook_details(details)]
-        else:
+        probed = None
+        if function is not None and details:  # nothing configured: nothing to judge
             try:
-                problems = probe(function, [details]).problems[0]
+                probed = probe(function, [details])
             except DefinitionError as error:
                 yield ctx.service_finding("ECS025", path, f"cannot judge them: {error}")
                 continue
-        for where, reason in problems:
-            yield ctx.service_finding("ECS025", f"{path}.{where}", reason)
+        if probed is not None and probed.ecs_bg:
+            if problem := configured_size_problem(details):
+                yield ctx.service_finding("ECS025", path, f"hookDetails is {problem}")
+            for where, reason in probed.problems[0]:
+                yield ctx.service_finding("ECS025", f"{path}.{where}", reason)
+        elif (size := json_size(details)) > LAMBDA_SYNC_PAYLOAD_BYTES:
+            # Any hook, ours or not, or an ARN of no known function: what holds for every Lambda hook.
+            message = (
+                f"hookDetails is {size} bytes as JSON; ECS invokes the hook with them, and Lambda takes at "
+                f"most {LAMBDA_SYNC_PAYLOAD_BYTES} bytes in a synchronous invocation"
+            )
+            yield ctx.service_finding("ECS025", path, message)
 
 
 def _hook_details_through_ecspresso(ctx: _Context) -> Iterator[Finding]:

@@ -9,7 +9,8 @@ with its default.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -18,6 +19,7 @@ from ecs_bg.deploy.ecspresso_release import ECSPRESSO_RELEASE
 from ecs_bg.deploy.environments import resource_name
 from ecs_bg.deploy.errors import DefinitionError
 from ecs_bg.deploy.functions import FunctionSettings, LambdaFunction, stack_functions
+from ecs_bg.deploy.probe import probe
 from ecs_bg.deploy.settings import parse_settings, setting
 
 Env = Literal["dev", "stg", "prod"]
@@ -87,11 +89,47 @@ def read_cdk_json(path: Path) -> StackContext:
     return parse_context(context, f"{path}: context:")
 
 
-def hook_functions(context: StackContext, app_dir: Path) -> list[LambdaFunction]:
-    """The stack's hook functions, as the CDK app in ``app_dir`` builds them from ``context``."""
+def hook_functions(context: StackContext, app_dir: Path, where: str | None = None) -> list[LambdaFunction]:
+    """The stack's hook functions, as the CDK app in ``app_dir`` builds them from ``context``.
+
+    Their hookDetails context is judged first, as ``hook_details_problems`` says: a ``DefinitionError``
+    before anything runs. ``where`` names the context in it (default: the app's cdk.json)."""
+    functions = stack_hook_functions(context, app_dir)
+    problems = hook_details_problems(
+        context.hook_details, functions, where or f"{app_dir / 'cdk.json'}: context:"
+    )
+    if problems:
+        raise DefinitionError("\n".join(problems))  # one a line: a problem's reason may hold "; "
+    return functions
+
+
+def stack_hook_functions(context: StackContext, app_dir: Path) -> list[LambdaFunction]:
+    """``hook_functions`` without judging their hookDetails: the CDK app judges them in a validation
+    of its own (``cdk synth`` reports them with any other finding)."""
     return stack_functions(
         (app_dir / context.hook_code).resolve(),
         lambda hook: resource_name(context.env, hook),
         context.hook_functions,
         context.hook_details,
     )
+
+
+def hook_details_problems(
+    hook_details: Mapping[str, Mapping[str, Any]], functions: Sequence[LambdaFunction], where: str
+) -> list[str]:
+    """Every problem of the stack's hookDetails context, each naming the hook, the key and the value:
+    ``<where> hookDetails.<hook>.<key>: <why>``.
+
+    Each hook's object is judged by the code of the function that gets it, imported in its own process
+    (``probe``) as ECS_BG_HOOK_DETAILS, as the hook judges it when it starts: its ``custom_keys``, the
+    built-in checks' settings and those of the checks its code registers. A hook not built on ecs_bg
+    takes any keys. ``DefinitionError`` if a hook's code cannot be imported."""
+    configured = [f for f in functions if f.hook is not None and hook_details.get(f.hook)]
+    # One interpreter per hook (a check one hook's code registers is no other's); they start together.
+    with ThreadPoolExecutor(max_workers=max(1, len(configured))) as pool:
+        judged = list(pool.map(lambda f: probe(f, [dict(hook_details[str(f.hook)])]), configured))
+    return [
+        f"{where} hookDetails.{function.hook}.{path}: {reason}"
+        for function, probed in zip(configured, judged, strict=True)
+        for path, reason in probed.problems[0]
+    ]

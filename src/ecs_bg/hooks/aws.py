@@ -1,5 +1,9 @@
 """AWS clients for the checks, and AWS errors turned into reasons an operator can act on.
 
+Public for hooks and checks of your own: ``call`` and ``pages`` make one AWS call (every page of a
+paginated one) and raise ``AwsCallFailed`` whose reason names the permission the role lacks on
+AccessDenied; ``client`` is the cached boto3 client they use; ``error_code`` reads an error's code.
+
 boto3 is imported on first use, never by the runtime itself: it costs ~400 ms of cold start.
 Clients use botocore's "standard" retry mode, which retries throttling and transient errors with
 backoff, and honour ``AWS_ENDPOINT_URL`` (the simulator's local AWS endpoint).
@@ -16,6 +20,8 @@ if TYPE_CHECKING:
 
 from ecs_bg.hooks.errors import AwsCallFailed as AwsCallFailed
 from ecs_bg.hooks.log import redact
+
+__all__ = ["AwsCallFailed", "call", "client", "describe_error", "error_code", "pages", "prepare"]
 
 MAX_ATTEMPTS: Final = 5
 _DENIED: Final = frozenset(

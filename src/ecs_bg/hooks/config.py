@@ -134,7 +134,7 @@ def parse_config(cls: type[T], data: object, path: str) -> T:
     if not dataclasses.is_dataclass(cls):
         raise TypeError(f"{cls!r} is not a dataclass")
     if not isinstance(data, Mapping):
-        raise ConfigError(path, f"expected an object, got {json_type(data)}")
+        raise ConfigError(path, f"expected an object, got {shown(data)}")
     hints = setting_types(cls)
     fields = {camel(f.name): f for f in dataclasses.fields(cls) if f.init}
     unknown = sorted(set(data) - fields.keys())
@@ -274,7 +274,7 @@ def _coerce(value: object, hint: Any, path: str, metadata: Mapping[str, Any]) ->
         origin, args = hint, ()
     if origin in (list, tuple):
         if not isinstance(value, list):
-            raise ConfigError(path, f"expected an array, got {json_type(value)}")
+            raise ConfigError(path, f"expected an array, got {shown(value)}")
         if origin is tuple and args and args[-1] is not Ellipsis:  # fixed length: tuple[int, str]
             if len(value) != len(args):
                 raise ConfigError(path, f"expected an array of {len(args)} items, got {len(value)}")
@@ -286,18 +286,18 @@ def _coerce(value: object, hint: Any, path: str, metadata: Mapping[str, Any]) ->
         return tuple(items) if origin is tuple else items
     if origin is dict:
         if not isinstance(value, Mapping):
-            raise ConfigError(path, f"expected an object, got {json_type(value)}")
+            raise ConfigError(path, f"expected an object, got {shown(value)}")
         value_hint = args[1] if args else Any
         return {str(k): _coerce(v, value_hint, f"{path}.{k}", {}) for k, v in value.items()}
     if dataclasses.is_dataclass(hint):
         return parse_config(typing.cast(type[Any], hint), value, path)
     if hint is bool:
         if not isinstance(value, bool):
-            raise ConfigError(path, f"expected true or false, got {json_type(value)}")
+            raise ConfigError(path, f"expected true or false, got {shown(value)}")
         return value
     if hint is str:
         if not isinstance(value, str):
-            raise ConfigError(path, f"expected a string, got {json_type(value)}")
+            raise ConfigError(path, f"expected a string, got {shown(value)}")
         return value
     if hint in (int, float):
         if (
@@ -330,7 +330,7 @@ def _coerce_union(value: object, members: tuple[Any, ...], path: str, metadata: 
     if exact:  # the member of its kind says best what is wrong (out of range, not one of ...)
         raise errors[0]
     wanted = " or ".join(_kind_name(hint) for hint in members)
-    raise ConfigError(path, f"expected {wanted}, got {json_type(value)}")
+    raise ConfigError(path, f"expected {wanted}, got {shown(value)}")
 
 
 def _is_kind_of(value: object, hint: Any) -> bool:
@@ -360,6 +360,19 @@ def _kind_name(hint: Any) -> str:
     names = {bool: "true or false", int: "an integer", float: "a number", str: "a string", list: "an array"}
     names |= {tuple: "an array", dict: "an object", type(None): "null"}
     return names.get(origin, "an object" if dataclasses.is_dataclass(hint) else repr(hint))
+
+
+def shown(value: object) -> str:
+    """A hookDetails value as an error names it: its JSON kind, and a scalar's JSON text, cut short
+    (``number 7``, ``string "5"``); an array or object only by its kind, which may be large."""
+    kind = json_type(value)
+    if not isinstance(value, bool | int | float | str):
+        return kind
+    text = json.dumps(value)
+    return f"{kind} {text[:_SHOWN_CHARS]}{'…' if len(text) > _SHOWN_CHARS else ''}"
+
+
+_SHOWN_CHARS: Final = 60
 
 
 def json_type(value: object) -> str:

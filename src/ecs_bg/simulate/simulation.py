@@ -1,6 +1,6 @@
 """``ecs-bg simulate``: one deployment of green over blue, driven through the local ECS as from CI.
 
-The simulation is a client of ``ecs_bg.sim.localecs`` (what ``ecs-bg local`` serves): it registers
+The simulation is a client of ``ecs_bg.local`` (what ``ecs-bg local`` serves): it registers
 blue's and green's task definitions, creates the service on blue, puts load on the production
 listener, updates the service to green with the service definition's ``deploymentConfiguration``,
 answers PAUSE hooks as an operator would (ContinueServiceDeployment), follows the deployment with

@@ -35,6 +35,14 @@ class Settings(CheckSettings):
             raise ValueError("set alarmNames or alarmNamePrefix, not both")
         if len(self.alarm_names) > 100:
             raise ValueError("alarmNames takes at most 100 names (DescribeAlarms' limit)")
+        # DescribeAlarms takes names and a prefix of 1 to 255 characters (the CloudWatch API reference);
+        # botocore refuses any other before the call, so the gate would fail at every look.
+        for setting, name in [
+            *(("alarmNames", n) for n in self.alarm_names),
+            ("alarmNamePrefix", self.alarm_name_prefix),
+        ]:
+            if name is not None and not 1 <= len(name) <= 255:
+                raise ValueError(f"{setting}: {name[:60]!r} must be 1 to 255 characters, not {len(name)}")
 
 
 def prepare() -> None:

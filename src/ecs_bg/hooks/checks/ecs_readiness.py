@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, kw_only=True)
 class Settings(CheckSettings):
+    # Above 0: at 0 the check needs no task at all (ceil(requested * 0 / 100) = 0), so it would pass
+    # with none running; above 100 it would wait for more tasks than ECS starts.
     min_healthy_percent: float = field(default=100, metadata=bounded(1, 100))
     timeout_seconds: float = field(default=600, metadata=bounded(1, 86_400))
     interval_seconds: float = field(default=5, metadata=bounded(1, 300))

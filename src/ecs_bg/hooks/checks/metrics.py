@@ -42,6 +42,8 @@ _COMPARE: Final[dict[str, Callable[[float, float], bool]]] = {
     "!=": operator.ne,
 }
 Outcome = Literal["successful", "failed", "inconclusive"]
+_SUB_MINUTE_PERIODS: Final = frozenset({1, 5, 10, 20, 30})  # high-resolution metrics' periods under a minute
+_MAX_DIMENSIONS: Final = 30  # MetricStat's Metric.Dimensions (the CloudWatch API reference, Metric)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -53,6 +55,19 @@ class Metric:
     dimensions: dict[str, str] = field(default_factory=dict)
     stat: str = "Average"  # Sum, Average, p99, ...
     period_seconds: int = field(default=60, metadata=bounded(1, 86_400))
+
+    def __post_init__(self) -> None:
+        # GetMetricData's MetricStat.Period: "1, 5, 10, 20, 30, 60, or any multiple of 60" (the CloudWatch
+        # API reference, MetricStat); CloudWatch refuses any other, so the gate could never measure.
+        if self.period_seconds not in _SUB_MINUTE_PERIODS and self.period_seconds % 60:
+            raise ValueError(
+                f"periodSeconds {self.period_seconds} is not a CloudWatch period: 1, 5, 10, 20, 30, 60 or "
+                "a multiple of 60"
+            )
+        if len(self.dimensions) > _MAX_DIMENSIONS:
+            raise ValueError(
+                f"{len(self.dimensions)} dimensions; a CloudWatch metric has at most {_MAX_DIMENSIONS}"
+            )
 
 
 @dataclass(frozen=True, kw_only=True)

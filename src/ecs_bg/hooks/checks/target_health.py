@@ -23,9 +23,20 @@ if TYPE_CHECKING:
 @dataclass(frozen=True, kw_only=True)
 class Settings(CheckSettings):
     target_group_arns: tuple[str, ...] = ()  # default: the target groups ECS resolved for green
-    min_healthy_targets: int = field(default=1, metadata=bounded(0, 1000))
+    # At least 1: with none required the check passes with no healthy target, so it could not say
+    # that green serves at all.
+    min_healthy_targets: int = field(default=1, metadata=bounded(1, 1000))
     timeout_seconds: float = field(default=300, metadata=bounded(1, 86_400))
     interval_seconds: float = field(default=5, metadata=bounded(1, 300))
+
+    def __post_init__(self) -> None:
+        # DescribeTargetHealth takes a target group's ARN (Elastic Load Balancing API reference), and the
+        # check names each group by its ARN's targetgroup/NAME; a bare name would fail every look.
+        for arn in self.target_group_arns:
+            if not (arn.startswith("arn:") and ":targetgroup/" in arn):
+                raise ValueError(
+                    f"targetGroupArns must be target group ARNs (arn:…:targetgroup/NAME/ID), got {arn!r}"
+                )
 
 
 def prepare() -> None:
