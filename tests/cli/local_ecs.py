@@ -10,7 +10,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from ecs_bg.lifecycle.events import ServiceIds
-from ecs_bg.local.endpoint import AwsError, JsonAnswer, LocalAws
+from ecs_bg.local.endpoint import JsonAnswer, LocalAws
+from ecs_bg.local.errors import AwsError
 
 IDS = ServiceIds()
 

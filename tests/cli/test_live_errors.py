@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ecs_bg.cli.main import app
-from ecs_bg.local.endpoint import AwsError
+from ecs_bg.local.errors import AwsError
 from tests.cli.local_ecs import IDS, Ecs, hook
 
 runner = CliRunner()

@@ -16,7 +16,8 @@ from botocore.exceptions import ClientError
 
 from ecs_bg.lifecycle.events import ServiceIds
 from ecs_bg.local.cloudwatch.alarms import put_gate_alarm
-from ecs_bg.local.endpoint import SIMULATION_APP_ID, AwsError, LocalAws
+from ecs_bg.local.endpoint import SIMULATION_APP_ID, LocalAws
+from ecs_bg.local.errors import AwsError
 
 IDS = ServiceIds()
 

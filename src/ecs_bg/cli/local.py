@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import typer
 
 from ecs_bg.cli.main import app
 from ecs_bg.deploy.errors import DefinitionError
 from ecs_bg.deploy.paths import ECSPRESSO_CONFIG
-from ecs_bg.lifecycle.plan import FIRST_DEPLOYMENT_STABLE, FirstDeploymentStable
+from ecs_bg.lifecycle.plan import FIRST_DEPLOYMENT_STABLE, ROLLED_BACK_DEPLOYMENT
 
 if TYPE_CHECKING:  # imported where used: aiohttp and moto load only when `local` runs
     from ecs_bg.local.options import LocalOptions
 
 SIM_CONFIG = "simulation.yml"  # as `ecs-bg simulate` reads it beside the ecspresso config
-DEFAULT_PORT = 4566  # the port local AWS emulators conventionally answer on
+DEFAULT_PORT = 4566
+T = TypeVar("T", bound=str)  # the port local AWS emulators conventionally answer on
 
 
 @app.command()
@@ -38,6 +39,12 @@ def local(
         "ends, which holds `services-stable` back (UNCONFIRMED which ECS does; default: "
         f"{SIM_CONFIG}'s, or tasks-running).",
     ),
+    rolled_back_deployment: str | None = typer.Option(
+        None,
+        help=f"{' or '.join(ROLLED_BACK_DEPLOYMENT)}: whether DescribeServices keeps listing a rolled-back "
+        "update's revision in `deployments` (ACTIVE, rolloutState FAILED) for five simulated minutes, or "
+        f"lists only what serves (UNCONFIRMED which ECS does; default: {SIM_CONFIG}'s, or listed).",
+    ),
 ) -> None:
     """Serve a local ECS (and moto for the rest of AWS) until Ctrl-C or SIGTERM."""
     import asyncio
@@ -52,7 +59,8 @@ def local(
     if speed <= 0:
         typer.echo(f"error: --speed must be positive, got {speed:g}", err=True)
         raise typer.Exit(2)
-    stable = None if first_deployment_stable is None else _first_deployment_stable(first_deployment_stable)
+    stable = _choice("--first-deployment-stable", first_deployment_stable, FIRST_DEPLOYMENT_STABLE)
+    rolled_back = _choice("--rolled-back-deployment", rolled_back_deployment, ROLLED_BACK_DEPLOYMENT)
     options = LocalOptions(port=port, region=region, speed=speed, config=config)
     sim_config = config.parent / SIM_CONFIG
     try:
@@ -63,6 +71,8 @@ def local(
         raise typer.Exit(2) from None
     if stable is not None:  # the command line over simulation.yml
         options.first_deployment_stable = stable
+    if rolled_back is not None:
+        options.rolled_back_deployment = rolled_back
     try:
         asyncio.run(until_stopped(_serve(options)))
     except Stopped:
@@ -75,12 +85,14 @@ def local(
         raise typer.Exit(1) from None
 
 
-def _first_deployment_stable(value: str) -> FirstDeploymentStable:
-    for reading in FIRST_DEPLOYMENT_STABLE:
+def _choice(flag: str, value: str | None, readings: tuple[T, ...]) -> T | None:
+    """The reading ``value`` names, None when the flag is not given; a usage error for any other."""
+    if value is None:
+        return None
+    for reading in readings:
         if value == reading:
             return reading
-    choices = " or ".join(FIRST_DEPLOYMENT_STABLE)
-    typer.echo(f"error: --first-deployment-stable must be {choices}, got {value!r}", err=True)
+    typer.echo(f"error: {flag} must be {' or '.join(readings)}, got {value!r}", err=True)
     raise typer.Exit(2)
 
 

@@ -58,6 +58,14 @@ RollbackHookFailure = Literal["fail", "ignore"]
 FirstDeploymentStable = Literal["tasks-running", "deployment-complete"]
 FIRST_DEPLOYMENT_STABLE: Final[tuple[FirstDeploymentStable, ...]] = ("tasks-running", "deployment-complete")
 
+# What DescribeServices lists of a rolled-back service deployment (UNCONFIRMED: no AWS document says
+# for native blue/green, where the rollback is the same service deployment ending
+# ROLLBACK_SUCCESSFUL): "listed", its revision stays in ``deployments`` as ACTIVE, rolloutState
+# FAILED, for ecs.backend's ROLLED_BACK_LISTED_MINUTES on the local clock (as a rolling deployment's circuit
+# breaker leaves its failed deployment listed); "gone", only what serves is listed.
+RolledBackDeployment = Literal["listed", "gone"]
+ROLLED_BACK_DEPLOYMENT: Final[tuple[RolledBackDeployment, ...]] = ("listed", "gone")
+
 
 @dataclass(frozen=True)
 class HookSpec:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import json
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -21,6 +20,8 @@ from xml.sax.saxutils import escape
 
 from aiohttp import ClientSession, web
 
+from ecs_bg.local.ecs.api import CONTENT_TYPE, TARGET_PREFIX, EcsApi, service_model
+from ecs_bg.local.errors import AwsError
 from ecs_bg.local.runtime.process import AppProcess
 
 # In the User-Agent of the simulation's own clients and its hook workers (AWS_SDK_UA_APP_ID); any
@@ -31,14 +32,6 @@ JsonAnswer = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 QueryAnswer = Callable[[dict[str, str]], str]
 
 
-class AwsError(Exception):
-    """An API error as AWS returns it: code and message (JSON protocol)."""
-
-    def __init__(self, code: str, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.code, self.message, self.status = code, message, status
-
-
 class LocalAws:
     def __init__(
         self,
@@ -47,7 +40,7 @@ class LocalAws:
         *,
         ecs_only_local: bool = False,
     ) -> None:
-        self.ecs_answers = ecs_answers
+        self.ecs = EcsApi(ecs_answers)
         # True: an ECS operation without a local answer is refused rather than sent to moto's ECS,
         # which knows nothing of the local control plane's resources.
         self.ecs_only_local = ecs_only_local
@@ -59,6 +52,7 @@ class LocalAws:
         self._outside_decision: float | None = None
         self._moto: AppProcess | None = None
         self._moto_ready: asyncio.Future[str] | None = None  # moto's URL once it serves
+        self._ecs_model: asyncio.Future[Any] | None = None
         self._runner: web.AppRunner | None = None
         self._session: ClientSession | None = None
         self.url = ""
@@ -69,6 +63,8 @@ class LocalAws:
         comes up meanwhile, and what goes to it waits until it serves."""
         self._session = ClientSession()
         self._moto_ready = asyncio.ensure_future(self._start_moto())
+        # botocore's ECS model, which every ECS request is read with, loads meanwhile.
+        self._ecs_model = asyncio.ensure_future(asyncio.to_thread(service_model))
         app = web.Application(client_max_size=16 * 1024 * 1024)
         app.router.add_route("*", "/{tail:.*}", self._handle)
         self._runner = web.AppRunner(app, access_log=None)
@@ -119,32 +115,23 @@ class LocalAws:
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         body = await request.read()
         target = request.headers.get("X-Amz-Target", "")
-        if target.startswith("AmazonEC2ContainerServiceV20141113."):
-            operation = target.rsplit(".", 1)[1]
+        if target.startswith(TARGET_PREFIX):
+            operation = target.removeprefix(TARGET_PREFIX)
             self.calls.append(f"ecs:{operation}")
             outside = SIMULATION_APP_ID not in request.headers.get("User-Agent", "")
             if outside and operation == "DescribeServiceDeployments":
                 self._outside_polls.append(time.monotonic())
             elif outside and operation in ("ContinueServiceDeployment", "StopServiceDeployment"):
                 self._outside_decision = time.monotonic()
-            answer = self.ecs_answers.get(operation)
-            if answer is not None:
-                return await self._json(answer, body)
-            if self.ecs_only_local:
-                return await self._json(_unknown(operation), body)
+            if operation in self.ecs.operations or self.ecs_only_local:
+                if self._ecs_model is not None:
+                    await asyncio.shield(self._ecs_model)
+                status, answer = await self.ecs.handle(operation, body)
+                return web.Response(status=status, body=answer, content_type=CONTENT_TYPE)
         elif self.query_answers and (params := _query(body)).get("Action") in self.query_answers:
             self.calls.append(f"query:{params['Action']}")
             return self._query_answer(params)
         return await self._proxy(request, body)
-
-    async def _json(self, answer: JsonAnswer, body: bytes) -> web.Response:
-        content_type = "application/x-amz-json-1.1"
-        try:
-            result = await answer(json.loads(body or b"{}"))
-        except AwsError as error:
-            payload = {"__type": error.code, "message": error.message}
-            return web.Response(status=error.status, body=json.dumps(payload), content_type=content_type)
-        return web.Response(body=json.dumps(result, default=_timestamp), content_type=content_type)
 
     def _query_answer(self, params: dict[str, str]) -> web.Response:
         try:
@@ -176,24 +163,8 @@ _HOP_HEADERS = frozenset(
 )
 
 
-def _unknown(operation: str) -> JsonAnswer:
-    async def refuse(request: dict[str, Any]) -> dict[str, Any]:
-        raise AwsError("UnknownOperationException", f"{operation} is not supported by this local endpoint")
-
-    return refuse
-
-
 def _query(body: bytes) -> dict[str, str]:
     """A query-protocol request's parameters (form-encoded body); {} for any other body."""
     if not body.startswith(b"Action="):
         return {}
     return {key: values[0] for key, values in parse_qs(body.decode(errors="replace")).items()}
-
-
-def _timestamp(value: object) -> float:
-    """JSON protocol timestamps are epoch seconds."""
-    from datetime import datetime
-
-    if isinstance(value, datetime):
-        return value.timestamp()
-    raise TypeError(f"not JSON serializable: {type(value).__name__}")

@@ -11,7 +11,12 @@ from pathlib import Path
 from ecs_bg.deploy.functions import FunctionOverride
 from ecs_bg.deploy.paths import CDK_JSON, ECSPRESSO_CONFIG
 from ecs_bg.deploy.stack_context import Env
-from ecs_bg.lifecycle.plan import FirstDeploymentStable, HookDetailsReading, RollbackHookFailure
+from ecs_bg.lifecycle.plan import (
+    FirstDeploymentStable,
+    HookDetailsReading,
+    RollbackHookFailure,
+    RolledBackDeployment,
+)
 from ecs_bg.local.cloudwatch import alarms
 from ecs_bg.local.cloudwatch.metric_alarms import AlarmDefinition
 
@@ -39,11 +44,12 @@ class LocalOptions:
     function_timeout: float = 60.0
     hook_environment: Mapping[str, str] = field(default_factory=dict)  # for every hook function
     # UNCONFIRMED in ECS, so each reading can be played: how ECS passes IN_PROGRESS hookDetails on,
-    # what a rollback does when a hook fails during it, and what DescribeServices shows while a first
-    # deployment's hooks run (ecs_bg.lifecycle.plan).
+    # what a rollback does when a hook fails during it, what DescribeServices shows while a first
+    # deployment's hooks run (ecs_bg.lifecycle.plan) and of a rolled-back update (ecs.backend).
     hook_details_reading: HookDetailsReading = "replace"
     rollback_hook_failure: RollbackHookFailure = "fail"
     first_deployment_stable: FirstDeploymentStable = "tasks-running"
+    rolled_back_deployment: RolledBackDeployment = "listed"
     alarm_5xx_percent: float = alarms.PERCENT_5XX  # the 5xx share that breaches the stack's 5xx alarm
     # simulation.yml's alarms: by name, as PutMetricAlarm defines them, judged as CloudWatch would.
     alarm_definitions: Mapping[str, AlarmDefinition] = field(default_factory=dict)

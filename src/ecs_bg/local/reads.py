@@ -15,7 +15,8 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from ecs_bg.local.elbv2.load_balancing import TARGET_GROUPS
-from ecs_bg.local.endpoint import AwsError, QueryAnswer
+from ecs_bg.local.endpoint import QueryAnswer
+from ecs_bg.local.errors import AwsError
 from ecs_bg.local.world import World
 
 ELB_XMLNS = "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/"

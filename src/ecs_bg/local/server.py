@@ -36,8 +36,10 @@ class LocalEcsServer:
             self.driver,
             tuple(dict.fromkeys(clusters)),
             first_deployment_stable=options.first_deployment_stable,
+            rolled_back_deployment=options.rolled_back_deployment,
+            speed=options.speed,
         )
-        self.driver.definitions = lambda arn: self.ecs.task_definition(arn).body
+        self.driver.task_definition = self.ecs.task_definition
         self.driver.services = lambda: [
             service for cluster in self.ecs.clusters.values() for service in cluster.services.values()
         ]

@@ -22,9 +22,11 @@ from ecs_bg.local.endpoint import SIMULATION_APP_ID
 from ecs_bg.local.lambda_.functions import local_functions
 from ecs_bg.local.lambda_.service import LambdaService
 from ecs_bg.local.options import LocalOptions
-from ecs_bg.local.runtime.process import ProcessRuntime
+from ecs_bg.local.runtime.process import AppProcess, ProcessRuntime
 
 STOPPED_REASON = "Essential container in task exited"  # ECS's, when an essential container exits
+# A stopped task's stopCode (ECS API reference, Task.stopCode).
+EXITED, FAILED_TO_START = "EssentialContainerExited", "TaskFailedToStart"
 
 
 class World:
@@ -105,26 +107,39 @@ class World:
         app serves is the load balancer's health checks' to find. False if there is no process
         (``command`` a string: there is none to run, and this is why)."""
         if isinstance(command, str):
-            _stopped(task, command)
+            _stopped(task, command, FAILED_TO_START)
             return False
-        task.last_status = TaskStatus.PENDING
-        process = await self.tasks.start(task.arn, environment, command)
-        task.url = process.url
-        task.last_status, task.started_at = TaskStatus.RUNNING, time.time()
-        return True
+        return await self._start(task, environment, command) is not None
 
     async def run_task(self, task: Task, environment: Mapping[str, str], command: Sequence[str]) -> None:
         """A one-off task (RunTask): it runs to its exit and serves nothing."""
-        task.last_status = TaskStatus.PENDING
-        process = await self.tasks.start(task.arn, environment, command)
-        task.url = process.url
-        task.last_status, task.started_at = TaskStatus.RUNNING, time.time()
+        process = await self._start(task, environment, command)
+        if process is None:
+            return
 
         async def await_exit() -> None:
             task.exit_code = await process.wait_exit(timeout=24 * 3600)
             _stopped(task, STOPPED_REASON)
 
         asyncio.get_running_loop().create_task(await_exit())
+
+    async def _start(
+        self, task: Task, environment: Mapping[str, str], command: Sequence[str]
+    ) -> AppProcess | None:
+        """The task's process, RUNNING; None if it could not start: the task is then STOPPED as ECS
+        stops a task whose container cannot start ("CannotStartContainerError", stop code
+        TaskFailedToStart: "Amazon ECS stopped task error messages", ECS developer guide,
+        https://docs.aws.amazon.com/AmazonECS/latest/developerguide/stopped-task-error-codes.html)."""
+        task.last_status = TaskStatus.PENDING
+        try:
+            process = await self.tasks.start(task.arn, environment, command)
+        except OSError as error:
+            why = f"{error.strerror or error}: {command[0]!r}" if command else str(error)
+            _stopped(task, f"CannotStartContainerError: {task.container}: {why}", FAILED_TO_START)
+            return None
+        task.url = process.url
+        task.last_status, task.started_at = TaskStatus.RUNNING, time.time()
+        return process
 
     def exited(self, task: Task) -> int | None:
         """The exit status of a task that ended on its own (not stopped), else None."""
@@ -138,7 +153,9 @@ class World:
         task.exit_code = self.exited(task)
         _stopped(task, STOPPED_REASON)
 
-    async def stop_task(self, task: Task, group: str | None, reason: str) -> None:
+    async def stop_task(
+        self, task: Task, group: str | None, reason: str, stop_code: str = "ServiceSchedulerInitiated"
+    ) -> None:
         """Deregister (and drain), then SIGTERM as ECS stops a task."""
         task.desired_status = TaskStatus.STOPPED
         if task.last_status == TaskStatus.STOPPED:
@@ -147,7 +164,7 @@ class World:
             self.elbv2.lb.deregister(group, task.url)
             await self.elbv2.lb.drained(group, task.url, timeout=10.0)
         task.exit_code = await self.tasks.stop(task.arn)
-        _stopped(task, reason)
+        _stopped(task, reason, stop_code)
 
     # -- hooks ---------------------------------------------------------------------------------------
 
@@ -175,10 +192,10 @@ class World:
         return None if override is not None and override.timeout_seconds else self.options.function_timeout
 
 
-def _stopped(task: Task, reason: str) -> None:
+def _stopped(task: Task, reason: str, stop_code: str = EXITED) -> None:
     if task.last_status != TaskStatus.STOPPED:
         task.last_status, task.desired_status = TaskStatus.STOPPED, TaskStatus.STOPPED
-        task.stopped_at, task.stopped_reason = time.time(), reason
+        task.stopped_at, task.stopped_reason, task.stop_code = time.time(), reason, stop_code
 
 
 def task_environment(definition: dict[str, Any], revision: str, container: str) -> dict[str, str]:

@@ -18,6 +18,7 @@ from ecs_bg.lifecycle.plan import (
     FirstDeploymentStable,
     HookDetailsReading,
     RollbackHookFailure,
+    RolledBackDeployment,
 )
 from ecs_bg.local.cloudwatch.metric_alarms import AlarmDefinition
 from ecs_bg.local.options import LocalOptions
@@ -64,6 +65,8 @@ class SimulationSettings:
     rollback_hook_failure: RollbackHookFailure | None = None  # UNCONFIRMED in ECS: fail or ignore
     # `ecs-bg local` only: what DescribeServices shows while a first deployment's hooks run (UNCONFIRMED)
     first_deployment_stable: FirstDeploymentStable | None = None
+    # What DescribeServices lists of a rolled-back update (UNCONFIRMED): listed (FAILED, for a while) or gone
+    rolled_back_deployment: RolledBackDeployment | None = None
     lambda_dir: str | None = None  # your hook entry files (<hook>_hook.py), relative to this file
     revisions: Revisions = Revisions()
     # By function name: a stack function's code, handler, environment, timeoutSeconds, memoryMB, or a
@@ -120,6 +123,8 @@ def apply_local(path: Path, options: LocalOptions, settings: SimulationSettings 
     options.container_commands = container_commands(path, settings)
     if settings.first_deployment_stable is not None:
         options.first_deployment_stable = settings.first_deployment_stable
+    if settings.rolled_back_deployment is not None:
+        options.rolled_back_deployment = settings.rolled_back_deployment
 
 
 def alarm_definitions(path: Path, settings: SimulationSettings) -> dict[str, AlarmDefinition]:

@@ -17,6 +17,7 @@ from ecs_bg.deploy.definitions import Definitions, load_definitions
 from ecs_bg.deploy.errors import DefinitionError
 from ecs_bg.deploy.functions import LambdaFunction
 from ecs_bg.deploy.lint import lint
+from ecs_bg.deploy.rules import LintOptions
 from ecs_bg.hooks.ecs import TargetType, function_name
 from ecs_bg.lifecycle.events import ServiceIds
 from ecs_bg.local.cloudformation.stack import ACCOUNT, StackOutputs
@@ -38,7 +39,7 @@ def load(config: Path, functions: Mapping[str, LambdaFunction], environ: Mapping
     region = environ.get("AWS_REGION", "ap-northeast-1")
     outputs = StackOutputs(region, functions=functions.values())
     definitions = load_definitions(config, environ, lambda _region: outputs)
-    refuse_lint_errors(definitions)
+    refuse_lint_errors(definitions, functions)
     ids = ServiceIds(
         region=definitions.config.region or region,
         account=ACCOUNT,
@@ -71,11 +72,11 @@ def revision_task(config: Path, environ: Mapping[str, str], outputs: StackOutput
     return load_definitions(config, environ, lambda _region: outputs).task
 
 
-def refuse_lint_errors(definitions: Definitions) -> None:
+def refuse_lint_errors(definitions: Definitions, functions: Mapping[str, LambdaFunction]) -> None:
     """What ``ecs-bg lint`` refuses, ECS's API refuses: the simulation does not start on it. A hook's
-    hookDetails are its own to judge when it runs, as on AWS (lint's ECS025 with --cdk-json judges
-    them by the hook's code ahead, at the cost of importing each hook)."""
-    findings = lint(definitions)
+    hookDetails are judged by its own function's code, simulation.yml's included (ECS025: imported in
+    a process of its own, only for a hook that has hookDetails)."""
+    findings = lint(definitions, LintOptions(functions=functions))
     errors = [finding for finding in findings if finding.severity == "error"]
     if errors:
         first = errors[0]

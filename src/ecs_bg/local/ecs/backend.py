@@ -1,21 +1,41 @@
-"""The local ECS control plane: the API's semantics over ``models``, with ECS's error codes.
+"""The local ECS control plane: ECS's operations over ``models``, with ECS's errors.
 
-Each public method takes a request as botocore sends it (JSON protocol) and returns the answer's
-body. Deployments are handed to a ``Runtime`` (``driver.Driver``), which runs the lifecycle and
-starts and stops the tasks. Error codes are the ones botocore's ECS model declares for each
-operation; the messages are ECS's own where they are known (``Service not found.``).
+Each operation takes a request as ``api`` read and checked it against botocore's model (the JSON
+protocol's members, of the model's types) and returns the answer as data that ``api`` writes from
+the operation's output shape. Everything an operation refuses is refused before it changes
+anything. Deployments are handed to a ``Deployer`` (``driver.Driver``), which runs the lifecycle and
+starts and stops the tasks.
+
+Where a request names a service or a task by ARN, the ARN's cluster is the cluster
+(``arn:aws:ecs:REGION:ACCOUNT:service/CLUSTER/SERVICE``): AWS's own sample hooks call
+ListServiceDeployments with the service's ARN and no cluster.
 """
 
 from __future__ import annotations
 
 import copy
-import secrets
+import json
 import time
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from ecs_bg.hooks.ecs import DeploymentStatus, HookAction, RolloutState, StopType, TaskStatus, one_of
-from ecs_bg.lifecycle.plan import FIRST_DEPLOYMENT_STABLE, FirstDeploymentStable
+from ecs_bg.lifecycle.plan import (
+    FIRST_DEPLOYMENT_STABLE,
+    ROLLED_BACK_DEPLOYMENT,
+    FirstDeploymentStable,
+    RolledBackDeployment,
+)
 from ecs_bg.lifecycle.spec import deployment_spec
+from ecs_bg.local.ecs.errors import (
+    ClientException,
+    ClusterNotFoundException,
+    ConflictException,
+    InvalidParameterException,
+    ServiceDeploymentNotFoundException,
+    ServiceNotActiveException,
+    ServiceNotFoundException,
+)
 from ecs_bg.local.ecs.models import (
     ACTIVE,
     DRAINING,
@@ -29,12 +49,20 @@ from ecs_bg.local.ecs.models import (
     Task,
     TaskDefinition,
 )
-from ecs_bg.local.endpoint import AwsError
 
 MAX_RESULTS = 100  # ListServiceDeployments' and ListTaskDefinitions' maxResults ceiling (botocore docs)
+# RunTask's count: "Valid Range: Minimum value of 1. Maximum value of 10" (RunTask, ECS API reference:
+# https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RunTask.html).
+RUN_TASK_COUNT = (1, 10)
+# "Task definition size: 64 KiB", not adjustable (Amazon ECS service quotas:
+# https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-quotas.html).
+TASK_DEFINITION_BYTES = 64 * 1024
+# healthCheckGracePeriodSeconds: "The valid range is 0-2,147,483,647" (CreateService, API reference).
+GRACE_SECONDS = (0, 2_147_483_647)
+ROLLED_BACK_LISTED_MINUTES = 5.0
 
 
-class Runtime(Protocol):
+class Deployer(Protocol):
     """What acts on the control plane's decisions: the driver (lifecycle, tasks, hooks)."""
 
     def deploy(self, deployment: Deployment) -> None: ...
@@ -43,52 +71,65 @@ class Runtime(Protocol):
 
     async def run_task(self, task: Task, overrides: dict[str, Any]) -> None: ...
 
-    def stop_task(self, task: Task, reason: str) -> None: ...
+    def stop_task(self, task: Task, reason: str, stop_code: str) -> None: ...
 
     def decide(self, deployment: Deployment, step: Any) -> None: ...
 
     def health(self, task: Task) -> str: ...
 
 
-def invalid(message: str) -> AwsError:
-    return AwsError("InvalidParameterException", message)
-
-
 class LocalEcs:
     def __init__(
         self,
         account: Account,
-        runtime: Runtime,
+        deployer: Deployer,
         clusters: tuple[str, ...] = ("default",),
         first_deployment_stable: FirstDeploymentStable = "tasks-running",
+        rolled_back_deployment: RolledBackDeployment = "listed",
+        speed: float = 1.0,
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        """``speed``: the local clock's, for how long a rolled-back deployment stays listed;
+        ``clock``: epoch seconds."""
         if first_deployment_stable not in FIRST_DEPLOYMENT_STABLE:
             raise ValueError(
                 f"first_deployment_stable must be {' or '.join(FIRST_DEPLOYMENT_STABLE)}, "
                 f"got {first_deployment_stable!r}"
             )
+        if rolled_back_deployment not in ROLLED_BACK_DEPLOYMENT:
+            raise ValueError(
+                f"rolled_back_deployment must be {' or '.join(ROLLED_BACK_DEPLOYMENT)}, "
+                f"got {rolled_back_deployment!r}"
+            )
         self.account = account
-        self.runtime = runtime
+        self.deployer = deployer
         self.first_deployment_stable = first_deployment_stable
+        self.rolled_back_deployment = rolled_back_deployment
+        self.speed = speed
+        self.clock = clock
         self.clusters: dict[str, Cluster] = {name: Cluster(name, account) for name in clusters}
         self.task_definitions: dict[str, list[TaskDefinition]] = {}  # family -> revisions from 1
         self.tags: dict[str, dict[str, str]] = {}  # resource ARN -> key -> value
 
     # -- lookups -------------------------------------------------------------------------------------
 
-    def cluster(self, request: dict[str, Any]) -> Cluster:
-        name = str(request.get("cluster") or "default").rsplit("/", 1)[-1]
+    def cluster(self, reference: object = None, owner: str = "") -> Cluster:
+        """The cluster a request names (its name or ARN; ``default`` when it names none), or the one
+        the ARN ``owner`` (a service's or task's) carries."""
+        name = str(reference or "").rsplit("/", 1)[-1] or _arn_cluster(owner) or "default"
         cluster = self.clusters.get(name)
         if cluster is None:
-            raise AwsError("ClusterNotFoundException", "Cluster not found.")
+            raise ClusterNotFoundException()
         return cluster
 
-    def service(self, cluster: Cluster, name: str, *, active: bool = True) -> Service:
-        service = cluster.services.get(name.rsplit("/", 1)[-1])
+    def service(self, request: dict[str, Any], key: str = "service", *, active: bool = True) -> Service:
+        reference = str(request.get(key, ""))
+        cluster = self.cluster(request.get("cluster"), reference)
+        service = cluster.services.get(reference.rsplit("/", 1)[-1])
         if service is None or service.status == INACTIVE:
-            raise AwsError("ServiceNotFoundException", "Service not found.")
+            raise ServiceNotFoundException()
         if active and service.status != ACTIVE:
-            raise AwsError("ServiceNotActiveException", "Service was not ACTIVE.")
+            raise ServiceNotActiveException()
         return service
 
     def task_definition(self, reference: str) -> TaskDefinition:
@@ -101,7 +142,7 @@ class LocalEcs:
         active = [revision for revision in revisions if revision.status == ACTIVE]
         if not number and active:
             return active[-1]
-        raise AwsError("ClientException", "Unable to describe task definition.")
+        raise ClientException("Unable to describe task definition.")
 
     def deployment(self, arn: str) -> Deployment | None:
         for cluster in self.clusters.values():
@@ -151,7 +192,7 @@ class LocalEcs:
         return {"clusters": found, "failures": failures}
 
     async def list_clusters(self, request: dict[str, Any]) -> dict[str, Any]:
-        return {"clusterArns": [cluster.arn for cluster in self.clusters.values()]}
+        return _page([cluster.arn for cluster in self.clusters.values()], request, "clusterArns")
 
     def _describe_cluster(self, cluster: Cluster) -> dict[str, Any]:
         services = [s for s in cluster.services.values() if s.status == ACTIVE]
@@ -164,16 +205,30 @@ class LocalEcs:
             "runningTasksCount": sum(task.last_status == TaskStatus.RUNNING for task in tasks),
             "pendingTasksCount": sum(task.last_status != TaskStatus.RUNNING for task in tasks),
             "registeredContainerInstancesCount": 0,
+            "statistics": [],
+            "tags": self._tags(cluster.arn),
+            "settings": [],
+            "capacityProviders": [],
+            "defaultCapacityProviderStrategy": [],
         }
 
     # -- task definitions ----------------------------------------------------------------------------
 
     async def register_task_definition(self, request: dict[str, Any]) -> dict[str, Any]:
-        family = request.get("family")
-        if not family:
-            raise invalid("Family must be specified.")
-        if not request.get("containerDefinitions"):
-            raise invalid("Container definitions must be specified.")
+        family = request["family"]
+        containers = request["containerDefinitions"]
+        if not containers:
+            raise ClientException("Container list cannot be empty.")
+        for index, container in enumerate(containers):
+            for key in ("name", "image"):
+                if not container.get(key):
+                    raise ClientException(f"containerDefinitions[{index}].{key} must be specified.")
+        size = len(json.dumps(request).encode())
+        if size > TASK_DEFINITION_BYTES:
+            raise ClientException(
+                f"The task definition is {size} bytes; a task definition can be at most "
+                f"{TASK_DEFINITION_BYTES} bytes (64 KiB)."
+            )
         revisions = self.task_definitions.setdefault(family, [])
         body = {key: value for key, value in request.items() if key != "tags"}
         arn = self.account.arn(f"task-definition/{family}:{len(revisions) + 1}")
@@ -183,7 +238,7 @@ class LocalEcs:
         return {"taskDefinition": definition.describe(), "tags": self._tags(arn)}
 
     async def describe_task_definition(self, request: dict[str, Any]) -> dict[str, Any]:
-        definition = self.task_definition(str(request.get("taskDefinition", "")))
+        definition = self.task_definition(str(request["taskDefinition"]))
         return {"taskDefinition": definition.describe(), "tags": self._tags(definition.arn)}
 
     async def list_task_definitions(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -201,26 +256,25 @@ class LocalEcs:
         return _page(arns, request, "taskDefinitionArns")
 
     async def deregister_task_definition(self, request: dict[str, Any]) -> dict[str, Any]:
-        reference = str(request.get("taskDefinition", ""))
+        reference = str(request["taskDefinition"])
         if ":" not in reference.rsplit("/", 1)[-1]:
-            raise invalid("TaskDefinition must be a family:revision or a full ARN.")
+            raise InvalidParameterException("TaskDefinition must be a family:revision or a full ARN.")
         definition = self.task_definition(reference)
-        definition.status, definition.deregistered_at = INACTIVE, time.time()
+        definition.status, definition.deregistered_at = INACTIVE, self.clock()
         return {"taskDefinition": definition.describe()}
 
     # -- services ------------------------------------------------------------------------------------
 
     async def create_service(self, request: dict[str, Any]) -> dict[str, Any]:
-        cluster = self.cluster(request)
-        name = request.get("serviceName")
-        if not name:
-            raise invalid("Service name must be specified.")
+        cluster = self.cluster(request.get("cluster"))
+        name = request["serviceName"]
         existing = cluster.services.get(name)
         if existing is not None and existing.status != INACTIVE:
-            raise invalid("Creation of service was not idempotent.")
+            raise InvalidParameterException("Creation of service was not idempotent.")
         definition = self._usable_definition(request.get("taskDefinition"))
-        service = Service(name, cluster, copy.deepcopy(request))
+        _check_service_values(request)
         check_deployment_configuration(request.get("deploymentConfiguration", {}))
+        service = Service(name, cluster, copy.deepcopy(request), created_at=self.clock())
         cluster.services[name] = service
         self._tag(service.arn, request.get("tags", []))
         # CreateService is the service's first deployment (no source revision): ECS runs its hooks.
@@ -228,95 +282,97 @@ class LocalEcs:
         return {"service": self.describe_service(service)}
 
     async def update_service(self, request: dict[str, Any]) -> dict[str, Any]:
-        cluster = self.cluster(request)
-        service = self.service(cluster, str(request.get("service", "")))
+        service = self.service(request)
         changed = {key for key in (*REVISION_FIELDS, "taskDefinition") if key in request}
         changed = {key for key in changed if request[key] != service.request.get(key)}
         definition = None
         if "taskDefinition" in request:
             definition = self._usable_definition(request["taskDefinition"])
-            if service.primary is not None and definition.arn == service.primary.task_definition:
+            if definition.arn == self._serving_definition(service):
                 changed.discard("taskDefinition")
+        _check_service_values(request)
         if "deploymentConfiguration" in request:
             check_deployment_configuration(request["deploymentConfiguration"])
+        # Everything is checked: from here on the update changes the service.
         for key, value in request.items():
             if key not in ("cluster", "service", "forceNewDeployment"):
                 service.request[key] = copy.deepcopy(value)
         # ECS "creates a new service revision when you create a service, or update a service property
         # that starts a deployment" (developer guide, "Amazon ECS service revisions"): the properties
         # a ServiceRevision records (botocore's shape, REVISION_FIELDS) or a forced deployment.
-        # desiredCount alone only scales.
+        # desiredCount alone only scales. A forced deployment without a task definition deploys what
+        # serves: after a rollback that is "the last successfully deployed service revision".
         if changed or request.get("forceNewDeployment"):
-            arn = definition.arn if definition is not None else self._current_definition(service)
+            arn = definition.arn if definition is not None else self._serving_definition(service)
             self._deploy(service, arn)
         elif "desiredCount" in request:
-            self.runtime.scale(service)
+            self.deployer.scale(service)
         return {"service": self.describe_service(service)}
 
     async def delete_service(self, request: dict[str, Any]) -> dict[str, Any]:
-        cluster = self.cluster(request)
-        service = self.service(cluster, str(request.get("service", "")), active=False)
+        service = self.service(request, active=False)
         if service.desired_count > 0 and not request.get("force"):
-            raise invalid("The service cannot be stopped while it is scaled above 0.")
+            raise InvalidParameterException("The service cannot be stopped while it is scaled above 0.")
         service.status = DRAINING
         service.request["desiredCount"] = 0
         for task in service.live_tasks():
-            self.runtime.stop_task(task, "Service deleted")
+            self.deployer.stop_task(task, "Service deleted", "ServiceSchedulerInitiated")
         described = self.describe_service(service)
         if not service.live_tasks():
             service.status = INACTIVE
         return {"service": described}
 
     async def describe_services(self, request: dict[str, Any]) -> dict[str, Any]:
-        cluster = self.cluster(request)
+        references = request["services"]
+        if not 1 <= len(references) <= 10:
+            # "You may specify up to 10 services to describe" (DescribeServices, API reference).
+            raise InvalidParameterException("services must name 1 to 10 services.")
         found, failures = [], []
-        for name in request.get("services", []):
-            service = cluster.services.get(name.rsplit("/", 1)[-1])
+        for reference in references:
+            cluster = self.cluster(request.get("cluster"), reference)
+            service = cluster.services.get(reference.rsplit("/", 1)[-1])
             if service is None:
-                arn = self.account.arn(f"service/{cluster.name}/{name.rsplit('/', 1)[-1]}")
+                arn = self.account.arn(f"service/{cluster.name}/{reference.rsplit('/', 1)[-1]}")
                 failures.append({"arn": arn, "reason": "MISSING"})
             else:
                 found.append(self.describe_service(service))
         return {"services": found, "failures": failures}
 
     async def list_services(self, request: dict[str, Any]) -> dict[str, Any]:
-        cluster = self.cluster(request)
+        cluster = self.cluster(request.get("cluster"))
         arns = [service.arn for service in cluster.services.values() if service.status == ACTIVE]
         return _page(arns, request, "serviceArns")
 
     def describe_service(self, service: Service) -> dict[str, Any]:
         request = service.request
         listed = [self._listed_counts(revision) for revision in service.revisions]
-        running, pending = sum(c[1] for c in listed), sum(c[2] for c in listed)
         current = service.deployments[-1] if service.deployments else None
         described: dict[str, Any] = {
+            **{key: request[key] for key in _SERVICE_SETTINGS if key in request},
             "serviceArn": service.arn,
             "serviceName": service.name,
             "clusterArn": service.cluster.arn,
             "status": service.status,
             "desiredCount": service.desired_count,
-            "runningCount": running,
-            "pendingCount": pending,
+            "runningCount": sum(c[1] for c in listed),
+            "pendingCount": sum(c[2] for c in listed),
             "launchType": request.get("launchType", "FARGATE"),
-            "taskDefinition": self._current_definition(service),
+            "taskDefinition": self._serving_definition(service),
             "loadBalancers": request.get("loadBalancers", []),
+            "serviceRegistries": request.get("serviceRegistries", []),
             "deploymentConfiguration": request.get("deploymentConfiguration", {}),
             "deploymentController": request.get("deploymentController", {"type": "ECS"}),
             "deployments": self._task_sets(service),
             "events": service.events,
             "createdAt": service.created_at,
+            "placementConstraints": request.get("placementConstraints", []),
+            "placementStrategy": request.get("placementStrategy", []),
             "schedulingStrategy": request.get("schedulingStrategy", "REPLICA"),
+            "enableECSManagedTags": bool(request.get("enableECSManagedTags", False)),
+            "enableExecuteCommand": bool(request.get("enableExecuteCommand", False)),
+            "propagateTags": request.get("propagateTags", "NONE"),
+            "tags": self._tags(service.arn),
         }
-        for key in (
-            "networkConfiguration",
-            "platformVersion",
-            "healthCheckGracePeriodSeconds",
-            "propagateTags",
-        ):
-            if key in request:
-                described[key] = request[key]
-        if "enableECSManagedTags" in request:
-            described["enableECSManagedTags"] = request["enableECSManagedTags"]
         if current is not None:
             described["currentServiceDeployment"] = current.arn
             described["currentServiceRevisions"] = [
@@ -343,7 +399,8 @@ class LocalEcs:
         lists it, PRIMARY and FAILED, with no task running. botocore's ServicesStable waiter
         (botocore/data/ecs/2014-11-13/waiters-2.json) succeeds on
         ``length(services[?!(length(deployments) == `1` && runningCount == desiredCount)]) == `0```:
-        it waits while blue is ACTIVE, and never succeeds for a service with no task running."""
+        it waits while blue is ACTIVE, and never succeeds for a service with no task running. A
+        rolled-back update is listed as ``rolled_back_deployment`` says (UNCONFIRMED)."""
         current = service.deployments[-1] if service.deployments else None
         moving = current is not None and not current.final
         primary = current.target if moving and current is not None else service.primary
@@ -351,11 +408,11 @@ class LocalEcs:
             primary = current.target
         entries = []
         for revision in service.revisions:
-            tasks = service.live_tasks(revision)
-            if revision is not primary and not tasks:
+            deployment = next(d for d in reversed(service.deployments) if d.target is revision)
+            listed = revision is primary or service.live_tasks(revision) or self._still_listed(deployment)
+            if not listed:
                 continue
             _, running, pending = self._listed_counts(revision)
-            deployment = next(d for d in reversed(service.deployments) if d.target is revision)
             if revision is primary:
                 state = RolloutState.IN_PROGRESS if moving else RolloutState.COMPLETED
             else:
@@ -363,7 +420,7 @@ class LocalEcs:
             if deployment.status in (DeploymentStatus.ROLLBACK_SUCCESSFUL, DeploymentStatus.ROLLBACK_FAILED):
                 state = RolloutState.FAILED
             entry = {
-                "id": "ecs-svc/" + deployment.arn.rsplit("/", 1)[-1],
+                "id": deployment.task_set_id,
                 "status": "PRIMARY" if revision is primary else ACTIVE,
                 "taskDefinition": revision.task_definition,
                 "desiredCount": service.desired_count if revision is primary else 0,
@@ -374,29 +431,47 @@ class LocalEcs:
                 "updatedAt": deployment.updated_at,
                 "launchType": revision.settings.get("launchType", "FARGATE"),
                 "rolloutState": state,
-                "rolloutStateReason": _rollout_reason(state),
+                "rolloutStateReason": _rollout_reason(state, deployment),
+                "networkConfiguration": revision.settings.get("networkConfiguration"),
+                "platformVersion": revision.settings.get("platformVersion"),
             }
-            if "networkConfiguration" in revision.settings:
-                entry["networkConfiguration"] = revision.settings["networkConfiguration"]
             entries.append(entry)
         entries.sort(key=lambda entry: entry["status"] != "PRIMARY")
         return entries
 
+    def _still_listed(self, deployment: Deployment) -> bool:
+        """A rolled-back deployment's revision, under the "listed" reading, for a while after it ended."""
+        if self.rolled_back_deployment != "listed" or deployment.finished_at is None:
+            return False
+        if deployment.status != DeploymentStatus.ROLLBACK_SUCCESSFUL:
+            return False
+        newer = deployment.service.deployments[-1] is not deployment
+        elapsed = (self.clock() - deployment.finished_at) * self.speed
+        return not newer and elapsed < ROLLED_BACK_LISTED_MINUTES * 60
+
     def _usable_definition(self, reference: object) -> TaskDefinition:
         if not reference:
-            raise invalid("TaskDefinition must be specified.")
+            raise InvalidParameterException("TaskDefinition must be specified.")
         try:
             definition = self.task_definition(str(reference))
-        except AwsError:
-            raise AwsError("ClientException", "TaskDefinition not found.") from None
+        except ClientException:
+            raise ClientException("TaskDefinition not found.") from None
         if definition.status != ACTIVE:
-            raise AwsError("ClientException", "TaskDefinition is inactive")
+            raise ClientException("TaskDefinition is inactive")
         return definition
 
-    def _current_definition(self, service: Service) -> str:
-        if service.deployments:
-            return service.deployments[-1].target.task_definition
-        return self._usable_definition(service.request.get("taskDefinition")).arn
+    def _serving_definition(self, service: Service) -> str:
+        """The task definition DescribeServices names: the newest deployment's while it runs or once
+        it succeeded; after a rollback, the last successfully deployed revision's, as ECS "rolls back
+        to the last service revision that successfully deployed" without a new revision (developer
+        guide, "Amazon ECS service revisions")."""
+        current = service.deployments[-1] if service.deployments else None
+        if current is None:
+            return self._usable_definition(service.request.get("taskDefinition")).arn
+        rolled_back = current.final and current.status != DeploymentStatus.SUCCESSFUL
+        if rolled_back and service.primary is not None:
+            return service.primary.task_definition
+        return current.target.task_definition
 
     def _deploy(self, service: Service, task_definition: str) -> None:
         settings = {
@@ -407,16 +482,13 @@ class LocalEcs:
         deployment = service.new_deployment(
             revision, copy.deepcopy(service.request.get("deploymentConfiguration", {}))
         )
-        service.event(
-            f"(service {service.name}) has begun a deployment ({deployment.arn.rsplit('/', 1)[-1]})."
-        )
-        self.runtime.deploy(deployment)
+        service.event(f"(service {service.name}) has begun a deployment ({deployment.deployment_id}).")
+        self.deployer.deploy(deployment)
 
     # -- service deployments and revisions -----------------------------------------------------------
 
     async def list_service_deployments(self, request: dict[str, Any]) -> dict[str, Any]:
-        cluster = self.cluster(request)
-        service = self.service(cluster, str(request.get("service", "")), active=False)
+        service = self.service(request, active=False)
         newest_first = list(reversed(service.deployments))
         statuses = request.get("status")
         if statuses:
@@ -430,7 +502,7 @@ class LocalEcs:
 
     async def describe_service_deployments(self, request: dict[str, Any]) -> dict[str, Any]:
         found, failures = [], []
-        for arn in request.get("serviceDeploymentArns", []):
+        for arn in request["serviceDeploymentArns"]:
             deployment = self.deployment(arn)
             if deployment is None:
                 failures.append({"arn": arn, "reason": "MISSING"})
@@ -445,107 +517,123 @@ class LocalEcs:
             for service in cluster.services.values()
             for revision in service.revisions
         }
-        wanted = request.get("serviceRevisionArns", [])
+        wanted = request["serviceRevisionArns"]
         return {
             "serviceRevisions": [revisions[arn].describe() for arn in wanted if arn in revisions],
             "failures": [{"arn": arn, "reason": "MISSING"} for arn in wanted if arn not in revisions],
         }
 
-    def _moving_deployment(self, request: dict[str, Any]) -> Deployment:
-        deployment = self.deployment(str(request.get("serviceDeploymentArn", "")))
+    def _deployment_named(self, request: dict[str, Any]) -> Deployment:
+        deployment = self.deployment(str(request["serviceDeploymentArn"]))
         if deployment is None:
-            raise AwsError("ServiceDeploymentNotFoundException", "The service deployment does not exist.")
-        if deployment.engine is None:
-            raise invalid(f"the service deployment is {deployment.status}: it has not started")
+            raise ServiceDeploymentNotFoundException()
         return deployment
 
     async def continue_service_deployment(self, request: dict[str, Any]) -> dict[str, Any]:
-        deployment = self._moving_deployment(request)
+        deployment = self._deployment_named(request)
         action = request.get("action", HookAction.CONTINUE)
         if action not in tuple(HookAction):
-            raise invalid(f"action must be {one_of(HookAction)}, not {action!r}")
+            raise InvalidParameterException(f"action must be {one_of(HookAction)}, not {action!r}")
         engine = deployment.engine
-        assert engine is not None
+        if engine is None or deployment.final:
+            raise InvalidParameterException(
+                f"the service deployment is {deployment.status}: nothing awaits action"
+            )
         try:
-            self.runtime.decide(deployment, lambda: engine.continue_pause(str(request.get("hookId")), action))
+            self.deployer.decide(deployment, lambda: engine.continue_pause(str(request["hookId"]), action))
         except ValueError as error:
-            raise invalid(str(error)) from None
+            raise InvalidParameterException(str(error)) from None
         return {"serviceDeploymentArn": deployment.arn}
 
     async def stop_service_deployment(self, request: dict[str, Any]) -> dict[str, Any]:
-        deployment = self._moving_deployment(request)
+        deployment = self._deployment_named(request)
+        stop_type = request.get("stopType", StopType.ROLLBACK)
+        if stop_type not in tuple(StopType):
+            raise InvalidParameterException(f"stopType must be {one_of(StopType)}, not {stop_type!r}")
         engine = deployment.engine
-        assert engine is not None
-        rollback = request.get("stopType", StopType.ROLLBACK) == StopType.ROLLBACK
+        if engine is None or deployment.final:
+            # "Stops an ongoing service deployment" (StopServiceDeployment, API reference); one that
+            # has ended is in a state that conflicts with the request (ConflictException, its model).
+            raise ConflictException(
+                f"The service deployment is {deployment.status}; only an ongoing service deployment "
+                "can be stopped."
+            )
+        rollback = stop_type == StopType.ROLLBACK
         try:
-            self.runtime.decide(deployment, lambda: engine.stop(rollback=rollback))
+            self.deployer.decide(deployment, lambda: engine.stop(rollback=rollback))
         except ValueError as error:
-            raise invalid(str(error)) from None
+            raise ConflictException(str(error)) from None
         return {"serviceDeploymentArn": deployment.arn}
 
     # -- tasks ---------------------------------------------------------------------------------------
 
     async def list_tasks(self, request: dict[str, Any]) -> dict[str, Any]:
-        cluster = self.cluster(request)
+        cluster = self.cluster(request.get("cluster"))
         tasks = cluster.all_tasks()
         if request.get("serviceName"):
-            service = self.service(cluster, str(request["serviceName"]), active=False)
+            service = self.service({**request, "cluster": cluster.name}, "serviceName", active=False)
             tasks = list(service.tasks)
         desired = request.get("desiredStatus", TaskStatus.RUNNING)
         tasks = [task for task in tasks if task.desired_status == desired]
         if request.get("startedBy"):
             tasks = [task for task in tasks if task.started_by == request["startedBy"]]
         if request.get("family"):
-            family = request["family"]
-            tasks = [
-                task for task in tasks if task.task_definition.rsplit("/", 1)[-1].split(":")[0] == family
-            ]
+            tasks = [task for task in tasks if task.family == request["family"]]
         return _page([task.arn for task in tasks], request, "taskArns")
 
     async def describe_tasks(self, request: dict[str, Any]) -> dict[str, Any]:
-        cluster = self.cluster(request)
-        by_arn = {task.arn: task for task in cluster.all_tasks()}
-        by_id = {arn.rsplit("/", 1)[-1]: task for arn, task in by_arn.items()}
+        wanted = request["tasks"]
+        if not 1 <= len(wanted) <= 100:
+            raise InvalidParameterException("tasks must name 1 to 100 tasks.")
         found, failures = [], []
-        for wanted in request.get("tasks", []):
-            task = by_arn.get(wanted) or by_id.get(wanted)
+        for reference in wanted:
+            cluster = self.cluster(request.get("cluster"), reference)
+            task = cluster.task(reference)
             if task is None:
-                failures.append({"arn": wanted, "reason": "MISSING"})
+                failures.append({"arn": reference, "reason": "MISSING"})
             else:
-                found.append(task.describe(cluster.arn, self.runtime.health(task)))
+                found.append(task.describe(cluster.arn, self.deployer.health(task)))
         return {"tasks": found, "failures": failures}
 
     async def run_task(self, request: dict[str, Any]) -> dict[str, Any]:
-        cluster = self.cluster(request)
-        definition = self._usable_definition(request.get("taskDefinition"))
+        cluster = self.cluster(request.get("cluster"))
+        definition = self._usable_definition(request["taskDefinition"])
+        count = request.get("count", 1)
+        if not RUN_TASK_COUNT[0] <= count <= RUN_TASK_COUNT[1]:
+            raise InvalidParameterException(
+                f"count must be between {RUN_TASK_COUNT[0]} and {RUN_TASK_COUNT[1]}, got {count}"
+            )
         overrides = request.get("overrides", {})
-        containers = definition.body.get("containerDefinitions", [{}])
+        names = {container["name"] for container in definition.body["containerDefinitions"]}
+        for index, override in enumerate(overrides.get("containerOverrides", [])):
+            if override.get("name") not in names:
+                raise InvalidParameterException(
+                    f"overrides.containerOverrides[{index}].name {override.get('name')!r} is none of the "
+                    f"task definition's containers ({', '.join(sorted(names))})"
+                )
         started = []
-        for _ in range(int(request.get("count", 1))):
-            task = Task(
-                arn=self.account.arn(f"task/{cluster.name}/{secrets.token_hex(16)}"),
+        for _ in range(count):
+            task = Task.new(
+                cluster,
+                definition,
                 service=None,
                 revision=None,
-                task_definition=definition.arn,
                 started_by=str(request.get("startedBy", "")),
                 group=str(request.get("group") or f"family:{definition.family}"),
-                container=str(containers[0].get("name", "app")),
+                overrides=overrides,
             )
             cluster.run_tasks.append(task)
-            await self.runtime.run_task(task, overrides)
+            await self.deployer.run_task(task, overrides)
             started.append(task.describe(cluster.arn))
         return {"tasks": started, "failures": []}
 
     async def stop_task(self, request: dict[str, Any]) -> dict[str, Any]:
-        cluster = self.cluster(request)
-        wanted = str(request.get("task", ""))
-        task = next(
-            (t for t in cluster.all_tasks() if wanted in (t.arn, t.arn.rsplit("/", 1)[-1])),
-            None,
-        )
+        reference = str(request["task"])
+        cluster = self.cluster(request.get("cluster"), reference)
+        task = cluster.task(reference)
         if task is None:
-            raise invalid("The referenced task was not found.")
-        self.runtime.stop_task(task, str(request.get("reason") or "Task stopped by user"))
+            raise InvalidParameterException("The referenced task was not found.")
+        self.deployer.stop_task(task, str(request.get("reason") or "Task stopped by user"), "UserInitiated")
         return {"task": task.describe(cluster.arn)}
 
     # -- tags ----------------------------------------------------------------------------------------
@@ -557,47 +645,59 @@ class LocalEcs:
         return [{"key": key, "value": value} for key, value in self.tags.get(arn, {}).items()]
 
     async def tag_resource(self, request: dict[str, Any]) -> dict[str, Any]:
-        self._tag(str(request.get("resourceArn", "")), request.get("tags", []))
+        self._tag(str(request["resourceArn"]), request["tags"])
         return {}
 
     async def untag_resource(self, request: dict[str, Any]) -> dict[str, Any]:
-        tags = self.tags.get(str(request.get("resourceArn", "")), {})
-        for key in request.get("tagKeys", []):
+        tags = self.tags.get(str(request["resourceArn"]), {})
+        for key in request["tagKeys"]:
             tags.pop(key, None)
         return {}
 
     async def list_tags_for_resource(self, request: dict[str, Any]) -> dict[str, Any]:
-        return {"tags": self._tags(str(request.get("resourceArn", "")))}
+        return {"tags": self._tags(str(request["resourceArn"]))}
 
     def operations(self) -> dict[str, Any]:
         """API operation name -> handler, for the endpoint."""
-        names = [
-            "CreateCluster",
-            "DescribeClusters",
-            "ListClusters",
-            "RegisterTaskDefinition",
-            "DescribeTaskDefinition",
-            "ListTaskDefinitions",
-            "DeregisterTaskDefinition",
-            "CreateService",
-            "UpdateService",
-            "DeleteService",
-            "DescribeServices",
-            "ListServices",
-            "ListServiceDeployments",
-            "DescribeServiceDeployments",
-            "DescribeServiceRevisions",
-            "ContinueServiceDeployment",
-            "StopServiceDeployment",
-            "ListTasks",
-            "DescribeTasks",
-            "RunTask",
-            "StopTask",
-            "TagResource",
-            "UntagResource",
-            "ListTagsForResource",
-        ]
-        return {name: getattr(self, _snake(name)) for name in names}
+        return {name: getattr(self, _snake(name)) for name in OPERATIONS}
+
+
+OPERATIONS = (
+    "CreateCluster",
+    "DescribeClusters",
+    "ListClusters",
+    "RegisterTaskDefinition",
+    "DescribeTaskDefinition",
+    "ListTaskDefinitions",
+    "DeregisterTaskDefinition",
+    "CreateService",
+    "UpdateService",
+    "DeleteService",
+    "DescribeServices",
+    "ListServices",
+    "ListServiceDeployments",
+    "DescribeServiceDeployments",
+    "DescribeServiceRevisions",
+    "ContinueServiceDeployment",
+    "StopServiceDeployment",
+    "ListTasks",
+    "DescribeTasks",
+    "RunTask",
+    "StopTask",
+    "TagResource",
+    "UntagResource",
+    "ListTagsForResource",
+)
+# What a service keeps of CreateService's and UpdateService's requests and DescribeServices shows.
+_SERVICE_SETTINGS = (
+    "networkConfiguration",
+    "platformVersion",
+    "healthCheckGracePeriodSeconds",
+    "capacityProviderStrategy",
+    "serviceConnectConfiguration",
+    "volumeConfigurations",
+    "availabilityZoneRebalancing",
+)
 
 
 def check_deployment_configuration(configuration: dict[str, Any]) -> None:
@@ -605,25 +705,48 @@ def check_deployment_configuration(configuration: dict[str, Any]) -> None:
     try:
         deployment_spec(configuration, first_deployment=True)
     except ValueError as error:
-        raise invalid(f"deploymentConfiguration: {error}") from None
+        raise InvalidParameterException(f"deploymentConfiguration: {error}") from None
 
 
-def _rollout_reason(state: RolloutState) -> str:
+def _check_service_values(request: dict[str, Any]) -> None:
+    """What CreateService and UpdateService refuse that botocore's model does not say."""
+    count = request.get("desiredCount")
+    if count is not None and count < 0:
+        raise InvalidParameterException(f"desiredCount must be 0 or more, got {count}")
+    grace = request.get("healthCheckGracePeriodSeconds")
+    if grace is not None and not GRACE_SECONDS[0] <= grace <= GRACE_SECONDS[1]:
+        raise InvalidParameterException(
+            f"healthCheckGracePeriodSeconds must be {GRACE_SECONDS[0]} to {GRACE_SECONDS[1]}, got {grace}"
+        )
+
+
+def _arn_cluster(arn: str) -> str:
+    """The cluster a service's or task's ARN carries: ``...:service/CLUSTER/NAME`` -> CLUSTER ("" for
+    a name, or an ARN of the old format without the cluster)."""
+    if not arn.startswith("arn:"):
+        return ""
+    parts = arn.split(":", 5)[-1].split("/")
+    return parts[1] if len(parts) == 3 else ""
+
+
+def _rollout_reason(state: RolloutState, deployment: Deployment) -> str:
+    if state == RolloutState.FAILED:
+        reason = deployment.engine.status_reason if deployment.engine is not None else None
+        return f"ECS deployment rolled back: {reason}" if reason else "ECS deployment rolled back."
     return {
         RolloutState.COMPLETED: "ECS deployment completed.",
         RolloutState.IN_PROGRESS: "ECS deployment in progress.",
-        RolloutState.FAILED: "ECS deployment rolled back.",
     }[state]
 
 
 def _page(items: list[Any], request: dict[str, Any], key: str, default: int = MAX_RESULTS) -> dict[str, Any]:
     """One page of ``items``: ``maxResults`` of them from ``nextToken`` (an opaque offset)."""
-    size = int(request.get("maxResults") or default)
+    size = request.get("maxResults", default)
     if not 1 <= size <= MAX_RESULTS:
-        raise invalid(f"maxResults must be between 1 and {MAX_RESULTS}, got {size}")
+        raise InvalidParameterException(f"maxResults must be between 1 and {MAX_RESULTS}, got {size}")
     token = str(request.get("nextToken") or "0")
     if not token.isdigit():
-        raise invalid("Invalid nextToken.")
+        raise InvalidParameterException("Invalid nextToken.")
     start = int(token)
     answer: dict[str, Any] = {key: items[start : start + size]}
     if start + size < len(items):

@@ -16,7 +16,6 @@ import asyncio
 import contextlib
 import dataclasses
 import functools
-import secrets
 import time
 from collections.abc import Callable
 from typing import Any
@@ -36,7 +35,7 @@ from ecs_bg.lifecycle.plan import DeploymentSpec
 from ecs_bg.lifecycle.spec import deployment_spec, function_of
 from ecs_bg.local.cloudwatch.alarm_watch import Watch
 from ecs_bg.local.ecs import scheduler
-from ecs_bg.local.ecs.models import ACTIVE, Deployment, Service, ServiceRevision, Task
+from ecs_bg.local.ecs.models import ACTIVE, Deployment, Service, ServiceRevision, Task, TaskDefinition
 from ecs_bg.local.elbv2.health import FAILED
 from ecs_bg.local.world import World, task_environment
 
@@ -50,7 +49,9 @@ class Driver:
     def __init__(self, world: World, speed: float) -> None:
         self.world = world
         self.speed = speed
-        self.definitions: Callable[[str], dict[str, Any]] = lambda arn: {}  # task definition ARN -> body
+        # Task definition ARN -> the definition (the control plane's).
+        self.task_definition: Callable[[str], TaskDefinition] = _no_definitions
+        self.clock: Callable[[], float] = time.time  # epoch seconds: health check grace periods
         self.services: Callable[[], list[Service]] = list  # every service, for the scheduler
         self._locks: dict[str, asyncio.Lock] = {}
         self._wakes: dict[str, asyncio.Event] = {}  # deployment ARN -> its loop's wake-up
@@ -59,7 +60,7 @@ class Driver:
         self._closed = False
 
     def start(self) -> None:
-        self._spawn(scheduler.keep_running(self.services, self.world, self._replace, self.speed))
+        self._spawn(scheduler.keep_running(self.services, self.world, self._replace, self.speed, self.clock))
 
     # -- the backend's calls (Runtime) ---------------------------------------------------------------
 
@@ -71,15 +72,24 @@ class Driver:
             self._spawn(self._scale(service, service.primary))
 
     async def run_task(self, task: Task, overrides: dict[str, Any]) -> None:
-        override = (overrides.get("containerOverrides") or [{}])[0]
-        environment = {item["name"]: item["value"] for item in override.get("environment", [])}
+        """A RunTask task runs its first container, or the one its overrides give a command, with the
+        overrides' environment over the definition's."""
+        body = self.task_definition(task.task_definition).body
+        given = {o["name"]: o for o in overrides.get("containerOverrides", [])}
+        container = next((name for name in task.containers if given.get(name, {}).get("command")), None)
+        task.container = container or task.containers[0]
+        override = given.get(task.container, {})
+        environment = {
+            **task_environment(body, task.task_definition.rsplit(":", 1)[-1], task.container),
+            **{item["name"]: item.get("value", "") for item in override.get("environment", [])},
+        }
         command = override.get("command") or list(self.world.options.command)
         await self.world.run_task(task, environment, command)
 
-    def stop_task(self, task: Task, reason: str) -> None:
+    def stop_task(self, task: Task, reason: str, stop_code: str) -> None:
         group = task.revision.target_group if task.revision is not None else None
         task.desired_status = TaskStatus.STOPPED
-        self._spawn(self.world.stop_task(task, group, reason))
+        self._spawn(self.world.stop_task(task, group, reason, stop_code))
 
     def decide(self, deployment: Deployment, step: Callable[[], list[Any]]) -> None:
         """An engine call from the API (continue, stop): its actions join the deployment's loop."""
@@ -269,7 +279,7 @@ class Driver:
             group = target.target_group
             urls = {task.url for task in tasks}
             health = [h for h in self.world.lb.target_health(group) if h.target in urls] if group else []
-            graced = {task.url for task in tasks if task.in_health_check_grace(self.speed)}
+            graced = {task.url for task in tasks if task.in_health_check_grace(self.clock(), self.speed)}
             judged = [h for h in health if h.target not in graced]
             wrong = [h for h in judged if h.state == "unhealthy" and h.reason != FAILED[0]]
             if exited:
@@ -292,17 +302,19 @@ class Driver:
             return
 
     async def _start_tasks(self, service: Service, revision: ServiceRevision, count: int) -> list[Task]:
-        body = self.definitions(revision.task_definition)
-        containers = body.get("containerDefinitions") or [{}]
+        definition = self.task_definition(revision.task_definition)
+        body = definition.body
         balancers = revision.settings.get("loadBalancers") or [{}]
-        container = str(balancers[0].get("containerName") or containers[0].get("name", "app"))
+        container = str(balancers[0].get("containerName") or body["containerDefinitions"][0]["name"])
+        # A service's tasks are started by its deployment: startedBy is its id in ``deployments``.
+        deployment = next(d for d in reversed(service.deployments) if d.target is revision)
         tasks = [
-            Task(
-                arn=service.cluster.account.arn(f"task/{service.cluster.name}/{secrets.token_hex(16)}"),
+            Task.new(
+                service.cluster,
+                definition,
                 service=service,
                 revision=revision,
-                task_definition=revision.task_definition,
-                started_by="ecs-svc/" + secrets.token_hex(8),
+                started_by=deployment.task_set_id,
                 group=f"service:{service.name}",
                 container=container,
             )
@@ -347,7 +359,9 @@ class Driver:
         deadline = time.monotonic() + SCALE_UP_REAL_SECONDS
         while time.monotonic() < deadline:
             live = revision.service.live_tasks(revision)
-            if live and (group is None or any(task.in_health_check_grace(self.speed) for task in live)):
+            if live and (
+                group is None or any(task.in_health_check_grace(self.clock(), self.speed) for task in live)
+            ):
                 return True
             urls = {task.url for task in live}
             if any(
@@ -413,3 +427,7 @@ class Driver:
 
 def _serving(weights: dict[str, float]) -> dict[str, float]:
     return {group: weight for group, weight in weights.items() if weight}
+
+
+def _no_definitions(arn: str) -> TaskDefinition:
+    raise LookupError(f"no task definitions are known here: {arn}")

@@ -7,6 +7,7 @@ Timestamps are epoch seconds, the JSON protocol's form. ARNs follow ECS's docume
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import secrets
 import time
@@ -56,18 +57,39 @@ class TaskDefinition:
     deregistered_at: float | None = None
 
     def describe(self) -> dict[str, Any]:
+        """As RegisterTaskDefinition and DescribeTaskDefinition answer it: ECS fills in the lists a
+        definition may leave out, empty, and each container's (botocore's ECS examples-1.json, both
+        operations' examples; the API reference's TaskDefinition); clients such as fabfuel's
+        ecs-deploy read them without checking."""
+        body = self.body
         described = {
-            **self.body,
+            **body,
+            "containerDefinitions": [_container(container) for container in body["containerDefinitions"]],
             "taskDefinitionArn": self.arn,
             "revision": self.revision,
             "status": self.status,
             "registeredAt": self.registered_at,
+            "volumes": body.get("volumes", []),
+            "placementConstraints": body.get("placementConstraints", []),
+            "requiresCompatibilities": body.get("requiresCompatibilities", []),
             "compatibilities": ["EC2", "FARGATE"],
             "requiresAttributes": [],
         }
         if self.deregistered_at is not None:
             described["deregisteredAt"] = self.deregistered_at
         return described
+
+
+def _container(container: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "environment": [],
+        "mountPoints": [],
+        "portMappings": [],
+        "volumesFrom": [],
+        "essential": True,
+        "cpu": 0,
+        **container,
+    }
 
 
 @dataclass
@@ -106,8 +128,10 @@ class Task:
     task_definition: str
     started_by: str
     group: str
-    container: str = "app"
-    url: str | None = None  # where its process serves HTTP
+    containers: tuple[str, ...] = ("app",)  # its task definition's containers, by name
+    container: str = "app"  # the one that serves (a service's loadBalancers[].containerName)
+    overrides: dict[str, Any] = field(default_factory=dict)  # RunTask's
+    url: str | None = None  # where its container serves HTTP
     last_status: str = "PROVISIONING"
     desired_status: str = TaskStatus.RUNNING
     exit_code: int | None = None
@@ -115,23 +139,69 @@ class Task:
     started_at: float | None = None
     stopped_at: float | None = None
     stopped_reason: str | None = None
+    stop_code: str | None = None
 
-    def in_health_check_grace(self, speed: float) -> bool:
+    @classmethod
+    def new(
+        cls,
+        cluster: Cluster,
+        definition: TaskDefinition,
+        *,
+        service: Service | None,
+        revision: ServiceRevision | None,
+        started_by: str,
+        group: str,
+        container: str | None = None,
+        overrides: dict[str, Any] | None = None,
+    ) -> Task:
+        names = tuple(str(c["name"]) for c in definition.body["containerDefinitions"])
+        return cls(
+            arn=cluster.account.arn(f"task/{cluster.name}/{secrets.token_hex(16)}"),
+            service=service,
+            revision=revision,
+            task_definition=definition.arn,
+            started_by=started_by,
+            group=group,
+            containers=names,
+            container=container or names[0],
+            overrides=overrides or {},
+        )
+
+    @property
+    def family(self) -> str:
+        return self.task_definition.rsplit("/", 1)[-1].split(":")[0]
+
+    def in_health_check_grace(self, now: float, speed: float) -> bool:
         """Whether its service's ``healthCheckGracePeriodSeconds`` (on the local clock, ``speed`` times
-        the real one) still covers this task: "the period of time ... that the Amazon ECS service
-        scheduler ignores unhealthy Elastic Load Balancing ... health checks after a task has first
-        started"; 0 when not specified (CreateService, ECS API reference:
+        the real one) still covers this task at ``now`` (epoch seconds): "the period of time ... that
+        the Amazon ECS service scheduler ignores unhealthy Elastic Load Balancing ... health checks
+        after a task has first started"; 0 when not specified (CreateService, ECS API reference:
         https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CreateService.html)."""
         if self.service is None or self.started_at is None:
             return False
         grace = float(self.service.request.get("healthCheckGracePeriodSeconds") or 0)
-        return (time.time() - self.started_at) * speed < grace
+        return (now - self.started_at) * speed < grace
 
     def describe(self, cluster_arn: str, health: str = "UNKNOWN") -> dict[str, Any]:
         """``health``: what the container health check finds (the load balancer's for a service task)."""
-        container: dict[str, Any] = {"name": self.container, "lastStatus": self.last_status}
-        if self.last_status == TaskStatus.RUNNING:
-            container["healthStatus"] = health
+        running = self.last_status == TaskStatus.RUNNING
+        containers = []
+        for name in self.containers:
+            container: dict[str, Any] = {
+                "containerArn": self.arn.replace(":task/", ":container/", 1) + f"/{name}",
+                "taskArn": self.arn,
+                "name": name,
+                "lastStatus": self.last_status,
+                "networkBindings": [],
+                "networkInterfaces": [],
+            }
+            if running and name == self.container:
+                container["healthStatus"] = health
+            if name == self.container and self.exit_code is not None:
+                container["exitCode"] = self.exit_code
+            if name == self.container and self.stopped_reason and self.stop_code == "TaskFailedToStart":
+                container["reason"] = self.stopped_reason
+            containers.append(container)
         task: dict[str, Any] = {
             "taskArn": self.arn,
             "clusterArn": cluster_arn,
@@ -139,20 +209,25 @@ class Task:
             "group": self.group,
             "lastStatus": self.last_status,
             "desiredStatus": self.desired_status,
-            "healthStatus": health if self.last_status == TaskStatus.RUNNING else "UNKNOWN",
+            "healthStatus": health if running else "UNKNOWN",
             "launchType": "FARGATE",
             "createdAt": self.created_at,
-            "containers": [container],
+            "containers": containers,
+            "attachments": [],
+            "overrides": {
+                "containerOverrides": self.overrides.get("containerOverrides", []),
+                "inferenceAcceleratorOverrides": [],
+            },
+            "tags": [],
+            "version": 1,
         }
         if self.started_by:
             task["startedBy"] = self.started_by
         if self.started_at is not None:
             task["startedAt"] = self.started_at
         if self.stopped_at is not None:
-            task |= {"stoppedAt": self.stopped_at, "stopCode": "EssentialContainerExited"}
+            task |= {"stoppedAt": self.stopped_at, "stopCode": self.stop_code or "EssentialContainerExited"}
             task["stoppedReason"] = self.stopped_reason or "Essential container in task exited"
-            if self.exit_code is not None:
-                container["exitCode"] = self.exit_code
         return task
 
 
@@ -189,6 +264,16 @@ class Deployment:
     @property
     def final(self) -> bool:
         return self.status in FINAL_DEPLOYMENT_STATUSES
+
+    @property
+    def deployment_id(self) -> str:
+        return self.arn.rsplit("/", 1)[-1]
+
+    @property
+    def task_set_id(self) -> str:
+        """Its id in DescribeServices ``deployments``: ``ecs-svc/`` and 19 digits, as ECS's are
+        ("ecs-svc/9223370564342348388", botocore's ECS examples-1.json)."""
+        return f"ecs-svc/{int(hashlib.sha256(self.arn.encode()).hexdigest(), 16) % 10**19:019d}"
 
     def brief(self) -> dict[str, Any]:
         brief: dict[str, Any] = {
@@ -305,8 +390,10 @@ class Service:
         revision.target_group = alternate if serving == main and alternate else main
 
     def new_deployment(self, target: ServiceRevision, configuration: dict[str, Any]) -> Deployment:
+        # ECS's ids are 21-22 URL-safe characters ("r9i43YFjvgF_xlg7m2eJ1r", the StopServiceDeployment
+        # example in the AWS SDK for Kotlin's reference).
         arn = self.cluster.account.arn(
-            f"service-deployment/{self.cluster.name}/{self.name}/{secrets.token_urlsafe(15)[:21]}"
+            f"service-deployment/{self.cluster.name}/{self.name}/{secrets.token_urlsafe(16)}"
         )
         sources = [self.primary] if self.primary is not None else []
         deployment = Deployment(arn, self, target, sources, configuration)
@@ -335,6 +422,10 @@ class Cluster:
     @property
     def arn(self) -> str:
         return self.account.arn(f"cluster/{self.name}")
+
+    def task(self, reference: str) -> Task | None:
+        """A task by its ARN or its id."""
+        return next((t for t in self.all_tasks() if reference in (t.arn, t.arn.rsplit("/", 1)[-1])), None)
 
     def all_tasks(self) -> list[Task]:
         return [task for service in self.services.values() for task in service.tasks] + self.run_tasks

@@ -37,24 +37,33 @@ Replace = Callable[[Task], Awaitable[Task | None]]
 
 
 async def keep_running(
-    services: Callable[[], list[Service]], world: World, replace: Replace, speed: float
+    services: Callable[[], list[Service]],
+    world: World,
+    replace: Replace,
+    speed: float,
+    clock: Callable[[], float] = time.time,
 ) -> None:
     """Runs until cancelled: each service's running tasks stay running and healthy (``speed``: the
-    local clock's, for the health check grace period)."""
+    local clock's, for the health check grace period; ``clock``: epoch seconds)."""
     retiring: set[asyncio.Task[None]] = set()  # unhealthy tasks waiting for their replacement
     try:
         while True:
             await asyncio.sleep(POLL)
             for service in services():
                 if service.status == ACTIVE:
-                    await _look_after(service, world, replace, retiring, speed)
+                    await _look_after(service, world, replace, retiring, speed, clock())
     finally:
         for stop in retiring:
             stop.cancel()
 
 
 async def _look_after(
-    service: Service, world: World, replace: Replace, retiring: set[asyncio.Task[None]], speed: float
+    service: Service,
+    world: World,
+    replace: Replace,
+    retiring: set[asyncio.Task[None]],
+    speed: float,
+    now: float,
 ) -> None:
     for task in service.live_tasks():
         if task.desired_status != TaskStatus.RUNNING or task.revision is None:
@@ -67,7 +76,7 @@ async def _look_after(
         elif (
             group is not None
             and task.url in (unhealthy := world.lb.gone_unhealthy(group))
-            and not task.in_health_check_grace(speed)
+            and not task.in_health_check_grace(now, speed)
         ):
             cause = f"failed the load balancer's health checks: {unhealthy[task.url]}"
             task.desired_status = TaskStatus.STOPPED  # being replaced: not replaced twice
