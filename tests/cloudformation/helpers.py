@@ -30,3 +30,9 @@ def output_of(value: Any, **resources: Any) -> str:
     """The value of an output ``Value: value`` in a template with ``resources`` (a topic if none)."""
     body = {"Resources": resources or {"T": {"Type": "AWS::SNS::Topic"}}, "Outputs": {"O": {"Value": value}}}
     return stack_of(body).output("O").value
+
+
+def by_logical_id(items: Any, logical_id: str) -> Any:
+    """The one extracted resource of ``items`` with that logical id."""
+    (found,) = [item for item in items if item.logical_id == logical_id]
+    return found
