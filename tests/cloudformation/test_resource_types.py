@@ -128,3 +128,21 @@ def test_an_internal_or_network_load_balancer_says_so_in_its_dns_name_and_arn() 
     )
     assert stack.get_att("Internal", "DNSName", ()).startswith("internal-inside-")
     assert ":loadbalancer/net/n/" in stack.ref("Nlb", ())
+
+
+def test_a_rule_on_a_custom_event_bus_names_the_bus_in_its_arn() -> None:
+    bus_arn = "arn:aws:events:eu-west-1:111122223333:event-bus/deployments"
+    stack = stack_of(
+        {
+            "Resources": {
+                "OnDefault": {"Type": "AWS::Events::Rule", "Properties": {"Name": "a"}},
+                "OnCustom": {
+                    "Type": "AWS::Events::Rule",
+                    "Properties": {"Name": "b", "EventBusName": bus_arn},
+                },
+            }
+        }
+    )
+    assert stack.get_att("OnDefault", "Arn", ()) == "arn:aws:events:eu-west-1:111122223333:rule/a"
+    assert stack.get_att("OnCustom", "Arn", ()) == "arn:aws:events:eu-west-1:111122223333:rule/deployments/b"
+    assert stack.ref("OnCustom", ()) == "b"

@@ -34,6 +34,11 @@ def test_a_parameter_takes_the_value_given_else_its_default() -> None:
     assert _output({"Parameters": parameters}, {"Ref": "Env"}, parameters={"Env": "prod"}) == "prod"
 
 
+def test_a_list_parameters_members_are_space_trimmed() -> None:
+    parameters = {"Names": {"Type": "CommaDelimitedList", "Default": "a, b ,c"}}
+    assert _output({"Parameters": parameters}, {"Fn::Join": ["|", {"Ref": "Names"}]}) == "a|b|c"
+
+
 @pytest.mark.parametrize(
     ("declaration", "given", "expected"),
     [

@@ -1,16 +1,14 @@
 """Typed reads of a template's objects, each error naming the file and the field's path.
 
-A ``Node`` is an object of the template and where it is. At a resource's ``Properties`` each value is
-resolved when it is read (a ``Node`` given ``resolve``), so only what is read must resolve; below that the
-values are already resolved. Scalars are read as CloudFormation reads them: a property of type
-Integer, Double or Boolean also takes the string that spells one (``"80"``, ``"true"``), which is what a
-parameter's ``Ref`` gives.
+A ``Node`` is a resolved object of the template and where it is (``extract.Properties``, a resource's
+Properties, resolves each value only when it is read, so only what is read must resolve). Scalars are
+read as CloudFormation reads them: a property of type Integer, Double or Boolean also takes the string
+that spells one (``"80"``, ``"true"``), which is what a parameter's ``Ref`` gives.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,30 +19,19 @@ _NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
 
 
 class Node:
-    def __init__(
-        self,
-        value: Any,
-        file: Path,
-        path: FieldPath,
-        resolve: Callable[[Any, FieldPath], Any] | None = None,
-    ) -> None:
+    def __init__(self, value: Any, file: Path, path: FieldPath) -> None:
         if not isinstance(value, dict):
             raise TemplateError(file, path, f"must be an object, got {type(value).__name__}")
         self.value = value
         self.file = file
         self.path = path
-        self._resolve = resolve
 
     def error(self, key: str | None, reason: str) -> TemplateError:
         return TemplateError(self.file, self.path if key is None else (*self.path, key), reason)
 
     def get(self, key: str) -> Any:
-        """The value at ``key``, resolved; None when absent (or ``AWS::NoValue``)."""
-        if key not in self.value:
-            return None
-        value = self.value[key]
-        if self._resolve is not None:
-            value = self._resolve(value, (*self.path, key))
+        """The value at ``key``; None when absent (or ``AWS::NoValue``)."""
+        value = self.value.get(key)
         return None if value is NO_VALUE else value
 
     def has(self, key: str) -> bool:

@@ -160,15 +160,11 @@ def _ecs_service_arn(r: Physical) -> str:
     return r.env.arn("ecs", f"service/{cluster.rsplit('/', 1)[-1]}/{r.name}")
 
 
-def _event_rule_id(r: Physical) -> str:
-    # On a custom event bus the rule's id is EventBusName|RuleName (AWS::Events::Rule, Ref).
-    bus = r.text_prop("EventBusName")
-    return r.name if bus in (None, "default") else f"{bus.rsplit('/', 1)[-1]}|{r.name}"
-
-
 def _event_rule_arn(r: Physical) -> str:
-    bus = r.text_prop("EventBusName")
-    return r.env.arn("events", f"rule/{r.name}" if bus in (None, "default") else f"rule/{bus}/{r.name}")
+    # A rule on a custom event bus: arn:...:rule/<bus name>/<rule name> (Service Authorization Reference,
+    # Amazon EventBridge, resource type "rule").
+    bus = (r.text_prop("EventBusName") or "default").rsplit("/", 1)[-1]  # a name, or the bus's ARN
+    return r.env.arn("events", f"rule/{r.name}" if bus == "default" else f"rule/{bus}/{r.name}")
 
 
 def _queue_url(r: Physical) -> str:
@@ -514,7 +510,7 @@ TYPES: Mapping[str, ResourceType] = {
     ),
     "AWS::Events::Rule": ResourceType(
         "aws-resource-events-rule",
-        ref=_event_rule_id,
+        ref=_name,  # "the event rule ID, such as mystack-ScheduledRule-ABCDEFGHIJK": its name
         attributes={"Arn": _event_rule_arn},
         name_property="Name",
         name_limit=64,

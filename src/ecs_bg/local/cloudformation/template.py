@@ -10,9 +10,9 @@ VPC configuration) never has to resolve; ``extract.extract`` asks for what a blu
 Sources, in the AWS CloudFormation User Guide (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/):
 "Template anatomy" (template-anatomy.html: Parameters, Mappings, Conditions, Resources, Outputs),
 "Pseudo parameters reference" (pseudo-parameter-reference.html), "Parameters"
-(parameters-section-structure.html:
-a ``CommaDelimitedList`` or ``List<...>`` parameter is a list; ``AWS::SSM::Parameter::Value<...>``
-reads a Parameter Store value) and "Outputs" (outputs-section-structure.html: an output is exported
+(parameters-section-structure.html: a ``CommaDelimitedList`` or ``List<...>`` parameter is a list;
+``AWS::SSM::Parameter::Value<...>`` reads a Parameter Store value) and "Outputs"
+(outputs-section-structure.html: an output is exported
 only when it declares ``Export.Name``; "Get exported outputs from a deployed CloudFormation stack",
 using-cfn-stack-exports.html: export names are unique in a region and a stack cannot import its own).
 The ``Rules`` section (the CDK's bootstrap version check) is not evaluated: it holds no value.
@@ -376,7 +376,8 @@ class Stack:
                 )
             value, kind = self.ssm_parameters[value], kind[len(SSM_PARAMETER_TYPE) : -1]
         is_list = kind == "CommaDelimitedList" or kind.startswith("List<")
-        items = value.split(",") if is_list else [value]
+        # "each member string is space trimmed" (Parameters, CommaDelimitedList)
+        items = [item.strip() for item in value.split(",")] if is_list else [value]
         allowed = declaration.get("AllowedValues")
         for item in items:
             if isinstance(allowed, list) and item not in map(str, allowed):
