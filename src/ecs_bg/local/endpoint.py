@@ -39,7 +39,9 @@ class LocalAws:
         query_answers: dict[str, QueryAnswer] | None = None,
         *,
         ecs_only_local: bool = False,
+        region: str = "us-east-1",
     ) -> None:
+        self.region = region  # what moto makes ready ahead (moto_server)
         self.ecs = EcsApi(ecs_answers)
         # True: an ECS operation without a local answer is refused rather than sent to moto's ECS,
         # which knows nothing of the local control plane's resources.
@@ -76,7 +78,9 @@ class LocalAws:
         return self.url
 
     async def _start_moto(self) -> str:
-        self._moto = AppProcess(command=(sys.executable, "-m", "ecs_bg.local.moto_server"))
+        self._moto = AppProcess(
+            {"REGION": self.region}, command=(sys.executable, "-m", "ecs_bg.local.moto_server")
+        )
         await self._moto.start()
         if not await self._moto.wait_ready(timeout=60.0, path="/moto-api/"):
             raise RuntimeError(f"moto did not start: {' '.join(list(self._moto.output)[-5:])}")

@@ -17,7 +17,6 @@ from ecs_bg.lifecycle.plan import (
     RollbackHookFailure,
     RolledBackDeployment,
 )
-from ecs_bg.local.cloudwatch import alarms
 from ecs_bg.local.cloudwatch.metric_alarms import AlarmDefinition
 
 
@@ -50,6 +49,5 @@ class LocalOptions:
     rollback_hook_failure: RollbackHookFailure = "fail"
     first_deployment_stable: FirstDeploymentStable = "tasks-running"
     rolled_back_deployment: RolledBackDeployment = "listed"
-    alarm_5xx_percent: float = alarms.PERCENT_5XX  # the 5xx share that breaches the stack's 5xx alarm
     # simulation.yml's alarms: by name, as PutMetricAlarm defines them, judged as CloudWatch would.
     alarm_definitions: Mapping[str, AlarmDefinition] = field(default_factory=dict)

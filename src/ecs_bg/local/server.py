@@ -44,7 +44,12 @@ class LocalEcsServer:
             service for cluster in self.ecs.clusters.values() for service in cluster.services.values()
         ]
         self.reads = AwsReads(self.world)
-        self.aws = LocalAws(self.ecs.operations(), query_answers=self.reads.answers(), ecs_only_local=True)
+        self.aws = LocalAws(
+            self.ecs.operations(),
+            query_answers=self.reads.answers(),
+            ecs_only_local=True,
+            region=options.region,
+        )
         self.url = ""
 
     async def __aenter__(self) -> LocalEcsServer:

@@ -12,9 +12,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ecs_bg.deploy.paths import REPOSITORY_ROOT
-from ecs_bg.deploy.stack_context import read_cdk_json
+from ecs_bg.deploy.stack_context import parse_context, read_cdk_json
 from ecs_bg.hooks.ecs import TaskStatus
-from ecs_bg.local.cloudformation.stack import StackOutputs
+from ecs_bg.local.cloudformation.stack import StackOutputs, gate_alarms, load_balancer_dimension
+from ecs_bg.local.cloudwatch.alarms import target_group_dimension
+from ecs_bg.local.cloudwatch.metric_alarms import LoadBalancerNames
 from ecs_bg.local.cloudwatch.service import CloudWatch
 from ecs_bg.local.ecs.models import Task
 from ecs_bg.local.elbv2.load_balancing import LoadBalancing
@@ -54,15 +56,17 @@ class World:
             logs=lambda: self.client("logs"),
             cwd=REPOSITORY_ROOT,
         )
-        context = read_cdk_json(options.cdk_json) if options.cdk_json is not None else None
+        context = read_cdk_json(options.cdk_json) if options.cdk_json is not None else parse_context({})
+        stack_alarms = gate_alarms(values, context.alarm_5xx_threshold, context.alarm_latency_p95_seconds)
+        balancer = load_balancer_dimension(values)
         self.cloudwatch = CloudWatch(
             self.elbv2.lb,
             lambda: self.client("cloudwatch"),
             options.speed,
-            stack_alarms=values,
-            alarm_5xx_percent=options.alarm_5xx_percent,
-            latency_p95_seconds=context.alarm_latency_p95_seconds if context else 1.0,
-            definitions=options.alarm_definitions,
+            definitions={**stack_alarms, **options.alarm_definitions},
+            names=LoadBalancerNames(
+                balancer, {target_group_dimension(arn): arn for arn in self.elbv2.groups}
+            ),
         )
         self.tasks = ProcessRuntime(options.command, options.container_commands, options.sim_config)
 

@@ -165,7 +165,7 @@ class Driver:
             # change only with enable and rollback true (API reference, DeploymentAlarms:
             # docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeploymentAlarms.html).
             watch = Watch(
-                self.world.cloudwatch.alarm_board(alarms, self.world.elbv2.groups),
+                self.world.cloudwatch.alarm_board(alarms),
                 lambda board: self._feed(
                     deployment, functools.partial(engine.alarm, board.in_alarm, board.describe_firing())
                 ),
