@@ -13,7 +13,6 @@ from typer.testing import CliRunner
 
 from ecs_bg.cli.main import app
 from ecs_bg.deploy.errors import DefinitionError
-from ecs_bg.deploy.paths import CDK_JSON
 from ecs_bg.lifecycle.spec import deployment_spec, function_of
 from ecs_bg.local.elbv2.load_balancing import TARGET_GROUPS
 from ecs_bg.local.lambda_.functions import local_functions
@@ -21,7 +20,7 @@ from ecs_bg.local.options import LocalOptions
 from ecs_bg.simulate import definitions
 from ecs_bg.simulate.config import apply, apply_local
 from ecs_bg.simulate.simulation import Options
-from tests.conftest import ROOT
+from tests.conftest import CDK_JSON, ROOT
 
 
 def test_the_repository_config_sets_the_options() -> None:

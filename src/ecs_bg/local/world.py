@@ -11,7 +11,6 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ecs_bg.deploy.paths import REPOSITORY_ROOT
 from ecs_bg.deploy.stack_context import parse_context, read_cdk_json
 from ecs_bg.hooks.ecs import TaskStatus
 from ecs_bg.local.cloudformation.stack import StackOutputs, gate_alarms, load_balancer_dimension
@@ -54,7 +53,6 @@ class World:
             timeout_cap=self._timeout_cap,
             environment=self.hook_environment,
             logs=lambda: self.client("logs"),
-            cwd=REPOSITORY_ROOT,
         )
         context = read_cdk_json(options.cdk_json) if options.cdk_json is not None else parse_context({})
         stack_alarms = gate_alarms(values, context.alarm_5xx_threshold, context.alarm_latency_p95_seconds)
@@ -68,7 +66,9 @@ class World:
                 balancer, {target_group_dimension(arn): arn for arn in self.elbv2.groups}
             ),
         )
-        self.tasks = ProcessRuntime(options.command, options.container_commands, options.sim_config)
+        self.tasks = ProcessRuntime(
+            options.command, options.container_commands, options.container_dirs, options.sim_config
+        )
 
     @property
     def lb(self) -> Any:
@@ -115,8 +115,14 @@ class World:
             return False
         return await self._start(task, environment, command) is not None
 
-    async def run_task(self, task: Task, environment: Mapping[str, str], command: Sequence[str]) -> None:
-        """A one-off task (RunTask): it runs to its exit and serves nothing."""
+    async def run_task(
+        self, task: Task, environment: Mapping[str, str], command: Sequence[str] | str
+    ) -> None:
+        """A one-off task (RunTask): it runs to its exit and serves nothing (``command`` a string: it
+        has none, and this is why)."""
+        if isinstance(command, str):
+            _stopped(task, command, FAILED_TO_START)
+            return
         process = await self._start(task, environment, command)
         if process is None:
             return
@@ -136,7 +142,7 @@ class World:
         https://docs.aws.amazon.com/AmazonECS/latest/developerguide/stopped-task-error-codes.html)."""
         task.last_status = TaskStatus.PENDING
         try:
-            process = await self.tasks.start(task.arn, environment, command)
+            process = await self.tasks.start(task.arn, task.container, environment, command)
         except OSError as error:
             why = f"{error.strerror or error}: {command[0]!r}" if command else str(error)
             _stopped(task, f"CannotStartContainerError: {task.container}: {why}", FAILED_TO_START)

@@ -83,7 +83,7 @@ class Driver:
             **task_environment(body, task.task_definition.rsplit(":", 1)[-1], task.container),
             **{item["name"]: item.get("value", "") for item in override.get("environment", [])},
         }
-        command = override.get("command") or list(self.world.options.command)
+        command = override.get("command") or self.world.tasks.command(task.container)
         await self.world.run_task(task, environment, command)
 
     def stop_task(self, task: Task, reason: str, stop_code: str) -> None:
