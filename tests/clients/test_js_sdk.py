@@ -1,7 +1,8 @@
 """The AWS SDK for JavaScript v3 against ``ecs-bg local``: js/bluegreen.mjs creates a blue/green
-service, updates it, rolls updates back (a PAUSE answered ROLLBACK, and StopServiceDeployment) and
-continues PAUSEs, asserting on what the SDK parsed. Its packages are pinned in package.json;
-``make test`` installs them (npm ci). Without them the test is skipped here and fails in CI."""
+service, updates it, rolls updates back (a PAUSE answered ROLLBACK, and StopServiceDeployment),
+continues PAUSEs and deletes the service, asserting on what the SDK parsed. Its packages are pinned
+in package.json; ``make test`` installs them (npm ci). Without them the test is skipped here and
+fails in CI."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 // through a blue/green service's life and asserts on what the SDK parsed: a service created and its
 // first deployment's PAUSE continued; an update rolled back at its PAUSE (ContinueServiceDeployment
 // ROLLBACK); an update rolled back by StopServiceDeployment; a forced deployment, which redeploys
-// what serves; an update continued to SUCCESSFUL. The
+// what serves; an update continued to SUCCESSFUL; the service deleted. The
 // endpoint, region and credentials come from the environment (AWS_ENDPOINT_URL, AWS_REGION, ...), as
 // `ecs-bg local` prints them.
 //
@@ -17,6 +17,7 @@ import {
   ConflictException,
   ContinueServiceDeploymentCommand,
   CreateServiceCommand,
+  DeleteServiceCommand,
   DescribeServiceDeploymentsCommand,
   DescribeServiceRevisionsCommand,
   DescribeServicesCommand,
@@ -29,6 +30,7 @@ import {
   ServiceNotFoundException,
   StopServiceDeploymentCommand,
   UpdateServiceCommand,
+  waitUntilServicesInactive,
   waitUntilServicesStable,
 } from "@aws-sdk/client-ecs";
 import {
@@ -223,6 +225,12 @@ await assert.rejects(
   ecs.send(new UpdateServiceCommand({ cluster, service: "nowhere", desiredCount: 2 })),
   ServiceNotFoundException,
 );
+
+// Deleted once scaled in: DRAINING while its task stops, then INACTIVE, which the waiter waits for.
+await ecs.send(new UpdateServiceCommand({ cluster, service: serviceName, desiredCount: 0 }));
+const deleted = (await ecs.send(new DeleteServiceCommand({ cluster, service: serviceName }))).service;
+assert.ok(["DRAINING", "INACTIVE"].includes(deleted.status), deleted.status);
+await waitUntilServicesInactive({ client: ecs, maxWaitTime: 60, minDelay: 1, maxDelay: 2 }, { cluster, services: [serviceName] });
 
 seen.deployments = statuses;
 seen.weights = weights;
