@@ -1,11 +1,8 @@
-"""elbv2 and CloudFormation reads about the local world, in the query protocol's XML.
+"""elbv2 reads about the local world, in the query protocol's XML.
 
-elbv2: the stack's load balancer, its production and test listeners, each with the stack's rule
-forwarding by the weights ECS last set, both target groups and their targets' health.
-CloudFormation: DescribeStacks answers the stack's outputs (what ecspresso's ``cfn_output`` and
-``ecs-bg render --endpoint-url`` read); ListExports the stack's exports (``StackOutputs.exports``:
-none, as the stack declares none; what ``cfn_export`` reads). Shapes follow
-botocore's elbv2 and cloudformation models (members of lists are ``<member>``).
+The stack's load balancer, its production and test listeners, each with the stack's rule forwarding
+by the weights ECS last set, both target groups and their targets' health. Shapes follow botocore's
+elbv2 model (members of lists are ``<member>``).
 """
 
 from __future__ import annotations
@@ -20,10 +17,6 @@ from ecs_bg.local.errors import AwsError
 from ecs_bg.local.world import World
 
 ELB_XMLNS = "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/"
-CFN_XMLNS = "http://cloudformation.amazonaws.com/doc/2010-05-15/"
-STACK_NAME = (
-    "zenn-ecs-cdk-ecspresso"  # ecspresso's files read this stack unless ECS_BG_STACK_NAME says otherwise
-)
 
 
 def _xml(value: Any) -> str:
@@ -55,9 +48,8 @@ def _listed(params: dict[str, str], name: str) -> list[str]:
 
 
 class AwsReads:
-    def __init__(self, world: World, stack_name: str = STACK_NAME) -> None:
+    def __init__(self, world: World) -> None:
         self.world = world
-        self.stack_name = stack_name
         self.created = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
         values = world.outputs.values
         self.rules = {
@@ -80,8 +72,6 @@ class AwsReads:
             "DescribeRules": self.describe_rules,
             "DescribeTargetGroups": self.describe_target_groups,
             "DescribeTargetHealth": self.describe_target_health,
-            "DescribeStacks": self.describe_stacks,
-            "ListExports": self.list_exports,
         }
 
     # -- elbv2 ---------------------------------------------------------------------------------------
@@ -213,35 +203,3 @@ class AwsReads:
                 {"Target": {"Id": host, "Port": int(port)}, "HealthCheckPort": port, "TargetHealth": state}
             )
         return _answer("DescribeTargetHealth", ELB_XMLNS, {"TargetHealthDescriptions": descriptions})
-
-    # -- CloudFormation ------------------------------------------------------------------------------
-
-    def outputs(self) -> dict[str, str]:
-        """The stack's outputs, with the listeners' real local URLs."""
-        urls = self.world.lb.urls
-        return {**self.world.outputs.values, "ProductionUrl": urls.production, "TestUrl": urls.test}
-
-    def describe_stacks(self, params: dict[str, str]) -> str:
-        name = params.get("StackName", self.stack_name)
-        if name not in (self.stack_name, self._stack_id()):
-            raise AwsError("ValidationError", f"Stack with id {name} does not exist")
-        stack = {
-            "StackId": self._stack_id(),
-            "StackName": self.stack_name,
-            "CreationTime": self.created,
-            "StackStatus": "CREATE_COMPLETE",
-            "Outputs": [{"OutputKey": key, "OutputValue": value} for key, value in self.outputs().items()],
-        }
-        return _answer("DescribeStacks", CFN_XMLNS, {"Stacks": [stack]})
-
-    def list_exports(self, params: dict[str, str]) -> str:
-        exports = [
-            {"ExportingStackId": self._stack_id(), "Name": name, "Value": value}
-            for name, value in self.world.outputs.exports.items()
-        ]
-        return _answer("ListExports", CFN_XMLNS, {"Exports": exports})
-
-    def _stack_id(self) -> str:
-        region, account = self.world.options.region, self.load_balancer.split(":")[4]
-        stack = f"{self.stack_name}/0a1b2c3d-0000-4000-8000-000000000001"
-        return f"arn:aws:cloudformation:{region}:{account}:stack/{stack}"

@@ -12,6 +12,7 @@ import os
 from types import TracebackType
 
 from ecs_bg.deploy.config import load_config
+from ecs_bg.local.cloudformation.api import CloudFormationApi
 from ecs_bg.local.ecs.backend import LocalEcs
 from ecs_bg.local.ecs.driver import Driver
 from ecs_bg.local.ecs.models import Account, Deployment
@@ -43,12 +44,13 @@ class LocalEcsServer:
         self.driver.services = lambda: [
             service for cluster in self.ecs.clusters.values() for service in cluster.services.values()
         ]
-        self.reads = AwsReads(self.world)
+        urls = lambda: {"ProductionUrl": self.listener_urls.production, "TestUrl": self.listener_urls.test}  # noqa: E731
+        query_answers = {
+            **AwsReads(self.world).answers(),
+            **CloudFormationApi(self.world.outputs, options.region, urls).answers(),
+        }
         self.aws = LocalAws(
-            self.ecs.operations(),
-            query_answers=self.reads.answers(),
-            ecs_only_local=True,
-            region=options.region,
+            self.ecs.operations(), query_answers=query_answers, ecs_only_local=True, region=options.region
         )
         self.url = ""
 
