@@ -10,16 +10,18 @@ writes XML by hand.
 Errors are raised as ``AwsError``; the endpoint answers them as the query protocol's ErrorResponse
 (HTTP 400 unless the error says otherwise).
 
-moto's model code costs a fifth of a second to import, so it loads with the first request, not with
-``ecs-bg local``.
+moto's model code and the services' models take up to a second to load: ``load`` does it ahead, off
+the event loop (``ecs-bg local`` calls it once it serves), so no request waits for it.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 import uuid
 from collections.abc import Callable, Mapping
 from functools import cache
+from types import SimpleNamespace
 from typing import Any
 
 from ecs_bg.local.endpoint import QueryAnswer
@@ -69,31 +71,27 @@ class QueryService:
         return serialize(model, operation(request))
 
 
+# moto's modules import one another in a circle: imported from two threads at once, one of them meets
+# a module half made. So one thread imports them, once.
+_IMPORTING = threading.Lock()
+
+
 @cache
-def _service_model(service: str) -> Any:
-    from moto.core.utils import get_service_model
+def _moto() -> Any:
+    """moto's query-protocol parser (as Parser: see below), serializer and service models."""
+    with _IMPORTING:
+        from moto.core import parse, serialize, utils
 
-    return get_service_model(service)
-
-
-def _operation_model(service: str, name: str) -> Any:
-    return _service_model(service).operation_model(name)
-
-
-def parse(model: Any, params: Mapping[str, str]) -> dict[str, Any]:
-    """The request as botocore would have built it: members by name, lists, numbers and booleans."""
-    from moto.core.parse import UNDEFINED, QueryParser
-
-    class Parser(QueryParser):
+    class Parser(parse.QueryParser):
         """moto's, refusing a value that is not of its member's type instead of failing on it."""
 
         def _scalar(self, shape: Any, query_params: Any, prefix: str, kind: str, convert: Any) -> Any:
             value = self._default_handle(shape, query_params, prefix)  # type: ignore[no-untyped-call]
-            if value is UNDEFINED or not isinstance(value, str):
+            if value is parse.UNDEFINED or not isinstance(value, str):
                 return value
             try:
                 return convert(value)
-            except ValueError:
+            except (ValueError, OverflowError):
                 # The wire's Name.member.1 is AWS's name.1.member in messages.
                 where = _camel(re.sub(r"\.member\.(\d+)", r".\1.member", prefix))
                 raise AwsError(
@@ -116,8 +114,34 @@ def parse(model: Any, params: Mapping[str, str]) -> dict[str, Any]:
         def _parse_timestamp(self, shape: Any, query_params: Any, prefix: str = "") -> Any:
             return self._scalar(shape, query_params, prefix, "timestamp", self._timestamp_parser)
 
+    return SimpleNamespace(
+        Parser=Parser,
+        QuerySerializer=serialize.QuerySerializer,
+        SerializationContext=serialize.SerializationContext,
+        get_service_model=utils.get_service_model,
+    )
+
+
+@cache
+def _service_model(service: str) -> Any:
+    return _moto().get_service_model(service)
+
+
+def load(*services: str) -> None:
+    """Import moto's model code and read these services' models now (a second or so, off the event
+    loop, once), not with their first request."""
+    for service in services:
+        _service_model(service)
+
+
+def _operation_model(service: str, name: str) -> Any:
+    return _service_model(service).operation_model(name)
+
+
+def parse(model: Any, params: Mapping[str, str]) -> dict[str, Any]:
+    """The request as botocore would have built it: members by name, lists, numbers and booleans."""
     values = {key: value for key, value in params.items() if key not in ("Action", "Version")}
-    parsed: dict[str, Any] = Parser(model).parse({"values": values})  # type: ignore[typeddict-item]
+    parsed: dict[str, Any] = _moto().Parser(model).parse({"values": values})
     return parsed
 
 
@@ -211,8 +235,7 @@ def _matches(pattern: str, value: str) -> bool:
 
 
 def serialize(model: Any, result: Mapping[str, Any]) -> str:
-    from moto.core.serialize import QuerySerializer, SerializationContext
-
-    serializer = QuerySerializer(model, SerializationContext(request_id=str(uuid.uuid4())))
+    moto = _moto()
+    serializer = moto.QuerySerializer(model, moto.SerializationContext(request_id=str(uuid.uuid4())))
     body = serializer.serialize(result)["body"]
     return body if isinstance(body, str) else body.decode()
