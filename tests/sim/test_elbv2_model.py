@@ -142,6 +142,16 @@ def test_a_condition_in_both_forms_is_taken_only_when_they_agree(backend: Elbv2B
     assert refused(backend, Conditions=[], Transforms=[{"Type": "url-rewrite"}]) == "ValidationError"
 
 
+def test_a_redirect_goes_into_a_location_header_whole(backend: Elbv2Backend) -> None:
+    def redirect(**config: str) -> list[dict[str, Any]]:
+        return [{"Type": "redirect", "RedirectConfig": {"StatusCode": "HTTP_302", **config}}]
+
+    for config in ({"Host": "a.example.com\r\nX-Injected: 1"}, {"Path": "/caf\u00e9"}, {"Port": "70000"}):
+        assert refused(backend, Actions=redirect(**config)) == "ValidationError", config
+    backend.modify_rule(PRODUCTION_RULE, {"Actions": redirect(Host="#{host}", Port="8443", Path="/#{path}")})
+    assert backend.rule(PRODUCTION_RULE).routing.port == "8443"  # type: ignore[union-attr]
+
+
 def test_set_rule_weights_is_the_one_call_that_moves_a_rule(backend: Elbv2Backend) -> None:
     backend.set_rule_weights(PRODUCTION_RULE, {BLUE: 10, GREEN: 90})
     assert backend.rule_weights(PRODUCTION_RULE) == {BLUE: 10, GREEN: 90}

@@ -311,13 +311,22 @@ class Elbv2Backend:
             config = action.get("RedirectConfig")
             if config is None:
                 raise invalid("A redirect action must have a RedirectConfig")
-            keys = ("Protocol", "Port", "Host", "Path", "Query")
-            parts = {key.lower(): config[key] for key in keys if key in config}
-            path = parts.get("path", "/#{path}")
-            if not path.startswith("/"):
-                raise invalid("The redirect path must start with a '/'")
-            return Redirect(config["StatusCode"], **parts, order=order)
+            return self._redirect(config, order)
         raise invalid(f"The action type '{kind}' is not valid")
+
+    def _redirect(self, config: Mapping[str, Any], order: int) -> Redirect:
+        """RedirectActionConfig: "The absolute path, starting with the leading '/'"; the port "from 1 to
+        65535 or #{port}" (API reference). Each part goes into a Location header: no blanks in it."""
+        keys = ("Protocol", "Port", "Host", "Path", "Query")
+        parts = {key.lower(): config[key] for key in keys if key in config}
+        if not all("!" <= char <= "~" for part in parts.values() for char in part):
+            raise invalid("A redirect's protocol, port, host, path and query take visible ASCII only")
+        if not parts.get("path", "/").startswith("/"):
+            raise invalid("The redirect path must start with a '/'")
+        port = parts.get("port", "#{port}")
+        if port != "#{port}" and not (port.isdigit() and 1 <= int(port) <= 65535):
+            raise invalid("The redirect port must be from 1 to 65535, or #{port}")
+        return Redirect(config["StatusCode"], **parts, order=order)
 
     def _forward(self, action: Mapping[str, Any], order: int) -> Forward:
         """Both forms: ``TargetGroupArn`` (one group), ``ForwardConfig.TargetGroups`` (by weight), or
