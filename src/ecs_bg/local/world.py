@@ -18,7 +18,7 @@ from ecs_bg.local.cloudwatch.alarms import target_group_dimension
 from ecs_bg.local.cloudwatch.metric_alarms import LoadBalancerNames
 from ecs_bg.local.cloudwatch.service import CloudWatch
 from ecs_bg.local.ecs.models import Task
-from ecs_bg.local.elbv2.load_balancing import LoadBalancing
+from ecs_bg.local.elbv2.load_balancing import LoadBalancing, stack_load_balancer
 from ecs_bg.local.endpoint import SIMULATION_APP_ID
 from ecs_bg.local.lambda_.functions import local_functions
 from ecs_bg.local.lambda_.service import LambdaService
@@ -47,14 +47,14 @@ class World:
         # The stack's outputs, its hook functions' ARNs among them (what cfn_output resolves).
         self.outputs = StackOutputs(options.region, options.stack_environment, functions.values())
         values = self.outputs.values
-        self.elbv2 = LoadBalancing(values["BlueTargetGroupArn"], values["GreenTargetGroupArn"], options.speed)
+        context = read_cdk_json(options.cdk_json) if options.cdk_json is not None else parse_context({})
+        self.elbv2 = LoadBalancing(stack_load_balancer(values, context), options.speed)
         self.lambda_ = LambdaService(
             functions,
             timeout_cap=self._timeout_cap,
             environment=self.hook_environment,
             logs=lambda: self.client("logs"),
         )
-        context = read_cdk_json(options.cdk_json) if options.cdk_json is not None else parse_context({})
         stack_alarms = gate_alarms(values, context.alarm_5xx_threshold, context.alarm_latency_p95_seconds)
         balancer = load_balancer_dimension(values)
         self.cloudwatch = CloudWatch(
