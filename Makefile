@@ -61,6 +61,12 @@ image:
 	scripts/base-images
 	DOCKER_BUILDKIT=1 "$$(scripts/buildkit-cli)" build -f app/Dockerfile -t $(IMAGE) .
 
+.PHONY: template
+# The sample stack's synthesized template, committed under infrastructure/template/ so that `make demo`
+# builds its local world without the CDK CLI. tests/infra/test_sample_template.py fails when it is stale.
+template: sync
+	PYTHON=$(abspath $(VENV))/bin/python scripts/sample-template
+
 .PHONY: synth
 # The CDK CLI pinned in package.json drives the Python app (infrastructure/cdk.json runs it with uv).
 # Needs no AWS credentials; cdk-nag fails the synthesis on any unacknowledged finding.

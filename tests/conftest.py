@@ -231,6 +231,7 @@ def copy_sample_simulation_yml(folder: Path) -> Path:
 
     settings = yaml.safe_load((CONFIG.parent / "simulation.yml").read_text())
     settings["cdkApp"] = str((CONFIG.parent / settings["cdkApp"]).resolve())
+    settings["template"] = str((CONFIG.parent / settings["template"]).resolve())
     app = settings["containers"]["app"]
     app["workingDirectory"] = str((CONFIG.parent / app["workingDirectory"]).resolve())
     path = folder / "simulation.yml"

@@ -5,18 +5,19 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
+
+from tests.conftest import ROOT
 
 pytestmark = pytest.mark.slow  # a whole simulated deployment
 
 
-def test_the_live_view_follows_the_deployment_to_its_end(tmp_path: Path) -> None:
+def test_the_live_view_follows_the_deployment_to_its_end() -> None:
     env = {**os.environ, "COLUMNS": "160"}
     done = subprocess.run(
         [sys.executable, "-m", "ecs_bg.cli", "simulate"],
-        capture_output=True, text=True, timeout=240, cwd=tmp_path, env=env, check=False,
+        capture_output=True, text=True, timeout=240, cwd=ROOT, env=env, check=False,
     )  # fmt: skip
     output = done.stdout + done.stderr
     assert done.returncode == 0, output

@@ -289,14 +289,6 @@ def test_inline_code_is_written_to_index_py_once(tmp_path: Path) -> None:
 # (logical id, section, what to set, what to remove, the error)
 BROKEN: list[tuple[str, str, dict[str, Any], tuple[str, ...], str]] = [
     (
-        "PreTraffic",
-        "Properties",
-        {"Code": {"S3Bucket": "team-bucket", "S3Key": "elsewhere.zip"}},
-        (),
-        "Resources.PreTraffic.Properties.Code.S3Key: function payments-staging-pre-traffic's code is "
-        "s3://team-bucket/elsewhere.zip, which is no asset of this cloud assembly",
-    ),
-    (
         "Smoke",
         "Metadata",
         {"aws:asset:path": "asset.gone"},
@@ -574,3 +566,20 @@ def test_lambda_and_grpc_target_groups_have_their_own_defaults() -> None:
     tcp = by_logical_id(extracted, "Tcp")
     assert (tcp.target_type, tcp.health_check.protocol) == ("instance", "TCP")
     assert all(group.load_balancer_arns == () for group in extracted)  # nothing forwards to them
+
+
+def test_code_that_is_no_asset_of_the_assembly_is_said_not_refused() -> None:
+    """A template read without its assets (or whose code is in someone's bucket): the function is
+    there, with why its code is not; the local world takes it from elsewhere or says why it cannot."""
+    assembly = read_templates(OTHER_APP, region=REGION, account=ACCOUNT)
+    body = fixture("other-app", "PaymentsApi.template.json")
+    body["Resources"]["PreTraffic"]["Properties"]["Code"] = {
+        "S3Bucket": "team-bucket",
+        "S3Key": "elsewhere.zip",
+    }
+    source = replace(assembly.stack(STACK).source, body=body)
+    changed = Assembly((source, assembly.stack("SharedNetwork").source), region=REGION, account=ACCOUNT)
+    function = by_logical_id(extract(changed.stack(STACK)).functions, "PreTraffic")
+    assert (function.code, function.inline_code) == (None, None)
+    assert function.missing_code is not None
+    assert "s3://team-bucket/elsewhere.zip, which is no asset of this cloud assembly" in function.missing_code

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import LAMBDA_DIR, ROOT
-from tests.infra.conftest import synthesize
+from tests.infra.conftest import Synthesized, synthesize
 
 pytestmark = pytest.mark.slow
 
@@ -77,13 +77,24 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     document = json.loads(service.read_text())
     document["deploymentConfiguration"]["lifecycleHooks"].insert(2, HOOK_ENTRY)  # step 3: the hook
     service.write_text(json.dumps(document, indent=2))
+    # The local world is built from what the app synthesizes (simulation.yml's cdkApp: its cdk.out),
+    # not from the sample's committed template, which has no fifth hook.
+    sim = root / "ecspresso" / "simulation.yml"
+    sim.write_text(
+        "".join(line for line in sim.read_text().splitlines(True) if not line.startswith("template:"))
+    )
     return root
 
 
-def test_synth_gives_the_fifth_hook_its_function_role_and_output(project: Path) -> None:
+@pytest.fixture(scope="module")
+def app(project: Path) -> Synthesized:
+    """step 4: `cdk synth`, into the app's cdk.out."""
     context = json.loads((project / "infrastructure" / "cdk.json").read_text())["context"]
     code = project / "infrastructure" / "lib" / "constructs" / "lambda"
-    app = synthesize(project / "cdk.out", {**context, "hookCode": str(code)})
+    return synthesize(project / "infrastructure" / "cdk.out", {**context, "hookCode": str(code)})
+
+
+def test_synth_gives_the_fifth_hook_its_function_role_and_output(app: Synthesized) -> None:
     function = app.resource(app.logical_id("Hooks/min_tasks_hook/Resource"))["Properties"]
     assert function["FunctionName"] == "ecs-bg-min-tasks-dev"
     assert json.loads(function["Environment"]["Variables"]["ECS_BG_HOOK_DETAILS"]) == {"minTasks": 2}
@@ -144,6 +155,7 @@ def test_invoke_runs_the_fifth_hook_with_the_stacks_settings(project: Path) -> N
     assert done.stdout.splitlines()[0].startswith("/aws/lambda/ecs-bg-min-tasks-dev ")
 
 
+@pytest.mark.usefixtures("app")
 def test_simulate_deploys_with_five_hooks(project: Path) -> None:
     report = project / "report.json"
     done = ecs_bg(
@@ -168,14 +180,12 @@ def test_simulate_deploys_with_five_hooks(project: Path) -> None:
     assert min_tasks["logGroup"] == "/aws/lambda/ecs-bg-min-tasks-dev"
 
 
-# Under `ecs-bg local`, simulation.yml beside the ecspresso config gives the functions the stack
-# lacks: the fifth hook (its entry file, as the stack would build it) and a hook written in AWS's
-# sample style (tests/fixtures/sample_hooks), each named by the service definition's hookTargetArn.
+# Under `ecs-bg local`, the fifth hook's function is the synthesized stack's (its code the cdk.out
+# asset, staged with ecs_bg.hooks as the CDK app stages it), and simulation.yml beside the ecspresso
+# config gives a function the stack lacks: a hook written in AWS's sample style
+# (tests/fixtures/sample_hooks). Each is named by the service definition's hookTargetArn.
 LOCAL_FUNCTIONS = """\
 functions:
-  ecs-bg-min-tasks-dev:
-    code: ../infrastructure/lib/constructs/lambda
-    handler: min_tasks_hook.handler
   sample-green-check:
     code: sample_hooks
     handler: app.lambda_handler
@@ -184,14 +194,13 @@ functions:
 ACCOUNT_FUNCTION = "arn:aws:lambda:ap-northeast-1:123456789012:function:"
 
 
+@pytest.mark.usefixtures("app")
 def test_local_runs_the_fifth_hook_and_a_function_the_stack_lacks(project: Path) -> None:
     from tests.sim.local_ecs_process import CLUSTER, SERVICE, finished, local_ecs, newest
 
     ecspresso = project / "ecspresso"
     shutil.copytree(ROOT / "tests" / "fixtures" / "sample_hooks", ecspresso / "sample_hooks")
-    (ecspresso / "simulation.yml").write_text(
-        (ROOT / "ecspresso" / "simulation.yml").read_text() + LOCAL_FUNCTIONS
-    )
+    (ecspresso / "simulation.yml").write_text((ecspresso / "simulation.yml").read_text() + LOCAL_FUNCTIONS)
     with local_ecs("--config", str(ecspresso / "ecspresso.yml")) as local:
         ecs, logs = local.client("ecs"), local.client("logs")
         service = local.render("service")  # the repository's four hooks, ARNs from CloudFormation

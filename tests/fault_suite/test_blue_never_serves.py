@@ -10,6 +10,8 @@ import yaml
 
 from tests.fault_suite.test_fault_suite import SCENARIOS_DIR, simulate
 
+TEMPLATE = "zenn-ecs-cdk-ecspresso.template.json"
+
 
 def test_blue_that_exits_at_start_is_said_in_one_line(tmp_path: Path) -> None:
     scenario = tmp_path / "blue-exits-at-start"
@@ -19,6 +21,7 @@ def test_blue_that_exits_at_start_is_said_in_one_line(tmp_path: Path) -> None:
     settings["containers"]["app"]["command"] = ["python", "../apps/faulty_app.py"]
     settings["revisions"]["blue"] = {"env": {"FAULT": "exit-at-start"}}
     settings["cdkApp"] = str(SCENARIOS_DIR.parents[2] / "infrastructure")  # the copy is elsewhere
+    settings["template"] = str(SCENARIOS_DIR.parents[2] / "infrastructure" / "template" / TEMPLATE)
     (scenario / "simulation.yml").write_text(yaml.safe_dump(settings))
 
     done, report = simulate(scenario, tmp_path)

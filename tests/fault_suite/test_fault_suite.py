@@ -93,6 +93,8 @@ def test_scenario_ends_as_aws_documents(scenario: Path, tmp_path: Path) -> None:
     not_evaluated = {a["alarm"]: a.get("why", "") for a in report["alarms"]["watched"] if not a["evaluated"]}
     for alarm, why in expected.get("notEvaluated", {}).items():
         assert why in not_evaluated.get(alarm, ""), report["alarms"]
+    # Any other alarm is judged: one quietly not evaluated would pass a scenario that should fail.
+    assert set(not_evaluated) <= set(expected.get("notEvaluated", {})), report["alarms"]
     for key in expected.get("reportHas", []):
         assert report.get(key), key
     if report["status"] != "SUCCESSFUL":

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from ecs_bg.local.cloudformation.stack import StackOutputs
-from ecs_bg.local.elbv2.load_balancing import TARGET_GROUPS, stack_load_balancer
+from ecs_bg.local.cloudformation.cloud import read_cloud
+from ecs_bg.local.elbv2.load_balancing import resources
 from ecs_bg.local.elbv2.models import Condition, FixedResponse, Forward, WeightedGroup
 
 from .conftest import Synthesized
@@ -55,20 +55,6 @@ def test_target_groups_are_ip_groups_with_the_same_settings(default_app: Synthes
     assert "Name" not in blue  # a physical name would make replacing a group fail, or reset the rules
 
 
-def test_the_simulator_checks_and_drains_targets_as_the_stack_does(default_app: Synthesized) -> None:
-    blue = default_app.logical_id("LoadBalancer/BlueTargetGroup/Resource")
-    group = default_app.resource(blue)["Properties"]
-    attributes = {a["Key"]: a["Value"] for a in group["TargetGroupAttributes"]}
-    simulated = TARGET_GROUPS
-    assert group["HealthCheckPath"] == simulated.health_check_path
-    assert group["Matcher"] == {"HttpCode": simulated.healthy_http_codes}
-    assert group["HealthCheckIntervalSeconds"] == simulated.interval
-    assert group.get("HealthCheckTimeoutSeconds", 5) == simulated.timeout  # unset: ALB's default, 5 s
-    assert group["HealthyThresholdCount"] == simulated.healthy_threshold
-    assert group["UnhealthyThresholdCount"] == simulated.unhealthy_threshold
-    assert float(attributes["deregistration_delay.timeout_seconds"]) == simulated.deregistration_delay
-
-
 def test_listeners_serve_production_on_80_and_tests_on_the_test_port(default_app: Synthesized) -> None:
     listeners = default_app.resources("AWS::ElasticLoadBalancingV2::Listener").values()
     ports = {listener["Properties"]["Port"]: listener["Properties"] for listener in listeners}
@@ -94,29 +80,22 @@ def test_stack_updates_leave_the_rules_alone(default_app: Synthesized, variant_a
 
 
 def test_the_local_load_balancer_is_the_one_the_template_declares(default_app: Synthesized) -> None:
-    """ecs-bg local builds the stack's load balancer (stack_load_balancer) as the template declares it:
-    the listeners' ports and default action, each rule's priority, condition and group."""
+    """ecs-bg local builds the load balancer from the synthesized template: the listeners' ports and
+    default action, each rule's priority, condition and group, and the groups' health checks and
+    deregistration delay, each as the template declares them."""
+    cloud = read_cloud(default_app.outdir, "ap-northeast-1")
+    model = resources(cloud)
+    (stack,) = cloud.resources
+    arn_of = {resource.logical_id: resource.arn for resource in (*stack.target_groups, *stack.listeners)}
     template = {
         listener["Properties"]["Port"]: listener["Properties"]
         for listener in default_app.resources("AWS::ElasticLoadBalancingV2::Listener").values()
     }
     rules = {
-        rule["Properties"]["ListenerArn"]["Ref"]: rule["Properties"] for rule in _rules(default_app).values()
+        arn_of[rule["Properties"]["ListenerArn"]["Ref"]]: rule["Properties"]
+        for rule in _rules(default_app).values()
     }
-    listener_ids = {
-        80: default_app.logical_id("LoadBalancer/Alb/HttpListener/Resource"),
-        10080: default_app.logical_id("LoadBalancer/Alb/TestListener/Resource"),
-    }
-    groups = {
-        default_app.logical_id(f"LoadBalancer/{name}/Resource"): arn
-        for name, arn in (("BlueTargetGroup", "blue"), ("GreenTargetGroup", "green"))
-    }
-    outputs = {
-        **StackOutputs("ap-northeast-1").values,
-        "BlueTargetGroupArn": "blue",
-        "GreenTargetGroupArn": "green",
-    }
-    (balancer,) = stack_load_balancer(outputs).resources.load_balancers
+    (balancer,) = model.load_balancers
     assert {listener.port for listener in balancer.listeners} == set(template)
     for listener in balancer.listeners:
         declared = template[listener.port]
@@ -125,11 +104,22 @@ def test_the_local_load_balancer_is_the_one_the_template_declares(default_app: S
             int(fixed["StatusCode"]), fixed.get("ContentType"), fixed.get("MessageBody")
         )
         (rule,) = [rule for rule in listener.rules if not rule.is_default]
-        declared_rule = rules[listener_ids[listener.port]]
+        declared_rule = rules[listener.arn]
         assert rule.priority == declared_rule["Priority"]
         (condition,) = declared_rule["Conditions"]
         assert rule.conditions == (
             Condition(condition["Field"], tuple(condition["PathPatternConfig"]["Values"])),
         )
         (action,) = declared_rule["Actions"]
-        assert rule.routing == Forward((WeightedGroup(groups[action["TargetGroupArn"]["Ref"]], 1),))
+        assert rule.routing == Forward((WeightedGroup(arn_of[action["TargetGroupArn"]["Ref"]], 1),))
+    for logical_id, declared in default_app.resources("AWS::ElasticLoadBalancingV2::TargetGroup").items():
+        group = model.target_groups[arn_of[logical_id]]
+        properties = declared["Properties"]
+        attributes = {a["Key"]: a["Value"] for a in properties["TargetGroupAttributes"]}
+        assert group.health_check.path == properties["HealthCheckPath"]
+        assert group.health_check.matcher == properties["Matcher"]["HttpCode"]
+        assert group.health_check.interval == properties["HealthCheckIntervalSeconds"]
+        assert group.health_check.timeout == properties.get("HealthCheckTimeoutSeconds", 5)  # ALB's default
+        assert group.health_check.healthy_threshold == properties["HealthyThresholdCount"]
+        assert group.health_check.unhealthy_threshold == properties["UnhealthyThresholdCount"]
+        assert group.deregistration_delay == float(attributes["deregistration_delay.timeout_seconds"])

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from ecs_bg.local.cloudformation.cloud import PublicParameters
 from ecs_bg.local.cloudformation.extract import extract
 from ecs_bg.local.cloudformation.model import (
     Action,
@@ -37,7 +38,9 @@ REGION = "ap-northeast-1"
 
 
 def _read(synthesized: Synthesized) -> StackResources:
-    (stack,) = read_templates(synthesized.outdir, region=REGION).stacks
+    (stack,) = read_templates(
+        synthesized.outdir, region=REGION, ssm_parameters=PublicParameters(REGION)
+    ).stacks
     assert stack.name == synthesized.config.stack_name
     return extract(stack)
 
@@ -219,7 +222,7 @@ def test_every_output_of_the_synthesized_template_resolves(any_app: Synthesized)
 @pytest.fixture(scope="module")
 def orders(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, StackResources]:
     outdir = other_app.synthesize(tmp_path_factory.mktemp("cdk-orders"))
-    (stack,) = read_templates(outdir, region=REGION).stacks
+    (stack,) = read_templates(outdir, region=REGION, ssm_parameters=PublicParameters(REGION)).stacks
     return outdir, extract(stack)
 
 

@@ -69,12 +69,3 @@ def test_plain_value_outputs(default_app: Synthesized) -> None:
     }
     assert outputs["ContainerPort"]["Value"] == "8080"
     assert outputs["Environment"]["Value"] == "dev"
-
-
-def test_the_simulated_stack_exports_what_the_synthesized_one_exports(any_app: Synthesized) -> None:
-    # CloudFormation exports only outputs that declare Export.Name; ListExports under `ecs-bg local`
-    # and cfn_export in the simulator answer StackOutputs.exports, which must mirror them.
-    from ecs_bg.local.cloudformation.stack import StackOutputs
-
-    exported = {output["Export"]["Name"] for output in any_app.outputs().values() if "Export" in output}
-    assert exported == set(StackOutputs("ap-northeast-1").exports)

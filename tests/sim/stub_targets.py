@@ -6,16 +6,16 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from aiohttp import web
 
-from ecs_bg.local.cloudformation.stack import StackOutputs
 from ecs_bg.local.elbv2.backend import Elbv2Backend
 from ecs_bg.local.elbv2.balancer import LocalLoadBalancer
 from ecs_bg.local.elbv2.health import HealthCheck
-from ecs_bg.local.elbv2.load_balancing import stack_load_balancer
+from ecs_bg.local.elbv2.load_balancing import resources
+from tests.cloud import roles, sample_cloud
 
 T = TypeVar("T")
 
@@ -85,17 +85,23 @@ def two_listener_lb(
     deregistration_delay: float = 30.0,
     **options: Any,
 ) -> LocalLoadBalancer:
-    """The stack's load balancer (production and test listener, one rule each) over two target groups
-    named ``groups`` with ``check`` and ``deregistration_delay`` (real seconds: speed 1), both rules
-    forwarding to both groups at weight 0: every request gets the load balancer's own 503 until a test
-    sets weights (``set_weights``). Not started."""
-    outputs = {**StackOutputs("ap-northeast-1").values}
-    outputs["BlueTargetGroupArn"], outputs["GreenTargetGroupArn"] = groups
-    stack = stack_load_balancer(outputs)
-    for group in stack.resources.target_groups.values():
-        group.health_check = check or HealthCheck()
-        group.deregistration_delay = deregistration_delay
-    lb = LocalLoadBalancer(stack.resources, **options)
+    """The sample stack's load balancer (production and test listener, one rule each) over two target
+    groups named ``groups`` with ``check`` and ``deregistration_delay`` (real seconds: speed 1), both
+    rules forwarding to both groups at weight 0: every request gets the load balancer's own 503 until
+    a test sets weights (``set_weights``). Not started."""
+    model = resources(sample_cloud(), roles())
+    like = next(iter(model.target_groups.values()))
+    model.target_groups = {
+        name: replace(
+            like,
+            arn=name,
+            name=name,
+            health_check=check or HealthCheck(),
+            deregistration_delay=deregistration_delay,
+        )
+        for name in groups
+    }
+    lb = LocalLoadBalancer(model, **options)
     for listener in ("production", "test"):
         set_weights(lb, listener, dict.fromkeys(groups, 0))
     return lb

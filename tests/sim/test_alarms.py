@@ -10,21 +10,27 @@ import asyncio
 import boto3
 import pytest
 
-from ecs_bg.local.cloudformation.stack import StackOutputs, gate_alarms
 from ecs_bg.local.cloudwatch.alarm_watch import Watch
-from ecs_bg.local.cloudwatch.alarms import AlarmBoard, call, target_group_dimension
-from ecs_bg.local.cloudwatch.metric_alarms import LoadBalancerNames, MetricAlarm
+from ecs_bg.local.cloudwatch.alarms import AlarmBoard, call
+from ecs_bg.local.cloudwatch.metric_alarms import AlarmDefinition, MetricAlarm
+from ecs_bg.local.cloudwatch.service import load_balancer_names, template_alarms
 from ecs_bg.local.elbv2.traffic_stats import IntervalMetrics, MetricsPeriod
+from tests.cloud import outputs, sample_cloud
 
-OUTPUTS = StackOutputs("ap-northeast-1").values
+OUTPUTS = outputs()
 BLUE, GREEN = OUTPUTS["BlueTargetGroupArn"], OUTPUTS["GreenTargetGroupArn"]
-NAMES = LoadBalancerNames("app/ecs-bg-dev/0a1b2c3d", {target_group_dimension(g): g for g in (BLUE, GREEN)})
+CLOUD = sample_cloud()
+NAMES = load_balancer_names(CLOUD)
 RATE = 40.0  # production requests a real second, simulate's default load
 HTTP_5XX, LATENCY = OUTPUTS["Http5xxAlarmName"], OUTPUTS["LatencyAlarmName"]
 
 
 def board(name: str = HTTP_5XX) -> AlarmBoard:
-    alarm = MetricAlarm.of(name, gate_alarms(OUTPUTS, 5, 1.0)[name], NAMES)
+    """The sample stack's alarm ``name`` as its template defines it (cdk.json: 5 errors a minute, a p95
+    of 1 s)."""
+    definition = template_alarms(CLOUD)[name]
+    assert isinstance(definition, AlarmDefinition), definition
+    alarm = MetricAlarm.of(name, definition, NAMES)
     assert not isinstance(alarm, str), alarm
     return AlarmBoard([alarm])
 

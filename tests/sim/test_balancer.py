@@ -37,7 +37,7 @@ def test_weighted_routing_splits_1000_requests_90_10_and_every_count_matches() -
         try:
             set_weights(lb, "production", {"blue": 90, "green": 10})
             lb.take_metrics()  # the period starts with the load
-            load = LoadGenerator(lb.urls.production + "/", rate=2000, concurrency=16, max_requests=1000)
+            load = LoadGenerator(lb.urls["production"] + "/", rate=2000, concurrency=16, max_requests=1000)
             report = await load.run()
             stats, metrics = lb.stats(), lb.take_metrics()
         finally:
@@ -74,7 +74,7 @@ def test_weight_shift_during_steady_load_drops_no_request() -> None:
         lb = await healthy_lb({"blue": [blue], "green": [green]})
         try:
             set_weights(lb, "production", {"blue": 100, "green": 0})
-            load = LoadGenerator(lb.urls.production + "/", rate=200, concurrency=32, duration=5)
+            load = LoadGenerator(lb.urls["production"] + "/", rate=200, concurrency=32, duration=5)
             load.start()
             for step in (10, 50, 90, 100):
                 await wait_for(lambda: False, timeout=0.2)
@@ -170,14 +170,14 @@ def test_group_without_a_healthy_target_fails_open_to_all_of_them() -> None:
             for target in sick:
                 lb.register("g", target.url)
             assert await wait_for(lambda: states(lb, "g") == ["unhealthy", "unhealthy"])
-            report = await LoadGenerator(lb.urls.production, rate=500, max_requests=20).run()
+            report = await LoadGenerator(lb.urls["production"], rate=500, max_requests=20).run()
             assert report.by_status == {200: 20}
             assert all(len(target.seen_headers) == 10 for target in sick)  # round robin over both
 
             healthy = await StubTarget("healthy").start()
             lb.register("g", healthy.url)
             assert await wait_for(lambda: "healthy" in states(lb, "g"))
-            report = await LoadGenerator(lb.urls.production, rate=500, max_requests=20).run()
+            report = await LoadGenerator(lb.urls["production"], rate=500, max_requests=20).run()
             assert len(healthy.seen_headers) == 20  # a healthy target ends the fail-open
             await healthy.stop()
         finally:
@@ -194,10 +194,10 @@ def test_load_balancer_answers_503_itself_without_weights_or_targets() -> None:
         urls = await lb.start()
         try:
             async with aiohttp.ClientSession() as session:
-                async with session.get(urls.production) as response:
+                async with session.get(urls["production"]) as response:
                     assert response.status == 503
                 set_weights(lb, "test", {"empty": 1})
-                async with session.get(urls.test) as response:
+                async with session.get(urls["test"]) as response:
                     assert response.status == 503
                     assert response.headers[GROUP_HEADER] == "empty"
             stats = lb.stats()
@@ -218,8 +218,8 @@ def test_target_5xx_and_elb_504_are_counted_apart() -> None:
         try:
             set_weights(lb, "production", {"failing": 1})
             set_weights(lb, "test", {"slow": 1})
-            production = await LoadGenerator(lb.urls.production, max_requests=3, rate=100).run()
-            test = await LoadGenerator(lb.urls.test, max_requests=2, rate=100).run()
+            production = await LoadGenerator(lb.urls["production"], max_requests=3, rate=100).run()
+            test = await LoadGenerator(lb.urls["test"], max_requests=2, rate=100).run()
             assert (production.by_status, test.by_status) == ({500: 3}, {504: 2})
             metrics = lb.take_metrics()
         finally:
@@ -244,7 +244,7 @@ def test_a_refused_connection_is_retried_on_another_target_of_the_group() -> Non
             await wait_for(lambda: False, timeout=0.1)  # checks already sleeping keep FAST's interval
             await gone.stop()
             set_weights(lb, "production", {"g": 1})
-            report = await LoadGenerator(lb.urls.production, rate=200, max_requests=10).run()
+            report = await LoadGenerator(lb.urls["production"], rate=200, max_requests=10).run()
             stats = lb.stats()
         finally:
             await lb.close()
@@ -264,7 +264,7 @@ def test_forwarding_headers_go_to_the_target_and_response_headers_come_back() ->
         try:
             set_weights(lb, "production", {"g": 1})
             async with aiohttp.ClientSession() as session:
-                url = lb.urls.production + "/api/products?in_stock=true"
+                url = lb.urls["production"] + "/api/products?in_stock=true"
                 async with session.get(url, headers={"X-Forwarded-For": "203.0.113.9"}) as response:
                     assert response.status == 200
                     assert await response.text() == "t"
@@ -275,7 +275,7 @@ def test_forwarding_headers_go_to_the_target_and_response_headers_come_back() ->
             await target.stop()
         [seen] = target.seen_headers
         assert seen["X-Forwarded-For"] == "203.0.113.9, 127.0.0.1"
-        assert seen["X-Forwarded-Port"] == lb.urls.production.rsplit(":", 1)[1]
+        assert seen["X-Forwarded-Port"] == lb.urls["production"].rsplit(":", 1)[1]
 
     run(scenario)
 

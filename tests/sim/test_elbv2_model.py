@@ -10,18 +10,17 @@ import boto3
 import pytest
 from multidict import CIMultiDict
 
-from ecs_bg.deploy.stack_context import StackContext
-from ecs_bg.local.cloudformation.stack import StackOutputs
 from ecs_bg.local.elbv2.backend import Elbv2Backend
 from ecs_bg.local.elbv2.balancer import LocalLoadBalancer
 from ecs_bg.local.elbv2.health import HealthCheck
-from ecs_bg.local.elbv2.load_balancing import LoadBalancing, stack_load_balancer
+from ecs_bg.local.elbv2.load_balancing import resources
 from ecs_bg.local.elbv2.models import Condition, FixedResponse, Forward, Listener, Rule, Target, WeightedGroup
 from ecs_bg.local.elbv2.routing import RequestView, choose_rule, matches
 from ecs_bg.local.errors import AwsError
+from tests.cloud import TEMPLATE, outputs, roles, sample_balancing, sample_cloud
 from tests.sim.stub_targets import StubTarget, run, wait_for
 
-OUTPUTS = StackOutputs("ap-northeast-1").values
+OUTPUTS = outputs()
 BLUE, GREEN = OUTPUTS["BlueTargetGroupArn"], OUTPUTS["GreenTargetGroupArn"]
 PRODUCTION_RULE = OUTPUTS["ProductionListenerRuleArn"]
 
@@ -87,7 +86,7 @@ def test_rules_are_tried_by_priority_and_the_default_rule_last() -> None:
 
 @pytest.fixture
 def backend() -> Elbv2Backend:
-    return Elbv2Backend(LocalLoadBalancer(stack_load_balancer(OUTPUTS).resources))
+    return Elbv2Backend(LocalLoadBalancer(resources(sample_cloud(), roles())))
 
 
 def refused(backend: Elbv2Backend, **request: Any) -> str:
@@ -170,34 +169,36 @@ def test_targets_are_addresses_on_this_machine() -> None:
 # -- the stack's load balancer -----------------------------------------------------------------------
 
 
-def test_the_stack_is_built_as_the_cdk_app_deploys_it() -> None:
-    context = StackContext(container_port=9000, health_check_path="/healthz", test_listener_port=8443)
-    stack = stack_load_balancer(OUTPUTS, context)
-    (balancer,) = stack.resources.load_balancers
-    assert balancer.arn == PRODUCTION_RULE.replace(":listener-rule/", ":loadbalancer/").rsplit("/", 2)[0]
-    production, test = balancer.listeners
+def test_listeners_are_named_by_the_role_the_service_gives_their_rule() -> None:
+    """The sample template's load balancer: the listener whose rule the service names as its production
+    rule is "production" (traffic statistics and reports say so), the test rule's "test"; without the
+    service's roles each is named by its port. One forward rule each, production to blue and test to
+    green, the template's 404 default behind it."""
+    cloud = sample_cloud()
+    (balancer,) = resources(cloud, roles()).load_balancers
     assert [(listener.name, listener.port) for listener in balancer.listeners] == [
         ("production", 80),
-        ("test", 8443),
+        ("test", 10080),
     ]
-    # One forward rule each (production to blue, test to green), a 404 default behind it.
+    production, test = balancer.listeners
     assert [rule.arn for rule in production.rules if not rule.is_default] == [PRODUCTION_RULE]
     assert production.in_order()[0].routing == Forward((WeightedGroup(BLUE, 1),))
     assert test.in_order()[0].routing == Forward((WeightedGroup(GREEN, 1),))
-    assert stack.resources.forwards_to(BLUE)[0].arn == PRODUCTION_RULE
-    assert stack.resources.forwards_to(GREEN)[0].arn == OUTPUTS["TestListenerRuleArn"]
     assert production.default_rule.routing == FixedResponse(404, "text/plain", "no route")
-    for group in stack.resources.target_groups.values():
-        assert (group.port, group.health_check.path, group.health_check.interval) == (9000, "/healthz", 15)
-        assert (group.health_check.timeout, group.deregistration_delay) == (5, 30)
+    assert all(listener.local_port == cloud.ports[listener.arn] for listener in balancer.listeners)
+    (unnamed,) = resources(cloud).load_balancers
+    assert [listener.name for listener in unnamed.listeners] == ["listener-80", "listener-10080"]
 
 
 def test_a_group_the_model_lacks_is_made_when_ecs_attaches_it() -> None:
-    balancing = LoadBalancing(stack_load_balancer(OUTPUTS), speed=60)
-    other = BLUE.replace("ecs-bg-dev-blue", "my-service")
-    balancing.attach(other)
-    assert balancing.rules.production[other] == 0.0
-    assert balancing.stack.resources.target_groups[other].name == "my-service"
+    balancing = sample_balancing(60)
+    other = BLUE.replace("zenn-ecs-cdk-ecspre-W2ZTYHINZEBO", "my-service")
+    balancing.attach(other, (PRODUCTION_RULE,))
+    assert balancing.weights(PRODUCTION_RULE) == {BLUE: 1.0, other: 0.0}
+    assert balancing.model.target_groups[other].name == "my-service"
+    assert (
+        balancing.model.target_groups[other].health_check == balancing.model.target_groups[BLUE].health_check
+    )
 
 
 def test_health_checks_run_on_the_local_clock_and_wait_for_answers_on_the_wall_clock() -> None:
@@ -205,10 +206,10 @@ def test_health_checks_run_on_the_local_clock_and_wait_for_answers_on_the_wall_c
     stays 5 s, so an app that takes 0.3 s to answer passes at any speed."""
 
     async def balancer(speed: float, path: str) -> LocalLoadBalancer:
-        stack = stack_load_balancer(OUTPUTS)
-        for group in stack.resources.target_groups.values():
+        model = resources(sample_cloud(), roles())
+        for group in model.target_groups.values():
             group.health_check = HealthCheck(path=path, interval=15, timeout=5, healthy_threshold=2)
-        lb = LocalLoadBalancer(stack.resources, speed=speed)
+        lb = LocalLoadBalancer(model, speed=speed)
         await lb.start()
         return lb
 
@@ -244,7 +245,8 @@ def test_the_server_answers_elbv2_and_cloudformation_and_the_local_ecs_reads_the
     from ecs_bg.local.server import LocalEcsServer
 
     async def scenario() -> tuple[dict[str, int], str, dict[str, float]]:
-        async with LocalEcsServer(LocalOptions(config=None, clusters=("c",))) as server:
+        roles = {PRODUCTION_RULE: "production", OUTPUTS["TestListenerRuleArn"]: "test"}
+        async with LocalEcsServer(LocalOptions(template=TEMPLATE, clusters=("c",)), roles=roles) as server:
 
             def calls() -> tuple[dict[str, int], str]:
                 made = {
@@ -271,7 +273,7 @@ def test_the_server_answers_elbv2_and_cloudformation_and_the_local_ecs_reads_the
                 return weights, outputs["TestUrl"]
 
             weights, test_url = await asyncio.to_thread(calls)
-            assert test_url == server.listener_urls.test
+            assert test_url == server.listener_urls["test"]
             return weights, test_url, server.weights("production")
 
     weights, _, seen_by_ecs = run(scenario)

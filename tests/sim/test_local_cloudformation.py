@@ -3,17 +3,18 @@ outputs with the listeners' local URLs) and ListExports."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import botocore.session
 import pytest
 from botocore.parsers import QueryParser
 
-from ecs_bg.local.cloudformation.api import STACK_NAME, CloudFormationApi
-from ecs_bg.local.cloudformation.stack import StackOutputs
+from ecs_bg.local.cloudformation.api import CloudFormationApi
+from ecs_bg.local.cloudformation.cloud import read_cloud
 from ecs_bg.local.errors import AwsError
-
-URLS = {"ProductionUrl": "http://127.0.0.1:4001", "TestUrl": "http://127.0.0.1:4002"}
+from tests.cloud import STACK, TEMPLATE, sample_cloud
 
 
 def answer(api: CloudFormationApi, action: str, **params: str) -> dict[str, Any]:
@@ -28,16 +29,24 @@ def answer(api: CloudFormationApi, action: str, **params: str) -> dict[str, Any]
 
 
 def test_describe_stacks_answers_the_outputs_with_the_local_listeners_urls() -> None:
-    outputs = StackOutputs("ap-northeast-1")
-    api = CloudFormationApi(outputs, "ap-northeast-1", lambda: URLS)
-    (stack,) = answer(api, "DescribeStacks", StackName=STACK_NAME)["Stacks"]
+    cloud = sample_cloud()
+    api = CloudFormationApi(cloud)
+    (stack,) = answer(api, "DescribeStacks", StackName=STACK)["Stacks"]
     values = {output["OutputKey"]: output["OutputValue"] for output in stack["Outputs"]}
-    assert values == {**outputs.values, **URLS}
+    template = json.loads(TEMPLATE.read_text())["Outputs"]
+    assert set(values) == set(template)
+    production, test = (
+        (listener for listener in cloud.resources[0].listeners if listener.port == 80),
+        (listener for listener in cloud.resources[0].listeners if listener.port == 10080),
+    )
+    assert values["ProductionUrl"] == f"http://127.0.0.1:{cloud.ports[next(production).arn]}"
+    assert values["TestUrl"] == f"http://127.0.0.1:{cloud.ports[next(test).arn]}"
+    assert values["ClusterName"] == "ecs-bg-dev"  # cdk.json's clusterName, resolved from the template
     assert stack["StackStatus"] == "CREATE_COMPLETE"
-    stack_arns = f"arn:aws:cloudformation:ap-northeast-1:123456789012:stack/{STACK_NAME}/"
+    stack_arns = f"arn:aws:cloudformation:ap-northeast-1:123456789012:stack/{STACK}/"
     assert stack["StackId"].startswith(stack_arns)
-    # By its id too, and unnamed (every stack: the one).
-    assert answer(api, "DescribeStacks", StackName=stack["StackId"])["Stacks"][0]["StackName"] == STACK_NAME
+    # By its id too, and unnamed (every stack).
+    assert answer(api, "DescribeStacks", StackName=stack["StackId"])["Stacks"][0]["StackName"] == STACK
     assert len(answer(api, "DescribeStacks")["Stacks"]) == 1
     with pytest.raises(AwsError) as error:
         answer(api, "DescribeStacks", StackName="another")
@@ -45,12 +54,18 @@ def test_describe_stacks_answers_the_outputs_with_the_local_listeners_urls() -> 
     assert error.value.message == "Stack with id another does not exist"
 
 
-def test_list_exports_answers_each_export_in_botocores_shape() -> None:
-    # The stack exports nothing today; an export it declared would be answered like this.
-    outputs = StackOutputs("ap-northeast-1")
-    api = CloudFormationApi(outputs, "ap-northeast-1", lambda: URLS)
-    assert answer(api, "ListExports")["Exports"] == []
-    outputs.exports = {"ecs-bg-dev-ClusterName": "ecs-bg-dev"}
-    (export,) = answer(api, "ListExports")["Exports"]
-    assert (export["Name"], export["Value"]) == ("ecs-bg-dev-ClusterName", "ecs-bg-dev")
-    assert export["ExportingStackId"].startswith("arn:aws:cloudformation:ap-northeast-1:")
+def test_list_exports_answers_each_export_in_botocores_shape(tmp_path: Path) -> None:
+    assert answer(CloudFormationApi(sample_cloud()), "ListExports")["Exports"] == []  # it exports nothing
+    template = {
+        "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}},
+        "Outputs": {
+            "Cluster": {"Value": "orders", "Export": {"Name": "orders-ClusterName"}},
+            "TopicArn": {"Value": {"Ref": "Topic"}},
+        },
+    }
+    (tmp_path / "orders.template.json").write_text(json.dumps(template))
+    (export,) = answer(CloudFormationApi(read_cloud(tmp_path, "eu-west-1")), "ListExports")["Exports"]
+    assert (export["Name"], export["Value"]) == ("orders-ClusterName", "orders")
+    assert export["ExportingStackId"].startswith(
+        "arn:aws:cloudformation:eu-west-1:123456789012:stack/orders/"
+    )

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from tests.cloud import TEMPLATE
 from tests.sim.local_ecs_process import (
     BIN,
     CLUSTER,
@@ -128,12 +129,15 @@ def test_a_ci_script_deploys_twice_through_the_aws_cli(tmp_path: Any) -> None:
             second["taskDefinition"]["taskDefinitionArn"]
         ]
         # ECS moved production to the alternate group: v2's tasks are in green.
-        assert _production_weights(local) == {"ecs-bg-dev-blue": 0, "ecs-bg-dev-green": 100}
+        blue_arn = service["loadBalancers"][0]["targetGroupArn"]
+        green_arn = service["loadBalancers"][0]["advancedConfiguration"]["alternateTargetGroupArn"]
+        blue, green = blue_arn.split("/")[-2], green_arn.split("/")[-2]
+        assert _production_weights(local) == {blue: 0, green: 100}
         revision = local.aws(
             "ecs", "describe-service-revisions", "--service-revision-arns", v2["targetServiceRevision"]["arn"]
         )["serviceRevisions"][0]
         balancer = revision["resolvedConfiguration"]["loadBalancers"][0]
-        assert balancer["targetGroupArn"].split("/")[-2] == "ecs-bg-dev-green"
+        assert balancer["targetGroupArn"] == green_arn
         rule = service["loadBalancers"][0]["advancedConfiguration"]["productionListenerRule"]
         assert balancer["productionListenerRule"] == rule
 
@@ -234,7 +238,8 @@ def _ecspresso_with(tmp_path: Path, simulation_yml: str) -> Path:
     """A copy of the repository's ecspresso files with this simulation.yml beside them."""
     folder = tmp_path / "ecspresso"
     shutil.copytree(ROOT / "ecspresso", folder)
-    (folder / "simulation.yml").write_text(simulation_yml)
+    # The sample's synthesized stack, which the copy's own simulation.yml would name relative to it.
+    (folder / "simulation.yml").write_text(f"template: {TEMPLATE}\n{simulation_yml}")
     return folder / "ecspresso.yml"
 
 
@@ -335,7 +340,8 @@ def test_a_create_service_that_arrives_while_the_server_stops_starts_nothing() -
     from ecs_bg.local.server import LocalEcsServer
 
     async def scenario() -> tuple[int, list[str]]:
-        async with LocalEcsServer(LocalOptions(config=None, clusters=(CLUSTER,))) as server:
+        options = LocalOptions(config=None, clusters=(CLUSTER,), template=TEMPLATE)
+        async with LocalEcsServer(options) as server:
             await server.driver.close()  # stopping: what follows comes too late
 
             def create() -> None:

@@ -33,19 +33,21 @@ from botocore.validate import ParamValidator
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ecs_bg.local.cloudformation.stack import StackOutputs
 from ecs_bg.local.elbv2.api import Elbv2Api
 from ecs_bg.local.elbv2.balancer import GROUP_HEADER
-from ecs_bg.local.elbv2.load_balancing import LoadBalancing, stack_load_balancer
+from ecs_bg.local.elbv2.load_balancing import LoadBalancing
 from ecs_bg.local.endpoint import LocalAws
+from tests.cloud import outputs, sample_balancing
 from tests.sim.local_ecs_process import aws_cli
 from tests.sim.stub_targets import StubTarget
 
 T = TypeVar("T")
 REGION = "ap-northeast-1"
-OUTPUTS = StackOutputs(REGION).values
+OUTPUTS = outputs(REGION)
 BLUE, GREEN = OUTPUTS["BlueTargetGroupArn"], OUTPUTS["GreenTargetGroupArn"]
 PRODUCTION_RULE, TEST_RULE = OUTPUTS["ProductionListenerRuleArn"], OUTPUTS["TestListenerRuleArn"]
+GROUP_NAMES = {BLUE: "blue", GREEN: "green"}
+LB_NAME = PRODUCTION_RULE.split("/")[2]  # listener-rule/app/<name>/...: CloudFormation's generated name
 # The stack's health check (every 15 s, 2 to pass) at 300x: a probe every 0.05 s, healthy in 0.1 s.
 SPEED = 300.0
 MODEL = botocore.session.get_session().get_service_model("elbv2")
@@ -156,13 +158,13 @@ class Local:
 
     def served(self, listener: str, count: int = 100, path: str = "/") -> Counter[str]:
         """Which group answered each of ``count`` requests through the listener ("-": the load
-        balancer itself), by the name in the group's ARN."""
+        balancer itself), blue or green."""
         url = self.balancing.lb.url(listener) + path
         seen: Counter[str] = Counter()
         for _ in range(count):
             response = self.endpoint.http.get(url)
             group = response.headers.get(GROUP_HEADER)
-            seen[group.split("/")[-2].rsplit("-", 1)[-1] if group else f"-{response.status_code}"] += 1
+            seen[GROUP_NAMES[group] if group else f"-{response.status_code}"] += 1
         return seen
 
     def forward(self, weights: dict[str, int]) -> list[dict[str, Any]]:
@@ -179,7 +181,9 @@ def endpoint() -> Iterator[Endpoint]:
 
 @pytest.fixture
 def local(endpoint: Endpoint) -> Iterator[Local]:
-    balancing = LoadBalancing(stack_load_balancer(OUTPUTS), SPEED)
+    balancing = sample_balancing(SPEED)
+    # As ECS leaves them after a first deployment: both rules name both groups, blue at 100.
+    balancing.set_weights({rule: {BLUE: 100, GREEN: 0} for rule in (PRODUCTION_RULE, TEST_RULE)})
     endpoint.run(balancing.start())
     endpoint.aws.query_answers = Elbv2Api(balancing.backend).answers()
     client = boto3.client(
@@ -229,10 +233,10 @@ def code_of(error: pytest.ExceptionInfo[ClientError]) -> str:
 def test_every_read_answers_the_stack_in_botocores_shapes(local: Local) -> None:
     elbv2 = local.elbv2
     (balancer,) = elbv2.describe_load_balancers()["LoadBalancers"]
-    assert balancer["LoadBalancerName"] == "ecs-bg-dev"
+    assert balancer["LoadBalancerName"] == LB_NAME
     assert balancer["Type"] == "application"
     arn = balancer["LoadBalancerArn"]
-    assert elbv2.describe_load_balancers(Names=["ecs-bg-dev"])["LoadBalancers"] == [balancer]
+    assert elbv2.describe_load_balancers(Names=[LB_NAME])["LoadBalancers"] == [balancer]
     listeners = elbv2.describe_listeners(LoadBalancerArn=arn)["Listeners"]
     # The ports users know (80 and cdk.json's testListenerPort), each answering 404 by default.
     assert [listener["Port"] for listener in listeners] == [80, 10080]
@@ -253,7 +257,7 @@ def test_every_read_answers_the_stack_in_botocores_shapes(local: Local) -> None:
     assert groups[0]["HealthCheckIntervalSeconds"] == 15  # ALB's seconds, whatever the local clock
     assert groups[0]["LoadBalancerArns"] == [arn]
     assert elbv2.describe_target_groups(LoadBalancerArn=arn)["TargetGroups"] == groups
-    assert elbv2.describe_target_groups(Names=["ecs-bg-dev-green"])["TargetGroups"] == groups[1:]
+    assert elbv2.describe_target_groups(Names=[GREEN.split("/")[1]])["TargetGroups"] == groups[1:]
     attributes = elbv2.describe_target_group_attributes(TargetGroupArn=BLUE)["Attributes"]
     assert {"Key": "deregistration_delay.timeout_seconds", "Value": "30"} in attributes
     local.register(GREEN, local.target("green"))
@@ -298,7 +302,7 @@ def test_modify_rule_shifts_where_production_requests_go(local: Local) -> None:
     ]
     assert local.served("production") == {"green": 100}
     assert local.served("test") == {"blue": 100}  # the test rule is another rule: unmoved
-    assert local.balancing.rules.production == {BLUE: 0, GREEN: 100}  # what the local ECS reads
+    assert local.balancing.weights(PRODUCTION_RULE) == {BLUE: 0, GREEN: 100}  # what the local ECS reads
 
     local.elbv2.modify_rule(RuleArn=PRODUCTION_RULE, Actions=local.forward({BLUE: 1, GREEN: 1}))
     split = local.served("production", count=200)
@@ -327,7 +331,7 @@ def test_conditions_route_by_path_and_host_and_the_default_action_takes_the_rest
     assert local.served("production", 10, "/other") == {"-404": 10}  # the listener's default: 404
 
     (listener,) = local.elbv2.modify_listener(
-        ListenerArn=local.balancing.stack.resources.listeners[0].arn,
+        ListenerArn=local.balancing.model.listeners[0].arn,
         DefaultActions=local.forward({GREEN: 1}),
     )["Listeners"]
     assert listener["DefaultActions"][0]["TargetGroupArn"] == GREEN
@@ -427,7 +431,7 @@ def test_unknown_arns_get_elbs_not_found_codes(local: Local) -> None:
             "LoadBalancerNotFound",
             lambda: elbv2.describe_load_balancers(LoadBalancerArns=[lost + "loadbalancer/app/x/1"]),
         ),
-        ("LoadBalancerNotFound", lambda: elbv2.describe_load_balancers(Names=["ecs-bg-dev", "nope"])),
+        ("LoadBalancerNotFound", lambda: elbv2.describe_load_balancers(Names=[LB_NAME, "nope"])),
         (
             "LoadBalancerNotFound",
             lambda: elbv2.describe_listeners(LoadBalancerArn=lost + "loadbalancer/app/x/1"),
@@ -467,7 +471,7 @@ def test_unknown_arns_get_elbs_not_found_codes(local: Local) -> None:
 
 def test_bad_writes_are_refused_with_elbs_codes_and_change_nothing(local: Local) -> None:
     elbv2 = local.elbv2
-    production_listener = local.balancing.stack.resources.listeners[0]
+    production_listener = local.balancing.model.listeners[0]
     before = elbv2.describe_rules(ListenerArn=production_listener.arn)["Rules"]
     path = [{"Field": "path-pattern", "Values": ["/*"]}]
     both_forms = {"Type": "forward", "TargetGroupArn": BLUE, **local.forward({GREEN: 1})[0]}
@@ -652,15 +656,15 @@ def test_a_canary_hook_shifts_production_itself_through_boto3(
     answers = []
     while not answers or answers[-1]["hookStatus"] == "IN_PROGRESS":
         answers.append(hook.handler(event(PRODUCTION_RULE), None))
-        green = local.balancing.rules.production[GREEN]
+        green = local.balancing.weights(PRODUCTION_RULE)[GREEN]
         assert local.served("production", count=40)["green"] == pytest.approx(40 * green / 100, abs=12)
     assert [answer["hookStatus"] for answer in answers] == ["IN_PROGRESS"] * 4 + ["SUCCEEDED"]
-    assert local.balancing.rules.production == {BLUE: 0, GREEN: 100}
+    assert local.balancing.weights(PRODUCTION_RULE) == {BLUE: 0, GREEN: 100}
     assert local.served("production", count=20) == {"green": 20}
 
     # A listener whose rules send nothing: its default rule is the one to move (AWS's sample has only
     # it), and the hook moves it with ModifyListener.
-    test_listener = local.balancing.stack.resources.listeners[1]
+    test_listener = local.balancing.model.listeners[1]
     local.elbv2.modify_rule(RuleArn=TEST_RULE, Conditions=[{"Field": "path-pattern", "Values": ["/never/*"]}])
     local.elbv2.modify_listener(
         ListenerArn=test_listener.arn, DefaultActions=local.forward({BLUE: 100, GREEN: 0})
@@ -691,7 +695,7 @@ def test_the_actions_describe_rules_answers_are_taken_back_as_they_are(local: Lo
     (single,) = local.elbv2.describe_rules(RuleArns=[PRODUCTION_RULE])["Rules"]
     local.elbv2.modify_rule(RuleArn=PRODUCTION_RULE, Actions=single["Actions"])  # both forms, one group
     (listener, _) = local.elbv2.describe_listeners(
-        LoadBalancerArn=local.balancing.stack.resources.load_balancers[0].arn
+        LoadBalancerArn=local.balancing.model.load_balancers[0].arn
     )["Listeners"]
     local.elbv2.modify_listener(
         ListenerArn=listener["ListenerArn"], DefaultActions=listener["DefaultActions"]
@@ -723,10 +727,10 @@ def test_the_aws_cli_reads_and_moves_a_rule(local: Local, endpoint: Endpoint) ->
     actions = json.dumps(local.forward({BLUE: 20, GREEN: 80}))
     moved = aws("modify-rule", "--rule-arn", PRODUCTION_RULE, "--actions", actions)
     assert moved.returncode == 0, moved.stderr
-    assert local.balancing.rules.production == {BLUE: 20, GREEN: 80}
+    assert local.balancing.weights(PRODUCTION_RULE) == {BLUE: 20, GREEN: 80}
     refused = aws(
         "modify-rule", "--rule-arn", PRODUCTION_RULE, "--actions", json.dumps(local.forward({BLUE: 1000}))
     )
     assert refused.returncode != 0
     assert "(ValidationError)" in refused.stderr
-    assert local.balancing.rules.production == {BLUE: 20, GREEN: 80}
+    assert local.balancing.weights(PRODUCTION_RULE) == {BLUE: 20, GREEN: 80}

@@ -14,12 +14,14 @@ from typer.testing import CliRunner
 from ecs_bg.cli.main import app
 from ecs_bg.deploy.errors import DefinitionError
 from ecs_bg.lifecycle.spec import deployment_spec, function_of
-from ecs_bg.local.lambda_.functions import local_functions
 from ecs_bg.local.options import LocalOptions
 from ecs_bg.simulate import definitions
 from ecs_bg.simulate.config import apply, apply_local
 from ecs_bg.simulate.simulation import Options
-from tests.conftest import CDK_JSON, ROOT
+from tests.cloud import sample_cloud, sample_functions
+from tests.conftest import ROOT
+
+CLOUD = sample_cloud()
 
 
 def test_the_repository_config_sets_the_options() -> None:
@@ -103,7 +105,7 @@ def ecspresso_files_with(tmp_path: Path, hook_details: object) -> Path:
 def test_hook_details_as_a_json_string_are_configured_as_its_object(tmp_path: Path) -> None:
     # CloudFormation's HookDetails is a JSON string; Terraform users write jsonencode(...).
     config = ecspresso_files_with(tmp_path, json.dumps({"ecsReadiness": {"timeoutSeconds": 60}}))
-    files = definitions.load(config, local_functions(CDK_JSON), {})
+    files = definitions.load(config, CLOUD, sample_functions(CLOUD), {})
     hook = deployment_spec(
         files.definitions.service["deploymentConfiguration"], first_deployment=False
     ).hooks[1]
@@ -128,7 +130,7 @@ def test_hook_details_that_cannot_work_are_refused_before_anything_runs(
 ) -> None:
     config = ecspresso_files_with(tmp_path, hook_details)
     with pytest.raises(DefinitionError) as caught:
-        definitions.load(config, local_functions(CDK_JSON), {})
+        definitions.load(config, CLOUD, sample_functions(CLOUD), {})
     assert str(caught.value).startswith(str(tmp_path / "ecs-service-def.json"))
     assert message in str(caught.value)
 
@@ -214,7 +216,7 @@ PAUSE = {"targetType": "PAUSE", "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"]}
 )
 def test_what_lint_refuses_is_refused_before_anything_starts(tmp_path: Path, mutate: Any, path: str) -> None:
     with pytest.raises(DefinitionError) as caught:
-        definitions.load(_mutated(tmp_path, mutate), local_functions(CDK_JSON), {})
+        definitions.load(_mutated(tmp_path, mutate), CLOUD, sample_functions(CLOUD), {})
     message = str(caught.value)
     assert message.startswith(f"{tmp_path / 'ecs-service-def.json'}: $.deploymentConfiguration")
     assert path in message
@@ -226,7 +228,7 @@ def test_one_function_at_several_hook_entries_is_several_hooks(tmp_path: Path) -
         hooks = document["lifecycleHooks"]
         hooks.append({**hooks[1], "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"]})
 
-    files = definitions.load(_mutated(tmp_path, again), local_functions(CDK_JSON), {})
+    files = definitions.load(_mutated(tmp_path, again), CLOUD, sample_functions(CLOUD), {})
     assert files.hook_names == (
         "before_install",
         "after_install",

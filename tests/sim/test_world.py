@@ -64,13 +64,13 @@ def test_deregistration_lets_slow_in_flight_requests_finish() -> None:
             lb.register("blue", blue.urls[0])
             assert await wait_for(lambda: lb.target_health("blue")[0].state == "healthy")
             async with aiohttp.ClientSession() as session:
-                version = urls.production + "/version"
+                version = urls["production"] + "/version"
                 in_flight = [asyncio.create_task(get(session, version)) for _ in range(4)]
                 await asyncio.sleep(0.2)
                 lb.deregister("blue", blue.urls[0])
                 [draining] = lb.target_health("blue")
                 assert (draining.state, draining.reason) == ("draining", "Target.DeregistrationInProgress")
-                assert await get(session, urls.production) == (503, "blue")  # nothing left to route to
+                assert await get(session, urls["production"]) == (503, "blue")  # nothing left to route to
                 assert not await lb.drained("blue", blue.urls[0], timeout=0.1)
                 assert await lb.drained("blue", blue.urls[0], timeout=5)
                 assert await asyncio.gather(*in_flight) == [(200, "blue")] * 4
@@ -95,13 +95,15 @@ def test_killed_task_gives_502_to_the_request_it_had_and_others_are_retried() ->
             assert await wait_for(lambda: [h.state for h in lb.target_health("g")] == ["healthy"] * 2)
             async with aiohttp.ClientSession() as session:
                 # Round robin: one request in flight on each task, then one task dies under it.
-                first = [asyncio.create_task(get(session, urls.production + "/version")) for _ in range(2)]
+                first = [asyncio.create_task(get(session, urls["production"] + "/version")) for _ in range(2)]
                 await asyncio.sleep(0.3)
                 await fleet.tasks[0].kill()
                 assert sorted(await asyncio.gather(*first)) == [(200, "g"), (502, "g")]
                 # Still "healthy" to the load balancer: new requests try the dead task first in turn,
                 # are refused before anything was sent, and go to the live one.
-                after = await asyncio.gather(*(get(session, urls.production + "/version") for _ in range(4)))
+                after = await asyncio.gather(
+                    *(get(session, urls["production"] + "/version") for _ in range(4))
+                )
                 assert after == [(200, "g")] * 4
             stats = lb.stats().groups["g"]
             assert (stats.requests, stats.elb_5xx, stats.target_5xx) == (6, 1, 0)
@@ -129,10 +131,10 @@ def test_blue_green_shift_under_steady_load_fails_no_production_request() -> Non
             assert await wait_for(
                 lambda: all(h.state == "healthy" for g in ("blue", "green") for h in lb.target_health(g))
             )
-            async with aiohttp.ClientSession() as session, session.get(urls.test + "/version") as response:
+            async with aiohttp.ClientSession() as session, session.get(urls["test"] + "/version") as response:
                 assert (await response.json())["revision"] == "rev-green"
 
-            load = LoadGenerator(urls.production + "/api/products", rate=100, concurrency=16, duration=20)
+            load = LoadGenerator(urls["production"] + "/api/products", rate=100, concurrency=16, duration=20)
             lb.take_metrics()
             load.start()
             periods = []

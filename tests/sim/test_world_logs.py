@@ -17,6 +17,7 @@ from ecs_bg.local.lambda_.service import ignoring
 from ecs_bg.local.options import LocalOptions
 from ecs_bg.local.runtime.process import AppProcess
 from ecs_bg.local.world import World
+from tests.cloud import sample_cloud
 from tests.conftest import CDK_JSON
 from tests.sim.stub_targets import run
 
@@ -33,11 +34,11 @@ def test_environments_initialized_together_each_log_their_init() -> None:
         assert await moto.wait_ready(timeout=60, path="/moto-api/")
         try:
             for _ in range(3):
-                world = World(LocalOptions(hook_environment=NO_AWS, cdk_json=CDK_JSON))
+                world = World(LocalOptions(hook_environment=NO_AWS, cdk_json=CDK_JSON), sample_cloud())
                 await world.start(moto.url)
                 names = sorted(world.lambda_.functions)
                 try:
-                    await world.lambda_.provision(names, [])
+                    await world.lambda_.provision(names)
                 finally:
                     await world.close()
                 logs = world.client("logs")
@@ -79,12 +80,12 @@ def test_a_log_that_cannot_be_written_loses_the_log_not_the_invocation() -> None
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        world = World(LocalOptions(hook_environment=NO_AWS, cdk_json=CDK_JSON))
+        world = World(LocalOptions(hook_environment=NO_AWS, cdk_json=CDK_JSON), sample_cloud())
         await world.start(f"http://127.0.0.1:{port}")
         try:
             name = next(name for name in world.lambda_.functions if "before-install" in name)
-            await world.lambda_.provision([name], [])  # its INIT_START is refused too
-            done = await world.lambda_.invoke(name, lifecycle_event("PRE_SCALE_UP"), [])
+            await world.lambda_.provision([name])  # its INIT_START is refused too
+            done = await world.lambda_.invoke(name, lifecycle_event("PRE_SCALE_UP"))
             assert done.error is None
             assert done.response == {"hookStatus": "SUCCEEDED"}
         finally:

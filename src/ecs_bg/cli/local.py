@@ -37,6 +37,12 @@ def local(
         help="The CDK app's settings (its cdk.json, or its folder): the hook functions the stack defines "
         f"(default: {SIM_CONFIG}'s cdkApp, else cdk.json or infrastructure/cdk.json, here).",
     ),
+    template: Path | None = typer.Option(
+        None,
+        help="Your synthesized stacks, a template file or a cloud assembly folder: the load balancer, "
+        "target groups, functions, alarms and outputs the local world is built from (default: "
+        f"{SIM_CONFIG}'s template, else the CDK app's cdk.out).",
+    ),
     first_deployment_stable: str | None = typer.Option(
         None,
         help=f"{' or '.join(FIRST_DEPLOYMENT_STABLE)}: while a first deployment's hooks run, "
@@ -73,6 +79,8 @@ def local(
         if sim_config is not None:  # its functions, lambdaDir, functionTimeoutSeconds, containers, …
             apply_local(sim_config, options)
         options.cdk_json = find_cdk_json(cdk_json or options.cdk_json)
+        if template is not None:  # the command line over simulation.yml
+            options.template = template
     except DefinitionError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(2) from None
@@ -114,7 +122,7 @@ async def _serve(options: LocalOptions) -> None:
         print(f"export AWS_ENDPOINT_URL={server.url}")
         print(f"export AWS_REGION={region} AWS_DEFAULT_REGION={region}")
         print("export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local")
-        urls = server.listener_urls
-        print(f"# production listener {urls.production}, test listener {urls.test}; Ctrl-C stops", flush=True)
+        listeners = ", ".join(f"{name} listener {url}" for name, url in server.listener_urls.items())
+        print(f"# {listeners}; Ctrl-C stops", flush=True)
         sys.stdout.flush()
         await asyncio.Event().wait()  # until a signal cancels this

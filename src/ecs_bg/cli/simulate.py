@@ -56,6 +56,12 @@ def simulate(
         help="The CDK app's settings (its cdk.json, or its folder): the hook functions the stack defines "
         "(default: simulation.yml's cdkApp, else cdk.json or infrastructure/cdk.json, here).",
     ),
+    template: Path | None = typer.Option(
+        None,
+        help="Your synthesized stacks, a template file or a cloud assembly folder: the load balancer, "
+        "target groups, functions, alarms and outputs the local world is built from (default: "
+        "simulation.yml's template, else the CDK app's cdk.out).",
+    ),
     quiet: bool = typer.Option(False, help="No live view; print the outcome only."),
 ) -> None:
     """Deploy green over blue as ECS would, invoking your hooks, and report what happened."""
@@ -79,6 +85,8 @@ def simulate(
         sim_config = sim_config or simulation_file(found)
         configured = sim_config_apply(sim_config, options) if sim_config is not None else None
         options.local.cdk_json = find_cdk_json(cdk_json or options.local.cdk_json)
+        if template is not None:  # the command line over simulation.yml
+            options.local.template = template
         scenario = scenario or configured or "good"
         chosen = SCENARIOS.get(scenario)
         if chosen is None:

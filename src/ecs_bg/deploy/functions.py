@@ -73,6 +73,7 @@ class LambdaFunction:
     # Deployed as the stack stages it (``stage_asset``: the code folder and ecs_bg.hooks), not the
     # code folder as it is.
     staged: bool = False
+    unavailable: str | None = None  # why its code is not here to run (a template without its assets)
 
     @property
     def module(self) -> str:
@@ -111,6 +112,7 @@ class LambdaFunction:
             environment={**self.environment, **settings.environment},
             timeout_seconds=settings.timeout_seconds or self.timeout_seconds,
             memory_mb=settings.memory_mb or self.memory_mb,
+            unavailable=None if code is not None else self.unavailable,
         )
 
     @classmethod

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ecs_bg.deploy.functions import FunctionOverride
-from ecs_bg.deploy.stack_context import Env
 from ecs_bg.lifecycle.plan import (
     FirstDeploymentStable,
     HookDetailsReading,
@@ -26,8 +25,9 @@ class LocalOptions:
     config: Path | None = None  # the ecspresso config: its cluster exists from the start
     clusters: tuple[str, ...] = ("default",)
     sim_config: Path | None = None  # the simulation.yml these options came from, for errors
-    # The stack's environment: names its functions (ecs-bg-<hook>-<env>) and cluster.
-    stack_environment: Env = "dev"
+    # The user's synthesized stacks: a template file or a cloud assembly folder (default: the CDK
+    # app's cdk.out).
+    template: Path | None = None
     cdk_json: Path | None = None  # the CDK app's settings (its hook functions, their hookDetails)
     # The process runtime runs a task's container as the command simulation.yml's containers: give it,
     # in its working directory (default: the working directory), or else ``command`` (none: a task

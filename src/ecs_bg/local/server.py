@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Mapping
 from types import TracebackType
 
 from ecs_bg.deploy.config import load_config
 from ecs_bg.local import query
 from ecs_bg.local.cloudformation.api import CloudFormationApi
+from ecs_bg.local.cloudformation.cloud import LocalCloud, find_template, listener_roles, read_cloud
 from ecs_bg.local.ecs.backend import LocalEcs
 from ecs_bg.local.ecs.driver import Driver
 from ecs_bg.local.ecs.models import Account, Deployment
 from ecs_bg.local.elbv2.api import Elbv2Api
-from ecs_bg.local.elbv2.balancer import ListenerName, ListenerUrls
+from ecs_bg.local.elbv2.balancer import ListenerName
 from ecs_bg.local.elbv2.traffic_stats import LoadBalancerStats
 from ecs_bg.local.endpoint import LocalAws
 from ecs_bg.local.options import LocalOptions
@@ -26,12 +28,20 @@ from ecs_bg.local.world import World
 
 
 class LocalEcsServer:
-    def __init__(self, options: LocalOptions) -> None:
+    def __init__(
+        self, options: LocalOptions, cloud: LocalCloud | None = None, roles: Mapping[str, str] | None = None
+    ) -> None:
+        """``cloud``: the user's stacks, read from their template unless given; ``roles``: a listener
+        rule's ARN -> production or test, as the service definition names them (by default, as the
+        ecspresso config's service definition names them, when it can be rendered)."""
         self.options = options
         clusters = list(options.clusters)
         if options.config is not None:
             clusters.append(load_config(options.config, os.environ).cluster)
-        self.world = World(options)
+        self.cloud = cloud or read_cloud(find_template(options.template, options.cdk_json), options.region)
+        if roles is None and options.config is not None:
+            roles = listener_roles(options.config, self.cloud)
+        self.world = World(options, self.cloud, roles)
         self.driver = Driver(self.world, options.speed)
         self.ecs = LocalEcs(
             Account(options.region),
@@ -45,10 +55,9 @@ class LocalEcsServer:
         self.driver.services = lambda: [
             service for cluster in self.ecs.clusters.values() for service in cluster.services.values()
         ]
-        urls = lambda: {"ProductionUrl": self.listener_urls.production, "TestUrl": self.listener_urls.test}  # noqa: E731
         query_answers = {
             **Elbv2Api(self.world.elbv2.backend).answers(),
-            **CloudFormationApi(self.world.outputs, options.region, urls).answers(),
+            **CloudFormationApi(self.cloud).answers(),
         }
         self.aws = LocalAws(
             self.ecs.operations(), query_answers=query_answers, ecs_only_local=True, region=options.region
@@ -88,7 +97,8 @@ class LocalEcsServer:
         return deployment
 
     @property
-    def listener_urls(self) -> ListenerUrls:
+    def listener_urls(self) -> dict[str, str]:
+        """Where each listener listens, by name: production and test for the service's rules'."""
         return self.world.elbv2.lb.urls
 
     def traffic(self) -> LoadBalancerStats:
@@ -105,7 +115,7 @@ class LocalEcsServer:
     async def prepare(self, functions: list[str], alarms: list[str]) -> None:
         """Ahead of a deployment: initialize its functions (provisioned concurrency) and make its alarms."""
         await asyncio.gather(
-            self.world.lambda_.provision(functions, alarms),
+            self.world.lambda_.provision(functions),
             asyncio.to_thread(self.world.cloudwatch.put_alarms, alarms),
         )
 

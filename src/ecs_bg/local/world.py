@@ -1,6 +1,7 @@
-"""What a local ECS acts on, one service each: the stack (its outputs), its load balancer (elbv2), the
-hook functions (Lambda), the alarms (CloudWatch) and the tasks (a runtime). The world starts and stops
-them together and carries out what spans them: a task that starts, serves and stops.
+"""What a local ECS acts on, one service each, built from the user's synthesized stacks
+(``cloudformation.cloud``): the load balancers (elbv2), the functions (Lambda), the alarms
+(CloudWatch), and the tasks (a runtime). The world starts and stops them together and carries out what
+spans them: a task that starts, serves and stops.
 """
 
 from __future__ import annotations
@@ -11,16 +12,13 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ecs_bg.deploy.stack_context import parse_context, read_cdk_json
 from ecs_bg.hooks.ecs import TaskStatus
-from ecs_bg.local.cloudformation.stack import StackOutputs, gate_alarms, load_balancer_dimension
-from ecs_bg.local.cloudwatch.alarms import target_group_dimension
-from ecs_bg.local.cloudwatch.metric_alarms import LoadBalancerNames
-from ecs_bg.local.cloudwatch.service import CloudWatch
+from ecs_bg.local.cloudformation.cloud import LocalCloud
+from ecs_bg.local.cloudwatch.service import CloudWatch, load_balancer_names, template_alarms
 from ecs_bg.local.ecs.models import Task
-from ecs_bg.local.elbv2.load_balancing import LoadBalancing, stack_load_balancer
+from ecs_bg.local.elbv2.load_balancing import LoadBalancing, resources
 from ecs_bg.local.endpoint import SIMULATION_APP_ID
-from ecs_bg.local.lambda_.functions import local_functions
+from ecs_bg.local.lambda_.functions import local_functions, world_functions
 from ecs_bg.local.lambda_.service import LambdaService
 from ecs_bg.local.options import LocalOptions
 from ecs_bg.local.runtime.process import AppProcess, ProcessRuntime
@@ -31,40 +29,33 @@ EXITED, FAILED_TO_START = "EssentialContainerExited", "TaskFailedToStart"
 
 
 class World:
-    def __init__(self, options: LocalOptions) -> None:
+    def __init__(
+        self, options: LocalOptions, cloud: LocalCloud, roles: Mapping[str, str] | None = None
+    ) -> None:
+        """``cloud``: the user's stacks; ``roles``: a listener rule's ARN -> production or test, as the
+        service definition names them (the listeners' names in traffic statistics)."""
         self.options = options
+        self.cloud = cloud
         self.endpoint = ""  # the local AWS endpoint the hooks call
         self._clients: dict[str, Any] = {}  # by service: boto3 clients are thread-safe, costly to make
         self._clients_lock = threading.Lock()
-        # The functions hooks may name: the stack's, as the CDK app builds them, and simulation.yml's.
-        functions = local_functions(
-            options.cdk_json,
-            options.lambda_dir,
-            options.functions,
-            where=f"{options.sim_config or 'simulation.yml'}:",
-            env=options.stack_environment,
-        )
-        # The stack's outputs, its hook functions' ARNs among them (what cfn_output resolves).
-        self.outputs = StackOutputs(options.region, options.stack_environment, functions.values())
-        values = self.outputs.values
-        context = read_cdk_json(options.cdk_json) if options.cdk_json is not None else parse_context({})
-        self.elbv2 = LoadBalancing(stack_load_balancer(values, context), options.speed)
+        # The functions hooks may name: the templates', the CDK app's, and simulation.yml's.
+        where = f"{options.sim_config or 'simulation.yml'}:"
+        app = local_functions(options.cdk_json, options.lambda_dir, where=where)
+        functions = world_functions(cloud, app, options.functions, where)
+        self.elbv2 = LoadBalancing(resources(cloud, roles), options.speed)
         self.lambda_ = LambdaService(
             functions,
             timeout_cap=self._timeout_cap,
             environment=self.hook_environment,
             logs=lambda: self.client("logs"),
         )
-        stack_alarms = gate_alarms(values, context.alarm_5xx_threshold, context.alarm_latency_p95_seconds)
-        balancer = load_balancer_dimension(values)
         self.cloudwatch = CloudWatch(
             self.elbv2.lb,
             lambda: self.client("cloudwatch"),
             options.speed,
-            definitions={**stack_alarms, **options.alarm_definitions},
-            names=LoadBalancerNames(
-                balancer, {target_group_dimension(arn): arn for arn in self.elbv2.groups}
-            ),
+            definitions={**template_alarms(cloud), **options.alarm_definitions},
+            names=load_balancer_names(cloud),
         )
         self.tasks = ProcessRuntime(
             options.command, options.container_commands, options.container_dirs, options.sim_config
@@ -178,8 +169,9 @@ class World:
 
     # -- hooks ---------------------------------------------------------------------------------------
 
-    def hook_environment(self, alarm_names: list[str]) -> dict[str, str]:
-        urls = self.elbv2.lb.urls
+    def hook_environment(self) -> dict[str, str]:
+        """What every function's environment holds besides its own (the template's, made local):
+        credentials and the endpoint that keep its AWS calls on this machine."""
         return {
             "AWS_ENDPOINT_URL": self.endpoint,
             # The local ECS's own callers; the endpoint tells them from someone watching from outside.
@@ -188,10 +180,6 @@ class World:
             "AWS_SECRET_ACCESS_KEY": "local",
             "AWS_DEFAULT_REGION": self.options.region,
             "AWS_REGION": self.options.region,
-            "ECS_BG_ENV": self.options.stack_environment,
-            "ECS_BG_TEST_URL": urls.test,
-            "ECS_BG_PRODUCTION_URL": urls.production,
-            "ECS_BG_ALARM_NAMES": ",".join(alarm_names),
             **self.options.hook_environment,
         }
 

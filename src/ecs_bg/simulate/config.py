@@ -72,6 +72,9 @@ class SimulationSettings:
     rolled_back_deployment: RolledBackDeployment | None = None
     lambda_dir: str | None = None  # your hook entry files (<hook>_hook.py), relative to this file
     cdk_app: str | None = None  # your CDK app's folder (its cdk.json), relative to this file
+    # Your synthesized stacks: a template file or a cloud assembly folder, relative to this file
+    # (default: the CDK app's cdk.out).
+    template: str | None = None
     revisions: Revisions = Revisions()
     # By function name: a stack function's code, handler, environment, timeoutSeconds, memoryMB, or a
     # function the stack does not have (code and handler required).
@@ -127,6 +130,13 @@ def apply_local(path: Path, options: LocalOptions, settings: SimulationSettings 
         if not (app / "cdk.json").is_file():
             raise DefinitionError(f"{path}: cdkApp {settings.cdk_app!r} is not a folder with a cdk.json")
         options.cdk_json = app / "cdk.json"
+    if settings.template is not None:
+        template = path.parent / settings.template
+        if not template.exists():
+            raise DefinitionError(
+                f"{path}: template {settings.template!r} does not exist (relative to this file)"
+            )
+        options.template = template
     if settings.function_timeout_seconds is not None:
         options.function_timeout = settings.function_timeout_seconds
     options.container_commands = container_commands(path, settings)

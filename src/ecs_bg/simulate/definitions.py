@@ -1,5 +1,6 @@
 """The user's ecspresso files as ``ecs-bg simulate`` deploys them: rendered as for a real deployment,
-with ``cfn_output`` answered by the local stack, and refused where ECS (or lint) would refuse them.
+with ``cfn_output`` answered by the local stacks (``cloudformation.cloud``), and refused where ECS (or
+lint) would refuse them.
 
 A hook's ARN leads to the function of that name: the stack's, or one simulation.yml's ``functions:``
 adds; the simulation refuses one that names neither before anything starts (on AWS the hook would fail
@@ -20,29 +21,29 @@ from ecs_bg.deploy.lint import lint
 from ecs_bg.deploy.rules import LintOptions
 from ecs_bg.hooks.ecs import TargetType, function_name
 from ecs_bg.lifecycle.events import ServiceIds
-from ecs_bg.local.cloudformation.stack import ACCOUNT, StackOutputs
+from ecs_bg.local.cloudformation.cloud import LocalCloud
 
 
 @dataclass(frozen=True)
 class UserFiles:
     definitions: Definitions
     ids: ServiceIds
-    outputs: StackOutputs
     container: str  # the container the load balancer routes to (loadBalancers[0].containerName)
     # Each lifecycleHooks entry as the report and the scenarios name it: its function's hook name
     # (before_install, or the function's own name), or pause-<index>.
     hook_names: tuple[str, ...]
 
 
-def load(config: Path, functions: Mapping[str, LambdaFunction], environ: Mapping[str, str]) -> UserFiles:
-    """``functions`` by name: the stack's, with simulation.yml's overrides and additions."""
-    region = environ.get("AWS_REGION", "ap-northeast-1")
-    outputs = StackOutputs(region, functions=functions.values())
-    definitions = load_definitions(config, environ, lambda _region: outputs)
+def load(
+    config: Path, cloud: LocalCloud, functions: Mapping[str, LambdaFunction], environ: Mapping[str, str]
+) -> UserFiles:
+    """``functions`` by name: the local world's (the stacks', the CDK app's, simulation.yml's)."""
+    definitions = load_definitions(config, environ, lambda _region: cloud)
     refuse_lint_errors(definitions, functions)
+    stack = cloud.resources[0]
     ids = ServiceIds(
-        region=definitions.config.region or region,
-        account=ACCOUNT,
+        region=stack.region,
+        account=stack.account,
         cluster=definitions.config.cluster,
         service=definitions.config.service,
     )
@@ -63,13 +64,13 @@ def load(config: Path, functions: Mapping[str, LambdaFunction], environ: Mapping
         names.append(function.hook_id)
     balancers = definitions.service.get("loadBalancers") or [{}]
     container = str(balancers[0].get("containerName", ""))
-    return UserFiles(definitions, ids, outputs, container, tuple(names))
+    return UserFiles(definitions, ids, container, tuple(names))
 
 
-def revision_task(config: Path, environ: Mapping[str, str], outputs: StackOutputs) -> dict[str, Any]:
+def revision_task(config: Path, environ: Mapping[str, str], cloud: LocalCloud) -> dict[str, Any]:
     """One revision's task definition: the same files rendered with that revision's variables (and
-    the stack's outputs, hook ARNs included: the service definition is rendered too)."""
-    return load_definitions(config, environ, lambda _region: outputs).task
+    the stacks' outputs: the service definition is rendered too)."""
+    return load_definitions(config, environ, lambda _region: cloud).task
 
 
 def refuse_lint_errors(definitions: Definitions, functions: Mapping[str, LambdaFunction]) -> None:

@@ -26,6 +26,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from ecs_bg.deploy.config import load_config
 from ecs_bg.deploy.errors import DefinitionError
 from ecs_bg.deploy.functions import FunctionOverride, LambdaFunction
 from ecs_bg.deploy.project import find_cdk_json, find_config
@@ -39,9 +40,11 @@ from ecs_bg.hooks.ecs import (
 from ecs_bg.lifecycle.engine import Engine
 from ecs_bg.lifecycle.plan import HookSpec
 from ecs_bg.lifecycle.spec import deployment_spec, function_of
+from ecs_bg.local.cloudformation.cloud import find_template, read_cloud
 from ecs_bg.local.ecs.models import Deployment
+from ecs_bg.local.elbv2.load_balancing import PRODUCTION, TEST, service_rules
 from ecs_bg.local.endpoint import SIMULATION_APP_ID
-from ecs_bg.local.lambda_.functions import local_functions
+from ecs_bg.local.lambda_.functions import local_functions, world_functions
 from ecs_bg.local.options import LocalOptions
 from ecs_bg.local.runtime.process import free_port
 from ecs_bg.local.server import LocalEcsServer
@@ -103,8 +106,12 @@ class Simulation:
         self.on_update = on_update or (lambda _: None)
         self.config = find_config(options.config)
         local = dataclasses.replace(options.local, cdk_json=find_cdk_json(options.local.cdk_json))
-        functions = local_functions(local.cdk_json, local.lambda_dir, local.functions)
-        self.files = definitions.load(self.config, functions, options.environ)
+        region = load_config(self.config, options.environ).region or local.region
+        self.cloud = read_cloud(find_template(local.template, local.cdk_json), region)
+        where = f"{local.sim_config or 'simulation.yml'}:"
+        app = local_functions(local.cdk_json, local.lambda_dir, where=where)
+        functions = world_functions(self.cloud, app, local.functions, where)
+        self.files = definitions.load(self.config, self.cloud, functions, options.environ)
         self.ids = self.files.ids
         self._check_command()
         self.task_definitions = {group: self._task_definition(group) for group in (BLUE, GREEN)}
@@ -134,9 +141,16 @@ class Simulation:
         self.load: LoadGenerator | None = None
         self.task_definition_arns: dict[str, str] = {}  # blue's and green's, once registered
         self.production = ProductionIntervals()  # production requests over time, for the report
-        values = self.files.outputs.values
-        # target group ARN -> blue or green: the stack leaves production on its blue group
-        self.group_names = {values["BlueTargetGroupArn"]: BLUE, values["GreenTargetGroupArn"]: GREEN}
+        # target group ARN -> blue or green: blue is created on targetGroupArn, green on the alternate
+        balancer = (self.files.definitions.service.get("loadBalancers") or [{}])[0]
+        alternate = (balancer.get("advancedConfiguration") or {}).get("alternateTargetGroupArn")
+        self.group_names = {
+            str(arn): name
+            for arn, name in ((balancer.get("targetGroupArn"), BLUE), (alternate, GREEN))
+            if arn
+        }
+        production, test = service_rules(self.files.definitions.service.get("loadBalancers"))
+        self.roles = {rule: role for rule, role in ((production, PRODUCTION), (test, TEST)) if rule}
 
     # -- what the simulation sends ---------------------------------------------------------------------
 
@@ -157,7 +171,7 @@ class Simulation:
         environment added to the container the load balancer routes to."""
         options = self.options
         environ = {**options.environ, **options.revision_environ.get(group, {})}
-        task = definitions.revision_task(self.config, environ, self.files.outputs)
+        task = definitions.revision_task(self.config, environ, self.cloud)
         added = {"APP_COLOUR": group, **(options.blue_env if group == BLUE else options.green_env)}
         for container in task.get("containerDefinitions", []):
             if container.get("name") == self.files.container:
@@ -237,7 +251,9 @@ class Simulation:
         # The ECS client is made (boto3 loads its model) while the endpoint starts on a port chosen here.
         port = free_port()
         client = asyncio.ensure_future(asyncio.to_thread(self._client, "ecs", f"http://127.0.0.1:{port}"))
-        async with LocalEcsServer(dataclasses.replace(self.local_options, port=port)) as server:
+        async with LocalEcsServer(
+            dataclasses.replace(self.local_options, port=port), self.cloud, self.roles
+        ) as server:
             self.server = server
             # The client comes first: blue's start waits for it, and the processes provisioning starts
             # would starve its thread of the interpreter and both cores (a second in a demo).
@@ -308,7 +324,7 @@ class Simulation:
         # The first metrics period starts with the load: a count is scaled by its period's real length.
         await self.server.restart_metrics()
         self.load = LoadGenerator(
-            self.server.listener_urls.production + self.options.load_path,
+            self.server.listener_urls["production"] + self.options.load_path,
             rate=self.options.load_rate,
             duration=600,
             on_response=self._count_response,

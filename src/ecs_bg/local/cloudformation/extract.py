@@ -326,7 +326,7 @@ def function(resource: Resource) -> Function:
             "PackageType", f"function {resource.name} is a container image: ecs-bg runs zip functions"
         )
     runtime = properties.maybe_text("Runtime")
-    code, inline_code, inline_file = _code(resource, properties, runtime)
+    code, inline_code, inline_file, missing = _code(resource, properties, runtime)
     architectures = properties.texts("Architectures") or ("x86_64",)
     if len(architectures) != 1 or architectures[0] not in ("x86_64", "arm64"):
         raise properties.error("Architectures", f"must be [x86_64] or [arm64], got {list(architectures)}")
@@ -346,18 +346,20 @@ def function(resource: Resource) -> Function:
         memory_mb=properties.integer("MemorySize", 128),
         architecture=architectures[0],
         log_group=(logging and logging.maybe_text("LogGroup")) or f"/aws/lambda/{resource.name}",
+        layers=properties.texts("Layers"),
+        missing_code=missing,
     )
 
 
 def _code(
     resource: Resource, properties: Node, runtime: str | None
-) -> tuple[Path | None, str | None, str | None]:
-    """(asset path, inline code, inline file name): where the function's code is."""
+) -> tuple[Path | None, str | None, str | None, str | None]:
+    """(asset path, inline code, inline file name, why there is none): where the function's code is."""
     source = resource.stack.source
     metadata = resource.metadata
     asset = metadata.get("aws:asset:path")
     if isinstance(asset, str) and metadata.get("aws:asset:property", "Code") == "Code":
-        return _existing(source.base_dir / asset, resource, ("Metadata", "aws:asset:path")), None, None
+        return _existing(source.base_dir / asset, resource, ("Metadata", "aws:asset:path")), None, None, None
     code = properties.node("Code")
     if code is None:
         raise properties.error("Code", f"is missing: function {resource.name} has no code")
@@ -365,18 +367,19 @@ def _code(
         family = next((family for family in INLINE_FILES if (runtime or "").startswith(family)), None)
         if family is None:
             raise code.error("ZipFile", f"inline code is for Node.js and Python functions, not {runtime}")
-        return None, code.text("ZipFile"), INLINE_FILES[family]
+        return None, code.text("ZipFile"), INLINE_FILES[family], None
     if code.has("S3Key"):
         key = code.text("S3Key")
         found = source.assets.get(key)
         if found is not None:
-            return _existing(found.path, resource, (*code.path[2:], "S3Key")), None, None
+            return _existing(found.path, resource, (*code.path[2:], "S3Key")), None, None, None
         bucket = code.maybe_text("S3Bucket")
-        raise code.error(
-            "S3Key",
+        missing = (
             f"function {resource.name}'s code is s3://{bucket}/{key}, which is no asset of this cloud "
-            "assembly: ecs-bg runs code it has here (a CDK asset, or Code.ZipFile)",
+            "assembly: ecs-bg runs code it has here (a CDK asset, Code.ZipFile, the CDK app's hookCode, "
+            "or simulation.yml's functions:)"
         )
+        return None, None, None, missing
     raise code.error(
         None, f"function {resource.name} has no code ecs-bg can run (ImageUri, or no S3Key or ZipFile)"
     )

@@ -139,6 +139,11 @@ class Function:
     memory_mb: int
     architecture: str  # x86_64 | arm64
     log_group: str
+    layers: tuple[str, ...] = ()  # the layer version ARNs, resolved
+    # Why there is no code here: an S3 object that is no asset of the cloud assembly (a template read
+    # without its assets). The local world may take the code from elsewhere (the CDK app's settings,
+    # simulation.yml's functions:); None when ``code`` or ``inline_code`` holds it.
+    missing_code: str | None = None
 
     def code_folder(self, cache: Path) -> Path:
         """The folder Lambda would unpack to ``/var/task``: the asset's own, or, for a zip asset or inline

@@ -93,7 +93,7 @@ def read_templates(
         region=region,
         account=account,
         parameters=parameters or {},
-        ssm_parameters=ssm_parameters or {},
+        ssm_parameters={} if ssm_parameters is None else ssm_parameters,
         imports=imports or {},
         overrides=overrides or {},
     )

@@ -150,7 +150,7 @@ class Driver:
         functions = [
             function_of(hook.hook_id) for hook in spec.hooks if hook.target_type == TargetType.AWS_LAMBDA
         ]
-        self._spawn(self.world.lambda_.provision(functions, alarms))
+        self._spawn(self.world.lambda_.provision(functions))
         if alarms:
             await asyncio.to_thread(self.world.cloudwatch.put_alarms, alarms)
         began = time.monotonic()
@@ -181,7 +181,7 @@ class Driver:
         deployment.started_at = time.time()
         deployment.to_epoch = lambda moment: time.time() + (moment - clock()) / self.speed
         if target.target_group is not None:
-            self.world.elbv2.attach(target.target_group)
+            self.world.elbv2.attach(target.target_group, _rules(deployment))
         self._record_weights(deployment, at=0.0)
         self._wakes[deployment.arn] = asyncio.Event()
         pending = self._pending.setdefault(deployment.arn, [])
@@ -217,13 +217,16 @@ class Driver:
                 if rev.target_group is not None
             }
             production = {groups[arn]: weight for arn, weight in action.production.items() if arn in groups}
+            test = {groups[arn]: weight for arn, weight in action.test.items() if arn in groups}
+            production_rule, test_rule = deployment.target.production_rule, deployment.target.test_rule
             watch = self.world.cloudwatch.watch.watching.get(deployment.arn)
-            if watch is not None and _serving(production) != _serving(self.world.elbv2.rules.production):
+            before = self._weights(production_rule)
+            if watch is not None and _serving(production) != _serving(before):
                 watch.shifted()
-            self.world.elbv2.set_weights(
-                production,
-                {groups[arn]: weight for arn, weight in action.test.items() if arn in groups},
-            )
+            moved = {
+                rule: weights for rule, weights in ((production_rule, production), (test_rule, test)) if rule
+            }
+            self.world.elbv2.set_weights(moved)
             self._record_weights(deployment)
         elif isinstance(action, ScaleDownBlue):
             self._spawn(self._scale_down(deployment, deployment.sources))
@@ -242,18 +245,26 @@ class Driver:
         if wake is not None:
             wake.set()
 
+    def _weights(self, rule: str | None) -> dict[str, float]:
+        """A listener rule's weighted forward by target group ({} for no rule)."""
+        return self.world.elbv2.weights(rule) if rule is not None else {}
+
     def _record_weights(self, deployment: Deployment, at: float | None = None) -> None:
-        rules = self.world.elbv2.rules
+        target = deployment.target
         moment = round(deployment.clock() if at is None else at, 3)
         deployment.weight_changes.append(
-            {"at": moment, "production": dict(rules.production), "test": dict(rules.test)}
+            {
+                "at": moment,
+                "production": self._weights(target.production_rule),
+                "test": self._weights(target.test_rule),
+            }
         )
 
     async def _invoke(self, deployment: Deployment, action: InvokeHook, alarms: list[str]) -> None:
         engine = deployment.engine
         assert engine is not None
         began = time.monotonic()
-        done = await self.world.lambda_.invoke(function_of(action.hook_id), action.event, alarms)
+        done = await self.world.lambda_.invoke(function_of(action.hook_id), action.event)
         real = time.monotonic() - began  # cold start included: ECS waits for the whole Invoke
         deployment.invocations[action.invocation_id] = done
         self._feed(
@@ -390,10 +401,9 @@ class Driver:
     def _finish(self, deployment: Deployment, status: DeploymentStatus) -> None:
         service = deployment.service
         self.world.cloudwatch.watch.forget(deployment.arn)
-        rules = self.world.elbv2.rules
         deployment.final_state = {
-            "production": dict(rules.production),
-            "test": dict(rules.test),
+            "production": self._weights(deployment.target.production_rule),
+            "test": self._weights(deployment.target.test_rule),
             "runningTasks": {
                 revision.arn: sum(
                     task.last_status == TaskStatus.RUNNING for task in service.live_tasks(revision)
@@ -431,3 +441,8 @@ def _serving(weights: dict[str, float]) -> dict[str, float]:
 
 def _no_definitions(arn: str) -> TaskDefinition:
     raise LookupError(f"no task definitions are known here: {arn}")
+
+
+def _rules(deployment: Deployment) -> tuple[str, ...]:
+    """The listener rules the deployment moves: its service's production and test rule."""
+    return tuple(rule for rule in (deployment.target.production_rule, deployment.target.test_rule) if rule)

@@ -99,7 +99,8 @@ class ServiceRevision:
     task_definition: str
     settings: dict[str, Any]  # REVISION_FIELDS as the request set them
     target_group: str | None  # the group ECS registers this revision's tasks in
-    production_rule: str | None
+    production_rule: str | None  # the listener rules ECS moves (loadBalancers[].advancedConfiguration)
+    test_rule: str | None = None
     created_at: float = field(default_factory=time.time)
 
     def describe(self) -> dict[str, Any]:
@@ -381,13 +382,19 @@ class Service:
 
     def new_revision(self, settings: dict[str, Any], task_definition: str) -> ServiceRevision:
         balancers = settings.get("loadBalancers") or []
-        rule = (
-            balancers[0].get("advancedConfiguration", {}).get("productionListenerRule") if balancers else None
-        )
+        advanced = balancers[0].get("advancedConfiguration", {}) if balancers else {}
         arn = self.cluster.account.arn(
             f"service-revision/{self.cluster.name}/{self.name}/{next(_revision_ids)}"
         )
-        revision = ServiceRevision(arn, self, task_definition, settings, None, rule)
+        revision = ServiceRevision(
+            arn,
+            self,
+            task_definition,
+            settings,
+            None,
+            advanced.get("productionListenerRule"),
+            advanced.get("testListenerRule"),
+        )
         self.revisions.append(revision)
         return revision
 

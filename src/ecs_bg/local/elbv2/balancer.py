@@ -72,12 +72,6 @@ _HOP_BY_HOP = frozenset(
 _RETRYABLE_METHODS = frozenset({"GET", "HEAD"})
 
 
-@dataclass(frozen=True)
-class ListenerUrls:
-    production: str
-    test: str
-
-
 @dataclass(eq=False)
 class _Target:
     url: str
@@ -119,7 +113,7 @@ class LocalLoadBalancer:
 
     # -- lifecycle -----------------------------------------------------------------------------------
 
-    async def start(self, ports: Mapping[str, int] | None = None) -> ListenerUrls:
+    async def start(self, ports: Mapping[str, int] | None = None) -> dict[str, str]:
         """Open every listener on 127.0.0.1, on the port ``ports`` gives its name (else a free one),
         and return the stack's listeners' URLs."""
         # Close pooled connections well before uvicorn's 5 s keep-alive does, so the proxy never
@@ -141,7 +135,7 @@ class LocalLoadBalancer:
             await runner.setup()
             sock = socket.socket()
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind(("127.0.0.1", (ports or {}).get(listener.name, 0)))
+            sock.bind(("127.0.0.1", listener.local_port or (ports or {}).get(listener.name, 0)))
             listener.local_port = sock.getsockname()[1]
             await web.SockSite(runner, sock).start()
             self._runners.append(runner)
@@ -155,8 +149,9 @@ class LocalLoadBalancer:
         return f"http://127.0.0.1:{found.local_port}"
 
     @property
-    def urls(self) -> ListenerUrls:
-        return ListenerUrls(self.url("production"), self.url("test"))
+    def urls(self) -> dict[str, str]:
+        """Where each listener really listens, by its name (production and test for the service's)."""
+        return {listener.name: self.url(listener.name) for listener in self.resources.listeners}
 
     async def close(self) -> None:
         for runner in self._runners:

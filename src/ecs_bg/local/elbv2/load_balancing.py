@@ -1,35 +1,34 @@
-"""The stack's load balancer as the local world has it, and as the local ECS moves it.
+"""The user's load balancers as the local world has them, and as the local ECS moves them.
 
-``stack_load_balancer`` builds the model the CDK stack deploys (infrastructure/lib/constructs/
-load_balancer.py): one internet-facing ALB; a production listener on port 80 and a test listener on
-the stack's test port (cdk.json's ``testListenerPort``), each answering 404 "no route" by default;
-one rule on each (priority 1, path ``/*``) forwarding to one target group, production to blue and test
-to green; two IP target groups with the same settings. Its ARNs are the stack's outputs': the load
-balancer's and the listeners' follow from the rules'. A later change builds the same model from the
-user's synthesized template instead.
+``resources`` builds the model from the synthesized templates (``cloudformation.cloud``): each load
+balancer with its listeners (each on its own local port), their default actions and rules, and the
+target groups with their own health checks and deregistration delays, as the templates define them.
 
-``LoadBalancing`` is what the local ECS moves: ECS rewrites the production and the test rule into
-weighted forwards over both groups (``set_weights``), attaches the group of the revision it deploys
+``LoadBalancing`` is what the local ECS moves: at each traffic shift ECS rewrites the production
+and the test rule a service names (``loadBalancers[].advancedConfiguration``) into weighted forwards
+over the service's target groups (``set_weights``), attaches the group of the revision it deploys
 (``attach``), and reads its tasks' health.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
-from ecs_bg.deploy.stack_context import StackContext
+from ecs_bg.local.cloudformation import model as cfn
+from ecs_bg.local.cloudformation.cloud import LocalCloud
 from ecs_bg.local.elbv2.backend import Elbv2Backend
 from ecs_bg.local.elbv2.balancer import LocalLoadBalancer
 from ecs_bg.local.elbv2.health import HealthCheck
 from ecs_bg.local.elbv2.models import (
+    Action,
     Condition,
     Elbv2Resources,
     FixedResponse,
     Forward,
     Listener,
     LoadBalancer,
+    Redirect,
     Rule,
     Subnet,
     TargetGroup,
@@ -37,6 +36,8 @@ from ecs_bg.local.elbv2.models import (
 )
 
 HEALTH = {"healthy": "HEALTHY", "unhealthy": "UNHEALTHY"}  # ELB's target state -> ECS's healthStatus
+PRODUCTION, TEST = "production", "test"  # the roles ECS gives a service's two listener rules
+VPC = "vpc-0a1b2c3d4e5f60000"  # what DescribeLoadBalancers answers; nothing local has a VPC
 
 # An ALB's CanonicalHostedZoneId by region ("Elastic Load Balancing endpoints and quotas", AWS General
 # Reference); a region not listed gets none.
@@ -48,175 +49,161 @@ HOSTED_ZONES = {
 }
 
 
-@dataclass(frozen=True)
-class TargetGroupSettings:
-    """What the stack sets on both target groups (infrastructure/lib/constructs/load_balancer.py), in
-    ALB's own seconds; a test compares them with the synthesized template."""
+def resources(cloud: LocalCloud, roles: Mapping[str, str] | None = None) -> Elbv2Resources:
+    """The templates' load balancers and target groups. ``roles``: a rule ARN -> production or test,
+    as a service's advancedConfiguration names them: its listener is named so (the traffic statistics'
+    and the report's names); any other listener is named by its port."""
+    roles = roles or {}
+    model = Elbv2Resources()
+    for stack in cloud.resources:
+        for group in stack.target_groups:
+            model.target_groups[group.arn] = _target_group(group)
+        rules_of: dict[str, list[Rule]] = {}
+        for rule in stack.listener_rules:
+            rules_of.setdefault(rule.listener_arn, []).append(
+                Rule(
+                    rule.arn,
+                    rule.listener_arn,
+                    rule.priority,
+                    tuple(_condition(c) for c in rule.conditions),
+                    tuple(_action(a) for a in rule.actions),
+                )
+            )
+        for balancer in stack.load_balancers:
+            listeners = []
+            for listener in stack.listeners:
+                if listener.load_balancer_arn != balancer.arn:
+                    continue
+                rules = rules_of.get(listener.arn, [])
+                named = {roles[rule.arn] for rule in rules if rule.arn in roles}
+                name = named.pop() if len(named) == 1 else f"listener-{listener.port}"
+                default = Rule(
+                    f"{listener.arn.replace(':listener/', ':listener-rule/')}/default",
+                    listener.arn,
+                    None,
+                    (),
+                    tuple(_action(a) for a in listener.default_actions),
+                )
+                listeners.append(
+                    Listener(
+                        listener.arn,
+                        balancer.arn,
+                        name,
+                        listener.port or 80,
+                        # TLS is not emulated: a local listener speaks HTTP whatever the template says.
+                        "HTTP",
+                        [*rules, default],
+                        local_port=cloud.ports.get(listener.arn, 0),
+                    )
+                )
+            model.load_balancers.append(
+                LoadBalancer(
+                    arn=balancer.arn,
+                    name=balancer.name,
+                    dns_name="127.0.0.1",  # the listeners are on this machine
+                    vpc_id=VPC,
+                    # An ALB spans two Availability Zones at least; nothing local has a subnet.
+                    subnets=(
+                        Subnet(f"{stack.region}a", "subnet-0a1b2c3d4e5f6000a"),
+                        Subnet(f"{stack.region}c", "subnet-0a1b2c3d4e5f6000c"),
+                    ),
+                    security_groups=(),
+                    scheme=balancer.scheme,
+                    type=balancer.type,
+                    hosted_zone_id=HOSTED_ZONES.get(stack.region, ""),
+                    listeners=listeners,
+                )
+            )
+    return model
 
-    health_check_path: str = "/health"
-    healthy_http_codes: str = "200"
-    interval: float = 15
-    timeout: float = 5  # ALB's default for HTTP health checks; the stack keeps it
-    healthy_threshold: int = 2
-    unhealthy_threshold: int = 3
-    deregistration_delay: float = 30
 
-    def health_check(self, path: str) -> HealthCheck:
-        """The groups' health check; ``path``: the stack's ``healthCheckPath`` context."""
-        return HealthCheck(
-            path=path,
-            interval=self.interval,
-            timeout=self.timeout,
-            healthy_threshold=self.healthy_threshold,
-            unhealthy_threshold=self.unhealthy_threshold,
-            matcher=self.healthy_http_codes,
-        )
-
-
-TARGET_GROUPS = TargetGroupSettings()
-
-
-@dataclass(frozen=True)
-class StackLoadBalancer:
-    """The model, and which of its rules and groups are the stack's production and test ones."""
-
-    resources: Elbv2Resources
-    production_rule: str
-    test_rule: str
-    blue_group: str
-    green_group: str
-
-
-def stack_load_balancer(
-    outputs: Mapping[str, str],
-    context: StackContext | None = None,
-    settings: TargetGroupSettings = TARGET_GROUPS,
-) -> StackLoadBalancer:
-    """The stack's load balancer from its outputs (``BlueTargetGroupArn``, ``GreenTargetGroupArn``,
-    ``ProductionListenerRuleArn``, ``TestListenerRuleArn``) and its context (cdk.json: the container
-    port, the health check path, the test listener's port; the stack's defaults without one)."""
-    context = context or StackContext()
-    production_rule, test_rule = outputs["ProductionListenerRuleArn"], outputs["TestListenerRuleArn"]
-    blue, green = outputs["BlueTargetGroupArn"], outputs["GreenTargetGroupArn"]
-    # listener-rule/app/<lb>/<lb id>/<listener id>/<rule id> -> listener/app/<lb>/<lb id>/<listener id>
-    listener_of = {
-        rule: rule.replace(":listener-rule/", ":listener/").rsplit("/", 1)[0]
-        for rule in (production_rule, test_rule)
-    }
-    balancer_arn = listener_of[production_rule].replace(":listener/", ":loadbalancer/").rsplit("/", 1)[0]
-    region = balancer_arn.split(":")[3]
-    name = balancer_arn.rsplit("/", 2)[-2]
-    vpc = "vpc-0a1b2c3d4e5f60000"
-    not_found = FixedResponse(404, "text/plain", "no route")  # the listeners' default action
-    listeners = []
-    for listener_name, port, rule_arn, group in (
-        ("production", 80, production_rule, blue),
-        ("test", context.test_listener_port, test_rule, green),
-    ):
-        arn = listener_of[rule_arn]
-        default_id = hashlib.sha256(arn.encode()).hexdigest()[:16]
-        default_arn = f"{arn.replace(':listener/', ':listener-rule/')}/{default_id}"
-        rules = [
-            Rule(
-                rule_arn,
-                arn,
-                1,
-                (Condition("path-pattern", ("/*",)),),
-                (Forward((WeightedGroup(group, 1),)),),
-            ),
-            Rule(default_arn, arn, None, (), (not_found,)),
-        ]
-        listeners.append(Listener(arn, balancer_arn, listener_name, port, "HTTP", rules))
-    balancer = LoadBalancer(
-        arn=balancer_arn,
-        name=name,
-        # The local listeners are on this machine; their ports are the local ones, not 80 and the
-        # test port (``ecs-bg local`` prints them; the stack's ProductionUrl and TestUrl outputs are them).
-        dns_name="127.0.0.1",
-        vpc_id=vpc,
-        subnets=(
-            Subnet(f"{region}a", "subnet-0a1b2c3d4e5f6000a"),
-            Subnet(f"{region}c", "subnet-0a1b2c3d4e5f6000c"),
+def _target_group(group: cfn.TargetGroup) -> TargetGroup:
+    check = group.health_check
+    return TargetGroup(
+        arn=group.arn,
+        name=group.name,
+        vpc_id=VPC,
+        health_check=HealthCheck(
+            path=check.path,
+            port=check.port,
+            protocol=check.protocol,
+            interval=check.interval_seconds,
+            timeout=check.timeout_seconds,
+            healthy_threshold=check.healthy_threshold,
+            unhealthy_threshold=check.unhealthy_threshold,
+            matcher=check.matcher,
         ),
-        security_groups=("sg-0a1b2c3d4e5f60004",),
-        hosted_zone_id=HOSTED_ZONES.get(region, ""),
-        listeners=listeners,
+        protocol=group.protocol or "HTTP",
+        port=group.port or 80,
+        target_type=group.target_type,
+        deregistration_delay=group.deregistration_delay_seconds,
     )
-    check = settings.health_check(context.health_check_path)
-    groups = {
-        arn: TargetGroup(
-            arn=arn,
-            name=group_name(arn),
-            vpc_id=vpc,
-            health_check=check,
-            port=context.container_port,
-            deregistration_delay=settings.deregistration_delay,
+
+
+def _condition(condition: cfn.RuleCondition) -> Condition:
+    if condition.field == "query-string":
+        pairs = tuple(
+            (key or None, value)
+            for key, _, value in (v.rpartition("=") if "=" in v else ("", "", v) for v in condition.values)
         )
-        for arn in (blue, green)
-    }
-    resources = Elbv2Resources([balancer], groups)
-    return StackLoadBalancer(resources, production_rule, test_rule, blue, green)
+        return Condition(condition.field, query=pairs)
+    return Condition(condition.field, tuple(condition.values), condition.http_header_name)
 
 
-def group_name(arn: str) -> str:
-    """A target group's name from its ARN (``...:targetgroup/<name>/<id>``)."""
-    return arn.split(":targetgroup/", 1)[-1].split("/", 1)[0]
-
-
-@dataclass
-class Rules:
-    """The production and test listener rules' weighted forwards, by target group ARN."""
-
-    production: dict[str, float] = field(default_factory=dict)
-    test: dict[str, float] = field(default_factory=dict)
+def _action(action: cfn.Action) -> Action:
+    order = action.order or 1
+    if action.type == "forward":
+        groups = tuple(WeightedGroup(g.target_group_arn, g.weight) for g in action.target_groups)
+        seconds = action.stickiness_seconds
+        return Forward(groups, order, stickiness=seconds is not None, stickiness_seconds=seconds)
+    if action.type == "fixed-response" and action.fixed_response is not None:
+        answer = action.fixed_response
+        return FixedResponse(int(answer.status_code), answer.content_type, answer.message_body, order)
+    if action.type == "redirect" and action.redirect is not None:
+        r = action.redirect
+        return Redirect(r.status_code, r.protocol, r.port, r.host, r.path, r.query, order)
+    # authenticate-* actions and the like: the local load balancer answers as a misconfigured one would
+    return FixedResponse(503, "text/plain", f"the local load balancer does not emulate {action.type}", order)
 
 
 class LoadBalancing:
-    def __init__(self, stack: StackLoadBalancer, speed: float) -> None:
-        self.stack = stack
-        self.lb = LocalLoadBalancer(stack.resources, speed=speed)
+    def __init__(self, model: Elbv2Resources, speed: float) -> None:
+        self.model = model
+        self.lb = LocalLoadBalancer(model, speed=speed)
         self.backend = Elbv2Backend(self.lb)
 
     @property
     def groups(self) -> tuple[str, ...]:
         """Every target group, by ARN."""
-        return tuple(self.stack.resources.target_groups)
-
-    @property
-    def rules(self) -> Rules:
-        return Rules(
-            self.backend.rule_weights(self.stack.production_rule),
-            self.backend.rule_weights(self.stack.test_rule),
-        )
+        return tuple(self.model.target_groups)
 
     async def start(self) -> None:
         await self.lb.start()
-        # As ECS leaves them before a first deployment: both rules forward to blue, green attached at 0.
-        weights = {self.stack.blue_group: 100.0, self.stack.green_group: 0.0}
-        self.set_weights(weights, weights)
 
     async def close(self) -> None:
         await self.lb.close()
 
-    def set_weights(self, production: dict[str, float], test: dict[str, float]) -> None:
-        """Replace each rule's weights; a group the rule already forwards to stays on it at 0, as
-        ECS's weighted forward names both groups."""
-        rules = self.rules
-        self.backend.set_rule_weights(
-            self.stack.production_rule, {**dict.fromkeys(rules.production, 0.0), **production}
-        )
-        self.backend.set_rule_weights(self.stack.test_rule, {**dict.fromkeys(rules.test, 0.0), **test})
+    def weights(self, rule: str) -> dict[str, float]:
+        return self.backend.rule_weights(rule)
 
-    def attach(self, group: str) -> None:
-        """Put ``group`` on both rules (weight 0 when new), so its targets are health-checked; every
-        other group keeps its weight (production stays where it is until ECS shifts it). A group the
-        model lacks (a service's own targetGroupArn) is made as the stack makes its groups: that such
-        a group exists is for the ECS API to check, as ECS checks it at CreateService."""
-        groups = self.stack.resources.target_groups
+    def set_weights(self, weights: Mapping[str, Mapping[str, float]]) -> None:
+        """Replace each rule's weights (rule ARN -> group ARN -> weight); a group the rule already
+        forwards to stays on it at 0, as ECS's weighted forward names both groups."""
+        for rule, given in weights.items():
+            self.backend.set_rule_weights(rule, {**dict.fromkeys(self.weights(rule), 0.0), **given})
+
+    def attach(self, group: str, rules: tuple[str, ...]) -> None:
+        """Put ``group`` on ``rules`` (weight 0 when new), so its targets are health-checked; the others
+        keep their weights (production stays where it is until ECS shifts it). A group the model lacks
+        is made like the rules' first group: that such a group exists is for the ECS API to check, as
+        ECS checks it at CreateService."""
+        groups = self.model.target_groups
         if group not in groups:
-            groups[group] = replace(groups[self.stack.blue_group], arn=group, name=group_name(group))
-        rules = self.rules
-        self.set_weights({group: 0.0, **rules.production}, {group: 0.0, **rules.test})
+            like = next((g for rule in rules for g in self.weights(rule) if g in groups), None)
+            if like is None:
+                return
+            groups[group] = replace(groups[like], arn=group, name=group.split("/")[-2])
+        self.set_weights({rule: {group: 0.0, **self.weights(rule)} for rule in rules})
 
     def health_status(self, target: str | None, group: str | None) -> str:
         """ECS's healthStatus of a task whose container serves ``target`` in ``group``."""
@@ -231,3 +218,13 @@ class LoadBalancing:
         return group is not None and any(
             health.target == target and health.state == "healthy" for health in self.lb.target_health(group)
         )
+
+
+def service_rules(load_balancers: list[dict[str, object]] | None) -> tuple[str | None, str | None]:
+    """(production rule, test rule) a service's ``loadBalancers`` name (``advancedConfiguration``)."""
+    first = (load_balancers or [{}])[0]
+    advanced = first.get("advancedConfiguration") if isinstance(first, dict) else None
+    if not isinstance(advanced, dict):
+        return None, None
+    production, test = advanced.get("productionListenerRule"), advanced.get("testListenerRule")
+    return (str(production) if production else None, str(test) if test else None)

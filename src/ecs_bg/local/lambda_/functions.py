@@ -1,7 +1,13 @@
-"""The functions a local run invokes: the stack's (as its cdk.json defines them), with overrides.
+"""The functions a local run invokes, as the user's stacks define them, with simulation.yml's changes.
 
-``ecs-bg invoke`` and ``ecs-bg simulate`` both start here, so a hook runs locally with the name,
-handler, environment, timeout and memory it is deployed with (``ecs_bg.deploy.functions``).
+A function is the template's (its name, handler, environment, timeout, memory, layers; its code the
+CDK asset of the cloud assembly). Where the template was read without its assets, the code of the
+function of the same name the CDK app's settings define (cdk.json's ``hookCode``, packaged as the
+stack packages its hooks) is taken. The CDK app's hooks the template lacks are added as the app
+defines them, and simulation.yml's ``functions:`` override or add, last.
+
+``ecs-bg invoke`` and lint take the CDK app's functions alone (``local_functions``); the local world
+takes the template's too (``world_functions``).
 """
 
 from __future__ import annotations
@@ -10,8 +16,18 @@ import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
 
-from ecs_bg.deploy.functions import FunctionOverride, LambdaFunction, apply_overrides, entry_hooks
+from ecs_bg.deploy.functions import (
+    POWERTOOLS_LAYER,
+    FunctionOverride,
+    LambdaFunction,
+    apply_overrides,
+    entry_hooks,
+)
 from ecs_bg.deploy.stack_context import Env, StackContext, hook_functions, read_cdk_json
+from ecs_bg.local.cloudformation.cloud import LocalCloud
+from ecs_bg.local.lambda_.packages import cache_dir
+
+POWERTOOLS_LAYER_NAME = "AWSLambdaPowertoolsPython"  # in the public layers' ARNs, every version's
 
 
 def local_functions(
@@ -21,7 +37,7 @@ def local_functions(
     where: str = "simulation.yml:",
     env: Env | None = None,
 ) -> dict[str, LambdaFunction]:
-    """By function name: the stack's hook functions (``code`` replaces the context's hookCode folder,
+    """By function name: the CDK app's hook functions (``code`` replaces the context's hookCode folder,
     ``env`` its environment, which names them), then ``overrides`` (simulation.yml's ``functions:``,
     their ``code`` already absolute)."""
     context = read_cdk_json(cdk_json) if cdk_json is not None else StackContext()
@@ -39,3 +55,36 @@ def local_functions(
     elif code is not None:
         functions = {f.name: f for f in hook_functions(context, code, "the default CDK context:")}
     return apply_overrides(functions, overrides or {}, Path.cwd(), where)
+
+
+def world_functions(
+    cloud: LocalCloud,
+    app: Mapping[str, LambdaFunction],
+    overrides: Mapping[str, FunctionOverride],
+    where: str,
+) -> dict[str, LambdaFunction]:
+    """By function name: the templates' functions (``app``: the CDK app's, for code the templates were
+    read without), the app's the templates lack, then ``overrides``."""
+    functions = dict(app)
+    for stack in cloud.resources:
+        for function in stack.functions:
+            known = app.get(function.name)
+            layers = POWERTOOLS_LAYER if any(POWERTOOLS_LAYER_NAME in arn for arn in function.layers) else ()
+            made = LambdaFunction(
+                function.name,
+                Path(),
+                function.handler,
+                {key: cloud.local(value) for key, value in function.environment.items()},
+                float(function.timeout_seconds),
+                function.memory_mb,
+                hook=known.hook if known is not None else None,
+                layer_packages=layers,
+            )
+            if function.code is not None or function.inline_code is not None:
+                made = dataclasses.replace(made, code=function.code_folder(cache_dir() / "code"))
+            elif known is not None:  # packaged as the app packages its hooks, from their source
+                made = dataclasses.replace(made, code=known.code, staged=known.staged)
+            else:
+                made = dataclasses.replace(made, unavailable=function.missing_code)
+            functions[function.name] = made
+    return apply_overrides(functions, overrides, Path.cwd(), where)

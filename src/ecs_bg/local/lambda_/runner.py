@@ -264,6 +264,8 @@ class LambdaRunner:
             "PYTHONUNBUFFERED": "1",  # a line printed just before a timeout still reaches the log
         }
         env.setdefault("POWERTOOLS_SERVICE_NAME", function.hook or function.name)
+        if function.unavailable is not None:
+            raise _StartFailed(f"Runtime.ImportModuleError: {function.unavailable}", "")
         try:
             built = await self._package(function)
         except PackagingFailed as error:

@@ -30,11 +30,11 @@ class LambdaService:
         functions: Mapping[str, LambdaFunction],
         *,
         timeout_cap: Callable[[str], float | None],
-        environment: Callable[[list[str]], dict[str, str]],
+        environment: Callable[[], dict[str, str]],
         logs: Callable[[], Any],
     ) -> None:
         """``functions`` by name; ``timeout_cap(name)``: the real seconds a function may run at most
-        (None: its own timeout); ``environment(alarm_names)``: what every function's environment holds;
+        (None: its own timeout); ``environment()``: what every function's environment holds besides its own;
         ``logs()``: the local CloudWatch Logs client."""
         self.functions = dict(functions)
         self.runners: dict[str, LambdaRunner] = {}  # function name -> its runner
@@ -46,7 +46,7 @@ class LambdaService:
     async def close(self) -> None:
         await asyncio.gather(*(runner.close() for runner in self.runners.values()))
 
-    def _runner(self, name: str, alarm_names: list[str]) -> LambdaRunner | None:
+    def _runner(self, name: str) -> LambdaRunner | None:
         """The runner of function ``name`` (None: there is no such function)."""
         runner = self.runners.get(name)
         function = self.functions.get(name)
@@ -54,16 +54,14 @@ class LambdaService:
             cap = self._timeout_cap(name)
             if cap is not None:
                 function = dataclasses.replace(function, timeout_seconds=min(function.timeout_seconds, cap))
-            runner = self.runners[name] = LambdaRunner(
-                {name: function}, environment=self._environment(alarm_names)
-            )
+            runner = self.runners[name] = LambdaRunner({name: function}, environment=self._environment())
         return runner
 
-    async def provision(self, names: Sequence[str], alarm_names: list[str]) -> None:
+    async def provision(self, names: Sequence[str]) -> None:
         """Initialize the functions ahead of their first invocation (``LambdaRunner.provision``): a
         deployment's hooks then take what their handlers take, not a Python start each. Each
         environment's init is logged as Lambda logs it."""
-        runners = [(name, self._runner(name, alarm_names)) for name in dict.fromkeys(names)]
+        runners = [(name, self._runner(name)) for name in dict.fromkeys(names)]
 
         async def provision(name: str, runner: LambdaRunner) -> None:
             initialized = await runner.provision(name)
@@ -73,9 +71,9 @@ class LambdaService:
 
         await asyncio.gather(*(provision(name, runner) for name, runner in runners if runner is not None))
 
-    async def invoke(self, name: str, event: dict[str, Any], alarm_names: list[str]) -> Invocation:
+    async def invoke(self, name: str, event: dict[str, Any]) -> Invocation:
         """Invoke function ``name`` as Lambda would run it (``ecs_bg.deploy.functions``)."""
-        runner = self._runner(name, alarm_names)
+        runner = self._runner(name)
         if runner is None:
             # Lambda's answer to an unknown function; ECS takes a failed invocation as FAILED.
             return Invocation(name, None, f"ResourceNotFoundException: Function not found: {name}", 0, False)
