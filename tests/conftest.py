@@ -64,6 +64,17 @@ def fake_aws_credentials(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     aws.client.cache_clear()
 
 
+@pytest.fixture(autouse=True)
+def retries_without_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    """botocore retries (throttling, a refused connection) as often as configured, without the
+    randomised wait between attempts (up to 1 s, then 2 s, ... in its "standard" mode): what is
+    tested is that a call is retried and how it ends, not how long botocore waits. In this process
+    only; a subprocess waits as it would."""
+    from botocore.retries.standard import ExponentialBackoff
+
+    monkeypatch.setattr(ExponentialBackoff, "delay_amount", lambda self, context: 0.0)
+
+
 @pytest.fixture
 def moto(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """moto in-process: every AWS call in the test goes to its in-memory AWS, empty at the start and
