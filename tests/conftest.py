@@ -64,12 +64,13 @@ def fake_aws_credentials(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     aws.client.cache_clear()
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def retries_without_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     """botocore retries (throttling, a refused connection) as often as configured, without the
     randomised wait between attempts (up to 1 s, then 2 s, ... in its "standard" mode): what is
     tested is that a call is retried and how it ends, not how long botocore waits. In this process
-    only; a subprocess waits as it would."""
+    only (a subprocess waits as it would), and only where a test asks: the hooks' unit tests, and
+    never a simulation running in the test's process, whose timing is real."""
     from botocore.retries.standard import ExponentialBackoff
 
     monkeypatch.setattr(ExponentialBackoff, "delay_amount", lambda self, context: 0.0)
