@@ -80,12 +80,35 @@ def fake_aws_credentials(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 @pytest.fixture
+def retries_without_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    """botocore retries (throttling, a refused connection) as often as configured, without the
+    randomised wait between attempts (up to 1 s, then 2 s, ... in its "standard" mode): what is
+    tested is that a call is retried and how it ends, not how long botocore waits. In this process
+    only (a subprocess waits as it would), and only where a test asks: the hooks' unit tests, and
+    never a simulation running in the test's process, whose timing is real."""
+    from botocore.retries.standard import ExponentialBackoff
+
+    monkeypatch.setattr(ExponentialBackoff, "delay_amount", lambda self, context: 0.0)
+
+
+@pytest.fixture
 def moto(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """moto in-process: every AWS call in the test goes to its in-memory AWS."""
+    """moto in-process: every AWS call in the test goes to its in-memory AWS, empty at the start and
+    emptied at the end by moto's own reset of every backend (tests/test_moto_isolation.py).
+
+    Two settings keep it at milliseconds a test instead of a second, with nothing mocked but AWS:
+    - boto3's default session lives on between tests (``reset_boto3_session``: False). Each new
+      session reads botocore's service models from disk again (EC2's alone is megabytes of JSON),
+      which cost ~0.2-0.3 s of CPU a test; clients are still made anew in each test.
+    - EC2 loads none of its ~1,300 default AMIs (``MOTO_EC2_LOAD_DEFAULT_AMIS``), which moto does
+      each time it builds an EC2 backend: at the first call and again at each reset, ~0.13 s each.
+      Nothing here asks for an AMI.
+    """
     from moto import mock_aws
 
     monkeypatch.delenv("AWS_ENDPOINT_URL")  # moto answers AWS's own endpoints
-    with mock_aws():
+    monkeypatch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
+    with mock_aws(config={"core": {"reset_boto3_session": False}}):
         yield
 
 

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
-import urllib.request
 from collections.abc import Iterator
 
 import pytest
 
+from tests.cli import local_ecs
 from tests.cli.local_ecs import Ecs, serve
+
+
+@pytest.fixture(scope="session", autouse=True)
+def one_endpoint() -> Iterator[None]:
+    """The endpoint ``serve`` shares between the session's tests, stopped after the last."""
+    yield
+    local_ecs.close()
 
 
 @pytest.fixture
 def ecs() -> Iterator[tuple[Ecs, str]]:
-    """A fake ECS deployment served over the wire, and the endpoint's URL."""
+    """A fake ECS deployment served over the wire, and the endpoint's URL (moto empty)."""
     fake = Ecs()
     with serve(fake.answers()) as url:
-        # moto's backends live in this process and outlast its server: start each test with none.
-        urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST"), timeout=10)
         yield fake, url

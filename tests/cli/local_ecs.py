@@ -1,10 +1,17 @@
 """A local endpoint that answers ECS calls with a test's own handlers, over the wire, in a thread;
-every other service (CloudWatch Logs, CloudWatch, ELBv2) is moto's, behind the same URL."""
+every other service (CloudWatch Logs, CloudWatch, ELBv2) is moto's, behind the same URL.
+
+One endpoint serves every test of a test process (an xdist worker): its moto server takes half a
+second of CPU to start, and each service's first request there imports that service (EC2's, a second
+more). Each ``serve`` hands it the test's own answers and empties moto (its reset API), so a test
+sees nothing of the one before; ``close`` stops it when the session ends.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import threading
+import urllib.request
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -91,18 +98,52 @@ class Ecs:
         return {"serviceDeploymentArn": IDS.deployment_arn}
 
 
+class _Endpoint:
+    """The test process's one LocalAws, on an event loop in a thread of its own, once started."""
+
+    def __init__(self) -> None:
+        self.answers: dict[str, JsonAnswer] = {}  # the serving test's; LocalAws reads it per request
+        self._aws: LocalAws | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+
+    def started(self) -> LocalAws:
+        if self._aws is None:
+            self._loop = asyncio.new_event_loop()
+            self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+            self._thread.start()
+            aws = LocalAws(self.answers)
+            asyncio.run_coroutine_threadsafe(aws.start(), self._loop).result(timeout=30)
+            self._aws = aws
+        return self._aws
+
+    def close(self) -> None:
+        if self._aws is None or self._loop is None or self._thread is None:
+            return
+        asyncio.run_coroutine_threadsafe(self._aws.stop(), self._loop).result(timeout=30)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=5)
+        self._loop.close()
+        self._aws = self._loop = self._thread = None
+
+
+_ENDPOINT = _Endpoint()
+
+
 @contextmanager
 def serve(answers: Mapping[str, JsonAnswer]) -> Iterator[str]:
-    """The endpoint's URL while it serves ``answers`` (operation name -> async handler)."""
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    aws = LocalAws(dict(answers))
-    asyncio.run_coroutine_threadsafe(aws.start(), loop).result(timeout=30)
+    """The endpoint's URL while it serves ``answers`` (operation name -> async handler) and an empty moto."""
+    aws = _ENDPOINT.started()
+    _ENDPOINT.answers.update(answers)
+    aws.calls.clear()
+    reset = urllib.request.Request(f"{aws.url}/moto-api/reset", method="POST")
+    urllib.request.urlopen(reset, timeout=60).close()  # waits for moto's first start, too
     try:
         yield aws.url
     finally:
-        asyncio.run_coroutine_threadsafe(aws.stop(), loop).result(timeout=30)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(timeout=5)
-        loop.close()
+        _ENDPOINT.answers.clear()
+
+
+def close() -> None:
+    """Stop the endpoint and its moto server (the end of a test session)."""
+    _ENDPOINT.close()

@@ -43,6 +43,7 @@ def test_unknown_profile() -> None:
     assert "could not be found" in one_line_error(["status", *WHERE, "--profile", "nobody"])
 
 
+@pytest.mark.usefixtures("retries_without_backoff")  # botocore retries a refused connection
 def test_unreachable_endpoint(refused_url: str) -> None:
     line = one_line_error(["status", *WHERE, "--endpoint-url", refused_url])
     assert line == f"error: cannot reach the AWS endpoint {refused_url}/"

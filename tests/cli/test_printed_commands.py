@@ -7,6 +7,7 @@ local port: a command missing its ``--endpoint-url`` fails there rather than goi
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -20,6 +21,7 @@ from typer.testing import CliRunner
 
 from ecs_bg.cli.main import app
 from tests.cli.local_ecs import IDS, Ecs, hook
+from tests.conftest import LocalServer
 
 runner = CliRunner()
 BIN = Path(sys.executable).parent  # the virtual environment's bin: ecs-bg is there
@@ -66,17 +68,22 @@ def test_each_printed_command_runs_as_printed(ecs: tuple[Ecs, str], tmp_path: Pa
 
 @pytest.mark.parametrize("missing", ["--endpoint-url", "--profile"])
 def test_the_guard_catches_a_command_without_its_options(
-    ecs: tuple[Ecs, str], tmp_path: Path, refused_url: str, missing: str
+    ecs: tuple[Ecs, str], tmp_path: Path, http_server: LocalServer, missing: str
 ) -> None:
-    """The control: without the option the watch was given, the pasted command does not get there."""
+    """The control: without the option the watch was given, the pasted command does not get there.
+
+    Its ``AWS_ENDPOINT_URL`` is a decoy that refuses every request at once: a closed port would do
+    too, but botocore retries a refused connection with seconds of backoff before giving up."""
     fake, url = ecs
     fake.hooks = [hook("ecs-pause-1", "AWAITING_ACTION")]
+    refusal = {"__type": "UnrecognizedClientException", "message": "not the endpoint the watch was given"}
+    http_server.routes["/"] = (400, json.dumps(refusal))
     config = tmp_path / "config"
     config.write_text("[profile paste]\naws_access_key_id = testing\naws_secret_access_key = testing\n")
     clean = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env = clean | {
         "AWS_CONFIG_FILE": str(config),
-        "AWS_ENDPOINT_URL": refused_url,
+        "AWS_ENDPOINT_URL": http_server.url,
         "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
         "AWS_EC2_METADATA_DISABLED": "true",
     }
@@ -87,3 +94,5 @@ def test_the_guard_catches_a_command_without_its_options(
     done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 2, done.stdout
     assert fake.continued == []
+    # Without --endpoint-url it went to AWS_ENDPOINT_URL; without --profile, nowhere (no credentials).
+    assert http_server.hits.get("/", 0) == (1 if missing == "--endpoint-url" else 0), done.stderr

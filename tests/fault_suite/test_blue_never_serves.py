@@ -6,11 +6,13 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
 import yaml
 
 from tests.fault_suite.test_fault_suite import SCENARIOS_DIR, simulate
 
 TEMPLATE = "zenn-ecs-cdk-ecspresso.template.json"
+pytestmark = pytest.mark.slow  # the service's first deployment is started (and fails)
 
 
 def test_blue_that_exits_at_start_is_said_in_one_line(tmp_path: Path) -> None:

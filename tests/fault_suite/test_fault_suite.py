@@ -16,6 +16,9 @@ definition). ``expected.yml`` keys:
   ``alarmChanged`` (alarms that went into ALARM), ``notEvaluated`` (alarm -> a substring of why the
   simulator could not evaluate it), ``reportHas`` (report keys);
 - ``speeds``: clock speeds at which the same status must come out (the speed-invariance property).
+
+Every scenario that deploys is marked ``slow`` (a whole simulated deployment, seconds each); those
+refused before anything starts (exit 2) stay in the quick loop.
 """
 
 from __future__ import annotations
@@ -39,6 +42,15 @@ def expectation(scenario: Path) -> dict[str, Any]:
     return expected
 
 
+def deploys(scenario: Path) -> bool:
+    """Whether ``ecs-bg simulate`` gets as far as a deployment (exit 2: refused before anything starts)."""
+    return expectation(scenario)["exit"] != 2
+
+
+def scenario_param(scenario: Path) -> Any:
+    return pytest.param(scenario, marks=[pytest.mark.slow] if deploys(scenario) else [], id=scenario.name)
+
+
 def simulate(scenario: Path, tmp_path: Path, *extra: str) -> tuple[subprocess.CompletedProcess[str], Path]:
     report = tmp_path / "report.json"
     command = [
@@ -54,7 +66,7 @@ def simulate(scenario: Path, tmp_path: Path, *extra: str) -> tuple[subprocess.Co
     return done, report
 
 
-@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda path: path.name)
+@pytest.mark.parametrize("scenario", [scenario_param(scenario) for scenario in SCENARIOS])
 def test_scenario_ends_as_aws_documents(scenario: Path, tmp_path: Path) -> None:
     expected = expectation(scenario)
     assert str(expected["source"]).strip(), "every expectation names its source"
@@ -110,6 +122,7 @@ SPEEDS = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("scenario", "speed"), SPEEDS, ids=lambda value: getattr(value, "name", str(value)))
 def test_speed_does_not_change_the_outcome(scenario: Path, speed: float, tmp_path: Path) -> None:
     """Real-time work (an app starting, health answers, hook runtime) is never judged by the sped-up

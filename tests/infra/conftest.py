@@ -3,6 +3,8 @@
 Each configuration is synthesized once per test session (per xdist worker) and shared. Synthesis
 runs cdk-nag's AwsSolutions checks as CDK does for `cdk synth`; a finding makes synth raise, so the
 fixture keeps the report and `test_lint.py` shows the findings instead of every test erroring.
+A synthesis takes seconds: every test that asks for one is marked ``slow`` here, whether or not its
+module says so.
 """
 
 from __future__ import annotations
@@ -131,6 +133,16 @@ def _nag_findings(report: Path) -> list[str]:
         for violation in plugin["violations"]
         for construct in violation["violatingConstructs"]
     ]
+
+
+SYNTHESES = frozenset({"default_app", "variant_app", "stg_pipeline_app", "private_app", "any_app"})
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if SYNTHESES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")
