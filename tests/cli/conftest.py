@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.cli.local_ecs import Ecs, serve
+from tests.sigv4 import signed_request
 
 
 @pytest.fixture
@@ -16,5 +17,5 @@ def ecs() -> Iterator[tuple[Ecs, str]]:
     fake = Ecs()
     with serve(fake.answers()) as url:
         # moto's backends live in this process and outlast its server: start each test with none.
-        urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST"), timeout=10)
+        urllib.request.urlopen(signed_request("POST", f"{url}/moto-api/reset"), timeout=10)
         yield fake, url

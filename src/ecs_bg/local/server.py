@@ -49,7 +49,7 @@ class LocalEcsServer:
 
     async def __aenter__(self) -> LocalEcsServer:
         try:
-            self.url = await self.aws.start(self.options.port)
+            self.url = await self.aws.start(self.options.port, extra_origins=self.options.allowed_origins)
             await self.world.start(self.url)
             self.driver.start()
         except BaseException:
