@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import os
 import sys
 import time
 from collections.abc import Awaitable, Callable, Iterable
@@ -83,7 +84,8 @@ class LocalAws:
         return self.url
 
     async def _start_moto(self) -> str:
-        self._moto = AppProcess(command=(sys.executable, "-m", "ecs_bg.local.moto_server"))
+        # moto is part of this tool, not the user's code: it runs with this process's environment.
+        self._moto = AppProcess(dict(os.environ), command=(sys.executable, "-m", "ecs_bg.local.moto_server"))
         await self._moto.start()
         if not await self._moto.wait_ready(timeout=60.0, path="/moto-api/"):
             raise RuntimeError(f"moto did not start: {' '.join(list(self._moto.output)[-5:])}")
