@@ -113,7 +113,8 @@ class Running:
             aws_access_key_id="local",
             aws_secret_access_key="local",
         )
-        server.world.client("logs")
+        # Through the endpoint to moto, which starts meanwhile: once this answers, moto serves.
+        server.world.client("logs").describe_log_groups()
 
 
 @pytest.fixture(scope="module")
