@@ -18,6 +18,7 @@ import boto3
 import pytest
 
 from ecs_bg.deploy.functions import FunctionOverride
+from ecs_bg.local.moto_server import TOKEN_HEADER
 from ecs_bg.local.options import LocalOptions
 from ecs_bg.local.server import LocalEcsServer
 from tests.local.raw_http import Loop, send
@@ -201,8 +202,12 @@ def test_a_foreign_origin_preflight_gets_no_cors(local: Running) -> None:
     }
     answer = send(local.url, "OPTIONS", headers=preflight)
     assert (answer.status, answer.cors) == (403, {})
-    # Without the policy moto would have granted it: asked directly, it does.
-    moto = send(local.server.aws.moto_url, "OPTIONS", headers=preflight)
+    # moto's own port, should a page find it, answers nothing but the endpoint's proxying...
+    direct = send(local.server.aws.moto_url, "OPTIONS", headers=preflight)
+    assert (direct.status, direct.cors) == (403, {})
+    # ...for moto itself grants any origin, as the endpoint would without its policy.
+    proxied = {**preflight, TOKEN_HEADER: local.server.aws.moto_token}
+    moto = send(local.server.aws.moto_url, "OPTIONS", headers=proxied)
     assert moto.cors.get("access-control-allow-origin") == EVIL
 
 
@@ -217,7 +222,8 @@ def test_moto_s_cors_headers_never_pass(local: Running) -> None:
     assert own.status == 200
     assert "logGroups" in json.loads(own.body)
     assert own.cors == {}
-    direct = send(local.server.aws.moto_url, headers={**signed, "Origin": local.url}, body=body)
+    as_proxied = {**signed, "Origin": local.url, TOKEN_HEADER: local.server.aws.moto_token}
+    direct = send(local.server.aws.moto_url, headers=as_proxied, body=body)
     assert direct.cors  # what moto adds, and the endpoint takes off
     allowed = send(local.url, headers={**signed, "Origin": ALLOWED}, body=body)
     assert allowed.cors["access-control-allow-origin"] == ALLOWED

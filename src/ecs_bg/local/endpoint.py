@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import os
+import secrets
 import sys
 import time
 from collections.abc import Awaitable, Callable, Iterable
@@ -24,6 +25,7 @@ from aiohttp import ClientSession, web
 
 from ecs_bg.local.ecs.api import CONTENT_TYPE, TARGET_PREFIX, EcsApi, service_model
 from ecs_bg.local.errors import AwsError
+from ecs_bg.local.moto_server import TOKEN_ENV, TOKEN_HEADER
 from ecs_bg.local.request_policy import RequestPolicy
 from ecs_bg.local.runtime.process import AppProcess
 
@@ -54,6 +56,8 @@ class LocalAws:
         # When someone outside last continued or stopped the deployment (monotonic), if ever.
         self._outside_decision: float | None = None
         self._moto: AppProcess | None = None
+        # What moto answers only with (moto_server): no page that finds its port gets past the policy.
+        self.moto_token = secrets.token_urlsafe(32)
         self._moto_ready: asyncio.Future[str] | None = None  # moto's URL once it serves
         self._ecs_model: asyncio.Future[Any] | None = None
         self._runner: web.AppRunner | None = None
@@ -85,7 +89,8 @@ class LocalAws:
 
     async def _start_moto(self) -> str:
         # moto is part of this tool, not the user's code: it runs with this process's environment.
-        self._moto = AppProcess(dict(os.environ), command=(sys.executable, "-m", "ecs_bg.local.moto_server"))
+        environment = {**os.environ, TOKEN_ENV: self.moto_token}
+        self._moto = AppProcess(environment, command=(sys.executable, "-m", "ecs_bg.local.moto_server"))
         await self._moto.start()
         if not await self._moto.wait_ready(timeout=60.0, path="/moto-api/"):
             raise RuntimeError(f"moto did not start: {' '.join(list(self._moto.output)[-5:])}")
@@ -158,7 +163,9 @@ class LocalAws:
         assert self._session is not None
         assert self._moto_ready is not None
         moto_url = await asyncio.shield(self._moto_ready)
-        headers = {k: v for k, v in request.headers.items() if k.lower() not in ("host", "content-length")}
+        dropped = ("host", "content-length", TOKEN_HEADER.lower())
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in dropped}
+        headers[TOKEN_HEADER] = self.moto_token
         async with self._session.request(
             request.method, moto_url + request.path_qs, headers=headers, data=body, allow_redirects=False
         ) as upstream:

@@ -3,15 +3,54 @@
 A process of its own, not a thread of the local ECS: moto's imports (half a second, and more on each
 service's first request) and its answers run beside the control plane, the load balancer and the
 load generator instead of under their interpreter lock, and each start is an empty account.
+
+Given ``ECS_BG_MOTO_TOKEN``, it answers only requests that carry that token in ``X-Ecs-Bg-Endpoint``,
+which the endpoint adds to what it proxies: a web page that finds moto's port on 127.0.0.1 gets 403,
+not moto's grant of CORS to any origin, so the endpoint's request policy (``request_policy``) is the
+only way in.
 """
 
 from __future__ import annotations
 
+import hmac
 import logging
 import os
+from collections.abc import Callable, Iterable
+from typing import Any
 
-from moto.server import main
+# Names, not secrets; this module is imported by the endpoint for them, so moto loads only in __main__.
+TOKEN_ENV = "ECS_BG_MOTO_TOKEN"  # noqa: S105
+TOKEN_HEADER = "X-Ecs-Bg-Endpoint"  # noqa: S105
+Wsgi = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+def only_with(token: str, app: Wsgi) -> Wsgi:
+    """``app`` for requests that carry ``token`` in TOKEN_HEADER; 403 for any other."""
+    key = "HTTP_" + TOKEN_HEADER.upper().replace("-", "_")
+
+    def guarded(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if hmac.compare_digest(environ.get(key, "").encode(), token.encode()):
+            return app(environ, start_response)
+        start_response("403 Forbidden", [("Content-Type", "text/plain")])
+        return [b"moto answers the ecs-bg local endpoint only\n"]
+
+    return guarded
+
+
+def main(token: str | None) -> None:
+    import moto.server
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
+    if token is not None:
+        serve = moto.server.run_simple  # type: ignore[attr-defined]
+
+        def run_simple(host: str, port: int, app: Wsgi, **options: Any) -> None:
+            serve(host, port, only_with(token, app), **options)
+
+        # What moto's main serves with, guarded.
+        moto.server.run_simple = run_simple  # type: ignore[attr-defined,assignment]
+    moto.server.main(["--host", os.environ["HOST"], "--port", os.environ["PORT"]])
+
 
 if __name__ == "__main__":
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
-    main(["--host", os.environ["HOST"], "--port", os.environ["PORT"]])
+    main(os.environ.get(TOKEN_ENV) or None)
