@@ -32,7 +32,15 @@ $(COMPILED): $(SYNCED) $(SOURCES)
 demo: sync
 	$(VENV)/bin/ecs-bg simulate
 
-test: sync
+# node_modules as package-lock.json pins it: the CDK CLI (`make synth`) and the AWS SDK for JavaScript
+# that tests/clients/ drives `ecs-bg local` with. npm ci runs again only when the lock has changed.
+NODE_MODULES := node_modules/.installed
+
+$(NODE_MODULES): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+test: sync $(NODE_MODULES)
 	$(UV) run --no-sync ruff check .
 	$(UV) run --no-sync ruff format --check .
 	$(UV) run --no-sync mypy
@@ -56,6 +64,5 @@ image:
 .PHONY: synth
 # The CDK CLI pinned in package.json drives the Python app (infrastructure/cdk.json runs it with uv).
 # Needs no AWS credentials; cdk-nag fails the synthesis on any unacknowledged finding.
-synth: sync
-	npm ci --no-audit --no-fund
+synth: sync $(NODE_MODULES)
 	cd infrastructure && npx --no-install cdk synth --quiet

@@ -26,12 +26,16 @@ from ecs_bg.hooks import LifecycleHook, Stage, Verdict
 from ecs_bg.hooks.result import DEFAULT_CALLBACK_DELAY
 from ecs_bg.lifecycle.events import lifecycle_event
 from ecs_bg.local.lambda_.context import LocalLambdaContext
+from ecs_bg.simulate.config import apply
 from ecs_bg.simulate.scenarios import SCENARIOS
 from ecs_bg.simulate.simulation import Options, Simulation
 
+CONFIG = Path(__file__).resolve().parents[1] / "ecspresso" / "ecspresso.yml"
+
 
 def simulate(name: str) -> tuple[float, float, dict[str, int], str]:
-    options = Options()
+    options = Options(config=CONFIG)
+    apply(CONFIG.parent / "simulation.yml", options)
     SCENARIOS[name].adjust(options)
     report = asyncio.run(Simulation(options).run()).to_json()
     stages = report["stages"]

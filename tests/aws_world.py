@@ -110,3 +110,18 @@ def ecs_world(ids: ServiceIds | None = None, *, health_check: bool = True) -> Ec
         memory="512",
     )["taskDefinition"]["taskDefinitionArn"]
     return EcsWorld(ids, ecs, task_definition, [subnet], [group])
+
+
+def put_alarm(cloudwatch: Any, name: str, state: str = "OK") -> None:
+    """A 5xx alarm on the load balancer, in ``state``: what a gate reads of an alarm is its state."""
+    cloudwatch.put_metric_alarm(
+        AlarmName=name,
+        Namespace="AWS/ApplicationELB",
+        MetricName="HTTPCode_Target_5XX_Count",
+        Statistic="Sum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=5,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+    )
+    cloudwatch.set_alarm_state(AlarmName=name, StateValue=state, StateReason="set by the test")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import io
 import json
+import os
 import socket
 import threading
 import time
@@ -24,6 +25,7 @@ LAMBDA_DIR = ROOT / "infrastructure" / "lib" / "constructs" / "lambda"
 ENTRY_FILES = ("before_install", "after_install", "before_allow_traffic", "after_allow_traffic")
 FIXTURE_OUTPUTS = ROOT / "tests" / "fixtures" / "cdk-outputs.json"
 CONFIG = ROOT / "ecspresso" / "ecspresso.yml"
+CDK_JSON = ROOT / "infrastructure" / "cdk.json"
 
 
 @dataclass
@@ -42,6 +44,19 @@ class VirtualClock:
     def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
         self.now += seconds
+
+
+@pytest.fixture(autouse=True, scope="session")
+def package_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Lambda deployment packages built by local runs (ecs_bg.local.lambda_.packages) go to a folder of
+    the test session's, never the user's cache."""
+    previous = os.environ.get("ECS_BG_CACHE_DIR")
+    os.environ["ECS_BG_CACHE_DIR"] = str(tmp_path_factory.mktemp("ecs-bg-cache"))
+    yield
+    if previous is None:
+        del os.environ["ECS_BG_CACHE_DIR"]
+    else:
+        os.environ["ECS_BG_CACHE_DIR"] = previous
 
 
 @pytest.fixture(autouse=True)
@@ -196,3 +211,28 @@ def load_entry(name: str) -> ModuleType:
 
 def log_lines(stream: io.StringIO) -> list[dict[str, Any]]:
     return [json.loads(line) for line in stream.getvalue().splitlines() if line.strip()]
+
+
+def sample_options() -> Any:
+    """``ecs-bg simulate``'s options for the repository's sample, as the command reads them: its
+    ecspresso config and the simulation.yml beside it (containers, speed, load, the CDK app)."""
+    from ecs_bg.simulate.config import apply
+    from ecs_bg.simulate.simulation import Options
+
+    options = Options(config=CONFIG)
+    apply(CONFIG.parent / "simulation.yml", options)
+    return options
+
+
+def copy_sample_simulation_yml(folder: Path) -> Path:
+    """The sample's simulation.yml in ``folder``, its paths (the CDK app, the container's working
+    directory) pointing back at the repository's, as a user's file outside it would name them."""
+    import yaml
+
+    settings = yaml.safe_load((CONFIG.parent / "simulation.yml").read_text())
+    settings["cdkApp"] = str((CONFIG.parent / settings["cdkApp"]).resolve())
+    app = settings["containers"]["app"]
+    app["workingDirectory"] = str((CONFIG.parent / app["workingDirectory"]).resolve())
+    path = folder / "simulation.yml"
+    path.write_text(yaml.safe_dump(settings))
+    return path

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from ecs_bg.cli.main import app
 from ecs_bg.hooks.event import parse_event
 from ecs_bg.simulate.scenarios import HOOKS
-from tests.conftest import LocalServer
+from tests.conftest import CDK_JSON, LocalServer
 
 runner = CliRunner()
 # No AWS here: switch off the checks that ask it, as the stack's ECS_BG_HOOK_DETAILS can.
@@ -92,14 +92,15 @@ def test_invoke_succeeded_prints_decision_timing_and_logs(no_aws: LocalServer) -
     assert no_aws.hits["/health"] == 1
 
 
-def test_invoke_finds_the_entry_files_from_any_working_directory(
+def test_invoke_finds_the_entry_files_of_the_cdk_app_it_is_given_from_any_working_directory(
     http_server: LocalServer, tmp_path: Path
 ) -> None:
-    """A real ``ecs-bg invoke`` started outside the repository, as a user runs it from anywhere."""
+    """A real ``ecs-bg invoke`` started outside the repository, given the CDK app (its folder)."""
     http_server.routes["/health"] = (200, "ok")
     env = {**os.environ, "ECS_BG_HOOK_DETAILS": NO_AWS, "ECS_BG_TEST_URL": http_server.url, "COLUMNS": "200"}
     details = '{"smokeTest": {"path": "/health", "attempts": 1}}'
     args = ["before_allow_traffic", "--stage", "POST_TEST_TRAFFIC_SHIFT", "--hook-details", details]
+    args += ["--cdk-json", str(CDK_JSON.parent)]
     done = subprocess.run(
         [sys.executable, "-m", "ecs_bg.cli", "invoke", *args],
         cwd=tmp_path,

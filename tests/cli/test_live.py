@@ -23,7 +23,8 @@ from typer.testing import CliRunner
 from ecs_bg.cli.main import app
 from ecs_bg.simulate.outcome import Report
 from ecs_bg.simulate.scenarios import SCENARIOS
-from ecs_bg.simulate.simulation import Options, Simulation
+from ecs_bg.simulate.simulation import Simulation
+from tests.conftest import sample_options
 
 pytestmark = pytest.mark.slow  # each test runs a whole simulated deployment
 runner = CliRunner()
@@ -60,7 +61,7 @@ class Running:
 @pytest.fixture
 def paused() -> Iterator[Running]:
     """The pause scenario with nobody to decide: it waits at POST_TEST_TRAFFIC_SHIFT for us."""
-    options = Options()
+    options = sample_options()
     SCENARIOS["pause-approve"].adjust(options)
     options.pause_decisions.clear()
     sim = Simulation(options)

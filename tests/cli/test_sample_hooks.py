@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, copy_sample_simulation_yml
 
 SAMPLES = ROOT / "tests" / "fixtures" / "sample_hooks"
 
@@ -105,8 +105,9 @@ def test_a_bad_env_pair_is_a_usage_error(tmp_path: Path) -> None:
 
 def with_hook(tmp_path: Path, arn: str, stages: list[str]) -> Path:
     """The repository's ecspresso files in ``tmp_path`` with one more Lambda hook, targeting ``arn``."""
-    for name in ("ecspresso.yml", "ecs-service-def.json", "ecs-task-def.json", "simulation.yml"):
+    for name in ("ecspresso.yml", "ecs-service-def.json", "ecs-task-def.json"):
         shutil.copy(ROOT / "ecspresso" / name, tmp_path / name)
+    copy_sample_simulation_yml(tmp_path)
     service = tmp_path / "ecs-service-def.json"
     document = json.loads(service.read_text())
     hooks = document["deploymentConfiguration"]["lifecycleHooks"]

@@ -72,6 +72,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     cdk_json["context"]["hookDetails"]["min-tasks"] = {"minTasks": 2}  # step 2: its settings
     (root / "infrastructure" / "cdk.json").write_text(json.dumps(cdk_json, indent=2))
     shutil.copytree(ROOT / "ecspresso", root / "ecspresso")
+    shutil.copytree(ROOT / "app", root / "app")  # the service, where simulation.yml's command runs it
     service = root / "ecspresso" / "ecs-service-def.json"
     document = json.loads(service.read_text())
     document["deploymentConfiguration"]["lifecycleHooks"].insert(2, HOOK_ENTRY)  # step 3: the hook

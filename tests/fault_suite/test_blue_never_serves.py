@@ -18,6 +18,7 @@ def test_blue_that_exits_at_start_is_said_in_one_line(tmp_path: Path) -> None:
     settings = yaml.safe_load((scenario / "simulation.yml").read_text())
     settings["containers"]["app"]["command"] = ["python", "../apps/faulty_app.py"]
     settings["revisions"]["blue"] = {"env": {"FAULT": "exit-at-start"}}
+    settings["cdkApp"] = str(SCENARIOS_DIR.parents[2] / "infrastructure")  # the copy is elsewhere
     (scenario / "simulation.yml").write_text(yaml.safe_dump(settings))
 
     done, report = simulate(scenario, tmp_path)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from lib.constructs.hooks import stage_asset
+from ecs_bg.deploy.functions import stage_asset
 from tests.conftest import LAMBDA_DIR
 
 # What the Lambda runtime and the Powertools layer provide, by distribution.

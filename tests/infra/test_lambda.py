@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from ecs_bg.deploy.functions import stage_asset
 from ecs_bg.deploy.stack_context import hook_functions, read_cdk_json
-from lib.constructs.hooks import stage_asset
 from tests.conftest import LAMBDA_DIR
 
 from .conftest import INFRASTRUCTURE, Synthesized

@@ -14,7 +14,9 @@ from typing import Any
 
 import pytest
 
-from ecs_bg.local.elbv2.load_balancing import TARGET_GROUPS
+from ecs_bg.local.cloudformation.stack import StackOutputs
+from ecs_bg.local.elbv2.load_balancing import TARGET_GROUPS, stack_load_balancer
+from ecs_bg.local.elbv2.models import Condition, FixedResponse, Forward, WeightedGroup
 
 from .conftest import Synthesized
 
@@ -89,3 +91,45 @@ def test_stack_updates_leave_the_rules_alone(default_app: Synthesized, variant_a
     assert default_app.template != variant_app.template
     # ...and still writes the rules and everything they reference byte for byte the same.
     assert owned_by_rules(variant_app) == owned_by_rules(default_app)
+
+
+def test_the_local_load_balancer_is_the_one_the_template_declares(default_app: Synthesized) -> None:
+    """ecs-bg local builds the stack's load balancer (stack_load_balancer) as the template declares it:
+    the listeners' ports and default action, each rule's priority, condition and group."""
+    template = {
+        listener["Properties"]["Port"]: listener["Properties"]
+        for listener in default_app.resources("AWS::ElasticLoadBalancingV2::Listener").values()
+    }
+    rules = {
+        rule["Properties"]["ListenerArn"]["Ref"]: rule["Properties"] for rule in _rules(default_app).values()
+    }
+    listener_ids = {
+        80: default_app.logical_id("LoadBalancer/Alb/HttpListener/Resource"),
+        10080: default_app.logical_id("LoadBalancer/Alb/TestListener/Resource"),
+    }
+    groups = {
+        default_app.logical_id(f"LoadBalancer/{name}/Resource"): arn
+        for name, arn in (("BlueTargetGroup", "blue"), ("GreenTargetGroup", "green"))
+    }
+    outputs = {
+        **StackOutputs("ap-northeast-1").values,
+        "BlueTargetGroupArn": "blue",
+        "GreenTargetGroupArn": "green",
+    }
+    (balancer,) = stack_load_balancer(outputs).resources.load_balancers
+    assert {listener.port for listener in balancer.listeners} == set(template)
+    for listener in balancer.listeners:
+        declared = template[listener.port]
+        fixed = declared["DefaultActions"][0]["FixedResponseConfig"]
+        assert listener.default_rule.routing == FixedResponse(
+            int(fixed["StatusCode"]), fixed.get("ContentType"), fixed.get("MessageBody")
+        )
+        (rule,) = [rule for rule in listener.rules if not rule.is_default]
+        declared_rule = rules[listener_ids[listener.port]]
+        assert rule.priority == declared_rule["Priority"]
+        (condition,) = declared_rule["Conditions"]
+        assert rule.conditions == (
+            Condition(condition["Field"], tuple(condition["PathPatternConfig"]["Values"])),
+        )
+        (action,) = declared_rule["Actions"]
+        assert rule.routing == Forward((WeightedGroup(groups[action["TargetGroupArn"]["Ref"]], 1),))

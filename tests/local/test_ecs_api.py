@@ -319,3 +319,47 @@ def test_a_rolled_back_update_is_listed_for_a_while_or_gone_as_the_reading_says(
         assert "alarm http-5xx" in failed["rolloutStateReason"]
         ecs.now += 5 * 60 / 60.0  # five minutes on a clock 60 times the real one
     assert listed() == [("PRIMARY", "COMPLETED")]
+
+
+def test_a_deleted_service_is_draining_until_its_tasks_have_stopped_then_inactive(ecs: Ecs) -> None:
+    """DeleteService (its documentation in botocore's ECS model, as in the API reference): DRAINING
+    while tasks need cleanup, INACTIVE once they have stopped. The AWS SDK for JavaScript's
+    waitUntilServicesInactive found a service deleted while its task was stopping DRAINING for good;
+    botocore's ServicesInactive waiter waits for INACTIVE too."""
+    ecs.create()
+    service = ecs.backend.clusters[CLUSTER].services[SERVICE]
+    task = Task.new(
+        service.cluster,
+        ecs.backend.task_definition(FAMILY),
+        service=service,
+        revision=None,
+        started_by="",
+        group=f"service:{SERVICE}",
+    )
+    task.last_status = "RUNNING"
+    service.tasks.append(task)
+    ecs.call("UpdateService", cluster=CLUSTER, service=SERVICE, desiredCount=0)
+
+    def status() -> str:
+        return str(ecs.call("DescribeServices", cluster=CLUSTER, services=[SERVICE])["services"][0]["status"])
+
+    assert ecs.call("DeleteService", cluster=CLUSTER, service=SERVICE)["service"]["status"] == "DRAINING"
+    assert ecs.deployer.stopped == [(task.arn, "Service deleted", "ServiceSchedulerInitiated")]
+    assert ecs.call("ListServices", cluster=CLUSTER)["serviceArns"] == []
+    assert status() == "DRAINING"
+    # "If you attempt to create a new service with the same name as an existing service in either
+    # ACTIVE or DRAINING status, you receive an error."
+    assert (
+        ecs.refused("CreateService", {"cluster": CLUSTER, "serviceName": SERVICE, "taskDefinition": FAMILY})[
+            0
+        ]
+        == "InvalidParameterException"
+    )
+
+    task.last_status = "STOPPED"  # as the deployer stops it
+    assert status() == "INACTIVE"
+    assert (
+        ecs.refused("UpdateService", {"cluster": CLUSTER, "service": SERVICE})[0]
+        == "ServiceNotFoundException"
+    )
+    assert ecs.create()["status"] == "ACTIVE"  # the name is free again

@@ -1,4 +1,5 @@
-"""In-process HTTP targets for load balancer tests: real loopback sockets, knobs flipped mid-test."""
+"""In-process HTTP targets for load balancer tests: real loopback sockets, knobs flipped mid-test; and
+the stack's load balancer over test groups."""
 
 from __future__ import annotations
 
@@ -9,6 +10,12 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from aiohttp import web
+
+from ecs_bg.local.cloudformation.stack import StackOutputs
+from ecs_bg.local.elbv2.backend import Elbv2Backend
+from ecs_bg.local.elbv2.balancer import LocalLoadBalancer
+from ecs_bg.local.elbv2.health import HealthCheck
+from ecs_bg.local.elbv2.load_balancing import stack_load_balancer
 
 T = TypeVar("T")
 
@@ -70,3 +77,33 @@ async def wait_for(condition: Callable[[], bool], timeout: float = 5.0, poll: fl
             return True
         await asyncio.sleep(poll)
     return condition()
+
+
+def two_listener_lb(
+    groups: tuple[str, str] = ("blue", "green"),
+    check: HealthCheck | None = None,
+    deregistration_delay: float = 30.0,
+    **options: Any,
+) -> LocalLoadBalancer:
+    """The stack's load balancer (production and test listener, one rule each) over two target groups
+    named ``groups`` with ``check`` and ``deregistration_delay`` (real seconds: speed 1), both rules
+    forwarding to both groups at weight 0: every request gets the load balancer's own 503 until a test
+    sets weights (``set_weights``). Not started."""
+    outputs = {**StackOutputs("ap-northeast-1").values}
+    outputs["BlueTargetGroupArn"], outputs["GreenTargetGroupArn"] = groups
+    stack = stack_load_balancer(outputs)
+    for group in stack.resources.target_groups.values():
+        group.health_check = check or HealthCheck()
+        group.deregistration_delay = deregistration_delay
+    lb = LocalLoadBalancer(stack.resources, **options)
+    for listener in ("production", "test"):
+        set_weights(lb, listener, dict.fromkeys(groups, 0))
+    return lb
+
+
+def set_weights(lb: LocalLoadBalancer, listener: str, weights: dict[str, float]) -> None:
+    """Make the listener's rule forward to exactly ``weights``, as ECS rewrites the stack's rules."""
+    found = lb.resources.listener_named(listener)
+    assert found is not None
+    rule = next(rule for rule in found.rules if not rule.is_default)
+    Elbv2Backend(lb).set_rule_weights(rule.arn, weights)

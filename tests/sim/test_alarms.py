@@ -1,4 +1,7 @@
-"""Deployment alarms judged on what they measure, over windows of real traffic; publishing never stops."""
+"""The stack's alarms judged as the stack defines them (metric math over both target groups' and the
+load balancer's counts, M of N periods), by the one evaluator that judges every alarm, with counts
+scaled by the clock so that no verdict depends on the speed; a bake waits for the alarms to judge
+real traffic; publishing never stops."""
 
 from __future__ import annotations
 
@@ -7,50 +10,114 @@ import asyncio
 import boto3
 import pytest
 
+from ecs_bg.local.cloudformation.stack import StackOutputs, gate_alarms
 from ecs_bg.local.cloudwatch.alarm_watch import Watch
-from ecs_bg.local.cloudwatch.alarms import AlarmBoard, AlarmRule, call
+from ecs_bg.local.cloudwatch.alarms import AlarmBoard, call, target_group_dimension
+from ecs_bg.local.cloudwatch.metric_alarms import LoadBalancerNames, MetricAlarm
 from ecs_bg.local.elbv2.traffic_stats import IntervalMetrics, MetricsPeriod
 
-
-def period(requests: int, target_5xx: int = 0, elb_5xx: int = 0, p95: float | None = None) -> MetricsPeriod:
-    metrics = IntervalMetrics(requests, target_5xx, elb_5xx, p95, p95, p95)
-    return MetricsPeriod(0.0, 1.0, metrics, {"green": metrics})
-
-
-def test_the_load_balancers_own_5xx_count_and_two_datapoints_set_alarm() -> None:
-    board = AlarmBoard([AlarmRule("http-5xx", "5xx-share", 10)])
-    assert board.judge(period(10, elb_5xx=5), at=60) == []  # one breaching datapoint is not enough
-    (change,) = board.judge(period(10, elb_5xx=5), at=120)
-    assert change[1] == "ALARM"
-    assert "5 from the load balancer" in change[2]
-    assert board.in_alarm
+OUTPUTS = StackOutputs("ap-northeast-1").values
+BLUE, GREEN = OUTPUTS["BlueTargetGroupArn"], OUTPUTS["GreenTargetGroupArn"]
+NAMES = LoadBalancerNames("app/ecs-bg-dev/0a1b2c3d", {target_group_dimension(g): g for g in (BLUE, GREEN)})
+RATE = 40.0  # production requests a real second, simulate's default load
+HTTP_5XX, LATENCY = OUTPUTS["Http5xxAlarmName"], OUTPUTS["LatencyAlarmName"]
 
 
-def test_one_failed_request_in_a_small_minute_is_not_a_datapoint() -> None:
-    board = AlarmBoard([AlarmRule("http-5xx", "5xx-share", 10)])
-    for minute in range(5):  # a sped-up minute with 4 requests, one failed, then healthy ones
-        board.judge(period(4, target_5xx=1 if minute == 0 else 0), at=minute * 60)
-    assert not board.in_alarm
+def board(name: str = HTTP_5XX) -> AlarmBoard:
+    alarm = MetricAlarm.of(name, gate_alarms(OUTPUTS, 5, 1.0)[name], NAMES)
+    assert not isinstance(alarm, str), alarm
+    return AlarmBoard([alarm])
 
 
-def test_latency_is_judged_on_the_p95_and_an_alarm_without_a_definition_is_reported_not_evaluated() -> None:
-    board = AlarmBoard([AlarmRule("latency", "p95-latency", 1.0)], not_evaluated={"theirs": "no definition"})
-    for minute in range(2):
-        board.judge(period(10, p95=1.5), at=minute * 60)
-    assert board.firing == {"latency": True}
-    assert board.describe_firing() == "latency: p95 latency 1.50s, threshold 1s"
-    assert {"alarm": "theirs", "measures": "unknown", "evaluated": False, "why": "no definition"} in (
-        board.to_json()["watched"]
+def metrics(
+    requests: int, target_5xx: int = 0, elb_5xx: int = 0, latency: float | None = None
+) -> IntervalMetrics:
+    latencies = (latency,) * requests if latency is not None else ()
+    return IntervalMetrics(requests, target_5xx, elb_5xx, latency, latency, latency, latencies=latencies)
+
+
+def minute(
+    speed: float, green_share: float, green_errors: float = 0.0, elb_errors: float = 0.0
+) -> MetricsPeriod:
+    """One simulated minute at ``speed``: 60/speed real seconds of RATE requests a second, ``green_share``
+    of them to green, ``green_errors`` of green's answered 500 by green, ``elb_errors`` of all answered
+    5xx by the load balancer itself (no target left)."""
+    real = 60 / speed
+    requests = round(RATE * real)
+    to_green = round(requests * green_share)
+    errors, elb = round(to_green * green_errors), round(requests * elb_errors)
+    blue, green = metrics(requests - to_green), metrics(to_green, errors, elb)
+    total = metrics(requests, errors, elb)
+    return MetricsPeriod(0.0, real, total, {BLUE: blue, GREEN: green})
+
+
+@pytest.mark.parametrize("speed", [60.0, 120.0])
+def test_a_canary_whose_ten_percent_fails_half_its_requests_alarms_at_any_speed(speed: float) -> None:
+    """The stack's alarm counts 5xx a minute (>= 5 in 2 of 2 minutes). 40 requests a second, 10 % to
+    the canary, half of those 500: 120 a real minute. Judged as a share of the requests (the rule the
+    stack does not define) it was 5 %, under a 10 % bar: the canary passed here and rolled back on AWS.
+    (Speeds at which a simulated minute holds whole failed requests: 4 of 40, or 2 of 20.)"""
+    judged = board()
+    judged.judge(minute(speed, 0.1, green_errors=0.5), at=60)
+    assert not judged.in_alarm  # 1 of the 2 minutes the alarm needs
+    ((name, state, reason),) = judged.judge(minute(speed, 0.1, green_errors=0.5), at=120)
+    assert (name, state) == (HTTP_5XX, "ALARM")
+    assert "FILL(e0, 0) + FILL(e1, 0) + FILL(elb, 0)" in reason
+    assert judged.alarms[0].datapoints[-1] == pytest.approx(120)
+
+
+@pytest.mark.parametrize("speed", [60.0, 240.0])
+def test_a_green_that_dies_during_the_bake_alarms_by_the_load_balancers_own_5xx(speed: float) -> None:
+    """Green takes all production traffic and crash-loops: a third of the requests find no target and
+    the load balancer answers them itself (HTTPCode_ELB_5XX_Count, per load balancer only)."""
+    judged = board()
+    for at in (60, 120):
+        judged.judge(minute(speed, 1.0, elb_errors=0.33), at=at)
+    assert judged.in_alarm
+
+
+@pytest.mark.parametrize("speed", [60.0, 240.0])
+def test_a_healthy_green_and_a_single_bad_minute_do_not_alarm(speed: float) -> None:
+    judged = board()
+    for at in range(60, 600, 60):
+        judged.judge(minute(speed, 1.0), at=at)
+    judged.judge(minute(speed, 1.0, green_errors=0.5), at=600)  # 1 of 2: not enough
+    judged.judge(minute(speed, 1.0), at=660)
+    assert not judged.in_alarm
+    assert judged.alarms[0].state == "OK"
+
+
+def test_latency_is_the_higher_p95_of_the_two_groups_in_2_of_3_minutes() -> None:
+    judged = board(LATENCY)
+    slow = MetricsPeriod(
+        0.0, 0.25, metrics(10, latency=1.5), {GREEN: metrics(10, latency=1.5), BLUE: metrics(0)}
     )
+    fast = MetricsPeriod(
+        0.0, 0.25, metrics(10, latency=0.1), {GREEN: metrics(10, latency=0.1), BLUE: metrics(0)}
+    )
+    judged.judge(slow, at=60)
+    judged.judge(fast, at=120)
+    assert not judged.in_alarm
+    judged.judge(slow, at=180)
+    assert judged.firing == {LATENCY: True}
+    assert "MAX([l0, l1])" in (judged.describe_firing() or "")
+
+
+def test_an_alarm_without_a_definition_is_reported_not_evaluated() -> None:
+    judged = AlarmBoard(not_evaluated={"theirs": "no definition"})
+    assert {"alarm": "theirs", "measures": "unknown", "evaluated": False, "why": "no definition"} in (
+        judged.to_json()["watched"]
+    )
+    assert not judged.evaluates_any
 
 
 @pytest.mark.usefixtures("moto")
 def test_a_failed_call_is_noted_and_the_next_goes_on() -> None:
     cloudwatch = boto3.client("cloudwatch", region_name="us-east-1")
-    board = AlarmBoard([])
+    judged = AlarmBoard()
     asyncio.run(
         call(
-            board.problems,
+            judged.problems,
             "SetAlarmState missing",
             cloudwatch.set_alarm_state,
             AlarmName="missing",
@@ -58,55 +125,46 @@ def test_a_failed_call_is_noted_and_the_next_goes_on() -> None:
             StateReason="x",
         )
     )
-    (problem,) = board.problems
+    (problem,) = judged.problems
     assert problem.startswith("SetAlarmState missing:")
     asyncio.run(
         call(
-            board.problems,
+            judged.problems,
             "PutMetricData",
             cloudwatch.put_metric_data,
             Namespace="AWS/ApplicationELB",
             MetricData=[{"MetricName": "RequestCount", "Value": 1}],
         )
     )
-    assert len(board.problems) == 1
+    assert len(judged.problems) == 1
 
 
-def test_a_bake_waits_for_two_datapoints_wholly_after_the_shift_even_when_no_window_is_under_way() -> None:
-    """The period in progress at a production shift began before it: at a slow clock it fills a window
-    alone, holding blue's good traffic beside green's errors. It must not count as one of the two
-    datapoints a bake waits for, or the bake ends before the alarm can fire."""
-    board = AlarmBoard([AlarmRule("http-5xx", "5xx-share", 10)])
-    watch = Watch(board, on_change=lambda _: None, clock=lambda: 0.0)
-    board.judge(first := period(20), at=60)  # a whole window: none is under way at the shift
-    watch.hear(first)
+def test_a_bake_waits_for_a_full_evaluation_range_wholly_after_the_shift() -> None:
+    """The minute in progress at a production shift began before it, holding blue's good traffic
+    beside green's errors: it must not count as one of the two minutes the 5xx alarm needs, or the bake
+    ends before the alarm can fire."""
+    judged = board()
+    watch = Watch(judged, on_change=lambda _: None, clock=lambda: 0.0)
+    judged.judge(before := minute(240, 0.0), at=60)
+    watch.hear(before)
     watch.shifted()
-    for at, errors in ((120, 1), (180, 20)):  # the mixed period (5%), then green's failing one
-        board.judge(heard := period(20, target_5xx=errors), at=at)
+    for at in (120, 180):  # the mixed minute, then green's first failing one
+        judged.judge(heard := minute(240, 1.0, green_errors=0.5), at=at)
         watch.hear(heard)
         assert not watch.have_judged()
-    board.judge(last := period(20, target_5xx=20), at=240)
+    judged.judge(last := minute(240, 1.0, green_errors=0.5), at=240)
     watch.hear(last)
-    assert board.in_alarm  # two breaching datapoints after the shift: ALARM, heard before the bake ends
+    assert judged.in_alarm  # heard before the bake may end
     assert watch.have_judged()
 
 
 def test_without_traffic_a_bake_is_held_for_two_minutes_only() -> None:
     """Nobody sends requests (``ecs-bg local`` alone): no datapoint can come, CloudWatch has missing
     data, so a bake waits for nothing beyond two quiet minutes."""
-    board = AlarmBoard([AlarmRule("http-5xx", "5xx-share", 10)])
-    watch = Watch(board, on_change=lambda _: None, clock=lambda: 0.0)
+    watch = Watch(board(), on_change=lambda _: None, clock=lambda: 0.0)
     watch.shifted()
-    quiet = period(3)  # a few requests: not a datapoint's worth
-    board.judge(quiet, at=60)
-    watch.hear(quiet)
-    assert not watch.have_judged()
-    board.judge(quiet, at=120)
-    watch.hear(quiet)
-    assert watch.have_judged()
-    busy = Watch(AlarmBoard([AlarmRule("http-5xx", "5xx-share", 10)]), lambda _: None, lambda: 0.0)
-    busy.shifted()
-    for at in (60, 120):  # traffic, but only one datapoint yet: held
-        busy.board.judge(minute := period(6), at=at)
-        busy.hear(minute)
-    assert not busy.have_judged()
+    quiet = MetricsPeriod(0.0, 0.25, metrics(3), {})
+    for at, held in ((60, True), (120, False)):
+        watch.board.judge(quiet, at=at)
+        watch.hear(quiet)
+        assert watch.have_judged() is not held

@@ -9,9 +9,9 @@ import aiohttp
 from ecs_bg.local.elbv2.balancer import GROUP_HEADER, LocalLoadBalancer
 from ecs_bg.local.elbv2.health import HealthCheck
 from ecs_bg.simulate.loadgen import LoadGenerator
-from tests.sim.stub_targets import StubTarget, run, wait_for
+from tests.sim.stub_targets import StubTarget, run, set_weights, two_listener_lb, wait_for
 
-FAST = HealthCheck(interval=0.05, timeout=0.04, healthy_threshold=2, unhealthy_threshold=2)
+FAST = HealthCheck(path="/health", interval=0.05, timeout=0.04, healthy_threshold=2, unhealthy_threshold=2)
 
 
 def states(lb: LocalLoadBalancer, group: str) -> list[str]:
@@ -19,9 +19,10 @@ def states(lb: LocalLoadBalancer, group: str) -> list[str]:
 
 
 async def healthy_lb(groups: dict[str, list[StubTarget]], **options: object) -> LocalLoadBalancer:
-    lb = LocalLoadBalancer(health_check=FAST, rng=random.Random(7), **options)  # type: ignore[arg-type]
+    names = (*groups, "spare")[:2]
+    lb = two_listener_lb(names, FAST, rng=random.Random(7), **options)  # type: ignore[arg-type]
     await lb.start()
-    lb.set_weights("production", dict.fromkeys(groups, 0))
+    set_weights(lb, "production", dict.fromkeys(groups, 0))
     for group, targets in groups.items():
         for target in targets:
             lb.register(group, target.url)
@@ -34,7 +35,7 @@ def test_weighted_routing_splits_1000_requests_90_10_and_every_count_matches() -
         blue, green = await StubTarget("blue").start(), await StubTarget("green").start()
         lb = await healthy_lb({"blue": [blue], "green": [green]})
         try:
-            lb.set_weights("production", {"blue": 90, "green": 10})
+            set_weights(lb, "production", {"blue": 90, "green": 10})
             lb.take_metrics()  # the period starts with the load
             load = LoadGenerator(lb.urls.production + "/", rate=2000, concurrency=16, max_requests=1000)
             report = await load.run()
@@ -72,12 +73,12 @@ def test_weight_shift_during_steady_load_drops_no_request() -> None:
         green = await StubTarget("green", delay=0.05).start()
         lb = await healthy_lb({"blue": [blue], "green": [green]})
         try:
-            lb.set_weights("production", {"blue": 100, "green": 0})
+            set_weights(lb, "production", {"blue": 100, "green": 0})
             load = LoadGenerator(lb.urls.production + "/", rate=200, concurrency=32, duration=5)
             load.start()
             for step in (10, 50, 90, 100):
                 await wait_for(lambda: False, timeout=0.2)
-                lb.set_weights("production", {"blue": 100 - step, "green": step})
+                set_weights(lb, "production", {"blue": 100 - step, "green": step})
             await wait_for(lambda: False, timeout=0.3)
             report = await load.stop()
         finally:
@@ -96,10 +97,10 @@ def test_weight_shift_during_steady_load_drops_no_request() -> None:
 def test_health_checks_move_targets_through_initial_healthy_unhealthy_with_elb_reasons() -> None:
     async def scenario() -> None:
         target = await StubTarget("t", health_delay=0.2).start()  # slow first: we see "initial"
-        lb = LocalLoadBalancer(health_check=FAST)
+        lb = two_listener_lb(("g", "spare"), FAST)
         await lb.start()
         try:
-            lb.set_weights("production", {"g": 1})
+            set_weights(lb, "production", {"g": 1})
             lb.register("g", target.url)
             [initial] = lb.target_health("g")
             assert (initial.state, initial.reason) == ("initial", "Elb.InitialHealthChecking")
@@ -130,23 +131,27 @@ def test_health_checks_move_targets_through_initial_healthy_unhealthy_with_elb_r
 def test_matcher_decides_what_a_healthy_answer_is() -> None:
     check = HealthCheck(matcher="200,302-304")
     assert [check.matches(code) for code in (200, 204, 302, 304, 305)] == [True, False, True, True, False]
-    assert HealthCheck().matches(399)
-    assert not HealthCheck().matches(400)
+    assert HealthCheck(matcher="200-399").matches(399)
+    assert not HealthCheck(matcher="200-399").matches(400)
+    assert HealthCheck().matches(200)  # ALB's default matcher: 200 alone
+    assert not HealthCheck().matches(204)
 
 
 def test_group_attached_to_no_listener_is_unused_until_attached() -> None:
     async def scenario() -> None:
         target = await StubTarget("t").start()
-        lb = LocalLoadBalancer(health_check=FAST)
+        lb = two_listener_lb(("blue", "green"), FAST)
         await lb.start()
         try:
+            for listener in ("production", "test"):
+                set_weights(lb, listener, {"blue": 0})  # no rule names green
             lb.register("green", target.url)
             await wait_for(lambda: False, timeout=0.2)
             [unused] = lb.target_health("green")
             assert (unused.state, unused.reason) == ("unused", "Target.NotInUse")
             assert target.seen_headers == []
             # Weight 0 still attaches the group (ECS's weighted forward lists both): checked, healthy.
-            lb.set_weights("test", {"green": 0})
+            set_weights(lb, "test", {"green": 0})
             assert await wait_for(lambda: states(lb, "green") == ["healthy"])
         finally:
             await lb.close()
@@ -158,10 +163,10 @@ def test_group_attached_to_no_listener_is_unused_until_attached() -> None:
 def test_group_without_a_healthy_target_fails_open_to_all_of_them() -> None:
     async def scenario() -> None:
         sick = [await StubTarget(f"sick{i}", health_status=500).start() for i in range(2)]
-        lb = LocalLoadBalancer(health_check=FAST)
+        lb = two_listener_lb(("g", "spare"), FAST)
         await lb.start()
         try:
-            lb.set_weights("production", {"g": 1})
+            set_weights(lb, "production", {"g": 1})
             for target in sick:
                 lb.register("g", target.url)
             assert await wait_for(lambda: states(lb, "g") == ["unhealthy", "unhealthy"])
@@ -185,13 +190,13 @@ def test_group_without_a_healthy_target_fails_open_to_all_of_them() -> None:
 
 def test_load_balancer_answers_503_itself_without_weights_or_targets() -> None:
     async def scenario() -> None:
-        lb = LocalLoadBalancer(health_check=FAST)
+        lb = two_listener_lb(("empty", "spare"), FAST)
         urls = await lb.start()
         try:
             async with aiohttp.ClientSession() as session:
                 async with session.get(urls.production) as response:
                     assert response.status == 503
-                lb.set_weights("test", {"empty": 1})
+                set_weights(lb, "test", {"empty": 1})
                 async with session.get(urls.test) as response:
                     assert response.status == 503
                     assert response.headers[GROUP_HEADER] == "empty"
@@ -211,8 +216,8 @@ def test_target_5xx_and_elb_504_are_counted_apart() -> None:
         slow = await StubTarget("slow", delay=2.0).start()
         lb = await healthy_lb({"failing": [failing], "slow": [slow]}, target_timeout=0.3)
         try:
-            lb.set_weights("production", {"failing": 1})
-            lb.set_weights("test", {"slow": 1})
+            set_weights(lb, "production", {"failing": 1})
+            set_weights(lb, "test", {"slow": 1})
             production = await LoadGenerator(lb.urls.production, max_requests=3, rate=100).run()
             test = await LoadGenerator(lb.urls.test, max_requests=2, rate=100).run()
             assert (production.by_status, test.by_status) == ({500: 3}, {504: 2})
@@ -234,10 +239,11 @@ def test_a_refused_connection_is_retried_on_another_target_of_the_group() -> Non
         gone, alive = await StubTarget("gone").start(), await StubTarget("alive").start()
         lb = await healthy_lb({"g": [gone, alive]})
         try:
-            lb.health_check = HealthCheck(interval=30, timeout=1)  # the dead target stays "healthy"
+            # The dead target stays "healthy": no check for 30 s.
+            lb.resources.target_groups["g"].health_check = HealthCheck(path="/health", interval=30, timeout=1)
             await wait_for(lambda: False, timeout=0.1)  # checks already sleeping keep FAST's interval
             await gone.stop()
-            lb.set_weights("production", {"g": 1})
+            set_weights(lb, "production", {"g": 1})
             report = await LoadGenerator(lb.urls.production, rate=200, max_requests=10).run()
             stats = lb.stats()
         finally:
@@ -256,7 +262,7 @@ def test_forwarding_headers_go_to_the_target_and_response_headers_come_back() ->
         target = await StubTarget("t").start()
         lb = await healthy_lb({"g": [target]})
         try:
-            lb.set_weights("production", {"g": 1})
+            set_weights(lb, "production", {"g": 1})
             async with aiohttp.ClientSession() as session:
                 url = lb.urls.production + "/api/products?in_stock=true"
                 async with session.get(url, headers={"X-Forwarded-For": "203.0.113.9"}) as response:
@@ -279,10 +285,10 @@ def test_only_a_target_that_passed_and_then_failed_is_gone_unhealthy() -> None:
 
     async def scenario() -> None:
         good, never = await StubTarget("good").start(), await StubTarget("never", health_status=503).start()
-        lb = LocalLoadBalancer(health_check=FAST)
+        lb = two_listener_lb(("g", "spare"), FAST)
         await lb.start()
         try:
-            lb.set_weights("production", {"g": 1})
+            set_weights(lb, "production", {"g": 1})
             lb.register("g", good.url)
             lb.register("g", never.url)
             assert await wait_for(lambda: states(lb, "g") == ["healthy", "unhealthy"])

@@ -15,9 +15,9 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from ecs_bg.lifecycle.events import ServiceIds
-from ecs_bg.local.cloudwatch.alarms import put_gate_alarm
 from ecs_bg.local.endpoint import SIMULATION_APP_ID, LocalAws
 from ecs_bg.local.errors import AwsError
+from tests.aws_world import put_alarm
 
 IDS = ServiceIds()
 
@@ -127,7 +127,7 @@ def test_everything_else_is_moto(endpoint: LocalAws) -> None:
     ssm.put_parameter(Name="/ecs-bg/dev/approvals/svc/1", Value="approved", Type="String")
     assert ssm.get_parameter(Name="/ecs-bg/dev/approvals/svc/1")["Parameter"]["Value"] == "approved"
     cloudwatch = boto3.client("cloudwatch", region_name="us-west-2")  # CBOR through the proxy
-    put_gate_alarm(cloudwatch, "a")
+    put_alarm(cloudwatch, "a")
     assert cloudwatch.describe_alarms(AlarmNames=["a"])["MetricAlarms"][0]["AlarmName"] == "a"
     ecs = boto3.client("ecs", region_name="us-west-2")
     ecs.create_cluster(clusterName="c")

@@ -50,7 +50,10 @@ def _finished(local: Local, arn: str) -> dict[str, Any]:
 
 
 def _production_weights(local: Local) -> dict[str, int]:
-    listener = local.aws("elbv2", "describe-listeners")["Listeners"][0]["ListenerArn"]
+    balancer = local.aws("elbv2", "describe-load-balancers")["LoadBalancers"][0]["LoadBalancerArn"]
+    listener = local.aws("elbv2", "describe-listeners", "--load-balancer-arn", balancer)["Listeners"][0][
+        "ListenerArn"
+    ]
     rule = local.aws("elbv2", "describe-rules", "--listener-arn", listener)["Rules"][0]
     groups = rule["Actions"][0]["ForwardConfig"]["TargetGroups"]
     return {group["TargetGroupArn"].split("/")[-2]: group["Weight"] for group in groups}

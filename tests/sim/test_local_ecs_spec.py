@@ -60,25 +60,3 @@ def test_the_strategy_and_its_settings_are_read() -> None:
         3.0,
     )
     assert spec.alarms_rollback
-
-
-def test_list_exports_answers_each_export_in_botocores_shape() -> None:
-    # The stack exports nothing today; an export it declared would be answered like this.
-    import botocore.session
-    from botocore.parsers import QueryParser
-
-    from ecs_bg.local.options import LocalOptions
-    from ecs_bg.local.reads import AwsReads
-    from ecs_bg.local.world import World
-
-    world = World(LocalOptions())
-    world.outputs.exports = {"ecs-bg-dev-ClusterName": "ecs-bg-dev"}
-    body = AwsReads(world).list_exports({})
-    model = botocore.session.get_session().get_service_model("cloudformation")
-    parsed = QueryParser().parse(
-        {"body": body.encode(), "headers": {}, "status_code": 200},
-        model.operation_model("ListExports").output_shape,
-    )
-    (export,) = parsed["Exports"]
-    assert (export["Name"], export["Value"]) == ("ecs-bg-dev-ClusterName", "ecs-bg-dev")
-    assert export["ExportingStackId"].startswith("arn:aws:cloudformation:ap-northeast-1:")

@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 
 from ecs_bg.deploy.errors import DefinitionError
-from ecs_bg.local.cloudwatch.metric_alarms import AlarmDefinition, Dimension, MetricAlarm, series
+from ecs_bg.local.cloudwatch.metric_alarms import AlarmDefinition, Dimension, LoadBalancerNames, MetricAlarm
 from ecs_bg.local.elbv2.traffic_stats import IntervalMetrics, MetricsPeriod
 
-GROUPS = {"targetgroup/ecs-bg-dev-green/0a1b": "green", "ecs-bg-dev-green": "green"}
+NAMES = LoadBalancerNames("app/ecs-bg-dev/0a1b", {"targetgroup/ecs-bg-dev-green/0a1b": "green"})
 
 
 def minute(
@@ -33,9 +33,9 @@ def alarm(**fields: Any) -> MetricAlarm:
     } | fields
     definition = AlarmDefinition(**given)
     definition.check("simulation.yml: alarms.mine:")
-    source = series(definition, GROUPS)
-    assert not isinstance(source, str), source
-    return MetricAlarm("mine", definition, source)
+    judged = MetricAlarm.of("mine", definition, NAMES)
+    assert not isinstance(judged, str), judged
+    return judged
 
 
 @pytest.mark.parametrize("speed", [60, 120, 240])
@@ -108,7 +108,11 @@ def test_a_period_of_several_minutes_is_one_datapoint() -> None:
         ),
         ({"metric_name": "ActiveConnectionCount"}, "does not produce ActiveConnectionCount"),
         ({"dimensions": (Dimension("AvailabilityZone", "a"),)}, "dimensions ['AvailabilityZone']"),
-        ({"dimensions": (Dimension("TargetGroup", "targetgroup/other/1"),)}, "neither of the service's"),
+        ({"dimensions": (Dimension("TargetGroup", "targetgroup/other/1"),)}, "none of the load balancer's"),
+        (
+            {"dimensions": (Dimension("LoadBalancer", "app/someone-elses/1"),)},
+            "not the service's load balancer",
+        ),
     ],
 )
 def test_a_metric_the_simulator_cannot_produce_says_why(fields: dict[str, Any], why: str) -> None:
@@ -120,16 +124,16 @@ def test_a_metric_the_simulator_cannot_produce_says_why(fields: dict[str, Any], 
         evaluation_periods=1,
         statistic="Sum",
     )
-    source = series(definition, GROUPS)
-    assert isinstance(source, str)
-    assert why in source
+    why_not = MetricAlarm.of("mine", definition, NAMES)
+    assert isinstance(why_not, str)
+    assert why in why_not
 
 
 @pytest.mark.parametrize(
     ("fields", "error"),
     [
         ({"statistic": None}, "exactly one of statistic and extendedStatistic"),
-        ({"statistic": None, "extended_statistic": "p999"}, "not a percentile"),
+        ({"statistic": None, "extended_statistic": "p999"}, "neither a statistic"),
         ({"period": 90}, "multiple of 60"),
         ({"datapoints_to_alarm": 3}, "exceeds evaluationPeriods 2"),
     ],

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ecs_bg.deploy.functions import LambdaFunction
+from ecs_bg.deploy.functions import POWERTOOLS_LAYER, LambdaFunction
 from ecs_bg.lifecycle.events import lifecycle_event
 from ecs_bg.local.lambda_.runner import LambdaRunner
 from tests.conftest import LAMBDA_DIR, ROOT
@@ -41,7 +41,9 @@ def runner(tmp_path: Path) -> LambdaRunner:
         (tmp_path / f"{name}.py").write_text(source)
         function = LambdaFunction.for_entry(tmp_path / f"{name}.py")
         functions[name] = dataclasses.replace(function, timeout_seconds=1.5, memory_mb=512)
-    functions["before-install"] = LambdaFunction.for_entry(LAMBDA_DIR / "before_install_hook.py")
+    # A stack hook, packaged as the stack packages it: with ecs_bg.hooks, on the Powertools layer.
+    hook = LambdaFunction.for_entry(LAMBDA_DIR / "before_install_hook.py")
+    functions["before-install"] = dataclasses.replace(hook, staged=True, layer_packages=POWERTOOLS_LAYER)
     return LambdaRunner(functions, environment={"ECS_BG_HOOK_DETAILS": '{"notify": false}'}, cwd=ROOT)
 
 

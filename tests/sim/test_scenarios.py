@@ -17,6 +17,7 @@ import pytest
 from ecs_bg.lifecycle.plan import HOOK_DETAILS_READINGS, HookDetailsReading
 from ecs_bg.simulate.scenarios import SCENARIOS
 from ecs_bg.simulate.simulation import Options, Simulation
+from tests.conftest import sample_options
 from tests.sim.harness import BLUE_GREEN
 
 pytestmark = pytest.mark.slow  # about 75 s together; `pytest -m 'not slow'` leaves them out
@@ -37,7 +38,7 @@ def simulate(
     """Run the scenario; its final status (``expected`` when ``adjust`` changes the outcome) and
     production's errors are what the scenario says."""
     scenario = SCENARIOS[name]
-    options = Options()
+    options = sample_options()
     scenario.adjust(options)
     adjust(options)
     report = asyncio.run(Simulation(options).run()).to_json()

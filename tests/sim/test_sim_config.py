@@ -13,15 +13,13 @@ from typer.testing import CliRunner
 
 from ecs_bg.cli.main import app
 from ecs_bg.deploy.errors import DefinitionError
-from ecs_bg.deploy.paths import CDK_JSON
 from ecs_bg.lifecycle.spec import deployment_spec, function_of
-from ecs_bg.local.elbv2.load_balancing import TARGET_GROUPS
 from ecs_bg.local.lambda_.functions import local_functions
 from ecs_bg.local.options import LocalOptions
 from ecs_bg.simulate import definitions
 from ecs_bg.simulate.config import apply, apply_local
 from ecs_bg.simulate.simulation import Options
-from tests.conftest import ROOT
+from tests.conftest import CDK_JSON, ROOT
 
 
 def test_the_repository_config_sets_the_options() -> None:
@@ -89,23 +87,6 @@ def test_mistakes_name_the_file_and_key(tmp_path: Path, text: str, message: str)
         apply(path, Options())
     assert str(caught.value).startswith(str(path))
     assert message in str(caught.value)
-
-
-@pytest.mark.parametrize(
-    ("speed", "interval", "timeout", "drain"),
-    [
-        (1, 15, 5, 30),  # real time: the stack's own settings
-        (60, 0.25, 5, 0.5),  # an app answers in real time: the 5 s wait for it is real at any speed
-        (240, 0.0625, 5, 0.125),
-    ],
-)
-def test_target_groups_run_on_the_simulated_clock(
-    speed: float, interval: float, timeout: float, drain: float
-) -> None:
-    check = TARGET_GROUPS.health_check(speed)
-    assert (check.interval, check.timeout) == (interval, timeout)
-    assert (check.healthy_threshold, check.unhealthy_threshold, check.matcher) == (2, 3, "200")
-    assert TARGET_GROUPS.deregistration_delay / speed == drain
 
 
 def ecspresso_files_with(tmp_path: Path, hook_details: object) -> Path:

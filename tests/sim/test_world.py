@@ -7,17 +7,17 @@ import asyncio
 
 import aiohttp
 
-from ecs_bg.local.elbv2.balancer import GROUP_HEADER, LocalLoadBalancer
+from ecs_bg.local.elbv2.balancer import GROUP_HEADER
 from ecs_bg.local.elbv2.health import HealthCheck
 from ecs_bg.local.elbv2.traffic_stats import MetricsPeriod
 from ecs_bg.simulate.loadgen import LoadGenerator
 from tests.sim.fleet import AppFleet
-from tests.sim.stub_targets import run, wait_for
+from tests.sim.stub_targets import run, set_weights, two_listener_lb, wait_for
 
-FAST = HealthCheck(interval=0.1, timeout=0.08, healthy_threshold=2, unhealthy_threshold=2)
+FAST = HealthCheck(path="/health", interval=0.1, timeout=0.08, healthy_threshold=2, unhealthy_threshold=2)
 # One check at registration makes a target healthy, then none for a long while: a killed task
 # stays "healthy", so requests still reach it and the proxy's own error handling is what we see.
-ONCE = HealthCheck(interval=30, timeout=1, healthy_threshold=1, unhealthy_threshold=1)
+ONCE = HealthCheck(path="/health", interval=30, timeout=1, healthy_threshold=1, unhealthy_threshold=1)
 
 
 async def get(session: aiohttp.ClientSession, url: str) -> tuple[int, str | None]:
@@ -33,11 +33,11 @@ def count(period: MetricsPeriod, group: str) -> int:
 def test_sample_app_with_failing_health_turns_unhealthy_with_the_elb_reason() -> None:
     async def scenario() -> None:
         good, bad = AppFleet("r1"), AppFleet("r2", env={"APP_FAIL_HEALTH": "true"})
-        lb = LocalLoadBalancer(health_check=FAST)
+        lb = two_listener_lb(("good", "bad"), FAST)
         await lb.start()
         try:
             assert all(await asyncio.gather(good.start(), bad.start()))
-            lb.set_weights("production", {"good": 1, "bad": 0})
+            set_weights(lb, "production", {"good": 1, "bad": 0})
             lb.register("good", good.urls[0])
             lb.register("bad", bad.urls[0])
             assert [h.state for h in lb.target_health("bad")] == ["initial"]
@@ -56,11 +56,11 @@ def test_sample_app_with_failing_health_turns_unhealthy_with_the_elb_reason() ->
 def test_deregistration_lets_slow_in_flight_requests_finish() -> None:
     async def scenario() -> None:
         blue = AppFleet("r1", env={"APP_LATENCY_MS": "600"})
-        lb = LocalLoadBalancer(health_check=FAST, deregistration_delay=10)
+        lb = two_listener_lb(("blue", "green"), FAST, deregistration_delay=10)
         urls = await lb.start()
         try:
             assert await blue.start()
-            lb.set_weights("production", {"blue": 1})
+            set_weights(lb, "production", {"blue": 1})
             lb.register("blue", blue.urls[0])
             assert await wait_for(lambda: lb.target_health("blue")[0].state == "healthy")
             async with aiohttp.ClientSession() as session:
@@ -85,11 +85,11 @@ def test_deregistration_lets_slow_in_flight_requests_finish() -> None:
 def test_killed_task_gives_502_to_the_request_it_had_and_others_are_retried() -> None:
     async def scenario() -> None:
         fleet = AppFleet("r1", count=2, env={"APP_LATENCY_MS": "600"})
-        lb = LocalLoadBalancer(health_check=ONCE)
+        lb = two_listener_lb(("g", "spare"), ONCE)
         urls = await lb.start()
         try:
             assert await fleet.start()
-            lb.set_weights("production", {"g": 1})
+            set_weights(lb, "production", {"g": 1})
             for url in fleet.urls:
                 lb.register("g", url)
             assert await wait_for(lambda: [h.state for h in lb.target_health("g")] == ["healthy"] * 2)
@@ -116,13 +116,13 @@ def test_blue_green_shift_under_steady_load_fails_no_production_request() -> Non
     async def scenario() -> None:
         blue = AppFleet("rev-blue", count=2, env={"APP_COLOUR": "blue", "APP_LATENCY_MS": "20"})
         green = AppFleet("rev-green", count=2, env={"APP_COLOUR": "green", "APP_LATENCY_MS": "20"})
-        lb = LocalLoadBalancer(health_check=FAST, deregistration_delay=10)
+        lb = two_listener_lb(("blue", "green"), FAST, deregistration_delay=10)
         urls = await lb.start()
         try:
             assert all(await asyncio.gather(blue.start(), green.start()))
             # ECS's wiring: production forwards to blue (green attached at weight 0), test to green.
-            lb.set_weights("production", {"blue": 100, "green": 0})
-            lb.set_weights("test", {"green": 100})
+            set_weights(lb, "production", {"blue": 100, "green": 0})
+            set_weights(lb, "test", {"green": 100})
             for group, fleet in (("blue", blue), ("green", green)):
                 for url in fleet.urls:
                     lb.register(group, url)
@@ -137,7 +137,7 @@ def test_blue_green_shift_under_steady_load_fails_no_production_request() -> Non
             load.start()
             periods = []
             for green_weight in (0, 10, 50, 100):
-                lb.set_weights("production", {"blue": 100 - green_weight, "green": green_weight})
+                set_weights(lb, "production", {"blue": 100 - green_weight, "green": green_weight})
                 await asyncio.sleep(0.5)
                 periods.append(lb.take_metrics())
             for url in blue.urls:

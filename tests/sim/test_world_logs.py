@@ -17,6 +17,7 @@ from ecs_bg.local.lambda_.service import ignoring
 from ecs_bg.local.options import LocalOptions
 from ecs_bg.local.runtime.process import AppProcess
 from ecs_bg.local.world import World
+from tests.conftest import CDK_JSON
 from tests.sim.stub_targets import run
 
 NO_AWS = {"ECS_BG_HOOK_DETAILS": json.dumps({"notify": False, "targetHealth": False, "ecsReadiness": False})}
@@ -32,7 +33,7 @@ def test_environments_initialized_together_each_log_their_init() -> None:
         assert await moto.wait_ready(timeout=60, path="/moto-api/")
         try:
             for _ in range(3):
-                world = World(LocalOptions(hook_environment=NO_AWS))
+                world = World(LocalOptions(hook_environment=NO_AWS, cdk_json=CDK_JSON))
                 await world.start(moto.url)
                 names = sorted(world.lambda_.functions)
                 try:
@@ -78,7 +79,7 @@ def test_a_log_that_cannot_be_written_loses_the_log_not_the_invocation() -> None
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        world = World(LocalOptions(hook_environment=NO_AWS))
+        world = World(LocalOptions(hook_environment=NO_AWS, cdk_json=CDK_JSON))
         await world.start(f"http://127.0.0.1:{port}")
         try:
             name = next(name for name in world.lambda_.functions if "before-install" in name)

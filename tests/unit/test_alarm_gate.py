@@ -10,8 +10,8 @@ import pytest
 
 from ecs_bg.hooks import LifecycleHook, Stage, aws
 from ecs_bg.lifecycle.events import lifecycle_event
-from ecs_bg.local.cloudwatch.alarms import put_gate_alarm
 from ecs_bg.local.lambda_.context import LocalLambdaContext
+from tests.aws_world import put_alarm
 from tests.conftest import ClockThatActs, VirtualClock, log_lines
 from tests.faults import fail
 
@@ -20,7 +20,7 @@ from tests.faults import fail
 def cloudwatch(moto: None) -> Any:
     client = boto3.client("cloudwatch", region_name="us-west-2")
     for name in ("ecs-bg-green-5xx-dev", "ecs-bg-green-latency-dev", "other-alarm"):
-        put_gate_alarm(client, name)
+        put_alarm(client, name)
     return client
 
 

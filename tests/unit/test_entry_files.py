@@ -14,9 +14,8 @@ import pytest
 
 from ecs_bg.hooks import Stage, aws
 from ecs_bg.lifecycle.events import lifecycle_event
-from ecs_bg.local.cloudwatch.alarms import put_gate_alarm
 from ecs_bg.local.lambda_.context import LocalLambdaContext
-from tests.aws_world import EcsWorld
+from tests.aws_world import EcsWorld, put_alarm
 from tests.conftest import ENTRY_FILES, LocalServer, load_entry
 from tests.ecs_apis import ServiceDeploymentApis
 
@@ -56,7 +55,7 @@ def deployment(world: EcsWorld, http_server: LocalServer, monkeypatch: pytest.Mo
     ecs_apis = ServiceDeploymentApis(world.ids, revision=revision).attach(aws.client("ecs", "us-west-2"))
     cloudwatch = boto3.client("cloudwatch", region_name="us-west-2")
     for name in ALARMS:
-        put_gate_alarm(cloudwatch, name)
+        put_alarm(cloudwatch, name)
     monkeypatch.setenv("ECS_BG_ALARM_NAMES", ",".join(ALARMS))
     monkeypatch.setenv("ECS_BG_TEST_URL", http_server.url)
     monkeypatch.setenv("ECS_BG_PRODUCTION_URL", http_server.url)

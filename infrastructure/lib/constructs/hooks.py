@@ -8,7 +8,6 @@ function gets its own role with the seed's permissions plus what its checks need
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -22,8 +21,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct, IValidation
 
-import ecs_bg
-from ecs_bg.deploy.functions import LambdaFunction
+from ecs_bg.deploy.functions import LambdaFunction, stage_asset
 from ecs_bg.deploy.probe import probe
 from ecs_bg.deploy.stack_context import hook_details_problems
 from ecs_bg.hooks.permissions import DEFAULT_HOOK_CHECKS, Permission, ResourceKind, permissions_for
@@ -47,24 +45,6 @@ WILDCARD_ANY_REASON = (
     "cluster ARN; PutMetricData is held to the "
     f"{METRICS_NAMESPACE} namespace and ListTasks to this cluster by conditions."
 )
-
-
-def stage_asset(code: Path, destination: Path) -> list[str]:
-    """Copy the code folder's Python files (entry files and their helper modules) and ``ecs_bg.hooks``
-    into ``destination``; return the files, relative."""
-    package = Path(ecs_bg.__file__).parent
-    sources = {p.relative_to(code).as_posix(): p for p in code.rglob("*.py") if "__pycache__" not in p.parts}
-    sources["ecs_bg/__init__.py"] = package / "__init__.py"
-    for path in (package / "hooks").rglob("*.py"):
-        relative = path.relative_to(package)
-        if "__pycache__" in relative.parts or "tests" in relative.parts:
-            continue
-        sources[f"ecs_bg/{relative.as_posix()}"] = path
-    for name, source in sources.items():
-        target = destination / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)  # contents only: the asset hash must not depend on mtimes
-    return sorted(sources)
 
 
 def _registered_permissions(function: LambdaFunction) -> tuple[Permission, ...]:

@@ -13,13 +13,11 @@ import typer
 from ecs_bg.cli.main import app
 from ecs_bg.cli.options import fail
 from ecs_bg.deploy.errors import DefinitionError
-from ecs_bg.deploy.paths import CDK_JSON
+from ecs_bg.deploy.project import find_cdk_json, find_config
 
 if TYPE_CHECKING:  # imported where used: cfn-lint and boto3 load only for the command that needs them
     from ecs_bg.deploy.definitions import Definitions, OutputSourceFactory
     from ecs_bg.deploy.outputs import OutputSource
-
-DEFAULT_CONFIG = Path("ecspresso/ecspresso.yml")
 
 
 class What(StrEnum):
@@ -34,7 +32,12 @@ class Format(StrEnum):
     json = "json"
 
 
-ConfigOption = Annotated[Path, typer.Option("--config", help="The ecspresso config file.")]
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config", help="The ecspresso config (default: ecspresso.yml, else ecspresso/ecspresso.yml, here)."
+    ),
+]
 OutputsFileOption = Annotated[
     Path | None,
     typer.Option("--outputs-file", help="Read cfn_output values from a `cdk deploy --outputs-file` file."),
@@ -59,11 +62,11 @@ def _outputs(
     return factory
 
 
-def _load(config: Path, outputs: OutputSourceFactory) -> Definitions:
+def _load(config: Path | None, outputs: OutputSourceFactory) -> Definitions:
     from ecs_bg.deploy.definitions import load_definitions
 
     try:
-        return load_definitions(config, os.environ, outputs)
+        return load_definitions(find_config(config), os.environ, outputs)
     except DefinitionError as error:
         fail(str(error))
 
@@ -71,7 +74,7 @@ def _load(config: Path, outputs: OutputSourceFactory) -> Definitions:
 @app.command()
 def render(
     what: Annotated[What, typer.Argument(help="Which rendered file to print.")] = What.all,
-    config: ConfigOption = DEFAULT_CONFIG,
+    config: ConfigOption = None,
     outputs_file: OutputsFileOption = None,
     region: RegionOption = None,
     profile: ProfileOption = None,
@@ -89,7 +92,7 @@ def render(
 
 @app.command("lint")
 def lint_command(
-    config: ConfigOption = DEFAULT_CONFIG,
+    config: ConfigOption = None,
     outputs_file: OutputsFileOption = None,
     region: RegionOption = None,
     profile: ProfileOption = None,
@@ -103,11 +106,12 @@ def lint_command(
     ] = None,
     output_format: Annotated[Format, typer.Option("--format", help="text or json.")] = Format.text,
     cdk_json: Annotated[
-        Path,
+        Path | None,
         typer.Option(
-            help="The CDK app's settings: which hook functions the stack has, to judge their hookDetails."
+            help="The CDK app's settings (its cdk.json, or its folder): which hook functions the stack "
+            "has, to judge their hookDetails (default: cdk.json, else infrastructure/cdk.json, here)."
         ),
-    ] = CDK_JSON,
+    ] = None,
 ) -> None:
     """Check the rendered definitions against ECS's API model and blue/green rules; exit 1 on errors."""
     from ecs_bg.deploy.lint import has_errors, image_architectures, lint
@@ -118,7 +122,7 @@ def lint_command(
     try:
         options = LintOptions(
             image_architectures=image_architectures(image_platform or []),
-            functions=local_functions(cdk_json if cdk_json.is_file() else None, where=f"{cdk_json}:"),
+            functions=local_functions(find_cdk_json(cdk_json)),
         )
     except DefinitionError as error:
         fail(str(error))

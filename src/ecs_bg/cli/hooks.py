@@ -19,7 +19,7 @@ import typer
 from ecs_bg.cli.main import app
 from ecs_bg.cli.options import EndpointOption, ProfileOption, RegionOption, fail
 from ecs_bg.deploy.errors import DefinitionError
-from ecs_bg.deploy.paths import CDK_JSON
+from ecs_bg.deploy.project import find_cdk_json
 from ecs_bg.hooks.config import HOOK_DETAILS_ENV
 from ecs_bg.hooks.contract import judge
 from ecs_bg.hooks.ecs import SHIFT_STAGES, TRAFFIC_SHIFT_STRATEGIES, HookStatus, Stage, Strategy, one_of
@@ -193,13 +193,13 @@ def invoke(
         Path | None, typer.Option(help="The hooks' code folder (default: the CDK app's hookCode).")
     ] = None,
     cdk_json: Annotated[
-        Path,
+        Path | None,
         typer.Option(
-            help="The CDK app's settings: each hook runs as its function is defined there (handler, "
-            f"environment, timeout, memory, hookDetails as {HOOK_DETAILS_ENV} unless that variable is "
-            "set here)."
+            help="The CDK app's settings (its cdk.json, or its folder): each hook runs as its function "
+            f"is defined there (handler, environment, timeout, memory, hookDetails as {HOOK_DETAILS_ENV} "
+            "unless that variable is set here; default: cdk.json, else infrastructure/cdk.json, here)."
         ),
-    ] = CDK_JSON,
+    ] = None,
     region: RegionOption = None,
     profile: ProfileOption = None,
     endpoint_url: EndpointOption = None,
@@ -213,9 +213,7 @@ def invoke(
     if (stage is None) == (event_file is None):
         fail("give --stage (an event is built for it) or --event FILE, not both")
     try:
-        functions = local_functions(
-            cdk_json if cdk_json.is_file() else None, lambda_dir, where=f"{cdk_json}:"
-        )
+        functions = local_functions(find_cdk_json(cdk_json), lambda_dir)
     except DefinitionError as error:
         fail(str(error))
     function = _function(hook, functions)

@@ -11,7 +11,6 @@ import typer
 
 from ecs_bg.cli.main import app
 from ecs_bg.deploy.errors import DefinitionError
-from ecs_bg.deploy.paths import ECSPRESSO_CONFIG
 from ecs_bg.lifecycle.plan import FIRST_DEPLOYMENT_STABLE, ROLLED_BACK_DEPLOYMENT
 
 if TYPE_CHECKING:  # imported where used: aiohttp and moto load only when `local` runs
@@ -27,11 +26,17 @@ def local(
     port: int = typer.Option(DEFAULT_PORT, help="The port to answer on (127.0.0.1)."),
     region: str = typer.Option("ap-northeast-1", help="The region the local ECS pretends to be."),
     speed: float = typer.Option(240.0, help="Simulated seconds per real second (bake times, timeouts)."),
-    config: Path = typer.Option(
-        ECSPRESSO_CONFIG,
-        help=f"The ecspresso config: its cluster exists from the start; {SIM_CONFIG} beside it, when "
-        "present, gives functions, lambdaDir, functionTimeoutSeconds, container commands and "
-        "firstDeploymentStable.",
+    config: Path | None = typer.Option(
+        None,
+        help="The ecspresso config (default: ecspresso.yml, else ecspresso/ecspresso.yml, here): its "
+        f"cluster exists from the start; {SIM_CONFIG} beside it, when present, gives functions, lambdaDir, "
+        "functionTimeoutSeconds, container commands, alarms, cdkApp and the readings of what ECS leaves "
+        "unconfirmed.",
+    ),
+    cdk_json: Path | None = typer.Option(
+        None,
+        help="The CDK app's settings (its cdk.json, or its folder): the hook functions the stack defines "
+        f"(default: {SIM_CONFIG}'s cdkApp, else cdk.json or infrastructure/cdk.json, here).",
     ),
     first_deployment_stable: str | None = typer.Option(
         None,
@@ -57,6 +62,7 @@ def local(
     import asyncio
 
     from ecs_bg.cli.signals import Stopped, until_stopped
+    from ecs_bg.deploy.project import find_cdk_json, find_config, simulation_file
     from ecs_bg.local.options import LocalOptions
     from ecs_bg.simulate.config import apply_local
 
@@ -69,11 +75,14 @@ def local(
     stable = _choice("--first-deployment-stable", first_deployment_stable, FIRST_DEPLOYMENT_STABLE)
     rolled_back = _choice("--rolled-back-deployment", rolled_back_deployment, ROLLED_BACK_DEPLOYMENT)
     origins = _origins(allow_origin or [])
-    options = LocalOptions(port=port, region=region, speed=speed, config=config, allowed_origins=origins)
-    sim_config = config.parent / SIM_CONFIG
     try:
-        if sim_config.is_file():  # its functions, lambdaDir, functionTimeoutSeconds, containers, …
+        options = LocalOptions(
+            port=port, region=region, speed=speed, config=find_config(config), allowed_origins=origins
+        )
+        sim_config = simulation_file(options.config or Path())
+        if sim_config is not None:  # its functions, lambdaDir, functionTimeoutSeconds, containers, …
             apply_local(sim_config, options)
+        options.cdk_json = find_cdk_json(cdk_json or options.cdk_json)
     except DefinitionError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(2) from None

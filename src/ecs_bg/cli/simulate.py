@@ -10,7 +10,6 @@ import typer
 
 from ecs_bg.cli.main import app
 from ecs_bg.deploy.errors import DefinitionError
-from ecs_bg.deploy.paths import CDK_JSON, ECSPRESSO_CONFIG
 from ecs_bg.hooks.ecs import DeploymentStatus, HookStatus
 from ecs_bg.simulate.scenarios import SCENARIOS
 
@@ -20,7 +19,6 @@ if TYPE_CHECKING:  # imported where used: the simulator (aiohttp, moto, boto3) l
     from ecs_bg.simulate.outcome import Report
     from ecs_bg.simulate.simulation import Options, Simulation
 
-SIM_CONFIG = ECSPRESSO_CONFIG.parent / "simulation.yml"
 STATUS_STYLE: dict[str, str] = {
     DeploymentStatus.SUCCESSFUL: "green",
     DeploymentStatus.ROLLBACK_SUCCESSFUL: "yellow",
@@ -44,12 +42,19 @@ def simulate(
         None,
         help="replace or merge: how ECS hands IN_PROGRESS hookDetails on (default: the config's or replace).",
     ),
-    sim_config: Path = typer.Option(SIM_CONFIG, help="The simulation config: local commands, speed, load."),
+    sim_config: Path | None = typer.Option(
+        None,
+        help="The simulation config: local commands, speed, load (default: simulation.yml beside --config).",
+    ),
     report: Path | None = typer.Option(None, help="Write the JSON report here."),
     html: Path | None = typer.Option(None, help="Write the report as a self-contained HTML page here."),
-    config: Path = typer.Option(ECSPRESSO_CONFIG, help="The ecspresso config."),
-    cdk_json: Path = typer.Option(
-        CDK_JSON, help="The CDK app's settings: the hook functions the stack defines (and their hookDetails)."
+    config: Path | None = typer.Option(
+        None, help="The ecspresso config (default: ecspresso.yml, else ecspresso/ecspresso.yml, here)."
+    ),
+    cdk_json: Path | None = typer.Option(
+        None,
+        help="The CDK app's settings (its cdk.json, or its folder): the hook functions the stack defines "
+        "(default: simulation.yml's cdkApp, else cdk.json or infrastructure/cdk.json, here).",
     ),
     quiet: bool = typer.Option(False, help="No live view; print the outcome only."),
 ) -> None:
@@ -60,6 +65,7 @@ def simulate(
     from rich.markup import escape
 
     from ecs_bg.cli.signals import Stopped, until_stopped
+    from ecs_bg.deploy.project import find_cdk_json, find_config, simulation_file
     from ecs_bg.report.html import render as render_html
     from ecs_bg.report.model import DeploymentReport
     from ecs_bg.simulate.config import apply as sim_config_apply
@@ -67,10 +73,12 @@ def simulate(
     from ecs_bg.simulate.simulation import Options, SimulationFailed
 
     console = Console()
-    options = Options(config=config)
-    options.local.cdk_json = cdk_json
     try:
-        configured = sim_config_apply(sim_config, options) if sim_config.is_file() else None
+        found = find_config(config)
+        options = Options(config=found)
+        sim_config = sim_config or simulation_file(found)
+        configured = sim_config_apply(sim_config, options) if sim_config is not None else None
+        options.local.cdk_json = find_cdk_json(cdk_json or options.local.cdk_json)
         scenario = scenario or configured or "good"
         chosen = SCENARIOS.get(scenario)
         if chosen is None:

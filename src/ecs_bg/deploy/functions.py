@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import shutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,8 @@ DEFAULT_MEMORY_MB: Final = 256
 MEMORY = setting(minimum=128, maximum=10240, key="memoryMB")
 TIMEOUT = setting(positive=True, maximum=900)
 HANDLER: Final = re.compile(r"(?P<module>[A-Za-z_][\w.]*)\.(?P<function>[A-Za-z_]\w*)")
+# What the public Powertools for AWS Lambda (Python) layer the stack attaches to its hooks holds.
+POWERTOOLS_LAYER: Final = ("aws-lambda-powertools", "typing_extensions")
 HOOK_NAME: Final = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
 
 
@@ -64,6 +67,12 @@ class LambdaFunction:
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
     memory_mb: int = DEFAULT_MEMORY_MB
     hook: str | None = None  # the stack's hook name (before-install); None for a function it lacks
+    # Distributions the function's layers add to what the runtime has (the stack's hooks: Powertools,
+    # from its public layer).
+    layer_packages: tuple[str, ...] = ()
+    # Deployed as the stack stages it (``stage_asset``: the code folder and ecs_bg.hooks), not the
+    # code folder as it is.
+    staged: bool = False
 
     @property
     def module(self) -> str:
@@ -148,7 +157,15 @@ def stack_functions(
         environment = (
             {HOOK_DETAILS_ENV: json.dumps(hook_details[hook], sort_keys=True)} if hook in hook_details else {}
         )
-        function = LambdaFunction(name(hook), code, f"{module}.handler", environment, hook=hook)
+        function = LambdaFunction(
+            name(hook),
+            code,
+            f"{module}.handler",
+            environment,
+            hook=hook,
+            layer_packages=POWERTOOLS_LAYER,
+            staged=True,
+        )
         function = function.with_settings(given)
         functions.append(function)
     return functions
@@ -171,3 +188,22 @@ def apply_overrides(
             known = LambdaFunction(name, base, override.handler)
         merged[name] = known.with_settings(override, base)
     return merged
+
+
+def stage_asset(code: Path, destination: Path) -> list[str]:
+    """The stack's hook asset, as the CDK app stages it and Lambda unpacks it: the code folder's Python
+    files (entry files and their helper modules) and the ``ecs_bg.hooks`` package, copied into
+    ``destination``; returns the files, relative."""
+    package = Path(__file__).resolve().parents[1]  # src/ecs_bg: this package's own copy
+    sources = {p.relative_to(code).as_posix(): p for p in code.rglob("*.py") if "__pycache__" not in p.parts}
+    sources["ecs_bg/__init__.py"] = package / "__init__.py"
+    for path in (package / "hooks").rglob("*.py"):
+        relative = path.relative_to(package)
+        if "__pycache__" in relative.parts or "tests" in relative.parts:
+            continue
+        sources[f"ecs_bg/{relative.as_posix()}"] = path
+    for name, source in sources.items():
+        target = destination / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)  # contents only: the asset hash must not depend on mtimes
+    return sorted(sources)

@@ -17,7 +17,7 @@ def load_handler(code: str, handler: str) -> Callable[[Any, Any], Any]:
     """Lambda's handler ``module.function`` from the code folder ``code``."""
     # `python -m` put the working directory first; Lambda's path has only the code folder (and the
     # runtime's libraries), so code that imports what sits beside it locally fails here as it would there.
-    sys.path = [code, *(p for p in sys.path if p not in ("", os.getcwd()))]
+    sys.path = [code, *(p for p in sys.path if p not in ("", os.getcwd(), code))]
     module_name, _, function_name = handler.rpartition(".")
     module = importlib.import_module(module_name)
     function = getattr(module, function_name, None)

@@ -44,7 +44,9 @@ class LocalAws:
         query_answers: dict[str, QueryAnswer] | None = None,
         *,
         ecs_only_local: bool = False,
+        region: str = "us-east-1",
     ) -> None:
+        self.region = region  # what moto makes ready ahead (moto_server)
         self.ecs = EcsApi(ecs_answers)
         # True: an ECS operation without a local answer is refused rather than sent to moto's ECS,
         # which knows nothing of the local control plane's resources.
@@ -89,7 +91,7 @@ class LocalAws:
 
     async def _start_moto(self) -> str:
         # moto is part of this tool, not the user's code: it runs with this process's environment.
-        environment = {**os.environ, TOKEN_ENV: self.moto_token}
+        environment = {**os.environ, "REGION": self.region, TOKEN_ENV: self.moto_token}
         self._moto = AppProcess(environment, command=(sys.executable, "-m", "ecs_bg.local.moto_server"))
         await self._moto.start()
         if not await self._moto.wait_ready(timeout=60.0, path="/moto-api/"):

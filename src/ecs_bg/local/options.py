@@ -3,13 +3,11 @@ options that is the local AWS it runs (``simulate.simulation.Options.local``), o
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ecs_bg.deploy.functions import FunctionOverride
-from ecs_bg.deploy.paths import CDK_JSON, ECSPRESSO_CONFIG
 from ecs_bg.deploy.stack_context import Env
 from ecs_bg.lifecycle.plan import (
     FirstDeploymentStable,
@@ -17,7 +15,6 @@ from ecs_bg.lifecycle.plan import (
     RollbackHookFailure,
     RolledBackDeployment,
 )
-from ecs_bg.local.cloudwatch import alarms
 from ecs_bg.local.cloudwatch.metric_alarms import AlarmDefinition
 
 
@@ -29,16 +26,18 @@ class LocalOptions:
     allowed_origins: tuple[str, ...] = ()
     region: str = "ap-northeast-1"
     speed: float = 240.0  # simulated seconds per real second: bakes, timeouts, health-check intervals
-    config: Path | None = ECSPRESSO_CONFIG  # its cluster exists from the start
+    config: Path | None = None  # the ecspresso config: its cluster exists from the start
     clusters: tuple[str, ...] = ("default",)
     sim_config: Path | None = None  # the simulation.yml these options came from, for errors
     # The stack's environment: names its functions (ecs-bg-<hook>-<env>) and cluster.
     stack_environment: Env = "dev"
-    cdk_json: Path | None = CDK_JSON
-    # A task's process, unless simulation.yml's containers: give the command of the container a
-    # service's load balancer routes to.
-    command: Sequence[str] = (sys.executable, "-m", "app")
+    cdk_json: Path | None = None  # the CDK app's settings (its hook functions, their hookDetails)
+    # The process runtime runs a task's container as the command simulation.yml's containers: give it,
+    # in its working directory (default: the working directory), or else ``command`` (none: a task
+    # whose container has no command cannot start).
+    command: Sequence[str] = ()
     container_commands: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    container_dirs: Mapping[str, Path] = field(default_factory=dict)
     lambda_dir: Path | None = None  # replaces the stack's hookCode folder of <hook>_hook.py entry files
     # simulation.yml's functions: by function name, over the stack's (code already absolute)
     functions: Mapping[str, FunctionOverride] = field(default_factory=dict)
@@ -53,6 +52,5 @@ class LocalOptions:
     rollback_hook_failure: RollbackHookFailure = "fail"
     first_deployment_stable: FirstDeploymentStable = "tasks-running"
     rolled_back_deployment: RolledBackDeployment = "listed"
-    alarm_5xx_percent: float = alarms.PERCENT_5XX  # the 5xx share that breaches the stack's 5xx alarm
     # simulation.yml's alarms: by name, as PutMetricAlarm defines them, judged as CloudWatch would.
     alarm_definitions: Mapping[str, AlarmDefinition] = field(default_factory=dict)

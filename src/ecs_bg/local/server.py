@@ -12,14 +12,16 @@ import os
 from types import TracebackType
 
 from ecs_bg.deploy.config import load_config
+from ecs_bg.local import query
+from ecs_bg.local.cloudformation.api import CloudFormationApi
 from ecs_bg.local.ecs.backend import LocalEcs
 from ecs_bg.local.ecs.driver import Driver
 from ecs_bg.local.ecs.models import Account, Deployment
+from ecs_bg.local.elbv2.api import Elbv2Api
 from ecs_bg.local.elbv2.balancer import ListenerName, ListenerUrls
 from ecs_bg.local.elbv2.traffic_stats import LoadBalancerStats
 from ecs_bg.local.endpoint import LocalAws
 from ecs_bg.local.options import LocalOptions
-from ecs_bg.local.reads import AwsReads
 from ecs_bg.local.world import World
 
 
@@ -43,8 +45,14 @@ class LocalEcsServer:
         self.driver.services = lambda: [
             service for cluster in self.ecs.clusters.values() for service in cluster.services.values()
         ]
-        self.reads = AwsReads(self.world)
-        self.aws = LocalAws(self.ecs.operations(), query_answers=self.reads.answers(), ecs_only_local=True)
+        urls = lambda: {"ProductionUrl": self.listener_urls.production, "TestUrl": self.listener_urls.test}  # noqa: E731
+        query_answers = {
+            **Elbv2Api(self.world.elbv2.backend).answers(),
+            **CloudFormationApi(self.world.outputs, options.region, urls).answers(),
+        }
+        self.aws = LocalAws(
+            self.ecs.operations(), query_answers=query_answers, ecs_only_local=True, region=options.region
+        )
         self.url = ""
 
     async def __aenter__(self) -> LocalEcsServer:
@@ -52,6 +60,8 @@ class LocalEcsServer:
             self.url = await self.aws.start(self.options.port, extra_origins=self.options.allowed_origins)
             await self.world.start(self.url)
             self.driver.start()
+            # Off the loop, now: a first elbv2 or CloudFormation request would hold every listener up.
+            asyncio.get_running_loop().run_in_executor(None, query.load, "elbv2", "cloudformation")
         except BaseException:
             await self.close()
             raise

@@ -11,13 +11,14 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ecs_bg.deploy.paths import REPOSITORY_ROOT
-from ecs_bg.deploy.stack_context import read_cdk_json
+from ecs_bg.deploy.stack_context import parse_context, read_cdk_json
 from ecs_bg.hooks.ecs import TaskStatus
-from ecs_bg.local.cloudformation.stack import StackOutputs
+from ecs_bg.local.cloudformation.stack import StackOutputs, gate_alarms, load_balancer_dimension
+from ecs_bg.local.cloudwatch.alarms import target_group_dimension
+from ecs_bg.local.cloudwatch.metric_alarms import LoadBalancerNames
 from ecs_bg.local.cloudwatch.service import CloudWatch
 from ecs_bg.local.ecs.models import Task
-from ecs_bg.local.elbv2.load_balancing import LoadBalancing
+from ecs_bg.local.elbv2.load_balancing import LoadBalancing, stack_load_balancer
 from ecs_bg.local.endpoint import SIMULATION_APP_ID
 from ecs_bg.local.lambda_.functions import local_functions
 from ecs_bg.local.lambda_.service import LambdaService
@@ -46,25 +47,28 @@ class World:
         # The stack's outputs, its hook functions' ARNs among them (what cfn_output resolves).
         self.outputs = StackOutputs(options.region, options.stack_environment, functions.values())
         values = self.outputs.values
-        self.elbv2 = LoadBalancing(values["BlueTargetGroupArn"], values["GreenTargetGroupArn"], options.speed)
+        context = read_cdk_json(options.cdk_json) if options.cdk_json is not None else parse_context({})
+        self.elbv2 = LoadBalancing(stack_load_balancer(values, context), options.speed)
         self.lambda_ = LambdaService(
             functions,
             timeout_cap=self._timeout_cap,
             environment=self.hook_environment,
             logs=lambda: self.client("logs"),
-            cwd=REPOSITORY_ROOT,
         )
-        context = read_cdk_json(options.cdk_json) if options.cdk_json is not None else None
+        stack_alarms = gate_alarms(values, context.alarm_5xx_threshold, context.alarm_latency_p95_seconds)
+        balancer = load_balancer_dimension(values)
         self.cloudwatch = CloudWatch(
             self.elbv2.lb,
             lambda: self.client("cloudwatch"),
             options.speed,
-            stack_alarms=values,
-            alarm_5xx_percent=options.alarm_5xx_percent,
-            latency_p95_seconds=context.alarm_latency_p95_seconds if context else 1.0,
-            definitions=options.alarm_definitions,
+            definitions={**stack_alarms, **options.alarm_definitions},
+            names=LoadBalancerNames(
+                balancer, {target_group_dimension(arn): arn for arn in self.elbv2.groups}
+            ),
         )
-        self.tasks = ProcessRuntime(options.command, options.container_commands, options.sim_config)
+        self.tasks = ProcessRuntime(
+            options.command, options.container_commands, options.container_dirs, options.sim_config
+        )
 
     @property
     def lb(self) -> Any:
@@ -111,8 +115,14 @@ class World:
             return False
         return await self._start(task, environment, command) is not None
 
-    async def run_task(self, task: Task, environment: Mapping[str, str], command: Sequence[str]) -> None:
-        """A one-off task (RunTask): it runs to its exit and serves nothing."""
+    async def run_task(
+        self, task: Task, environment: Mapping[str, str], command: Sequence[str] | str
+    ) -> None:
+        """A one-off task (RunTask): it runs to its exit and serves nothing (``command`` a string: it
+        has none, and this is why)."""
+        if isinstance(command, str):
+            _stopped(task, command, FAILED_TO_START)
+            return
         process = await self._start(task, environment, command)
         if process is None:
             return
@@ -132,7 +142,8 @@ class World:
         https://docs.aws.amazon.com/AmazonECS/latest/developerguide/stopped-task-error-codes.html)."""
         task.last_status = TaskStatus.PENDING
         try:
-            process = await self.tasks.start(task.arn, self.task_process_environment(environment), command)
+            environment = self.task_process_environment(environment)
+            process = await self.tasks.start(task.arn, task.container, environment, command)
         except OSError as error:
             why = f"{error.strerror or error}: {command[0]!r}" if command else str(error)
             _stopped(task, f"CannotStartContainerError: {task.container}: {why}", FAILED_TO_START)

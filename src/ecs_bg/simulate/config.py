@@ -30,6 +30,9 @@ POSITIVE = setting(positive=True)
 @dataclass(frozen=True)
 class Container:
     command: tuple[str, ...] | None = field(default=None, metadata=setting(min_items=1))
+    # Where the command runs, relative to this file's folder (default: the folder itself), as a
+    # container definition's workingDirectory names where its command runs.
+    working_directory: str | None = None
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,7 @@ class SimulationSettings:
     # What DescribeServices lists of a rolled-back update (UNCONFIRMED): listed (FAILED, for a while) or gone
     rolled_back_deployment: RolledBackDeployment | None = None
     lambda_dir: str | None = None  # your hook entry files (<hook>_hook.py), relative to this file
+    cdk_app: str | None = None  # your CDK app's folder (its cdk.json), relative to this file
     revisions: Revisions = Revisions()
     # By function name: a stack function's code, handler, environment, timeoutSeconds, memoryMB, or a
     # function the stack does not have (code and handler required).
@@ -118,9 +122,15 @@ def apply_local(path: Path, options: LocalOptions, settings: SimulationSettings 
     if settings.rollback_hook_failure is not None:
         options.rollback_hook_failure = settings.rollback_hook_failure
     options.lambda_dir = lambda_dir(path, settings) or options.lambda_dir
+    if settings.cdk_app is not None:
+        app = path.parent / settings.cdk_app
+        if not (app / "cdk.json").is_file():
+            raise DefinitionError(f"{path}: cdkApp {settings.cdk_app!r} is not a folder with a cdk.json")
+        options.cdk_json = app / "cdk.json"
     if settings.function_timeout_seconds is not None:
         options.function_timeout = settings.function_timeout_seconds
     options.container_commands = container_commands(path, settings)
+    options.container_dirs = container_dirs(path, settings)
     if settings.first_deployment_stable is not None:
         options.first_deployment_stable = settings.first_deployment_stable
     if settings.rolled_back_deployment is not None:
@@ -156,6 +166,20 @@ def container_commands(path: Path, settings: SimulationSettings) -> dict[str, li
         for name, container in settings.containers.items()
         if container.command is not None
     }
+
+
+def container_dirs(path: Path, settings: SimulationSettings) -> dict[str, Path]:
+    """Each container's working directory: its workingDirectory, relative to this file's folder."""
+    dirs = {}
+    for name, container in settings.containers.items():
+        folder = (path.parent / (container.working_directory or ".")).resolve()
+        if not folder.is_dir():
+            raise DefinitionError(
+                f"{path}: containers.{name}.workingDirectory {container.working_directory!r} is not a "
+                "directory (it is relative to this file's folder)"
+            )
+        dirs[name] = folder
+    return dirs
 
 
 def _command(command: tuple[str, ...], here: Path) -> list[str]:

@@ -113,7 +113,7 @@ def deployment_report(
         traffic=outcome.traffic(stats, load, weights, intervals),
         wall_seconds=(deployment.finished_at or time.time()) - (deployment.started_at or time.time()),
         rollback_reason=names.reason(engine.rollback_reason),
-        alarms=(deployment.alarm_board or alarms.AlarmBoard([])).to_json(),
+        alarms=(deployment.alarm_board or alarms.AlarmBoard()).to_json(),
         tasks={"replacements": _replacements(deployment, names, speed)},
         step_bakes=outcome.step_bakes(engine.stages),
         pause_hooks=outcome.pause_hooks(engine.pauses),

@@ -28,7 +28,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from ecs_bg.deploy.errors import DefinitionError
 from ecs_bg.deploy.functions import FunctionOverride, LambdaFunction
-from ecs_bg.deploy.paths import ECSPRESSO_CONFIG
+from ecs_bg.deploy.project import find_cdk_json, find_config
 from ecs_bg.hooks.ecs import (
     FINAL_DEPLOYMENT_STATUSES,
     DeploymentStatus,
@@ -78,7 +78,7 @@ class Options:
     scenario changes of what a user could change."""
 
     local: LocalOptions = field(default_factory=lambda: LocalOptions(config=None))
-    config: Path = ECSPRESSO_CONFIG
+    config: Path | None = None  # default: found from the working directory (deploy.project)
     tasks: int | None = None  # default: the service's desiredCount
     blue_env: dict[str, str] = field(default_factory=dict)  # in blue's task definition
     green_env: dict[str, str] = field(default_factory=dict)  # in green's task definition
@@ -101,9 +101,10 @@ class Simulation:
         ``DefinitionError`` naming the file and field."""
         self.options = options
         self.on_update = on_update or (lambda _: None)
-        local = options.local
+        self.config = find_config(options.config)
+        local = dataclasses.replace(options.local, cdk_json=find_cdk_json(options.local.cdk_json))
         functions = local_functions(local.cdk_json, local.lambda_dir, local.functions)
-        self.files = definitions.load(options.config, functions, options.environ)
+        self.files = definitions.load(self.config, functions, options.environ)
         self.ids = self.files.ids
         self._check_command()
         self.task_definitions = {group: self._task_definition(group) for group in (BLUE, GREEN)}
@@ -156,7 +157,7 @@ class Simulation:
         environment added to the container the load balancer routes to."""
         options = self.options
         environ = {**options.environ, **options.revision_environ.get(group, {})}
-        task = definitions.revision_task(options.config, environ, self.files.outputs)
+        task = definitions.revision_task(self.config, environ, self.files.outputs)
         added = {"APP_COLOUR": group, **(options.blue_env if group == BLUE else options.green_env)}
         for container in task.get("containerDefinitions", []):
             if container.get("name") == self.files.container:

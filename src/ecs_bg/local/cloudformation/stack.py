@@ -11,6 +11,7 @@ from types import MappingProxyType
 
 from ecs_bg.deploy.errors import DefinitionError
 from ecs_bg.deploy.functions import LambdaFunction
+from ecs_bg.local.cloudwatch.metric_alarms import AlarmDefinition, Dimension, Metric, MetricQuery, MetricStat
 
 ACCOUNT = "123456789012"
 
@@ -67,3 +68,55 @@ class StackOutputs:
         if name not in self.exports:
             raise DefinitionError(f"the simulated stack exports nothing named {name} (cfn_export `{name}`)")
         return self.exports[name]
+
+
+def gate_alarms(
+    outputs: Mapping[str, str], threshold_5xx: float, latency_p95_seconds: float
+) -> dict[str, AlarmDefinition]:
+    """The stack's two gate alarms as infrastructure/lib/constructs/alarms.py defines them (a test holds
+    them to the synthesized template): the 5xx alarm sums both target groups' 5xx and the load
+    balancer's own, >= the threshold in 2 of 2 minutes; the latency alarm is the higher p95 of the two
+    groups, > the threshold in 2 of 3 minutes; missing data does not breach."""
+    balancer = load_balancer_dimension(outputs)
+    groups = [outputs["BlueTargetGroupArn"], outputs["GreenTargetGroupArn"]]
+
+    def stat(query: str, name: str, stat: str, group: str | None) -> MetricQuery:
+        dimensions: tuple[Dimension, ...] = (Dimension("LoadBalancer", balancer),)
+        if group is not None:
+            dimensions = (Dimension("TargetGroup", group.split(":", 5)[5]), *dimensions)
+        metric = Metric(name, dimensions=dimensions)
+        return MetricQuery(query, MetricStat(metric, stat), return_data=False)
+
+    errors = [stat(f"e{i}", "HTTPCode_Target_5XX_Count", "Sum", g) for i, g in enumerate(groups)]
+    errors.append(stat("elb", "HTTPCode_ELB_5XX_Count", "Sum", None))
+    latency = [stat(f"l{i}", "TargetResponseTime", "p95", g) for i, g in enumerate(groups)]
+    return {
+        outputs["Http5xxAlarmName"]: AlarmDefinition(
+            threshold=threshold_5xx,
+            comparison_operator="GreaterThanOrEqualToThreshold",
+            evaluation_periods=2,
+            datapoints_to_alarm=2,
+            treat_missing_data="notBreaching",
+            metrics=(
+                *errors,
+                MetricQuery("expr", expression=" + ".join(f"FILL({q.id}, 0)" for q in errors), label="5xx"),
+            ),
+        ),
+        outputs["LatencyAlarmName"]: AlarmDefinition(
+            threshold=latency_p95_seconds,
+            comparison_operator="GreaterThanThreshold",
+            evaluation_periods=3,
+            datapoints_to_alarm=2,
+            treat_missing_data="notBreaching",
+            metrics=(
+                *latency,
+                MetricQuery("expr", expression=f"MAX([{', '.join(q.id for q in latency)}])", label="p95"),
+            ),
+        ),
+    }
+
+
+def load_balancer_dimension(outputs: Mapping[str, str]) -> str:
+    """The LoadBalancer dimension's value, ``app/NAME/ID``, from the production rule's ARN
+    (``...:listener-rule/app/NAME/ID/LISTENER/RULE``)."""
+    return outputs["ProductionListenerRuleArn"].split(":listener-rule/", 1)[1].rsplit("/", 2)[0]

@@ -2,8 +2,8 @@
 
 Every simulated minute (``metric_alarms.PERIOD`` at the local clock's speed) the period's traffic goes to
 CloudWatch per target group, as AWS/ApplicationELB publishes it, and every deployment that watches
-alarms (``deploymentConfiguration.alarms``) has them judged (``alarms``: the stack's 5xx
-and latency alarms; ``ecs_bg.local.cloudwatch.metric_alarms``: simulation.yml's own). Traffic is
+alarms (``deploymentConfiguration.alarms``) has them judged, each by its own definition
+(``metric_alarms``). Traffic is
 whatever reaches the listeners: ``ecs-bg local`` has no load generator, so without requests no
 datapoint is judged and no alarm changes.
 """
@@ -23,6 +23,7 @@ from ecs_bg.local.elbv2.traffic_stats import MetricsPeriod
 
 # Real seconds a bake may be held, after a production shift, for the alarms to judge real traffic.
 HOLD_REAL_SECONDS = 10.0
+QUIET_MINUTES, QUIET_REQUESTS = 2, 10  # two simulated minutes with fewer requests than this: no traffic
 OnChange = Callable[[alarms.AlarmBoard], None]
 
 
@@ -33,20 +34,18 @@ class Watch:
     board: alarms.AlarmBoard
     on_change: OnChange
     clock: Callable[[], float]
-    # The board's (datapoints, minutes) at the last production shift: a bake ends only once the
-    # alarms have judged enough traffic since. The deployment hears every verdict as it is reached
-    # (``on_change`` runs at once, nothing waits between), so the board's own counts are what it heard.
-    at_shift: tuple[int, int] = (0, 0)
+    # The board's minutes at the last production shift: a bake ends only once the alarms have judged
+    # enough traffic since. The deployment hears every verdict as it is reached (``on_change`` runs at
+    # once, nothing waits between), so the board's own count is what it heard.
+    at_shift: int = 0
     shifted_at: float = field(default_factory=time.monotonic)
     minutes: int = 0  # simulated minutes heard since the shift
     requests: int = 0  # requests the load balancer had in them
 
     def shifted(self) -> None:
-        """Production's weights changed: the next datapoint and the next minute hold traffic from
-        before, whether or not a window is under way (the period in progress began before the shift,
-        and alone it may fill a window), so neither counts."""
-        board = self.board
-        self.at_shift = (board.datapoints + 1, board.minutes + 1)
+        """Production's weights changed: the minute in progress holds traffic from before, so it does
+        not count."""
+        self.at_shift = self.board.minutes + 1
         self.shifted_at = time.monotonic()
         self.minutes = self.requests = 0
 
@@ -56,17 +55,16 @@ class Watch:
         self.requests += period.load_balancer.request_count
 
     def have_judged(self) -> bool:
-        """Whether the alarms have judged enough traffic since the shift. Without traffic enough for a
-        datapoint (``ecs-bg local`` with nobody sending requests) there is nothing to wait for:
-        CloudWatch then has missing data, which does not breach; so the hold ends once two minutes
-        have passed with fewer requests than one datapoint needs, and in any case after
-        HOLD_REAL_SECONDS (traffic too thin to fill datapoints soon)."""
+        """Whether the alarms have judged enough traffic since the shift: a full evaluation range each.
+        Without traffic (``ecs-bg local`` with nobody sending requests) there is nothing to wait for:
+        CloudWatch then has missing data; so the hold ends once QUIET_MINUTES have passed with fewer
+        than QUIET_REQUESTS requests, and in any case after HOLD_REAL_SECONDS (traffic too thin to fill
+        datapoints soon)."""
         if time.monotonic() - self.shifted_at >= HOLD_REAL_SECONDS:
             return True
-        if self.minutes >= alarms.DATAPOINTS_TO_ALARM and self.requests < alarms.WINDOW_REQUESTS:
+        if self.minutes >= QUIET_MINUTES and self.requests < QUIET_REQUESTS:
             return True
-        board = self.board
-        return board.heard_enough((board.datapoints, board.minutes), since=self.at_shift)
+        return self.board.heard_enough(self.board.minutes - self.at_shift)
 
 
 class AlarmWatch:

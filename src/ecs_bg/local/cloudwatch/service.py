@@ -1,9 +1,9 @@
 """The local CloudWatch as a deployment meets it: the alarms it watches exist, and are judged on the
-local load balancer's metrics (``alarm_watch``).
+local load balancer's metrics (``alarm_watch``), each by its own definition (``metric_alarms``).
 
-The moto server behind the endpoint keeps the alarms and metrics; what each alarm measures is known
-here: the stack's two gate alarms (``alarms``), the user's own from simulation.yml's ``alarms:``
-(``metric_alarms``); any other is reported as not evaluated, with why.
+The moto server behind the endpoint keeps the alarms and metrics; what each alarm measures is its
+definition: the stack's, and the user's own from simulation.yml's ``alarms:``. A deployment's alarm with
+no definition is reported as not evaluated, with why.
 """
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ecs_bg.local.cloudwatch import alarms, metric_alarms
+from ecs_bg.local.cloudwatch import alarms
 from ecs_bg.local.cloudwatch.alarm_watch import AlarmWatch
+from ecs_bg.local.cloudwatch.metric_alarms import AlarmDefinition, LoadBalancerNames, MetricAlarm
 from ecs_bg.local.elbv2.balancer import LocalLoadBalancer
 
 
@@ -22,19 +23,15 @@ class CloudWatch:
         lb: LocalLoadBalancer,
         client: Callable[[], Any],
         speed: float,
-        *,
-        stack_alarms: Mapping[str, str],
-        alarm_5xx_percent: float,
-        latency_p95_seconds: float,
-        definitions: Mapping[str, metric_alarms.AlarmDefinition],
+        definitions: Mapping[str, AlarmDefinition],
+        names: LoadBalancerNames,
     ) -> None:
-        """``stack_alarms``: the stack's outputs naming its alarms; ``client()``: the local CloudWatch's."""
+        """``definitions``: every alarm the local CloudWatch knows, by name; ``names``: the dimension
+        values the local load balancer publishes under; ``client()``: the local CloudWatch's."""
         self._client = client
         self.watch = AlarmWatch(lb, client, speed)
         self.definitions = definitions
-        self._stack_alarms = stack_alarms
-        self._percent = alarm_5xx_percent
-        self._latency = latency_p95_seconds
+        self.names = names
 
     def start(self) -> None:
         self.watch.start()
@@ -42,45 +39,30 @@ class CloudWatch:
     async def close(self) -> None:
         await self.watch.close()
 
-    def alarm_board(self, names: list[str], groups: tuple[str, ...]) -> alarms.AlarmBoard:
-        """Each alarm a deployment watches, with what it measures: the stack's two are known, the
-        user's are simulation.yml's ``alarms:``; any other is reported as not evaluated, with why."""
-        known = {
-            rule.name: rule
-            for rule in alarms.stack_rules(names, self._stack_alarms, self._percent, self._latency)
-            if rule.measure != "unknown"
-        }
-        # A TargetGroup dimension names the group as targetgroup/NAME/ID, or by NAME alone; the load
-        # balancer names its groups by ARN.
-        target_groups: dict[str, str] = {}
-        for arn in groups:
-            value = arn.split(":", 5)[5]
-            target_groups |= {value: arn, value.split("/")[1]: arn}
-        board = alarms.AlarmBoard([])
+    def alarm_board(self, names: list[str]) -> alarms.AlarmBoard:
+        """Each alarm a deployment watches, judged by its definition; any the local CloudWatch cannot
+        judge is reported as not evaluated, with why."""
+        board = alarms.AlarmBoard()
         for name in names:
             definition = self.definitions.get(name)
-            if definition is not None:
-                source = metric_alarms.series(definition, target_groups)
-                if isinstance(source, str):
-                    board.not_evaluated[name] = source
-                else:
-                    board.metric_alarms.append(metric_alarms.MetricAlarm(name, definition, source))
-            elif name in known:
-                board.rules.append(known[name])
-            else:
+            if definition is None:
                 board.not_evaluated[name] = (
-                    "not one of the stack's alarms, and simulation.yml's alarms does not define it"
+                    "no alarm of that name is defined (the stack's, or simulation.yml's)"
                 )
+                continue
+            alarm = MetricAlarm.of(name, definition, self.names)
+            if isinstance(alarm, str):
+                board.not_evaluated[name] = alarm
+            else:
+                board.alarms.append(alarm)
         return board
 
     def put_alarms(self, names: list[str]) -> None:
-        """The deployment's alarms exist (OK), for the hooks that read them: as simulation.yml's
-        ``alarms:`` defines one, else as the stack makes its gate alarms; one that exists stays."""
+        """The deployment's alarms exist (their state INSUFFICIENT_DATA until judged), for the hooks
+        that read them; one that exists stays."""
         cloudwatch = self._client()
         known = {alarm["AlarmName"] for alarm in cloudwatch.describe_alarms(AlarmNames=names)["MetricAlarms"]}
         for name in names:
-            defined = self.definitions.get(name)
-            if defined is not None and name not in known:
-                cloudwatch.put_metric_alarm(**defined.put_metric_alarm(name))
-            elif name not in known:
-                alarms.put_gate_alarm(cloudwatch, name, self._percent)
+            definition = self.definitions.get(name)
+            if definition is not None and name not in known:
+                cloudwatch.put_metric_alarm(**definition.put_metric_alarm(name))

@@ -38,7 +38,6 @@ from ecs_bg.local.ecs.errors import (
 )
 from ecs_bg.local.ecs.models import (
     ACTIVE,
-    DRAINING,
     INACTIVE,
     REVISION_FIELDS,
     Account,
@@ -313,14 +312,11 @@ class LocalEcs:
         service = self.service(request, active=False)
         if service.desired_count > 0 and not request.get("force"):
             raise InvalidParameterException("The service cannot be stopped while it is scaled above 0.")
-        service.status = DRAINING
+        service.deleted = True  # DRAINING while its tasks stop, then INACTIVE (Service.status)
         service.request["desiredCount"] = 0
         for task in service.live_tasks():
             self.deployer.stop_task(task, "Service deleted", "ServiceSchedulerInitiated")
-        described = self.describe_service(service)
-        if not service.live_tasks():
-            service.status = INACTIVE
-        return {"service": described}
+        return {"service": self.describe_service(service)}
 
     async def describe_services(self, request: dict[str, Any]) -> dict[str, Any]:
         references = request["services"]

@@ -83,7 +83,7 @@ class Driver:
             **task_environment(body, task.container),
             **{item["name"]: item.get("value", "") for item in override.get("environment", [])},
         }
-        command = override.get("command") or list(self.world.options.command)
+        command = override.get("command") or self.world.tasks.command(task.container)
         await self.world.run_task(task, environment, command)
 
     def stop_task(self, task: Task, reason: str, stop_code: str) -> None:
@@ -165,7 +165,7 @@ class Driver:
             # change only with enable and rollback true (API reference, DeploymentAlarms:
             # docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeploymentAlarms.html).
             watch = Watch(
-                self.world.cloudwatch.alarm_board(alarms, self.world.elbv2.groups),
+                self.world.cloudwatch.alarm_board(alarms),
                 lambda board: self._feed(
                     deployment, functools.partial(engine.alarm, board.in_alarm, board.describe_firing())
                 ),

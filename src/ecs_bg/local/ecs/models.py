@@ -348,7 +348,7 @@ class Service:
     name: str
     cluster: Cluster
     request: dict[str, Any]  # CreateService's request, updated by UpdateService
-    status: str = ACTIVE
+    deleted: bool = False  # DeleteService was called
     created_at: float = field(default_factory=time.time)
     revisions: list[ServiceRevision] = field(default_factory=list)
     deployments: list[Deployment] = field(default_factory=list)
@@ -361,6 +361,19 @@ class Service:
     @property
     def arn(self) -> str:
         return self.cluster.account.arn(f"service/{self.cluster.name}/{self.name}")
+
+    @property
+    def status(self) -> str:
+        """ACTIVE until DeleteService; then DRAINING while any of its tasks has not stopped, and
+        INACTIVE once none runs: "if there are still running tasks that require cleanup, the service
+        status moves from ACTIVE to DRAINING ... After all tasks have transitioned to either STOPPING
+        or STOPPED status, the service status moves from DRAINING to INACTIVE" (DeleteService, in
+        botocore's ECS model and the API reference). It is read, not set, so that a service deleted
+        while its tasks were stopping does become INACTIVE: the ServicesInactive waiter waits for it,
+        and a service of the same name can be created again."""
+        if not self.deleted:
+            return ACTIVE
+        return DRAINING if self.live_tasks() else INACTIVE
 
     @property
     def desired_count(self) -> int:

@@ -1,19 +1,24 @@
-"""A local Application Load Balancer for ECS blue/green: a production and a test listener, each a real
-HTTP reverse proxy on 127.0.0.1, forwarding by weight to target groups whose targets are health-checked.
+"""The local Application Load Balancer's data plane: each listener of the model (``models``) is a real
+HTTP reverse proxy on 127.0.0.1 that answers every request as its rules say, reading them as they are
+when the request arrives (``routing``): a forward sends it to a target group chosen by weight, a
+fixed-response or redirect action answers it itself. Each target group health-checks its own targets
+with its own settings: the interval on the local clock, the timeout on the wall clock.
 
-Target groups are keyed by whatever id the caller picks (a revision id, "blue"/"green"): ECS swaps which
-group is live on each deployment, so the load balancer attaches no meaning to the names.
+Target groups are named by ARN (any string will do): ECS swaps which group is live on each deployment,
+so the load balancer attaches no meaning to them.
 
 What follows ALB and what does not:
-- A group is *attached* to a listener when it appears in that listener's weights, even with weight 0
-  (ECS's weighted forward names both groups). Targets of a group attached nowhere report ``unused``
-  (Target.NotInUse) and are not health-checked, as ALB does for a group no rule references; attaching
-  it starts health checks from ``initial``.
+- A group is *in use* when a rule's forward names it, even with weight 0 (ECS's weighted forward names
+  both groups). Targets of a group no rule names report ``unused`` (Target.NotInUse) and are not
+  health-checked, as ALB does; naming it starts health checks from ``initial``.
 - Deregistration: a draining target gets no new requests and its in-flight requests finish. Draining
-  ends when the last in-flight request completes, or after ``deregistration_delay``; ALB holds every
-  target for the full delay, which would only slow the simulator down. Requests still running when the
-  delay ends are not cut off (ALB would cut them).
+  ends when the last in-flight request completes, or after the group's deregistration delay; ALB holds
+  every target for the full delay, which would only slow the simulator down. Requests still running
+  when the delay ends are not cut off (ALB would cut them).
 - Request and response bodies are buffered, not streamed: the sample service's bodies are small.
+- The load balancer's own answers (fixed responses, redirects, 502/503/504) count as
+  HTTPCode_ELB_*, "HTTP ... codes that originate from the load balancer" (ALB guide, "CloudWatch
+  metrics for your Application Load Balancer").
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
+from urllib.parse import urlencode
 
 import aiohttp
 from aiohttp import web
@@ -41,10 +47,11 @@ from ecs_bg.local.elbv2.health import (
     TargetState,
     probe,
 )
+from ecs_bg.local.elbv2.models import Elbv2Resources, FixedResponse, Forward, Listener, Redirect, Target
+from ecs_bg.local.elbv2.routing import RequestView, choose_rule
 from ecs_bg.local.elbv2.traffic_stats import LoadBalancerStats, MetricsPeriod, TrafficRecorder
 
-ListenerName = Literal["production", "test"]
-LISTENERS: tuple[ListenerName, ...] = ("production", "test")
+ListenerName = Literal["production", "test"]  # the stack's listeners, as the local world names them
 GROUP_HEADER = "x-ecs-bg-group"
 
 # Hop-by-hop headers belong to one connection and are never forwarded; lengths are recomputed.
@@ -94,19 +101,17 @@ class _NotSent(Exception):
 class LocalLoadBalancer:
     def __init__(
         self,
+        resources: Elbv2Resources,
         *,
-        health_check: HealthCheck | None = None,
+        speed: float = 1.0,
         target_timeout: float = 30.0,
-        deregistration_delay: float = 30.0,
         rng: random.Random | None = None,
     ) -> None:
-        self.health_check = health_check or HealthCheck()
+        self.resources = resources
+        self.speed = speed  # simulated seconds per real second: health-check intervals, deregistration
         self.target_timeout = target_timeout  # ALB's idle timeout: a slower target gets a 504
-        self.deregistration_delay = deregistration_delay
         self._rng = rng or random.Random()  # noqa: S311 - traffic splitting, not cryptography
-        self._groups: dict[str, _Group] = {}
-        self._weights: dict[ListenerName, dict[str, float]] = {name: {} for name in LISTENERS}
-        self._ports: dict[ListenerName, int] = {}
+        self._groups: dict[str, _Group] = {}  # registered targets, by target group
         self._recorder = TrafficRecorder()
         self._runners: list[web.AppRunner] = []
         self._session: aiohttp.ClientSession | None = None
@@ -114,8 +119,9 @@ class LocalLoadBalancer:
 
     # -- lifecycle -----------------------------------------------------------------------------------
 
-    async def start(self, production_port: int = 0, test_port: int = 0) -> ListenerUrls:
-        """Open both listeners on 127.0.0.1 (port 0: a free one) and return their URLs."""
+    async def start(self, ports: Mapping[str, int] | None = None) -> ListenerUrls:
+        """Open every listener on 127.0.0.1, on the port ``ports`` gives its name (else a free one),
+        and return the stack's listeners' URLs."""
         # Close pooled connections well before uvicorn's 5 s keep-alive does, so the proxy never
         # writes a request into a connection the target is closing (ALB's advice, the other way round).
         self._session = aiohttp.ClientSession(
@@ -128,22 +134,29 @@ class LocalLoadBalancer:
         # no public switch; its own TestClient turns this off the same way.
         self._session._retry_connection = False
         self._health_session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True))
-        for name, port in zip(LISTENERS, (production_port, test_port), strict=True):
+        for listener in self.resources.listeners:
             app = web.Application()
-            app.router.add_route("*", "/{tail:.*}", self._handler(name))
+            app.router.add_route("*", "/{tail:.*}", self._handler(listener))
             runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0)
             await runner.setup()
             sock = socket.socket()
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind(("127.0.0.1", port))
-            self._ports[name] = sock.getsockname()[1]
+            sock.bind(("127.0.0.1", (ports or {}).get(listener.name, 0)))
+            listener.local_port = sock.getsockname()[1]
             await web.SockSite(runner, sock).start()
             self._runners.append(runner)
         return self.urls
 
+    def url(self, listener: str) -> str:
+        """Where the listener named ``listener`` really listens."""
+        found = self.resources.listener_named(listener)
+        if found is None or not found.local_port:
+            raise KeyError(f"no listener {listener!r} is listening")
+        return f"http://127.0.0.1:{found.local_port}"
+
     @property
     def urls(self) -> ListenerUrls:
-        return ListenerUrls(*(f"http://127.0.0.1:{self._ports[name]}" for name in LISTENERS))
+        return ListenerUrls(self.url("production"), self.url("test"))
 
     async def close(self) -> None:
         for runner in self._runners:
@@ -158,13 +171,6 @@ class LocalLoadBalancer:
         for session in (self._session, self._health_session):
             if session is not None:
                 await session.close()
-
-    async def __aenter__(self) -> LocalLoadBalancer:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *_: object) -> None:
-        await self.close()
 
     # -- configuration -------------------------------------------------------------------------------
 
@@ -202,19 +208,14 @@ class LocalLoadBalancer:
             await asyncio.wait_for(entry.removed.wait(), timeout)
         return entry.removed.is_set()
 
-    def set_weights(self, listener: ListenerName, weights: Mapping[str, float]) -> None:
-        """Replace the listener's weighted forward. Applies to requests that arrive from now on; a
-        request already forwarded finishes on its target."""
-        if listener not in LISTENERS:
-            raise ValueError(f"listener must be one of {LISTENERS}, got {listener!r}")
-        if any(weight < 0 for weight in weights.values()):
-            raise ValueError(f"weights must not be negative: {dict(weights)}")
-        for group in weights:
-            self._groups.setdefault(group, _Group())
-        self._weights[listener] = dict(weights)
-
-    def weights(self, listener: ListenerName) -> dict[str, float]:
-        return dict(self._weights[listener])
+    def weights(self, listener: str) -> dict[str, float]:
+        """The weighted forward of the listener's first rule that forwards (by priority, the default
+        rule last): for the stack's listeners, the rule ECS moves."""
+        found = self.resources.listener_named(listener)
+        for rule in found.in_order() if found is not None else []:
+            if isinstance(rule.routing, Forward):
+                return rule.routing.weights()
+        return {}
 
     # -- observation ---------------------------------------------------------------------------------
 
@@ -256,23 +257,29 @@ class LocalLoadBalancer:
     # -- health checks -------------------------------------------------------------------------------
 
     def _attached(self, group: str) -> bool:
-        return any(group in weights for weights in self._weights.values())
+        return bool(self.resources.forwards_to(group))
 
     async def _check_health(self, group: str, target: _Target) -> None:
-        # Runs until the target is removed (which cancels it) or the load balancer closes.
+        # Runs until the target is removed (which cancels it) or the load balancer closes. The group's
+        # settings are read before each probe: a change applies from the next one.
         assert self._health_session is not None
+        registered = Target.from_url(target.url)
         while not target.draining:
-            if self._attached(group):
-                failure = await probe(self._health_session, target.url, self.health_check)
-                target.health.observe(failure, self.health_check)
+            settings = self.resources.target_groups.get(group)
+            check = settings.health_check if settings is not None else HealthCheck()
+            if settings is not None and self._attached(group):
+                url = check.url(registered.host, registered.port)
+                failure = await probe(self._health_session, url, check)
+                target.health.observe(failure, check)
             else:
                 target.health.reset()  # unused; attaching starts over from initial, as on ALB
-            await asyncio.sleep(self.health_check.interval)
+            await asyncio.sleep(check.interval / self.speed)
 
     # -- draining ------------------------------------------------------------------------------------
 
     async def _drain_timeout(self, group: str, target: _Target) -> None:
-        await asyncio.sleep(self.deregistration_delay)
+        settings = self.resources.target_groups.get(group)
+        await asyncio.sleep((settings.deregistration_delay if settings is not None else 0.0) / self.speed)
         self._remove(self._groups[group], target)
 
     def _remove(self, group: _Group, target: _Target) -> None:
@@ -286,8 +293,8 @@ class LocalLoadBalancer:
 
     # -- routing -------------------------------------------------------------------------------------
 
-    def _choose_group(self, listener: ListenerName) -> str | None:
-        weighted = {group: weight for group, weight in self._weights[listener].items() if weight > 0}
+    def _choose_group(self, forward: Forward) -> str | None:
+        weighted = {group.arn: group.weight for group in forward.groups if group.weight > 0}
         if not weighted:
             return None
         return self._rng.choices(list(weighted), weights=list(weighted.values()))[0]
@@ -305,19 +312,27 @@ class LocalLoadBalancer:
         start = group.turn % len(pool)
         return pool[start:] + pool[:start]
 
-    def _handler(self, listener: ListenerName) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    def _handler(self, listener: Listener) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
         async def handle(request: web.Request) -> web.StreamResponse:
-            return await self._forward(listener, request)
+            action = choose_rule(listener, _view(request)).routing
+            if isinstance(action, Forward):
+                return await self._forward(listener, action, request)
+            if isinstance(action, FixedResponse):
+                return self._fixed_response(listener, action)
+            return self._redirect(listener, action, request)
 
         return handle
 
-    async def _forward(self, listener: ListenerName, request: web.Request) -> web.StreamResponse:
-        group_id = self._choose_group(listener)
+    async def _forward(
+        self, listener: Listener, forward: Forward, request: web.Request
+    ) -> web.StreamResponse:
+        name = listener.name
+        group_id = self._choose_group(forward)
         if group_id is None:
-            return self._elb_error(listener, None, 503, "no target group has a weight on this listener")
-        candidates = self._candidates(self._groups[group_id])
+            return self._elb_error(name, None, 503, "no target group has a weight on this rule")
+        candidates = self._candidates(self._groups.setdefault(group_id, _Group()))
         if not candidates:
-            return self._elb_error(listener, group_id, 503, "no registered targets")
+            return self._elb_error(name, group_id, 503, "no registered targets")
         body = await request.read()
         headers = self._request_headers(listener, request)
         # One retry on another target, only when the request never reached the first one.
@@ -325,22 +340,53 @@ class LocalLoadBalancer:
         for target in attempts:
             target.in_flight += 1
             try:
-                return await self._send(listener, group_id, target, request, headers, body)
+                return await self._send(name, group_id, target, request, headers, body)
             except _NotSent:
                 continue
             except TimeoutError:
-                return self._elb_error(listener, group_id, 504, "the target did not answer in time")
+                return self._elb_error(name, group_id, 504, "the target did not answer in time")
             except aiohttp.ClientError:
-                return self._elb_error(listener, group_id, 502, "the target closed the connection")
+                return self._elb_error(name, group_id, 502, "the target closed the connection")
             finally:
                 target.in_flight -= 1
                 if target.draining and target.in_flight == 0:
                     self._remove(self._groups[group_id], target)
-        return self._elb_error(listener, group_id, 502, "could not connect to a target")
+        return self._elb_error(name, group_id, 502, "could not connect to a target")
+
+    def _fixed_response(self, listener: Listener, action: FixedResponse) -> web.Response:
+        self._recorder.record(listener.name, None, action.status_code, elb=True, latency=None)
+        return web.Response(
+            status=action.status_code,
+            text=action.message_body or "",
+            content_type=action.content_type or "text/plain",
+        )
+
+    def _redirect(self, listener: Listener, action: Redirect, request: web.Request) -> web.Response:
+        """ALB's reserved keys stand for the request's own parts; #{port} is the port the client used."""
+        values = {
+            "#{protocol}": "http",
+            "#{host}": _host(request),
+            "#{port}": str(listener.local_port),
+            "#{path}": request.rel_url.raw_path.removeprefix("/"),
+            "#{query}": urlencode(list(request.rel_url.query.items())),
+        }
+
+        def fill(part: str) -> str:
+            for key, value in values.items():
+                part = part.replace(key, value)
+            return part
+
+        query = fill(action.query)
+        location = (
+            f"{fill(action.protocol).lower()}://{fill(action.host)}:{fill(action.port)}{fill(action.path)}"
+        )
+        status = 301 if action.status_code == "HTTP_301" else 302
+        self._recorder.record(listener.name, None, status, elb=True, latency=None)
+        return web.Response(status=status, headers={"Location": location + (f"?{query}" if query else "")})
 
     async def _send(
         self,
-        listener: ListenerName,
+        listener: str,
         group_id: str,
         target: _Target,
         request: web.Request,
@@ -370,7 +416,7 @@ class LocalLoadBalancer:
         self._recorder.record(listener, group_id, upstream.status, elb=False, latency=latency)
         return web.Response(status=upstream.status, headers=response_headers, body=payload)
 
-    def _request_headers(self, listener: ListenerName, request: web.Request) -> CIMultiDict[str]:
+    def _request_headers(self, listener: Listener, request: web.Request) -> CIMultiDict[str]:
         headers = CIMultiDict(
             (name, value) for name, value in request.headers.items() if name.lower() not in _HOP_BY_HOP
         )
@@ -378,10 +424,30 @@ class LocalLoadBalancer:
         forwarded = headers.get("X-Forwarded-For")
         headers["X-Forwarded-For"] = f"{forwarded}, {client}" if forwarded else client
         headers["X-Forwarded-Proto"] = "http"
-        headers["X-Forwarded-Port"] = str(self._ports[listener])
+        headers["X-Forwarded-Port"] = str(listener.local_port)
         return headers
 
-    def _elb_error(self, listener: ListenerName, group: str | None, status: int, why: str) -> web.Response:
+    def _elb_error(self, listener: str, group: str | None, status: int, why: str) -> web.Response:
         self._recorder.record(listener, group, status, elb=True, latency=None)
         headers = {GROUP_HEADER: group} if group is not None else {}
         return web.Response(status=status, text=f"{status} {why}\n", headers=headers)
+
+
+def _host(request: web.Request) -> str:
+    """The Host header without its port."""
+    host = request.host or ""
+    if host.startswith("["):  # an IPv6 literal
+        return host[: host.find("]") + 1]
+    name, colon, port = host.rpartition(":")
+    return name if colon and port.isdigit() else host
+
+
+def _view(request: web.Request) -> RequestView:
+    return RequestView(
+        method=request.method,
+        path=request.rel_url.raw_path,
+        host=_host(request),
+        headers=request.headers,
+        query=list(request.rel_url.query.items()),
+        source_ip=request.remote or "",
+    )

@@ -15,19 +15,27 @@ DRAINING = ("Target.DeregistrationInProgress", "Target deregistration is in prog
 NOT_IN_USE = ("Target.NotInUse", "Target group is not configured to receive traffic from the load balancer")
 TIMEOUT = ("Target.Timeout", "Request timed out")
 FAILED = ("Target.FailedHealthChecks", "Health checks failed")
+NOT_REGISTERED = ("Target.NotRegistered", "Target is not registered to the target group")
 
 
 @dataclass(frozen=True)
 class HealthCheck:
-    """A target group's health check settings. Defaults are ALB's, compressed in time so a simulated
-    deployment takes seconds: ALB checks every 30 s with a 5 s timeout and needs 5 successes."""
+    """A target group's health check settings, in ALB's own terms and units. The defaults are
+    ALB's for an HTTP group of IP targets (CreateTargetGroup in botocore's elbv2 model: path ``/``,
+    port ``traffic-port``, every 30 s, 5 s timeout, 5 successes, 2 failures, matcher ``200``).
 
-    path: str = "/health"
-    interval: float = 0.5
-    timeout: float = 0.4
-    healthy_threshold: int = 2
+    The local load balancer runs ``interval`` on the local clock (divided by its speed) and
+    ``timeout`` on the wall clock: an app answers in real time, so a 5 s wait for its answer stays
+    5 s at any speed, and a probe that takes long delays the next one (they never overlap)."""
+
+    path: str = "/"
+    port: str = "traffic-port"  # or a port number, as DescribeTargetGroups gives HealthCheckPort
+    protocol: str = "HTTP"
+    interval: float = 30
+    timeout: float = 5
+    healthy_threshold: int = 5
     unhealthy_threshold: int = 2
-    matcher: str = "200-399"  # ALB's HttpCode syntax: "200", "200,302", "200-299"
+    matcher: str = "200"  # ALB's HttpCode syntax: "200", "200,302", "200-299"
 
     def __post_init__(self) -> None:
         # ALB also wants timeout < interval; a simulation speeds the interval up but keeps the timeout
@@ -36,6 +44,8 @@ class HealthCheck:
             raise ValueError("health check needs a positive timeout and interval")
         if self.healthy_threshold < 1 or self.unhealthy_threshold < 1:
             raise ValueError("health check thresholds must be at least 1")
+        if self.port != "traffic-port" and not self.port.isdigit():
+            raise ValueError(f"health check port must be traffic-port or a number, got {self.port!r}")
         self.matches(200)  # a malformed matcher fails here, not at the first probe
 
     def matches(self, status: int) -> bool:
@@ -44,6 +54,11 @@ class HealthCheck:
             if int(low) <= status <= int(high or low):
                 return True
         return False
+
+    def url(self, host: str, traffic_port: int) -> str:
+        """Where a target at ``host:traffic_port`` is probed."""
+        port = traffic_port if self.port == "traffic-port" else int(self.port)
+        return f"http://{host}:{port}{self.path}"
 
 
 @dataclass(frozen=True)
@@ -54,11 +69,11 @@ class TargetHealth:
     description: str | None
 
 
-async def probe(session: aiohttp.ClientSession, target: str, check: HealthCheck) -> tuple[str, str] | None:
-    """One health check: None on success, else the ELB (reason, description) of the failure."""
+async def probe(session: aiohttp.ClientSession, url: str, check: HealthCheck) -> tuple[str, str] | None:
+    """One health check of ``url``: None on success, else the ELB (reason, description) of the failure."""
     try:
         timeout = aiohttp.ClientTimeout(total=check.timeout)
-        async with session.get(target + check.path, timeout=timeout, allow_redirects=False) as response:
+        async with session.get(url, timeout=timeout, allow_redirects=False) as response:
             if check.matches(response.status):
                 return None
             codes = f"Health checks failed with these codes: [{response.status}]"

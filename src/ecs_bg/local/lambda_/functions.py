@@ -1,4 +1,4 @@
-"""The functions a local run invokes: the stack's (as cdk.json defines them), with overrides.
+"""The functions a local run invokes: the stack's (as its cdk.json defines them), with overrides.
 
 ``ecs-bg invoke`` and ``ecs-bg simulate`` both start here, so a hook runs locally with the name,
 handler, environment, timeout and memory it is deployed with (``ecs_bg.deploy.functions``).
@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from ecs_bg.deploy.functions import FunctionOverride, LambdaFunction, apply_overrides, entry_hooks
-from ecs_bg.deploy.paths import INFRASTRUCTURE
 from ecs_bg.deploy.stack_context import Env, StackContext, hook_functions, read_cdk_json
 
 
@@ -34,6 +33,9 @@ def local_functions(
         context = dataclasses.replace(context, hook_code=str(code.resolve()), hook_details=details)
     if env is not None:
         context = dataclasses.replace(context, env=env)
-    app_dir = cdk_json.parent if cdk_json is not None else INFRASTRUCTURE
-    functions = {f.name: f for f in hook_functions(context, app_dir)}
+    functions = {}
+    if cdk_json is not None:  # without a CDK app or a code folder, only simulation.yml's functions: exist
+        functions = {f.name: f for f in hook_functions(context, cdk_json.parent, f"{cdk_json}: context:")}
+    elif code is not None:
+        functions = {f.name: f for f in hook_functions(context, code, "the default CDK context:")}
     return apply_overrides(functions, overrides or {}, Path.cwd(), where)

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import IO, Any, Final
 
 from ecs_bg.deploy.functions import LambdaFunction
+from ecs_bg.local.lambda_.packages import Package, PackagingFailed, package
 
 DEFAULT_REGION: Final = "us-east-1"
 # Where this local runtime's bootstrap (the worker) lives, as Lambda's is in /var/runtime.
@@ -183,6 +184,7 @@ class LambdaRunner:
         self._idle: dict[str, list[_Worker]] = {name: [] for name in functions}
         self._busy: set[_Worker] = set()
         self._provisioning: dict[str, asyncio.Task[_Worker]] = {}
+        self._packages: dict[str, asyncio.Future[Package]] = {}  # function name -> its package
 
     async def provision(self, name: str) -> Initialized | None:
         """Start a worker for ``name`` ahead of its first invocation, as Lambda's provisioned
@@ -259,6 +261,17 @@ class LambdaRunner:
             name, answer.get("response"), answer.get("error"), _ms(began), cold, output, init_output, **record
         )
 
+    async def _package(self, function: LambdaFunction) -> Package:
+        """The function's package, built once per runner (a cold start reuses it, as Lambda reuses
+        the deployment package)."""
+        if function.name not in self._packages:
+            self._packages[function.name] = asyncio.ensure_future(package(function))
+        try:
+            return await asyncio.shield(self._packages[function.name])
+        except PackagingFailed:
+            del self._packages[function.name]  # the next cold start tries again
+            raise
+
     def _region(self) -> str:
         env = self.environment
         return env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
@@ -273,21 +286,27 @@ class LambdaRunner:
             "PYTHONUNBUFFERED": "1",  # a line printed just before a timeout still reaches the log
         }
         env.setdefault("POWERTOOLS_SERVICE_NAME", function.hook or function.name)
+        try:
+            built = await self._package(function)
+        except PackagingFailed as error:
+            raise _StartFailed(f"Runtime.ImportModuleError: {error}", "") from None
         ours, theirs = socket.socketpair()
         output = tempfile.TemporaryFile("a+b")  # noqa: SIM115 - closed with the worker
         try:
             process = await asyncio.create_subprocess_exec(
                 sys.executable,
+                "-P",  # the working directory (the task root) is not where the worker's own code is
                 "-m",
                 "ecs_bg.local.lambda_.worker",
                 str(theirs.fileno()),
-                str(function.code),
+                json.dumps({"folders": [str(f) for f in built.folders], "provided": sorted(built.provided)}),
                 function.handler,
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=output,
                 stderr=output,
                 env=env,
-                cwd=self.cwd,
+                # Lambda runs the function in its task root (/var/task): the code folder.
+                cwd=self.cwd or built.folders[0],
                 pass_fds=(theirs.fileno(),),
             )
         except OSError as error:
@@ -311,6 +330,8 @@ class LambdaRunner:
         return worker
 
     async def close(self) -> None:
+        for building in self._packages.values():
+            building.cancel()
         for starting in list(self._provisioning.values()):
             starting.cancel()
         await asyncio.gather(*self._provisioning.values(), return_exceptions=True)

@@ -15,7 +15,6 @@ import secrets
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -33,7 +32,6 @@ class LambdaService:
         timeout_cap: Callable[[str], float | None],
         environment: Callable[[list[str]], dict[str, str]],
         logs: Callable[[], Any],
-        cwd: Path,
     ) -> None:
         """``functions`` by name; ``timeout_cap(name)``: the real seconds a function may run at most
         (None: its own timeout); ``environment(alarm_names)``: what every function's environment holds;
@@ -43,7 +41,6 @@ class LambdaService:
         self._timeout_cap = timeout_cap
         self._environment = environment
         self._logs = logs
-        self._cwd = cwd
         self._log_streams: set[tuple[str, str]] = set()  # (group, stream) made in CloudWatch Logs
 
     async def close(self) -> None:
@@ -58,7 +55,7 @@ class LambdaService:
             if cap is not None:
                 function = dataclasses.replace(function, timeout_seconds=min(function.timeout_seconds, cap))
             runner = self.runners[name] = LambdaRunner(
-                {name: function}, environment=self._environment(alarm_names), cwd=self._cwd
+                {name: function}, environment=self._environment(alarm_names)
             )
         return runner
 

@@ -15,8 +15,6 @@ from pathlib import Path
 
 import aiohttp
 
-from ecs_bg.deploy.paths import REPOSITORY_ROOT  # the sample service's package `app` lives there
-
 SAMPLE_APP = (sys.executable, "-m", "app")
 
 
@@ -46,7 +44,7 @@ class AppProcess:
         env: Mapping[str, str] | None = None,
         *,
         command: Sequence[str] = SAMPLE_APP,
-        cwd: Path = REPOSITORY_ROOT,
+        cwd: Path | None = None,
         output_lines: int = 500,
     ) -> None:
         self.port = free_port()
@@ -165,14 +163,19 @@ class AppProcess:
 
 class ProcessRuntime:
     """Tasks as host processes: a task's serving container runs as the command simulation.yml's
-    ``containers:`` gives that container, or else ``options.command`` (the sample service), with its
+    ``containers:`` gives that container (in its working directory), or else ``command``, with its
     container definition's environment."""
 
     def __init__(
-        self, command: Sequence[str], container_commands: Mapping[str, Sequence[str]], sim_config: Path | None
+        self,
+        command: Sequence[str],
+        container_commands: Mapping[str, Sequence[str]],
+        container_dirs: Mapping[str, Path],
+        sim_config: Path | None,
     ) -> None:
         self.default_command = tuple(command)
         self.container_commands = container_commands
+        self.container_dirs = container_dirs
         self.sim_config = sim_config
         self.processes: dict[str, AppProcess] = {}  # task ARN -> its process
 
@@ -183,8 +186,14 @@ class ProcessRuntime:
         """The local command of a service task's ``container`` (its ``loadBalancers[].containerName``),
         as ``ecs-bg simulate`` picks it; a string says why there is none."""
         commands = self.container_commands
-        if not commands:
+        if not commands and self.default_command:
             return self.default_command
+        if not commands:
+            return (
+                f"CannotStartContainerError: no command for container {container!r}: the process runtime "
+                "runs the command simulation.yml's containers: gives it (or run its image with "
+                "--runtime docker)"
+            )
         if container not in commands:
             return (
                 f"CannotStartContainerError: {self.sim_config}: containers has no command for "
@@ -193,8 +202,10 @@ class ProcessRuntime:
             )
         return commands[container]
 
-    async def start(self, arn: str, environment: Mapping[str, str], command: Sequence[str]) -> AppProcess:
-        process = AppProcess(environment, command=command, cwd=REPOSITORY_ROOT)
+    async def start(
+        self, arn: str, container: str, environment: Mapping[str, str], command: Sequence[str]
+    ) -> AppProcess:
+        process = AppProcess(environment, command=command, cwd=self.container_dirs.get(container, Path.cwd()))
         self.processes[arn] = process
         await process.start()
         return process
