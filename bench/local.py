@@ -23,6 +23,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
 from ecs_bg.local.runtime.process import AppProcess, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,14 +56,14 @@ def bare_app_start() -> float:
 
 
 def _answers(url: str) -> bool:
-    request = urllib.request.Request(
-        url,
-        data=b"{}",
-        headers={
-            "X-Amz-Target": "AmazonEC2ContainerServiceV20141113.ListClusters",
-            "Content-Type": "application/x-amz-json-1.1",
-        },
-    )
+    headers = {
+        "X-Amz-Target": "AmazonEC2ContainerServiceV20141113.ListClusters",
+        "Content-Type": "application/x-amz-json-1.1",
+    }
+    # Signed as an SDK signs (any key): the endpoint refuses an unsigned request.
+    signing = AWSRequest(method="POST", url=url, data=b"{}", headers=headers)
+    SigV4Auth(Credentials("local", "local"), "ecs", REGION).add_auth(signing)
+    request = urllib.request.Request(url, data=b"{}", headers=dict(signing.headers.items()))
     try:
         with urllib.request.urlopen(request, timeout=1) as answer:
             return bool(answer.status == 200)

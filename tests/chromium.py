@@ -79,7 +79,7 @@ def _errors(events: list[dict[str, Any]]) -> list[str]:
     return errors
 
 
-async def _open(binary: str, url: str, width: int, profile: Path) -> Page:
+async def _open(binary: str, url: str, width: int, profile: Path, until_text: str = "") -> Page:
     browser = await asyncio.create_subprocess_exec(
         binary,
         "--headless",
@@ -119,9 +119,13 @@ async def _open(binary: str, url: str, width: int, profile: Path) -> Page:
                 )
                 await devtools.call("Page.navigate", url=url)
                 await devtools.until("Page.loadEventFired")
-                evaluated = await devtools.call(
-                    "Runtime.evaluate", expression="document.body.innerText", returnByValue=True
-                )
+                while True:  # until the page's own work after its load has written ``until_text``
+                    evaluated = await devtools.call(
+                        "Runtime.evaluate", expression="document.body.innerText", returnByValue=True
+                    )
+                    if until_text in str(evaluated["result"].get("value", "")):
+                        break
+                    await asyncio.sleep(0.05)
                 size = (await devtools.call("Page.getLayoutMetrics"))["cssContentSize"]
                 shot = await devtools.call(
                     "Page.captureScreenshot",
@@ -158,8 +162,12 @@ async def _gone(group: int, timeout: float = 5.0) -> None:
 
 def open_page(path: Path, *, width: int = 1280, timeout: float = 60.0) -> Page:
     """Load ``path`` (a local file) and collect what the console said, its text and a screenshot."""
+    return open_url(path.resolve().as_uri(), width=width, timeout=timeout)
+
+
+def open_url(url: str, *, width: int = 1280, timeout: float = 60.0, until_text: str = "") -> Page:
+    """Load ``url``, wait (bounded by ``timeout``) until its text holds ``until_text``, and collect
+    what the console said, its text and a screenshot."""
     binary = chromium()
     with tempfile.TemporaryDirectory(prefix="ecs-bg-chromium-") as profile:
-        return asyncio.run(
-            asyncio.wait_for(_open(binary, path.resolve().as_uri(), width, Path(profile)), timeout)
-        )
+        return asyncio.run(asyncio.wait_for(_open(binary, url, width, Path(profile), until_text), timeout))

@@ -19,6 +19,7 @@ from typing import Any
 from ecs_bg.lifecycle.events import ServiceIds
 from ecs_bg.local.endpoint import JsonAnswer, LocalAws
 from ecs_bg.local.errors import AwsError
+from tests.sigv4 import signed_request
 
 IDS = ServiceIds()
 
@@ -136,7 +137,7 @@ def serve(answers: Mapping[str, JsonAnswer]) -> Iterator[str]:
     aws = _ENDPOINT.started()
     _ENDPOINT.answers.update(answers)
     aws.calls.clear()
-    reset = urllib.request.Request(f"{aws.url}/moto-api/reset", method="POST")
+    reset = signed_request("POST", f"{aws.url}/moto-api/reset")  # the endpoint refuses unsigned requests
     urllib.request.urlopen(reset, timeout=60).close()  # waits for moto's first start, too
     try:
         yield aws.url

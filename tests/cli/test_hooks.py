@@ -155,3 +155,48 @@ def test_invoke_usage_errors(args: list[str], message: str) -> None:
     result = runner.invoke(app, ["invoke", *args])
     assert result.exit_code == 2
     assert message in result.stderr
+
+
+REPORTING_HOOK = """\
+import json, os, pathlib
+
+def handler(event, context):
+    raw = pathlib.Path("/proc/self/environ").read_bytes().split(b"\\0")
+    initial = dict(item.decode().split("=", 1) for item in raw if item)
+    pathlib.Path(os.environ["REPORT_TO"]).write_text(json.dumps(initial))
+    return {"hookStatus": "SUCCEEDED"}
+"""
+
+
+def test_invoke_gives_the_hook_the_user_s_aws_access_and_nothing_else_of_the_shell(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``invoke`` runs the user's hook against their account: their AWS settings and HOME (~/.aws)
+    are meant for it, as the execution role's access is in Lambda; the rest of the shell is not."""
+    (tmp_path / "reporter.py").write_text(REPORTING_HOOK)
+    monkeypatch.setenv("AWS_PROFILE", "the-users-profile")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    (tmp_path / "config").write_text("[profile the-users-profile]\nregion = eu-west-1\n")
+    monkeypatch.setenv("ECS_BG_TEST_URL", "http://127.0.0.1:9/")
+    monkeypatch.setenv("GITHUB_TOKEN", "LEAKED-github")
+    monkeypatch.setenv("MY_APP_SECRET", "LEAKED-made-up")
+    report = tmp_path / "environment.json"
+    result = runner.invoke(
+        app,
+        ["invoke", str(tmp_path / "reporter.py"), "--handler", "reporter.handler", "--stage", "PRE_SCALE_UP",
+         "--env", f"REPORT_TO={report}"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    seen = json.loads(report.read_text())
+    assert (seen["AWS_PROFILE"], seen["AWS_CONFIG_FILE"]) == ("the-users-profile", str(tmp_path / "config"))
+    assert seen["AWS_SESSION_TOKEN"] == os.environ["AWS_SESSION_TOKEN"]  # the user's, meant for it
+    assert seen["HOME"] == os.environ["HOME"]
+    assert seen["ECS_BG_TEST_URL"] == "http://127.0.0.1:9/"
+    assert seen["AWS_LAMBDA_FUNCTION_NAME"] == "reporter"
+    assert seen["PATH"] == "/usr/local/bin:/usr/bin/:/bin:/opt/bin"  # Lambda's, not the shell's
+    assert "GITHUB_TOKEN" not in seen
+    assert "MY_APP_SECRET" not in seen
+    shell = {name for name in os.environ if not name.startswith(("AWS_", "ECS_BG_", "POWERTOOLS_"))}
+    # Of the shell's other names, only those Lambda or the runner set themselves, with their own values.
+    assert shell & set(seen) <= {"HOME", "PATH", "LANG", "LD_LIBRARY_PATH", "TZ", "PYTHONUNBUFFERED"}
+    assert (seen["LANG"], seen["TZ"], seen["PYTHONUNBUFFERED"]) == ("en_US.UTF-8", ":UTC", "1")

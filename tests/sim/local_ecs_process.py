@@ -8,6 +8,7 @@ awscli 1.45.16) pins a botocore older than the 1.43.127 the project locks, which
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import json
 import os
@@ -30,6 +31,7 @@ CONFIG = ROOT / "ecspresso" / "ecspresso.yml"
 REGION = "ap-northeast-1"
 CLUSTER, SERVICE = "ecs-bg-dev", "ecs-bg-app"  # the stack's dev cluster and the service it names
 AWSCLI = "awscli==1.45.11"
+PR_SET_CHILD_SUBREAPER = 36  # <linux/prctl.h>
 
 
 @functools.cache
@@ -168,19 +170,14 @@ def descendants(pid: int) -> set[int]:
     return found
 
 
-def marked(marker: str) -> set[int]:
-    """Every live process whose environment holds ``marker`` (``KEY=value``), wherever its parent is:
-    the processes a command started inherit it, even those started as their own session."""
-    found: set[int] = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                environ = (entry / "environ").read_bytes().split(b"\0")
-            except OSError:
-                continue
-            if marker.encode() in environ and alive(int(entry.name)):
-                found.add(int(entry.name))
-    return found
+def adopt_orphans() -> None:
+    """Make this process the subreaper of everything below it (Linux's PR_SET_CHILD_SUBREAPER): a
+    process whose parent has exited is re-parented here rather than to init, so that
+    ``descendants(os.getpid())`` still finds whatever a stopped command left behind, in a session of
+    its own or not. (Its environment cannot tell: a task or hook worker inherits nothing.)"""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER) failed")
 
 
 def alive(pid: int) -> bool:

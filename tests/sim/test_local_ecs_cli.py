@@ -8,7 +8,6 @@ import os
 import shutil
 import signal
 import subprocess
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +21,10 @@ from tests.sim.local_ecs_process import (
     ROOT,
     SERVICE,
     Local,
+    adopt_orphans,
     alive,
     descendants,
     local_ecs,
-    marked,
     until,
 )
 
@@ -205,29 +204,32 @@ def test_sigterm_stops_every_process_local_started() -> None:
         until(lambda: not any(alive(pid) for pid in children), timeout=10)
 
 
-@pytest.mark.parametrize("started", [3, 6], ids=["while-blue-is-created", "once-deploying"])
+@pytest.mark.parametrize("started", [2, 5], ids=["while-blue-is-created", "once-deploying"])
 def test_sigterm_stops_every_process_simulate_started(started: int) -> None:
     """SIGTERM early (hook workers starting, blue's creation under way: a CreateService in flight) and
-    later: no process simulate started is left, found by a marker in their environment (a task's
-    process is a session of its own, not below simulate)."""
-    marker = f"ECS_BG_TEST_RUN={uuid.uuid4().hex}"
-    key, value = marker.split("=")
+    later: no process simulate started is left, found below this process, which adopts orphans (a
+    task's process is a session of its own, and outlives simulate if simulate fails to stop it)."""
+    adopt_orphans()
+    before = descendants(os.getpid())
     process = subprocess.Popen(
         [str(BIN / "ecs-bg"), "simulate", "--quiet", "--speed", "5"],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
         cwd=ROOT,
-        env={**os.environ, key: value},
     )
+
+    def left() -> list[int]:
+        return [pid for pid in descendants(os.getpid()) - before - {process.pid} if alive(pid)]
+
     try:
-        until(lambda: len(marked(marker)) >= started, timeout=60)
+        until(lambda: len(descendants(process.pid)) >= started, timeout=60)
         os.kill(process.pid, signal.SIGTERM)
         output, _ = process.communicate(timeout=60)
         assert process.returncode == 128 + signal.SIGTERM, output
         assert "stopped by SIGTERM" in output
         # Whatever was starting as the signal came must be gone too, not just what had started.
-        until(lambda: not marked(marker), timeout=10)
+        until(lambda: not left(), timeout=10)
     finally:
         if process.poll() is None:
             process.kill()

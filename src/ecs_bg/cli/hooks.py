@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -120,6 +121,21 @@ def _environment(pairs: list[str]) -> dict[str, str]:
     return env
 
 
+def _invoker_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """What of this shell a hook run by ``invoke`` gets, besides Lambda's variables and the function's
+    own: the user's access to AWS, which stands in for the execution role's and is meant for it, as
+    the hook runs against the user's account (or --endpoint-url's): every AWS_* setting (keys,
+    session token, profile, config and credentials files, endpoints, CA bundle) and HOME, under which
+    boto3 finds ~/.aws (config, credentials, the SSO token cache); and the settings the stack gives
+    its functions, as this shell sets them (ECS_BG_*, Powertools' POWERTOOLS_*). Nothing else of the
+    shell reaches the hook; --env adds to it."""
+    prefixes = ("AWS_", "ECS_BG_", "POWERTOOLS_")
+    chosen = {k: v for k, v in environ.items() if k.startswith(prefixes)}
+    if "HOME" in environ:
+        chosen["HOME"] = environ["HOME"]
+    return chosen
+
+
 def _read_event(path: Path) -> dict[str, Any]:
     try:
         event = json.loads(path.read_text())
@@ -201,7 +217,8 @@ def invoke(
     except DefinitionError as error:
         fail(str(error))
     function = _function(hook, functions)
-    environment = {k: v for k, v in function.environment.items() if k not in os.environ}  # set here wins
+    # The function's own variables, each as this shell sets it if it does (set here wins).
+    environment = {k: os.environ.get(k, v) for k, v in function.environment.items()}
     full_handler = function.handler
     if handler is not None:
         full_handler = handler if "." in handler else f"{function.module}.{handler}"
@@ -235,7 +252,8 @@ def invoke(
         "AWS_PROFILE": profile,
         "AWS_ENDPOINT_URL": endpoint_url,
     }
-    done = asyncio.run(_invoke_once(function, event, {k: v for k, v in given.items() if v is not None}))
+    access = {**_invoker_environment(os.environ), **{k: v for k, v in given.items() if v is not None}}
+    done = asyncio.run(_invoke_once(function, event, access))
     _report(done)
 
 

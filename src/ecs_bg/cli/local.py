@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -56,6 +57,12 @@ def local(
         "update's revision in `deployments` (ACTIVE, rolloutState FAILED) for five simulated minutes, or "
         f"lists only what serves (UNCONFIRMED which ECS does; default: {SIM_CONFIG}'s, or listed).",
     ),
+    allow_origin: list[str] | None = typer.Option(
+        None,
+        "--allow-origin",
+        help="A web page's origin (scheme://host[:port]) that may call the endpoint, with CORS; "
+        "repeatable, and ECS_BG_EXTRA_CORS_ALLOWED_ORIGINS (comma-separated) adds more. None by default.",
+    ),
 ) -> None:
     """Serve a local ECS (and moto for the rest of AWS) until Ctrl-C or SIGTERM."""
     import asyncio
@@ -73,8 +80,11 @@ def local(
         raise typer.Exit(2)
     stable = _choice("--first-deployment-stable", first_deployment_stable, FIRST_DEPLOYMENT_STABLE)
     rolled_back = _choice("--rolled-back-deployment", rolled_back_deployment, ROLLED_BACK_DEPLOYMENT)
+    origins = _origins(allow_origin or [])
     try:
-        options = LocalOptions(port=port, region=region, speed=speed, config=find_config(config))
+        options = LocalOptions(
+            port=port, region=region, speed=speed, config=find_config(config), allowed_origins=origins
+        )
         sim_config = simulation_file(options.config or Path())
         if sim_config is not None:  # its functions, lambdaDir, functionTimeoutSeconds, containers, …
             apply_local(sim_config, options)
@@ -98,6 +108,24 @@ def local(
     except OSError as error:
         typer.echo(f"error: cannot serve on 127.0.0.1:{port}: {error.strerror or error}", err=True)
         raise typer.Exit(1) from None
+
+
+def _origins(given: list[str]) -> tuple[str, ...]:
+    """The web pages' origins allowed besides the endpoint's own: ECS_BG_EXTRA_CORS_ALLOWED_ORIGINS's,
+    then --allow-origin's; a usage error names the malformed one."""
+    from ecs_bg.local.request_policy import extra_origins, origin
+
+    try:
+        found = list(extra_origins(os.environ))
+        for value in given:
+            try:
+                found.append(origin(value))
+            except ValueError as error:
+                raise ValueError(f"--allow-origin: {error}") from None
+    except ValueError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2) from None
+    return tuple(dict.fromkeys(found))
 
 
 def _choice(flag: str, value: str | None, readings: tuple[T, ...]) -> T | None:

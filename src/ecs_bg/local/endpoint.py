@@ -4,16 +4,19 @@ Hooks reach it through ``AWS_ENDPOINT_URL`` with unmodified boto3. One aiohttp s
 127.0.0.1 reads which operation each request names (the JSON ``X-Amz-Target`` header, the query
 protocol's ``Action``, or CBOR's ``/operation/`` path). Operations answered locally (the local ECS's,
 and elbv2 and CloudFormation reads about its world) go to their answers; everything else is proxied to
-a moto server (``ecs_bg.local.moto_server``), a process started and stopped with this one.
+a moto server (``ecs_bg.local.moto_server``), a process started and stopped with this one. Before
+any of it, the request policy (``request_policy``) refuses what a web page could send.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
+import os
+import secrets
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qs
 from xml.sax.saxutils import escape
@@ -22,6 +25,8 @@ from aiohttp import ClientSession, web
 
 from ecs_bg.local.ecs.api import CONTENT_TYPE, TARGET_PREFIX, EcsApi, service_model
 from ecs_bg.local.errors import AwsError
+from ecs_bg.local.moto_server import TOKEN_ENV, TOKEN_HEADER
+from ecs_bg.local.request_policy import RequestPolicy
 from ecs_bg.local.runtime.process import AppProcess
 
 # In the User-Agent of the simulation's own clients and its hook workers (AWS_SDK_UA_APP_ID); any
@@ -53,34 +58,41 @@ class LocalAws:
         # When someone outside last continued or stopped the deployment (monotonic), if ever.
         self._outside_decision: float | None = None
         self._moto: AppProcess | None = None
+        # What moto answers only with (moto_server): no page that finds its port gets past the policy.
+        self.moto_token = secrets.token_urlsafe(32)
         self._moto_ready: asyncio.Future[str] | None = None  # moto's URL once it serves
         self._ecs_model: asyncio.Future[Any] | None = None
         self._runner: web.AppRunner | None = None
         self._session: ClientSession | None = None
+        self.policy = RequestPolicy()
         self.url = ""
         self.moto_url = ""
 
-    async def start(self, port: int = 0) -> str:
+    async def start(self, port: int = 0, *, extra_origins: Iterable[str] = ()) -> str:
         """Serve on ``port`` (0: any free one) at once; moto, which takes a while to import and start,
-        comes up meanwhile, and what goes to it waits until it serves."""
+        comes up meanwhile, and what goes to it waits until it serves. Web pages of ``extra_origins``
+        may call it too (``request_policy``)."""
+        self.policy = RequestPolicy(extra_origins)
         self._session = ClientSession()
         self._moto_ready = asyncio.ensure_future(self._start_moto())
         # botocore's ECS model, which every ECS request is read with, loads meanwhile.
         self._ecs_model = asyncio.ensure_future(asyncio.to_thread(service_model))
-        app = web.Application(client_max_size=16 * 1024 * 1024)
+        app = web.Application(client_max_size=16 * 1024 * 1024, middlewares=[self.policy.middleware])
         app.router.add_route("*", "/{tail:.*}", self._handle)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
+        self.policy.port = port  # a given port at once; any free one is known once bound
         site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.policy.port = port
         self.url = f"http://127.0.0.1:{port}"
         return self.url
 
     async def _start_moto(self) -> str:
-        self._moto = AppProcess(
-            {"REGION": self.region}, command=(sys.executable, "-m", "ecs_bg.local.moto_server")
-        )
+        # moto is part of this tool, not the user's code: it runs with this process's environment.
+        environment = {**os.environ, "REGION": self.region, TOKEN_ENV: self.moto_token}
+        self._moto = AppProcess(environment, command=(sys.executable, "-m", "ecs_bg.local.moto_server"))
         await self._moto.start()
         if not await self._moto.wait_ready(timeout=60.0, path="/moto-api/"):
             raise RuntimeError(f"moto did not start: {' '.join(list(self._moto.output)[-5:])}")
@@ -153,7 +165,9 @@ class LocalAws:
         assert self._session is not None
         assert self._moto_ready is not None
         moto_url = await asyncio.shield(self._moto_ready)
-        headers = {k: v for k, v in request.headers.items() if k.lower() not in ("host", "content-length")}
+        dropped = ("host", "content-length", TOKEN_HEADER.lower())
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in dropped}
+        headers[TOKEN_HEADER] = self.moto_token
         async with self._session.request(
             request.method, moto_url + request.path_qs, headers=headers, data=body, allow_redirects=False
         ) as upstream:

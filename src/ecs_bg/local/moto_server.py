@@ -7,30 +7,54 @@ load generator instead of under their interpreter lock, and each start is an emp
 Once it serves, it makes its own first SSM request in ``$REGION``: moto's SSM loads AWS's public
 parameters on that first request (seconds on a busy machine), which would otherwise count against the
 timeout of the first hook that reads a parameter.
+
+Given ``ECS_BG_MOTO_TOKEN``, it answers only requests that carry that token in ``X-Ecs-Bg-Endpoint``,
+which the endpoint adds to what it proxies: a web page that finds moto's port on 127.0.0.1 gets 403,
+not moto's grant of CORS to any origin, so the endpoint's request policy (``request_policy``) is the
+only way in.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hmac
 import logging
 import os
 import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Iterable
+from typing import Any
 
-from moto.server import main
-
+# Names, not secrets; this module is imported by the endpoint for them, so moto loads only in main.
+TOKEN_ENV = "ECS_BG_MOTO_TOKEN"  # noqa: S105
+TOKEN_HEADER = "X-Ecs-Bg-Endpoint"  # noqa: S105
 WARM_UP_SECONDS = 60.0  # at most, waiting for the server to answer
+Wsgi = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
-def warm_up(url: str, region: str) -> None:
+def only_with(token: str, app: Wsgi) -> Wsgi:
+    """``app`` for requests that carry ``token`` in TOKEN_HEADER; 403 for any other."""
+    key = "HTTP_" + TOKEN_HEADER.upper().replace("-", "_")
+
+    def guarded(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if hmac.compare_digest(environ.get(key, "").encode(), token.encode()):
+            return app(environ, start_response)
+        start_response("403 Forbidden", [("Content-Type", "text/plain")])
+        return [b"moto answers the ecs-bg local endpoint only\n"]
+
+    return guarded
+
+
+def warm_up(url: str, region: str, token: str | None) -> None:
     headers = {
         "X-Amz-Target": "AmazonSSM.DescribeParameters",
         "Content-Type": "application/x-amz-json-1.1",
         # moto takes the region from the credential scope; it checks no signature.
         "Authorization": f"AWS4-HMAC-SHA256 Credential=local/20260101/{region}/ssm/aws4_request, "
         "SignedHeaders=host, Signature=0",
+        **({TOKEN_HEADER: token} if token else {}),
     }
     deadline = time.monotonic() + WARM_UP_SECONDS
     while time.monotonic() < deadline:
@@ -44,10 +68,24 @@ def warm_up(url: str, region: str) -> None:
             time.sleep(0.1)
 
 
-if __name__ == "__main__":
+def main(token: str | None) -> None:
+    import moto.server
+
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
     host, port = os.environ["HOST"], os.environ["PORT"]
     region = os.environ.get("REGION", "us-east-1")
+    if token is not None:
+        serve = moto.server.run_simple  # type: ignore[attr-defined]
+
+        def run_simple(host: str, port: int, app: Wsgi, **options: Any) -> None:
+            serve(host, port, only_with(token, app), **options)
+
+        # What moto's main serves with, guarded.
+        moto.server.run_simple = run_simple  # type: ignore[attr-defined,assignment]
     with contextlib.suppress(RuntimeError):
-        threading.Thread(target=warm_up, args=(f"http://{host}:{port}/", region), daemon=True).start()
-    main(["--host", host, "--port", port])
+        threading.Thread(target=warm_up, args=(f"http://{host}:{port}/", region, token), daemon=True).start()
+    moto.server.main(["--host", host, "--port", port])
+
+
+if __name__ == "__main__":
+    main(os.environ.get(TOKEN_ENV) or None)

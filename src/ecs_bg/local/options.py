@@ -20,6 +20,9 @@ from ecs_bg.local.cloudwatch.metric_alarms import AlarmDefinition
 @dataclass
 class LocalOptions:
     port: int = 0  # 0: any free port
+    # Origins of web pages that may call the endpoint besides its own (--allow-origin,
+    # ECS_BG_EXTRA_CORS_ALLOWED_ORIGINS): ecs_bg.local.request_policy. None by default.
+    allowed_origins: tuple[str, ...] = ()
     region: str = "ap-northeast-1"
     speed: float = 240.0  # simulated seconds per real second: bakes, timeouts, health-check intervals
     config: Path | None = None  # the ecspresso config: its cluster exists from the start

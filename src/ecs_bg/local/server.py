@@ -66,7 +66,7 @@ class LocalEcsServer:
 
     async def __aenter__(self) -> LocalEcsServer:
         try:
-            self.url = await self.aws.start(self.options.port)
+            self.url = await self.aws.start(self.options.port, extra_origins=self.options.allowed_origins)
             await self.world.start(self.url)
             self.driver.start()
             # Off the loop, now: a first elbv2 or CloudFormation request would hold every listener up.

@@ -133,6 +133,7 @@ class World:
         https://docs.aws.amazon.com/AmazonECS/latest/developerguide/stopped-task-error-codes.html)."""
         task.last_status = TaskStatus.PENDING
         try:
+            environment = self.task_process_environment(environment)
             process = await self.tasks.start(task.arn, task.container, environment, command)
         except OSError as error:
             why = f"{error.strerror or error}: {command[0]!r}" if command else str(error)
@@ -141,6 +142,27 @@ class World:
         task.url = process.url
         task.last_status, task.started_at = TaskStatus.RUNNING, time.time()
         return process
+
+    def task_process_environment(self, environment: Mapping[str, str]) -> dict[str, str]:
+        """A task's whole environment: what ECS sets for every task, then its container's own
+        (``environment``: the task definition's, with RunTask's overrides), and nothing else.
+
+        ECS sets AWS_EXECUTION_ENV (AWS_ECS_FARGATE on Fargate), AWS_REGION and AWS_DEFAULT_REGION,
+        and the endpoints a task reaches at 169.254.170.2: ECS_CONTAINER_METADATA_URI(_V4),
+        ECS_AGENT_URI and, with a task role, AWS_CONTAINER_CREDENTIALS_RELATIVE_URI ("Amazon ECS
+        environment variables", ECS developer guide,
+        https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-environment-variables.html).
+        No such endpoint is served here yet, and an SDK sent to a credentials endpoint that does not
+        answer fails, so the task role's stand-in is the local endpoint and its keys: the app's own AWS
+        calls stay on this machine."""
+        region = self.options.region
+        return {
+            "AWS_EXECUTION_ENV": "AWS_ECS_FARGATE",
+            "AWS_REGION": region,
+            "AWS_DEFAULT_REGION": region,
+            **_local_credentials(self.endpoint),
+            **environment,
+        }
 
     def exited(self, task: Task) -> int | None:
         """The exit status of a task that ended on its own (not stopped), else None."""
@@ -173,11 +195,12 @@ class World:
         """What every function's environment holds besides its own (the template's, made local):
         credentials and the endpoint that keep its AWS calls on this machine."""
         return {
-            "AWS_ENDPOINT_URL": self.endpoint,
+            # The execution role's stand-in (Lambda sets the role's keys and session token): the local
+            # endpoint's keys, and the endpoint itself, so that every AWS call a hook makes stays here.
+            **_local_credentials(self.endpoint),
+            "AWS_SESSION_TOKEN": "local",
             # The local ECS's own callers; the endpoint tells them from someone watching from outside.
             "AWS_SDK_UA_APP_ID": SIMULATION_APP_ID,
-            "AWS_ACCESS_KEY_ID": "local",
-            "AWS_SECRET_ACCESS_KEY": "local",
             "AWS_DEFAULT_REGION": self.options.region,
             "AWS_REGION": self.options.region,
             **self.options.hook_environment,
@@ -190,15 +213,19 @@ class World:
         return None if override is not None and override.timeout_seconds else self.options.function_timeout
 
 
+def _local_credentials(endpoint: str) -> dict[str, str]:
+    """What points an AWS SDK at the local endpoint, with the key it signs with (any key signs there)."""
+    return {"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
+
+
 def _stopped(task: Task, reason: str, stop_code: str = EXITED) -> None:
     if task.last_status != TaskStatus.STOPPED:
         task.last_status, task.desired_status = TaskStatus.STOPPED, TaskStatus.STOPPED
         task.stopped_at, task.stopped_reason, task.stop_code = time.time(), reason, stop_code
 
 
-def task_environment(definition: dict[str, Any], revision: str, container: str) -> dict[str, str]:
+def task_environment(definition: dict[str, Any], container: str) -> dict[str, str]:
     """The environment the task definition sets for ``container`` (the first, if none has that name)."""
     containers = definition.get("containerDefinitions") or [{}]
     chosen = next((c for c in containers if c.get("name") == container), containers[0])
-    env = {item["name"]: str(item.get("value", "")) for item in chosen.get("environment", [])}
-    return {"APP_REVISION": revision, **env}
+    return {item["name"]: str(item.get("value", "")) for item in chosen.get("environment", [])}

@@ -80,7 +80,7 @@ class Driver:
         task.container = container or task.containers[0]
         override = given.get(task.container, {})
         environment = {
-            **task_environment(body, task.task_definition.rsplit(":", 1)[-1], task.container),
+            **task_environment(body, task.container),
             **{item["name"]: item.get("value", "") for item in override.get("environment", [])},
         }
         command = override.get("command") or self.world.tasks.command(task.container)
@@ -332,7 +332,7 @@ class Driver:
             for _ in range(count)
         ]
         service.tasks.extend(tasks)
-        environment = task_environment(body, revision.task_definition.rsplit(":", 1)[-1], container)
+        environment = task_environment(body, container)
         command = self.world.tasks.command(container)
         await asyncio.gather(*(self.world.start_task(task, environment, command) for task in tasks))
         if revision.target_group is not None:

@@ -29,6 +29,8 @@ from ecs_bg.deploy.functions import LambdaFunction
 from ecs_bg.local.lambda_.packages import Package, PackagingFailed, package
 
 DEFAULT_REGION: Final = "us-east-1"
+# Where this local runtime's bootstrap (the worker) lives, as Lambda's is in /var/runtime.
+RUNTIME_DIR: Final = Path(__file__).resolve().parent
 START_TIMEOUT: Final = 30.0  # real seconds a cold start's import may take (Lambda's init phase: 10 s)
 
 
@@ -73,7 +75,10 @@ def lambda_environment(
     """What Lambda's runtime sets in every execution environment (Lambda developer guide, "Defined
     runtime environment variables"); these names are reserved, so the function's own cannot change them.
     ``AWS_LAMBDA_INITIALIZATION_TYPE`` is on-demand, provisioned-concurrency or snap-start (same page,
-    https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime)."""
+    https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime).
+    The execution role's keys and session token, reserved too, are the runner's ``environment``'s to
+    give (``LambdaRunner``); ``_X_AMZN_TRACE_ID`` (X-Ray tracing) and ``AWS_LAMBDA_RUNTIME_API`` (a
+    custom runtime's API) name nothing served here and are not set."""
     return {
         "AWS_REGION": region,
         "AWS_DEFAULT_REGION": region,
@@ -85,8 +90,23 @@ def lambda_environment(
         "AWS_LAMBDA_LOG_GROUP_NAME": function.log_group,
         "AWS_LAMBDA_LOG_STREAM_NAME": log_stream,
         "LAMBDA_TASK_ROOT": str(function.code),
+        "LAMBDA_RUNTIME_DIR": str(RUNTIME_DIR),
         "_HANDLER": function.handler,
         "TZ": ":UTC",
+    }
+
+
+def lambda_unreserved(function: LambdaFunction) -> dict[str, str]:
+    """The variables Lambda sets that a function's configuration may change (same page): its locale,
+    PATH and LD_LIBRARY_PATH. Lambda's LD_LIBRARY_PATH also names its image's own folders
+    (/var/lang/lib, /lib64, /usr/lib64, /opt/lib); here the runtime's and the function's folders stand
+    in, the system's being the dynamic loader's defaults anyway. The interpreter starts from its own
+    path, not through PATH."""
+    runtime, task = RUNTIME_DIR, function.code
+    return {
+        "LANG": "en_US.UTF-8",
+        "PATH": "/usr/local/bin:/usr/bin/:/bin:/opt/bin",
+        "LD_LIBRARY_PATH": f"{runtime}:{runtime}/lib:{task}:{task}/lib",
     }
 
 
@@ -155,7 +175,9 @@ class LambdaRunner:
         cwd: Path | None = None,
     ) -> None:
         """``functions`` by the id callers invoke them with; ``environment`` is every function's, under
-        each function's own environment and Lambda's reserved variables."""
+        each function's own environment and Lambda's reserved variables: the execution role's access
+        (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, or a profile), AWS_ENDPOINT_URL.
+        A worker gets nothing else: never this process's own environment."""
         self.functions = functions
         self.environment = environment or {}
         self.cwd = cwd
@@ -251,13 +273,13 @@ class LambdaRunner:
             raise
 
     def _region(self) -> str:
-        env = {**os.environ, **self.environment}
+        env = self.environment
         return env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
 
     async def _start(self, function: LambdaFunction, initialization: str = "on-demand") -> _Worker:
         log_stream = _log_stream()
         env = {
-            **os.environ,
+            **lambda_unreserved(function),
             **self.environment,
             **function.environment,
             **lambda_environment(function, self._region(), log_stream, initialization),

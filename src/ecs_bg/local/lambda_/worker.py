@@ -78,6 +78,9 @@ def isolate(folders: Sequence[str], provided: Sequence[str]) -> None:
 def main(fd: int, package: dict[str, Any], handler: str) -> int:
     channel = socket.socket(fileno=fd)
     os.set_inheritable(fd, False)  # nothing the function starts gets the channel
+    # Lambda's task root is read-only: no __pycache__ is written beside the function's code (nor into
+    # a staged asset), whatever the environment that started ecs-bg sets, which no worker inherits.
+    sys.dont_write_bytecode = True
     reader, writer = channel.makefile("r", encoding="utf-8"), channel.makefile("w", encoding="utf-8")
 
     def send(answer: dict[str, Any]) -> None:

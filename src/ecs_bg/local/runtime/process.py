@@ -18,6 +18,15 @@ import aiohttp
 SAMPLE_APP = (sys.executable, "-m", "app")
 
 
+def host_environment() -> dict[str, str]:
+    """What any host process needs from this one's environment to start at all, and nothing more:
+    PATH, through which a command given by name (``python``, ``node``, as simulation.yml's
+    ``containers:`` give them) is found, as a container finds it through its image's PATH. Nothing
+    else of the shell that started ``ecs-bg`` (a developer's AWS_SESSION_TOKEN, AWS_PROFILE, keys,
+    tokens of other tools) reaches a task."""
+    return {"PATH": os.environ.get("PATH", os.defpath)}
+
+
 def free_port() -> int:
     """A loopback port free a moment ago. The child binds it itself, so a race with another process
     is possible in principle; the kernel hands out ephemeral ports in sequence, which makes it rare."""
@@ -42,10 +51,11 @@ class AppProcess:
         self.url = f"http://127.0.0.1:{self.port}"
         self.command = tuple(command)
         self.cwd = cwd
-        # Inherit the environment (PATH, the virtualenv) and bind loopback only; the caller's knobs win
-        # except PORT and HOST, which the simulator owns.
+        # Exactly ``env`` and what a process needs to start (host_environment), never this process's
+        # whole environment; bind loopback only. The caller's knobs win except PORT and HOST, which the
+        # local runtime owns, and output is unbuffered so that the kept lines are current.
         self.env = {
-            **os.environ,
+            **host_environment(),
             "PYTHONUNBUFFERED": "1",
             **(env or {}),
             "PORT": str(self.port),
