@@ -18,6 +18,7 @@ from ecs_bg.lifecycle.plan import (
     RolledBackDeployment,
 )
 from ecs_bg.local.cloudwatch.metric_alarms import AlarmDefinition
+from ecs_bg.local.runtime import RuntimeName, TaskCpu
 
 
 @dataclass
@@ -31,6 +32,12 @@ class LocalOptions:
     # The stack's environment: names its functions (ecs-bg-<hook>-<env>) and cluster.
     stack_environment: Env = "dev"
     cdk_json: Path | None = CDK_JSON
+    # How tasks run (ecs_bg.local.runtime): their task definition's containers in Docker, or the serving
+    # container as a host process; auto picks Docker when an engine answers and containers: is unset.
+    runtime: RuntimeName = "process"
+    task_cpu: TaskCpu = "hard"  # the Docker runtime's: Fargate's hard CPU limit, or CPU shares
+    # simulation.yml's images: an image (or a repository pattern) -> the local image standing for it.
+    images: Mapping[str, str] = field(default_factory=dict)
     # A task's process, unless simulation.yml's containers: give the command of the container a
     # service's load balancer routes to.
     command: Sequence[str] = (sys.executable, "-m", "app")

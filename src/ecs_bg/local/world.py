@@ -1,6 +1,7 @@
 """What a local ECS acts on, one service each: the stack (its outputs), its load balancer (elbv2), the
-hook functions (Lambda), the alarms (CloudWatch) and the tasks (a runtime). The world starts and stops
-them together and carries out what spans them: a task that starts, serves and stops.
+hook functions (Lambda), the alarms (CloudWatch) and the tasks (a runtime: Docker containers or host
+processes, ``runtime``). The world starts and stops them together and carries out what spans them: a
+task that starts, serves and stops.
 """
 
 from __future__ import annotations
@@ -8,13 +9,13 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from ecs_bg.deploy.paths import REPOSITORY_ROOT
 from ecs_bg.deploy.stack_context import parse_context, read_cdk_json
 from ecs_bg.hooks.ecs import TaskStatus
-from ecs_bg.local.cloudformation.stack import StackOutputs, gate_alarms, load_balancer_dimension
+from ecs_bg.local.cloudformation.stack import ACCOUNT, StackOutputs, gate_alarms, load_balancer_dimension
 from ecs_bg.local.cloudwatch.alarms import target_group_dimension
 from ecs_bg.local.cloudwatch.metric_alarms import LoadBalancerNames
 from ecs_bg.local.cloudwatch.service import CloudWatch
@@ -24,9 +25,9 @@ from ecs_bg.local.endpoint import SIMULATION_APP_ID
 from ecs_bg.local.lambda_.functions import local_functions
 from ecs_bg.local.lambda_.service import LambdaService
 from ecs_bg.local.options import LocalOptions
-from ecs_bg.local.runtime.process import AppProcess, ProcessRuntime
+from ecs_bg.local.runtime import CannotStart, Choice, Launch, RuntimeHost, TaskExit, TaskRuntime, choose
+from ecs_bg.local.runtime.process import ProcessRuntime
 
-STOPPED_REASON = "Essential container in task exited"  # ECS's, when an essential container exits
 # A stopped task's stopCode (ECS API reference, Task.stopCode).
 EXITED, FAILED_TO_START = "EssentialContainerExited", "TaskFailedToStart"
 
@@ -68,16 +69,36 @@ class World:
                 balancer, {target_group_dimension(arn): arn for arn in self.elbv2.groups}
             ),
         )
-        self.tasks = ProcessRuntime(options.command, options.container_commands, options.sim_config)
+        # "auto" is resolved here for callers that left it to the world (the CLI resolves and says it).
+        self.runtime: Choice = (
+            Choice(options.runtime, options.runtime)
+            if options.runtime != "auto"
+            else choose("auto", bool(options.container_commands), "runtime")
+        )
+        self.tasks: TaskRuntime
+        if self.runtime.name == "docker":
+            from ecs_bg.local.runtime.docker import DockerRuntime  # aiohttp's and the engine's
+
+            self.tasks = DockerRuntime(speed=options.speed, images=options.images, task_cpu=options.task_cpu)
+        else:
+            self.tasks = ProcessRuntime(options.command, options.container_commands, options.sim_config)
 
     @property
     def lb(self) -> Any:
         return self.elbv2.lb
 
-    async def start(self, endpoint: str) -> None:
+    async def start(
+        self, endpoint: str, listen: Callable[[str, Sequence[str]], Awaitable[str]] | None = None
+    ) -> None:
+        """``listen(address, peers)``: serve the local endpoint on ``address`` too, to ``peers`` (networks)
+        alone; where the runtime's tasks reach it."""
         self.endpoint = endpoint
         await self.elbv2.start()
         self.cloudwatch.start()
+        # The stack's log groups exist, as the stack makes them: awslogs writes to them.
+        log_groups = frozenset(v for k, v in self.outputs.values.items() if k.endswith("LogGroupName"))
+        host = RuntimeHost(endpoint, self.options.region, ACCOUNT, self.client, listen, log_groups)
+        await self.tasks.start(host)
 
     async def close(self) -> None:
         await self.cloudwatch.close()
@@ -101,73 +122,70 @@ class World:
 
     # -- tasks ---------------------------------------------------------------------------------------
 
-    async def start_task(
-        self, task: Task, environment: Mapping[str, str], command: Sequence[str] | str
-    ) -> bool:
-        """Start a service task's process: RUNNING once its container has started, as ECS reports it
-        (PENDING "is preparing to enter the RUNNING state"; the agent reports PENDING to RUNNING when
-        the containers run: "Amazon ECS task state change events", ECS developer guide,
+    async def start_task(self, task: Task, launch: Launch) -> bool:
+        """Start a task: RUNNING once its containers have started, as ECS reports it (PENDING "is
+        preparing to enter the RUNNING state"; the agent reports PENDING to RUNNING when the containers
+        run: "Amazon ECS task state change events", ECS developer guide,
         https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_task_events.html); whether its
-        app serves is the load balancer's health checks' to find. False if there is no process
-        (``command`` a string: there is none to run, and this is why)."""
-        if isinstance(command, str):
-            _stopped(task, command, FAILED_TO_START)
-            return False
-        return await self._start(task, environment, command) is not None
-
-    async def run_task(self, task: Task, environment: Mapping[str, str], command: Sequence[str]) -> None:
-        """A one-off task (RunTask): it runs to its exit and serves nothing."""
-        process = await self._start(task, environment, command)
-        if process is None:
-            return
-
-        async def await_exit() -> None:
-            task.exit_code = await process.wait_exit(timeout=24 * 3600)
-            _stopped(task, STOPPED_REASON)
-
-        asyncio.get_running_loop().create_task(await_exit())
-
-    async def _start(
-        self, task: Task, environment: Mapping[str, str], command: Sequence[str]
-    ) -> AppProcess | None:
-        """The task's process, RUNNING; None if it could not start: the task is then STOPPED as ECS
-        stops a task whose container cannot start ("CannotStartContainerError", stop code
-        TaskFailedToStart: "Amazon ECS stopped task error messages", ECS developer guide,
+        app serves is the load balancer's health checks' to find. False if it could not start: it is
+        then STOPPED as ECS stops a task whose container cannot start (its reason, such as
+        "CannotStartContainerError", stop code TaskFailedToStart: "Amazon ECS stopped task error
+        messages", ECS developer guide,
         https://docs.aws.amazon.com/AmazonECS/latest/developerguide/stopped-task-error-codes.html)."""
         task.last_status = TaskStatus.PENDING
         try:
-            process = await self.tasks.start(task.arn, environment, command)
-        except OSError as error:
-            why = f"{error.strerror or error}: {command[0]!r}" if command else str(error)
-            _stopped(task, f"CannotStartContainerError: {task.container}: {why}", FAILED_TO_START)
-            return None
-        task.url = process.url
-        task.last_status, task.started_at = TaskStatus.RUNNING, time.time()
-        return process
+            url = await self.tasks.start_task(task, launch)
+        except CannotStart as error:
+            _stopped(task, error.reason, FAILED_TO_START)
+            return False
+        task.url = url
+        if task.last_status != TaskStatus.STOPPED:
+            task.last_status, task.started_at = TaskStatus.RUNNING, time.time()
+        return True
 
-    def exited(self, task: Task) -> int | None:
-        """The exit status of a task that ended on its own (not stopped), else None."""
-        return self.tasks.exited(task.arn)
+    async def run_task(self, task: Task, launch: Launch) -> None:
+        """A one-off task (RunTask): it runs until its essential container exits and serves nothing."""
+        if not await self.start_task(task, launch):
+            return
+        ended = await self.tasks.wait(task)
+        if task.desired_status == TaskStatus.RUNNING:  # it ended on its own, not by a StopTask
+            task.exit_code = ended.code
+            _stopped(task, ended.reason, ended.stop_code)
+
+    def exited(self, task: Task) -> TaskExit | None:
+        """How a task ended on its own (not stopped), else None."""
+        return self.tasks.exited(task)
+
+    def task_health(self, task: Task) -> str:
+        """DescribeTasks' healthStatus: its containers' health checks, as ECS judges them; for a task
+        with none (or the process runtime, which runs none), the load balancer's view of it."""
+        group = task.revision.target_group if task.revision else None
+        return self.tasks.health(task) or self.elbv2.health_status(task.url, group)
 
     def task_stopped(self, task: Task, group: str | None) -> None:
-        """A task whose process exited: off the load balancer (no request goes to it any more) and
-        STOPPED as ECS reports an essential container's exit."""
+        """A task that ended on its own: off the load balancer (no request goes to it any more) and
+        STOPPED as ECS reports an essential container's exit (or its stopped reason)."""
         if group is not None and task.url is not None:
             self.elbv2.lb.deregister(group, task.url)
-        task.exit_code = self.exited(task)
-        _stopped(task, STOPPED_REASON)
+        ended = self.exited(task) or TaskExit(None)
+        task.exit_code = ended.code
+        _stopped(task, ended.reason, ended.stop_code)
 
     async def stop_task(
         self, task: Task, group: str | None, reason: str, stop_code: str = "ServiceSchedulerInitiated"
     ) -> None:
-        """Deregister (and drain), then SIGTERM as ECS stops a task."""
+        """Deregister (and drain), then SIGTERM as ECS stops a task. A task that had already ended on its
+        own (its essential container exited, or failed its health check) is STOPPED for that."""
         task.desired_status = TaskStatus.STOPPED
         if task.last_status == TaskStatus.STOPPED:
             return
         if group is not None and task.url is not None:
             self.elbv2.lb.deregister(group, task.url)
             await self.elbv2.lb.drained(group, task.url, timeout=10.0)
-        task.exit_code = await self.tasks.stop(task.arn)
+        ended = self.tasks.exited(task)
+        task.exit_code = await self.tasks.stop_task(task)
+        if ended is not None:
+            reason, stop_code = ended.reason, ended.stop_code
         _stopped(task, reason, stop_code)
 
     # -- hooks ---------------------------------------------------------------------------------------
