@@ -3,7 +3,8 @@ driven as ECS is, through boto3: the sample image deployed and a revision whose 
 check fails rolled back; a task with an init container, a sidecar it waits for, a shared volume and a
 sidecar that exits; a secret; a container over its memory; awslogs lines in CloudWatch Logs; the task
 metadata and credentials endpoints from inside a container; stopTimeout; no container left after
-SIGTERM, and a killed run's removed at the next start.
+SIGTERM, and a killed run's removed at the next start; `ecs-bg simulate --runtime docker`, run to its
+end and interrupted.
 
 Slow, and each needs a Docker engine: skipped without one, failed in CI (.ci/run starts one).
 """
@@ -26,7 +27,18 @@ from typing import Any
 import pytest
 
 from tests.local.docker_engine import containers_owned, owner_of, sample_image, sdk_image
-from tests.sim.local_ecs_process import CLUSTER, REGION, SERVICE, Local, finished, local_ecs, newest, until
+from tests.sim.local_ecs_process import (
+    BIN,
+    CLUSTER,
+    REGION,
+    ROOT,
+    SERVICE,
+    Local,
+    finished,
+    local_ecs,
+    newest,
+    until,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.docker]
 
@@ -464,3 +476,42 @@ def test_sigterm_leaves_no_container_and_a_killed_run_s_are_removed_at_the_next_
     with local_ecs("--runtime", "docker") as next_run:
         assert "removed 1 container(s) an earlier killed run left" in next_run.header[3], next_run.header
         assert containers_owned(owner) == []
+
+
+def test_simulate_deploys_the_sample_image_and_sigint_leaves_no_container(tmp_path: Path) -> None:
+    sample_image()
+    report = tmp_path / "report.json"
+    command = [str(BIN / "ecs-bg"), "simulate", "--quiet", "--runtime", "docker", "--report", str(report)]
+    done = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    owner = until(lambda: _alive_owner(done.pid), timeout=30)
+    output, _ = done.communicate(timeout=300)
+    assert done.returncode == 0, output
+    assert output.startswith("tasks: docker (--runtime docker: Docker "), output
+    outcome = json.loads(report.read_text())
+    assert outcome["status"] == "SUCCESSFUL"
+    assert outcome["traffic"]["production"]["errors"] == 0, outcome["traffic"]
+    assert outcome["traffic"]["production"]["requests"] > 0
+    assert containers_owned(owner) == []
+
+    # Ctrl-C while blue's tasks run: what simulate started is stopped, every container removed.
+    interrupted = subprocess.Popen(
+        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        owner = until(lambda: _alive_owner(interrupted.pid), timeout=30)
+        until(lambda: len(containers_owned(owner)) >= 2, timeout=120)
+        interrupted.send_signal(signal.SIGINT)
+        output, _ = interrupted.communicate(timeout=60)
+        assert interrupted.returncode == 128 + signal.SIGINT, output
+        assert containers_owned(owner) == []
+    finally:
+        if interrupted.poll() is None:
+            interrupted.kill()
+            interrupted.wait()
+
+
+def _alive_owner(pid: int) -> str | None:
+    try:
+        return owner_of(pid)
+    except OSError:
+        return None
