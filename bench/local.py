@@ -72,13 +72,13 @@ def _answers(url: str) -> bool:
 
 
 @contextmanager
-def local() -> Iterator[tuple[subprocess.Popen[str], str, float]]:
-    """``ecs-bg local`` started, with the seconds until it answered an ECS call."""
+def local(*extra: str) -> Iterator[tuple[subprocess.Popen[str], str, float]]:
+    """``ecs-bg local`` started (with ``extra`` arguments), with the seconds until it answered an ECS call."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     began = time.perf_counter()
     process = subprocess.Popen(
-        [str(BIN / "ecs-bg"), "local", "--port", str(port)],
+        [str(BIN / "ecs-bg"), "local", "--port", str(port), *extra],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         text=True,

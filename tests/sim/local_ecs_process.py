@@ -122,7 +122,8 @@ def local_ecs(*extra: str) -> Iterator[Local]:
     )
     try:
         assert process.stdout is not None
-        header = [process.stdout.readline().rstrip("\n") for _ in range(4)]
+        # Three export lines, the runtime line, the listeners line.
+        header = [process.stdout.readline().rstrip("\n") for _ in range(5)]
         if not header[0].startswith("export AWS_ENDPOINT_URL="):
             raise AssertionError(
                 f"ecs-bg local did not start: {header} {process.stderr.read() if process.stderr else ''}"

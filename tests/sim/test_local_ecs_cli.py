@@ -63,6 +63,10 @@ def _production_weights(local: Local) -> dict[str, int]:
 def test_a_ci_script_deploys_twice_through_the_aws_cli(tmp_path: Any) -> None:
     with local_ecs() as local:
         assert local.header[1].startswith("export AWS_REGION=")
+        # The runtime is said right after the exports, as a shell comment: simulation.yml's
+        # containers: give host commands, so auto runs processes.
+        runtime = local.header[3]
+        assert runtime.startswith("# runtime: process (auto: simulation.yml's containers: give host"), runtime
         task = local.render("task")
         service = local.render("service")
         (tmp_path / "task.json").write_text(json.dumps(task))
@@ -256,6 +260,8 @@ def _ecspresso_with(tmp_path: Path, simulation_yml: str) -> Path:
             "firstDeploymentStable: soon\n",
             "firstDeploymentStable must be tasks-running or deployment-complete,",
         ),
+        ("runtime: podman\n", "runtime must be docker, process or auto, got 'podman'"),
+        ("images: {app: 3}\n", "images.app must be a string"),
     ],
 )
 def test_a_bad_simulation_yml_stops_local_before_it_serves(tmp_path: Path, content: str, names: str) -> None:
@@ -286,6 +292,23 @@ def test_an_unknown_first_deployment_reading_stops_local_before_it_serves() -> N
     assert done.stdout == ""
     assert done.stderr.splitlines() == [
         "error: --first-deployment-stable must be tasks-running or deployment-complete, got 'soon'"
+    ]
+
+
+def test_the_docker_runtime_without_an_engine_stops_local_before_it_serves() -> None:
+    done = subprocess.run(
+        [str(BIN / "ecs-bg"), "local", "--port", "1", "--runtime", "docker"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={**os.environ, "DOCKER_HOST": "unix:///nonexistent/docker.sock"},
+    )
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.splitlines() == [
+        "error: --runtime docker: no Docker engine answers at unix:///nonexistent/docker.sock (No such file "
+        "or directory); start one with scripts/docker-engine (as root)"
     ]
 
 

@@ -15,6 +15,12 @@ from ecs_bg.lifecycle.plan import FIRST_DEPLOYMENT_STABLE, ROLLED_BACK_DEPLOYMEN
 
 if TYPE_CHECKING:  # imported where used: aiohttp and moto load only when `local` runs
     from ecs_bg.local.options import LocalOptions
+    from ecs_bg.local.runtime import Choice, RuntimeName, TaskCpu
+    from ecs_bg.local.server import LocalEcsServer
+
+# As ecs_bg.local.runtime.RUNTIMES and TASK_CPU (not imported here: `ecs-bg --help` stays quick).
+RUNTIMES: tuple[RuntimeName, ...] = ("docker", "process", "auto")
+TASK_CPU: tuple[TaskCpu, ...] = ("hard", "shares")
 
 SIM_CONFIG = "simulation.yml"  # as `ecs-bg simulate` reads it beside the ecspresso config
 DEFAULT_PORT = 4566
@@ -30,8 +36,8 @@ def local(
         None,
         help="The ecspresso config (default: ecspresso.yml, else ecspresso/ecspresso.yml, here): its "
         f"cluster exists from the start; {SIM_CONFIG} beside it, when present, gives functions, lambdaDir, "
-        "functionTimeoutSeconds, container commands, alarms, cdkApp and the readings of what ECS leaves "
-        "unconfirmed.",
+        "functionTimeoutSeconds, runtime, images, container commands, alarms, cdkApp, template and the "
+        "readings of what ECS leaves unconfirmed.",
     ),
     cdk_json: Path | None = typer.Option(
         None,
@@ -43,6 +49,19 @@ def local(
         help="Your synthesized stacks, a template file or a cloud assembly folder: the load balancer, "
         "target groups, functions, alarms and outputs the local world is built from (default: "
         f"{SIM_CONFIG}'s template, else the CDK app's cdk.out).",
+    ),
+    runtime: str | None = typer.Option(
+        None,
+        help="docker (each task runs its task definition's containers in the Docker engine of this "
+        "machine), process (each task's serving container is a host process) or auto (docker when an "
+        f"engine answers and {SIM_CONFIG}'s containers: gives no host commands). Default: {SIM_CONFIG}'s "
+        "runtime, or auto.",
+    ),
+    task_cpu: str | None = typer.Option(
+        None,
+        help="docker: a task's cpu as Fargate's hard limit (hard) or as CPU shares (shares: full speed "
+        f"while this machine is idle, as ECS on EC2 weighs a container's cpu). Default: {SIM_CONFIG}'s "
+        "taskCpu, or hard.",
     ),
     first_deployment_stable: str | None = typer.Option(
         None,
@@ -81,9 +100,16 @@ def local(
     stable = _choice("--first-deployment-stable", first_deployment_stable, FIRST_DEPLOYMENT_STABLE)
     rolled_back = _choice("--rolled-back-deployment", rolled_back_deployment, ROLLED_BACK_DEPLOYMENT)
     origins = _origins(allow_origin or [])
+    wanted_runtime = _choice("--runtime", runtime, RUNTIMES)
+    wanted_cpu = _choice("--task-cpu", task_cpu, TASK_CPU)
     try:
         options = LocalOptions(
-            port=port, region=region, speed=speed, config=find_config(config), allowed_origins=origins
+            port=port,
+            region=region,
+            speed=speed,
+            config=find_config(config),
+            allowed_origins=origins,
+            runtime="auto",
         )
         sim_config = simulation_file(options.config or Path())
         if sim_config is not None:  # its functions, lambdaDir, functionTimeoutSeconds, containers, …
@@ -98,8 +124,15 @@ def local(
         options.first_deployment_stable = stable
     if rolled_back is not None:
         options.rolled_back_deployment = rolled_back
+    if wanted_cpu is not None:
+        options.task_cpu = wanted_cpu
     try:
-        asyncio.run(until_stopped(_serve(options)))
+        chosen = resolve_runtime(options, wanted_runtime)
+    except RuntimeError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2) from None
+    try:
+        asyncio.run(until_stopped(_serve(options, chosen)))
     except Stopped:
         return  # the way `local` is meant to end: every task and hook worker has been stopped
     except DefinitionError as error:
@@ -108,6 +141,22 @@ def local(
     except OSError as error:
         typer.echo(f"error: cannot serve on 127.0.0.1:{port}: {error.strerror or error}", err=True)
         raise typer.Exit(1) from None
+    except RuntimeError as error:  # the Docker runtime could not be set up (its network, its endpoint)
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from None
+
+
+def resolve_runtime(options: LocalOptions, flag: RuntimeName | None) -> Choice:
+    """The runtime the command line (or else simulation.yml, or else auto) names, resolved; set in
+    ``options``. RuntimeError when docker is asked for and no engine answers."""
+    from ecs_bg.local.runtime import choose
+
+    given_by = "--runtime" if flag is not None else f"{SIM_CONFIG}'s runtime:"
+    if flag is not None:
+        options.runtime = flag
+    chosen = choose(options.runtime, bool(options.container_commands), given_by)
+    options.runtime = chosen.name
+    return chosen
 
 
 def _origins(given: list[str]) -> tuple[str, ...]:
@@ -139,18 +188,38 @@ def _choice(flag: str, value: str | None, readings: tuple[T, ...]) -> T | None:
     raise typer.Exit(2)
 
 
-async def _serve(options: LocalOptions) -> None:
+async def _serve(options: LocalOptions, chosen: Choice) -> None:
     import asyncio
 
     from ecs_bg.local.server import LocalEcsServer
 
     async with LocalEcsServer(options) as server:
-        # The shell lines first, alone on stdout, so `eval "$(ecs-bg local | head -4)"` works.
+        # The shell lines first, alone on stdout, so `eval "$(ecs-bg local | head -3)"` works; then
+        # comments: the runtime, the listeners.
         region = options.region
         print(f"export AWS_ENDPOINT_URL={server.url}")
         print(f"export AWS_REGION={region} AWS_DEFAULT_REGION={region}")
         print("export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local")
+        print(f"# runtime: {chosen.why}{_runtime_notes(server, options)}")
         listeners = ", ".join(f"{name} listener {url}" for name, url in server.listener_urls.items())
         print(f"# {listeners}; Ctrl-C stops", flush=True)
         sys.stdout.flush()
         await asyncio.Event().wait()  # until a signal cancels this
+
+
+def _runtime_notes(server: LocalEcsServer, options: LocalOptions) -> str:
+    """What the runtime line adds: the Docker runtime's task network and what an earlier killed run
+    left that was removed; container commands that the Docker runtime does not use."""
+    tasks = server.world.tasks
+    if tasks.name != "docker":
+        return ""
+    from ecs_bg.local.runtime.docker import GATEWAY, NETWORK, SUBNET, DockerRuntime
+
+    assert isinstance(tasks, DockerRuntime)
+    notes = f"; tasks on the network {NETWORK} ({SUBNET}), the endpoint also at {GATEWAY} for them"
+    notes += f"; task cpu as {'a hard limit' if options.task_cpu == 'hard' else 'CPU shares'}"
+    if tasks.removed_leftovers:
+        notes += f"; removed {tasks.removed_leftovers} container(s) an earlier killed run left"
+    if options.container_commands:
+        notes += f"; {SIM_CONFIG}'s containers: commands are for the process runtime and unused"
+    return notes

@@ -63,6 +63,18 @@ def simulate(
         "simulation.yml's template, else the CDK app's cdk.out).",
     ),
     quiet: bool = typer.Option(False, help="No live view; print the outcome only."),
+    runtime: str | None = typer.Option(
+        None,
+        help="docker (each task runs its task definition's containers in this machine's Docker engine), "
+        "process (each task's serving container is a host process) or auto (docker when an engine "
+        "answers and the simulation config's containers: gives no host commands). Default: the config's "
+        "runtime, or auto.",
+    ),
+    task_cpu: str | None = typer.Option(
+        None,
+        help="docker: a task's cpu as Fargate's hard limit (hard) or as CPU shares (shares: full speed "
+        "while this machine is idle). Default: the config's taskCpu, or hard.",
+    ),
 ) -> None:
     """Deploy green over blue as ECS would, invoking your hooks, and report what happened."""
     import asyncio
@@ -70,6 +82,7 @@ def simulate(
     from rich.console import Console
     from rich.markup import escape
 
+    from ecs_bg.cli.local import RUNTIMES, TASK_CPU, _choice, resolve_runtime
     from ecs_bg.cli.signals import Stopped, until_stopped
     from ecs_bg.deploy.project import find_cdk_json, find_config, simulation_file
     from ecs_bg.report.html import render as render_html
@@ -79,9 +92,12 @@ def simulate(
     from ecs_bg.simulate.simulation import Options, SimulationFailed
 
     console = Console()
+    wanted_runtime = _choice("--runtime", runtime, RUNTIMES)
+    wanted_cpu = _choice("--task-cpu", task_cpu, TASK_CPU)
     try:
         found = find_config(config)
         options = Options(config=found)
+        options.local.runtime = "auto"
         sim_config = sim_config or simulation_file(found)
         configured = sim_config_apply(sim_config, options) if sim_config is not None else None
         options.local.cdk_json = find_cdk_json(cdk_json or options.local.cdk_json)
@@ -98,7 +114,10 @@ def simulate(
                 hook_details_reading, "--hook-details-reading"
             )
         chosen.adjust(options)
-        result = asyncio.run(until_stopped(_run(options, console, live=not quiet)))
+        if wanted_cpu is not None:
+            options.local.task_cpu = wanted_cpu
+        tasks = resolve_runtime(options.local, wanted_runtime)
+        result = asyncio.run(until_stopped(_run(options, console, live=not quiet, runtime=tasks.why)))
     except Stopped as stopped:
         console.print(f"stopped by {stopped}; every task and hook worker it started has been stopped")
         raise typer.Exit(128 + stopped.signum) from None
@@ -106,7 +125,7 @@ def simulate(
         # One line however narrow the terminal, and brackets in JSON paths ($.x[0]) are not markup.
         console.print(f"[red]error:[/red] {escape(str(error))}", soft_wrap=True)
         raise typer.Exit(2) from None
-    except SimulationFailed as error:
+    except (SimulationFailed, RuntimeError) as error:  # RuntimeError: no engine for --runtime docker
         console.print(f"[red]error:[/red] {escape(str(error))}", soft_wrap=True)
         raise typer.Exit(1) from None
     if report is not None:
@@ -144,7 +163,7 @@ def _left(result: Report) -> str:
     return f"; {result.status_reason}; {serving}; tasks running at the end: {running or 'none'}"
 
 
-async def _run(options: Options, console: Console, *, live: bool) -> Report:
+async def _run(options: Options, console: Console, *, live: bool, runtime: str) -> Report:
     from rich.live import Live
 
     from ecs_bg.simulate.simulation import Simulation
@@ -155,6 +174,7 @@ async def _run(options: Options, console: Console, *, live: bool) -> Report:
         # A command to paste is printed whole (soft_wrap), never inside a table that crops or wraps it.
         if not told:
             told.append(True)
+            where.print(f"tasks: {runtime}", soft_wrap=True, markup=False, highlight=False)
             where.print(_endpoint_hint(sim), soft_wrap=True, markup=False, highlight=False)
 
     if not live:

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import ipaddress
 import os
 import secrets
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 from urllib.parse import parse_qs
 from xml.sax.saxutils import escape
@@ -67,6 +68,9 @@ class LocalAws:
         self.policy = RequestPolicy()
         self.url = ""
         self.moto_url = ""
+        # Addresses of this machine it also serves on (``listen``), each to the networks given alone:
+        # the Docker runtime's task network. The request policy admits each as a Host too.
+        self.also_serves: dict[str, tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]] = {}
 
     async def start(self, port: int = 0, *, extra_origins: Iterable[str] = ()) -> str:
         """Serve on ``port`` (0: any free one) at once; moto, which takes a while to import and start,
@@ -88,6 +92,30 @@ class LocalAws:
         self.policy.port = port
         self.url = f"http://127.0.0.1:{port}"
         return self.url
+
+    async def listen(self, address: str, peers: Sequence[str]) -> str:
+        """Serve on ``address`` too, on the same port (one URL's port for every caller), answering only
+        callers within the networks ``peers``: the tasks on a container network reach the endpoint at
+        its gateway, and nothing beyond this machine does. Its URL there."""
+        assert self._runner is not None
+        port = int(self.url.rsplit(":", 1)[1])
+        self.also_serves[address] = tuple(ipaddress.ip_network(peer) for peer in peers)
+        self.policy.admit(address)  # a task's SDK sends Host: <address>:<port>
+        site = web.TCPSite(self._runner, address, port)
+        await site.start()
+        return f"http://{address}:{port}"
+
+    def _outside_peer(self, request: web.Request) -> bool:
+        """Whether ``request`` came to an address of ``listen``'s from outside that address's networks."""
+        sockname = request.transport.get_extra_info("sockname") if request.transport else None
+        networks = self.also_serves.get(sockname[0]) if sockname else None
+        if networks is None:
+            return False
+        try:
+            peer = ipaddress.ip_address(request.remote or "")
+        except ValueError:
+            return True
+        return not any(peer in network for network in networks)
 
     async def _start_moto(self) -> str:
         # moto is part of this tool, not the user's code: it runs with this process's environment.
@@ -129,6 +157,8 @@ class LocalAws:
             await asyncio.sleep(0.05)
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
+        if self._outside_peer(request):
+            return web.Response(status=403, text="this address answers the local task network alone")
         body = await request.read()
         target = request.headers.get("X-Amz-Target", "")
         if target.startswith(TARGET_PREFIX):

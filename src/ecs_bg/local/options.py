@@ -15,6 +15,7 @@ from ecs_bg.lifecycle.plan import (
     RolledBackDeployment,
 )
 from ecs_bg.local.cloudwatch.metric_alarms import AlarmDefinition
+from ecs_bg.local.runtime import RuntimeName, TaskCpu
 
 
 @dataclass
@@ -36,6 +37,12 @@ class LocalOptions:
     # in its working directory (default: the working directory), or else ``command`` (none: a task
     # whose container has no command cannot start).
     command: Sequence[str] = ()
+    # How tasks run (ecs_bg.local.runtime): their task definition's containers in Docker, or the serving
+    # container as a host process; auto picks Docker when an engine answers and containers: is unset.
+    runtime: RuntimeName = "process"
+    task_cpu: TaskCpu = "hard"  # the Docker runtime's: Fargate's hard CPU limit, or CPU shares
+    # simulation.yml's images: an image (or a repository pattern) -> the local image standing for it.
+    images: Mapping[str, str] = field(default_factory=dict)
     container_commands: Mapping[str, Sequence[str]] = field(default_factory=dict)
     container_dirs: Mapping[str, Path] = field(default_factory=dict)
     lambda_dir: Path | None = None  # replaces the stack's hookCode folder of <hook>_hook.py entry files

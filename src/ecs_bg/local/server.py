@@ -2,7 +2,8 @@
 
 One URL serves everything: ECS from the local control plane, elbv2 and CloudFormation reads from
 the world, every other service (CloudWatch, CloudWatch Logs, SSM, S3, SNS, Secrets Manager) from
-moto behind it. Leaving the block stops every task process and hook worker it started.
+moto behind it. Leaving the block stops every task (its containers, or its process) and hook worker
+it started.
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ class LocalEcsServer:
     async def __aenter__(self) -> LocalEcsServer:
         try:
             self.url = await self.aws.start(self.options.port, extra_origins=self.options.allowed_origins)
-            await self.world.start(self.url)
+            await self.world.start(self.url, self.aws.listen)
             self.driver.start()
             # Off the loop, now: a first elbv2 or CloudFormation request would hold every listener up.
             asyncio.get_running_loop().run_in_executor(None, query.load, "elbv2", "cloudformation")

@@ -1,19 +1,21 @@
 """What a local ECS acts on, one service each, built from the user's synthesized stacks
 (``cloudformation.cloud``): the load balancers (elbv2), the functions (Lambda), the alarms
-(CloudWatch), and the tasks (a runtime). The world starts and stops them together and carries out what
-spans them: a task that starts, serves and stops.
+(CloudWatch), and the tasks (a runtime: Docker containers or host processes, ``runtime``). The world
+starts and stops them together and carries out what spans them: a task that starts, serves and stops.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from ecs_bg.hooks.ecs import TaskStatus
 from ecs_bg.local.cloudformation.cloud import LocalCloud
+from ecs_bg.local.cloudformation.names import ACCOUNT
 from ecs_bg.local.cloudwatch.service import CloudWatch, load_balancer_names, template_alarms
 from ecs_bg.local.ecs.models import Task
 from ecs_bg.local.elbv2.load_balancing import LoadBalancing, resources
@@ -21,9 +23,9 @@ from ecs_bg.local.endpoint import SIMULATION_APP_ID
 from ecs_bg.local.lambda_.functions import local_functions, world_functions
 from ecs_bg.local.lambda_.service import LambdaService
 from ecs_bg.local.options import LocalOptions
-from ecs_bg.local.runtime.process import AppProcess, ProcessRuntime
+from ecs_bg.local.runtime import CannotStart, Choice, Launch, RuntimeHost, TaskExit, TaskRuntime, choose
+from ecs_bg.local.runtime.process import ProcessRuntime
 
-STOPPED_REASON = "Essential container in task exited"  # ECS's, when an essential container exits
 # A stopped task's stopCode (ECS API reference, Task.stopCode).
 EXITED, FAILED_TO_START = "EssentialContainerExited", "TaskFailedToStart"
 
@@ -57,18 +59,38 @@ class World:
             definitions={**template_alarms(cloud), **options.alarm_definitions},
             names=load_balancer_names(cloud),
         )
-        self.tasks = ProcessRuntime(
-            options.command, options.container_commands, options.container_dirs, options.sim_config
+        # "auto" is resolved here for callers that left it to the world (the CLI resolves and says it).
+        self.runtime: Choice = (
+            Choice(options.runtime, options.runtime)
+            if options.runtime != "auto"
+            else choose("auto", bool(options.container_commands), "runtime")
         )
+        self.tasks: TaskRuntime
+        if self.runtime.name == "docker":
+            from ecs_bg.local.runtime.docker import DockerRuntime  # aiohttp's and the engine's
+
+            self.tasks = DockerRuntime(speed=options.speed, images=options.images, task_cpu=options.task_cpu)
+        else:
+            self.tasks = ProcessRuntime(
+                options.command, options.container_commands, options.container_dirs, options.sim_config
+            )
 
     @property
     def lb(self) -> Any:
         return self.elbv2.lb
 
-    async def start(self, endpoint: str) -> None:
+    async def start(
+        self, endpoint: str, listen: Callable[[str, Sequence[str]], Awaitable[str]] | None = None
+    ) -> None:
+        """``listen(address, peers)``: serve the local endpoint on ``address`` too, to ``peers`` (networks)
+        alone; where the runtime's tasks reach it."""
         self.endpoint = endpoint
         await self.elbv2.start()
         self.cloudwatch.start()
+        # The stacks' log groups exist, as the stacks make them: awslogs writes to them.
+        log_groups = frozenset(group.name for stack in self.cloud.resources for group in stack.log_groups)
+        host = RuntimeHost(endpoint, self.options.region, ACCOUNT, self.client, listen, log_groups)
+        await self.tasks.start(host)
 
     async def close(self) -> None:
         await self.cloudwatch.close()
@@ -92,56 +114,38 @@ class World:
 
     # -- tasks ---------------------------------------------------------------------------------------
 
-    async def start_task(
-        self, task: Task, environment: Mapping[str, str], command: Sequence[str] | str
-    ) -> bool:
-        """Start a service task's process: RUNNING once its container has started, as ECS reports it
-        (PENDING "is preparing to enter the RUNNING state"; the agent reports PENDING to RUNNING when
-        the containers run: "Amazon ECS task state change events", ECS developer guide,
+    async def start_task(self, task: Task, launch: Launch) -> bool:
+        """Start a task: RUNNING once its containers have started, as ECS reports it (PENDING "is
+        preparing to enter the RUNNING state"; the agent reports PENDING to RUNNING when the containers
+        run: "Amazon ECS task state change events", ECS developer guide,
         https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_task_events.html); whether its
-        app serves is the load balancer's health checks' to find. False if there is no process
-        (``command`` a string: there is none to run, and this is why)."""
-        if isinstance(command, str):
-            _stopped(task, command, FAILED_TO_START)
-            return False
-        return await self._start(task, environment, command) is not None
-
-    async def run_task(
-        self, task: Task, environment: Mapping[str, str], command: Sequence[str] | str
-    ) -> None:
-        """A one-off task (RunTask): it runs to its exit and serves nothing (``command`` a string: it
-        has none, and this is why)."""
-        if isinstance(command, str):
-            _stopped(task, command, FAILED_TO_START)
-            return
-        process = await self._start(task, environment, command)
-        if process is None:
-            return
-
-        async def await_exit() -> None:
-            task.exit_code = await process.wait_exit(timeout=24 * 3600)
-            _stopped(task, STOPPED_REASON)
-
-        asyncio.get_running_loop().create_task(await_exit())
-
-    async def _start(
-        self, task: Task, environment: Mapping[str, str], command: Sequence[str]
-    ) -> AppProcess | None:
-        """The task's process, RUNNING; None if it could not start: the task is then STOPPED as ECS
-        stops a task whose container cannot start ("CannotStartContainerError", stop code
-        TaskFailedToStart: "Amazon ECS stopped task error messages", ECS developer guide,
+        app serves is the load balancer's health checks' to find. False if it could not start: it is
+        then STOPPED as ECS stops a task whose container cannot start (its reason, such as
+        "CannotStartContainerError", stop code TaskFailedToStart: "Amazon ECS stopped task error
+        messages", ECS developer guide,
         https://docs.aws.amazon.com/AmazonECS/latest/developerguide/stopped-task-error-codes.html)."""
         task.last_status = TaskStatus.PENDING
+        if self.tasks.name == "process":  # a container's environment; the Docker runtime sets its own
+            environment = self.task_process_environment(launch.environment)
+            launch = dataclasses.replace(launch, environment=environment)
         try:
-            environment = self.task_process_environment(environment)
-            process = await self.tasks.start(task.arn, task.container, environment, command)
-        except OSError as error:
-            why = f"{error.strerror or error}: {command[0]!r}" if command else str(error)
-            _stopped(task, f"CannotStartContainerError: {task.container}: {why}", FAILED_TO_START)
-            return None
-        task.url = process.url
-        task.last_status, task.started_at = TaskStatus.RUNNING, time.time()
-        return process
+            url = await self.tasks.start_task(task, launch)
+        except CannotStart as error:
+            _stopped(task, error.reason, FAILED_TO_START)
+            return False
+        task.url = url
+        if task.last_status != TaskStatus.STOPPED:
+            task.last_status, task.started_at = TaskStatus.RUNNING, time.time()
+        return True
+
+    async def run_task(self, task: Task, launch: Launch) -> None:
+        """A one-off task (RunTask): it runs until its essential container exits and serves nothing."""
+        if not await self.start_task(task, launch):
+            return
+        ended = await self.tasks.wait(task)
+        if task.desired_status == TaskStatus.RUNNING:  # it ended on its own, not by a StopTask
+            task.exit_code = ended.code
+            _stopped(task, ended.reason, ended.stop_code)
 
     def task_process_environment(self, environment: Mapping[str, str]) -> dict[str, str]:
         """A task's whole environment: what ECS sets for every task, then its container's own
@@ -152,9 +156,9 @@ class World:
         ECS_AGENT_URI and, with a task role, AWS_CONTAINER_CREDENTIALS_RELATIVE_URI ("Amazon ECS
         environment variables", ECS developer guide,
         https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-environment-variables.html).
-        No such endpoint is served here yet, and an SDK sent to a credentials endpoint that does not
-        answer fails, so the task role's stand-in is the local endpoint and its keys: the app's own AWS
-        calls stay on this machine."""
+        A host process cannot reach them at that address (the Docker runtime serves them to its
+        containers), and an SDK sent to a credentials endpoint that does not answer fails, so the task
+        role's stand-in is the local endpoint and its keys: the app's own AWS calls stay on this machine."""
         region = self.options.region
         return {
             "AWS_EXECUTION_ENV": "AWS_ECS_FARGATE",
@@ -164,29 +168,40 @@ class World:
             **environment,
         }
 
-    def exited(self, task: Task) -> int | None:
-        """The exit status of a task that ended on its own (not stopped), else None."""
-        return self.tasks.exited(task.arn)
+    def exited(self, task: Task) -> TaskExit | None:
+        """How a task ended on its own (not stopped), else None."""
+        return self.tasks.exited(task)
+
+    def task_health(self, task: Task) -> str:
+        """DescribeTasks' healthStatus: its containers' health checks, as ECS judges them; for a task
+        with none (or the process runtime, which runs none), the load balancer's view of it."""
+        group = task.revision.target_group if task.revision else None
+        return self.tasks.health(task) or self.elbv2.health_status(task.url, group)
 
     def task_stopped(self, task: Task, group: str | None) -> None:
-        """A task whose process exited: off the load balancer (no request goes to it any more) and
-        STOPPED as ECS reports an essential container's exit."""
+        """A task that ended on its own: off the load balancer (no request goes to it any more) and
+        STOPPED as ECS reports an essential container's exit (or its stopped reason)."""
         if group is not None and task.url is not None:
             self.elbv2.lb.deregister(group, task.url)
-        task.exit_code = self.exited(task)
-        _stopped(task, STOPPED_REASON)
+        ended = self.exited(task) or TaskExit(None)
+        task.exit_code = ended.code
+        _stopped(task, ended.reason, ended.stop_code)
 
     async def stop_task(
         self, task: Task, group: str | None, reason: str, stop_code: str = "ServiceSchedulerInitiated"
     ) -> None:
-        """Deregister (and drain), then SIGTERM as ECS stops a task."""
+        """Deregister (and drain), then SIGTERM as ECS stops a task. A task that had already ended on its
+        own (its essential container exited, or failed its health check) is STOPPED for that."""
         task.desired_status = TaskStatus.STOPPED
         if task.last_status == TaskStatus.STOPPED:
             return
         if group is not None and task.url is not None:
             self.elbv2.lb.deregister(group, task.url)
             await self.elbv2.lb.drained(group, task.url, timeout=10.0)
-        task.exit_code = await self.tasks.stop(task.arn)
+        ended = self.tasks.exited(task)
+        task.exit_code = await self.tasks.stop_task(task)
+        if ended is not None:
+            reason, stop_code = ended.reason, ended.stop_code
         _stopped(task, reason, stop_code)
 
     # -- hooks ---------------------------------------------------------------------------------------

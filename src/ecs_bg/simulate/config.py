@@ -22,6 +22,7 @@ from ecs_bg.lifecycle.plan import (
 )
 from ecs_bg.local.cloudwatch.metric_alarms import AlarmDefinition
 from ecs_bg.local.options import LocalOptions
+from ecs_bg.local.runtime import RuntimeName, TaskCpu
 from ecs_bg.simulate.simulation import Options
 
 POSITIVE = setting(positive=True)
@@ -61,6 +62,16 @@ class SimulationSettings:
     scenario: str | None = None
     speed: float | None = field(default=None, metadata=POSITIVE)
     tasks: int | None = field(default=None, metadata=POSITIVE)
+    # How tasks run: docker (the task definition's containers), process (the serving container's
+    # containers: command on this machine) or auto (docker when an engine answers and containers: is
+    # unset); --runtime overrides it.
+    runtime: RuntimeName | None = None
+    # docker: a task's cpu as Fargate's hard limit (hard, the default) or as CPU shares (shares: a task
+    # runs at full speed while the machine is idle, as ECS on EC2 weighs a container's cpu).
+    task_cpu: TaskCpu | None = None
+    # An image the task definitions name (or a repository pattern, * for any part) -> the local image
+    # that stands for it, for the docker runtime: an ECR URI to what `make image` built.
+    images: dict[str, str] = field(default_factory=dict)
     containers: dict[str, Container] = field(default_factory=dict)
     load: Load = Load()
     function_timeout_seconds: float | None = field(default=None, metadata=POSITIVE)
@@ -114,8 +125,8 @@ def apply(path: Path, options: Options) -> str | None:
 
 def apply_local(path: Path, options: LocalOptions, settings: SimulationSettings | None = None) -> None:
     """Set the local AWS's options from the file: what applies to a local ECS (its functions,
-    lambdaDir, functionTimeoutSeconds, container commands, alarms, the readings of what ECS leaves
-    unconfirmed); the rest (scenario, speed, tasks, load, revisions) is ``simulate``'s alone."""
+    lambdaDir, functionTimeoutSeconds, runtime, images, container commands, alarms, the readings of what
+    ECS leaves unconfirmed); the rest (scenario, speed, tasks, load, revisions) is ``simulate``'s alone."""
     settings = settings or read(path)
     options.sim_config = path
     options.functions = functions(path, settings)
@@ -141,6 +152,11 @@ def apply_local(path: Path, options: LocalOptions, settings: SimulationSettings 
         options.function_timeout = settings.function_timeout_seconds
     options.container_commands = container_commands(path, settings)
     options.container_dirs = container_dirs(path, settings)
+    if settings.runtime is not None:
+        options.runtime = settings.runtime
+    if settings.task_cpu is not None:
+        options.task_cpu = settings.task_cpu
+    options.images = dict(settings.images)
     if settings.first_deployment_stable is not None:
         options.first_deployment_stable = settings.first_deployment_stable
     if settings.rolled_back_deployment is not None:

@@ -23,10 +23,10 @@ from pathlib import Path
 from ecs_bg.deploy.errors import DefinitionError
 from ecs_bg.local.cloudformation.extract import extract
 from ecs_bg.local.cloudformation.model import StackResources
+from ecs_bg.local.cloudformation.names import ACCOUNT
 from ecs_bg.local.cloudformation.template import Assembly, read_templates
 from ecs_bg.local.runtime.process import free_port
 
-ACCOUNT = "123456789012"
 LOCAL_HOST = "127.0.0.1"
 # Powertools for AWS Lambda publishes each release's layer ARN, per region, under a public SSM
 # parameter (/aws/service/powertools/python/<arch>/<python>/<version>: "Lambda Layer" in the

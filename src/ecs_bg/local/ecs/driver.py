@@ -37,6 +37,7 @@ from ecs_bg.local.cloudwatch.alarm_watch import Watch
 from ecs_bg.local.ecs import scheduler
 from ecs_bg.local.ecs.models import ACTIVE, Deployment, Service, ServiceRevision, Task, TaskDefinition
 from ecs_bg.local.elbv2.health import FAILED
+from ecs_bg.local.runtime import Launch
 from ecs_bg.local.world import World, task_environment
 
 # Real seconds green's tasks get at least to start and pass their health checks in SCALE_UP: starting a
@@ -72,8 +73,9 @@ class Driver:
             self._spawn(self._scale(service, service.primary))
 
     async def run_task(self, task: Task, overrides: dict[str, Any]) -> None:
-        """A RunTask task runs its first container, or the one its overrides give a command, with the
-        overrides' environment over the definition's."""
+        """A RunTask task: its containers with the overrides (the process runtime runs its first
+        container, or the one its overrides give a command, with the overrides' environment over the
+        definition's)."""
         body = self.task_definition(task.task_definition).body
         given = {o["name"]: o for o in overrides.get("containerOverrides", [])}
         container = next((name for name in task.containers if given.get(name, {}).get("command")), None)
@@ -83,8 +85,10 @@ class Driver:
             **task_environment(body, task.container),
             **{item["name"]: item.get("value", "") for item in override.get("environment", [])},
         }
-        command = override.get("command") or self.world.tasks.command(task.container)
-        await self.world.run_task(task, environment, command)
+        launch = Launch(body, task.container, None, environment, overrides, service=False)
+        # RunTask answers at once, its task PROVISIONING, as ECS answers it; the task starts meanwhile
+        # (a container that waits for another's HEALTHY can take a while).
+        self._spawn(self.world.run_task(task, launch))
 
     def stop_task(self, task: Task, reason: str, stop_code: str) -> None:
         group = task.revision.target_group if task.revision is not None else None
@@ -97,7 +101,7 @@ class Driver:
         self._wake(deployment)
 
     def health(self, task: Task) -> str:
-        return self.world.elbv2.health_status(task.url, task.revision.target_group if task.revision else None)
+        return self.world.task_health(task)
 
     async def close(self) -> None:
         """Stop everything under way; nothing starts afterwards, whatever still reaches the API (a
@@ -286,15 +290,19 @@ class Driver:
         tasks = await self._start_tasks(deployment.service, target, deployment.service.desired_count)
         while engine.status == DeploymentStatus.IN_PROGRESS and engine.stage == WorkStage.SCALE_UP:
             stopped = [task for task in tasks if task.last_status == TaskStatus.STOPPED]
-            exited = [(task, code) for task in tasks if (code := self.world.exited(task)) is not None]
+            exited = [(task, ended) for task in tasks if (ended := self.world.exited(task)) is not None]
             group = target.target_group
             urls = {task.url for task in tasks}
             health = [h for h in self.world.lb.target_health(group) if h.target in urls] if group else []
             graced = {task.url for task in tasks if task.in_health_check_grace(self.clock(), self.speed)}
             judged = [h for h in health if h.target not in graced]
             wrong = [h for h in judged if h.state == "unhealthy" and h.reason != FAILED[0]]
-            if exited:
-                why = f"a green task exited with status {exited[0][1]} during SCALE_UP"
+            if exited and exited[0][1].stop_code == "EssentialContainerExited":
+                why = f"a green task exited with status {exited[0][1].code} during SCALE_UP"
+                if exited[0][1].reason != "Essential container in task exited":
+                    why += f" ({exited[0][1].reason})"
+            elif exited:
+                why = f"green task {exited[0][0].arn} stopped: {exited[0][1].reason}"
             elif stopped:
                 why = f"green task {stopped[0].arn} stopped: {stopped[0].stopped_reason}"
             elif wrong:
@@ -304,6 +312,10 @@ class Driver:
                     healthy = all(task.last_status == TaskStatus.RUNNING for task in tasks)
                 else:
                     healthy = len(health) == len(urls) and all(h.state == "healthy" for h in health)
+                # A task whose containers have health checks counts once they pass (HEALTHY), as ECS
+                # waits for both the container's and the load balancer's checks.
+                checked = (self.world.tasks.health(task) for task in tasks)
+                healthy = healthy and all(status in (None, "HEALTHY") for status in checked)
                 if healthy:
                     self._feed(deployment, lambda: engine.green_health(True))
                     return
@@ -333,8 +345,9 @@ class Driver:
         ]
         service.tasks.extend(tasks)
         environment = task_environment(body, container)
-        command = self.world.tasks.command(container)
-        await asyncio.gather(*(self.world.start_task(task, environment, command) for task in tasks))
+        port = balancers[0].get("containerPort")
+        launch = Launch(body, container, int(port) if port else None, environment)
+        await asyncio.gather(*(self.world.start_task(task, launch) for task in tasks))
         if revision.target_group is not None:
             for task in tasks:
                 if task.last_status == TaskStatus.RUNNING and task.url is not None:

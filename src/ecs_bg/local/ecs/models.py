@@ -11,6 +11,7 @@ import hashlib
 import itertools
 import secrets
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -122,6 +123,21 @@ class ServiceRevision:
 
 
 @dataclass
+class ContainerState:
+    """One container of a task as its runtime reports it, for DescribeTasks' ``containers[]`` (the
+    Docker runtime's; the process runtime reports none and its one container is described from the
+    task's own status)."""
+
+    last_status: str = TaskStatus.PENDING
+    exit_code: int | None = None
+    reason: str | None = None
+    health_status: str = "UNKNOWN"
+    runtime_id: str | None = None  # the Docker container's id
+    image: str | None = None  # as the task definition names it
+    image_digest: str | None = None
+
+
+@dataclass
 class Task:
     arn: str
     service: Service | None  # None: a RunTask task
@@ -141,6 +157,8 @@ class Task:
     stopped_at: float | None = None
     stopped_reason: str | None = None
     stop_code: str | None = None
+    container_states: dict[str, ContainerState] = field(default_factory=dict)  # by container name
+    address: str | None = None  # its own IPv4 address (awsvpc), where the runtime gives it one
 
     @classmethod
     def new(
@@ -187,6 +205,10 @@ class Task:
         """``health``: what the container health check finds (the load balancer's for a service task)."""
         running = self.last_status == TaskStatus.RUNNING
         containers = []
+        attachment = str(uuid.uuid5(uuid.NAMESPACE_URL, self.arn))  # its network interface's, as a UUID
+        interfaces = (
+            [{"attachmentId": attachment, "privateIpv4Address": self.address}] if self.address else []
+        )
         for name in self.containers:
             container: dict[str, Any] = {
                 "containerArn": self.arn.replace(":task/", ":container/", 1) + f"/{name}",
@@ -194,14 +216,18 @@ class Task:
                 "name": name,
                 "lastStatus": self.last_status,
                 "networkBindings": [],
-                "networkInterfaces": [],
+                "networkInterfaces": interfaces,
             }
-            if running and name == self.container:
-                container["healthStatus"] = health
-            if name == self.container and self.exit_code is not None:
-                container["exitCode"] = self.exit_code
-            if name == self.container and self.stopped_reason and self.stop_code == "TaskFailedToStart":
-                container["reason"] = self.stopped_reason
+            state = self.container_states.get(name)
+            if state is not None:
+                container |= _described(state)
+            else:
+                if running and name == self.container:
+                    container["healthStatus"] = health
+                if name == self.container and self.exit_code is not None:
+                    container["exitCode"] = self.exit_code
+                if name == self.container and self.stopped_reason and self.stop_code == "TaskFailedToStart":
+                    container["reason"] = self.stopped_reason
             containers.append(container)
         task: dict[str, Any] = {
             "taskArn": self.arn,
@@ -214,7 +240,7 @@ class Task:
             "launchType": "FARGATE",
             "createdAt": self.created_at,
             "containers": containers,
-            "attachments": [],
+            "attachments": _attachments(attachment, self.address, self.last_status),
             "overrides": {
                 "containerOverrides": self.overrides.get("containerOverrides", []),
                 "inferenceAcceleratorOverrides": [],
@@ -230,6 +256,33 @@ class Task:
             task |= {"stoppedAt": self.stopped_at, "stopCode": self.stop_code or "EssentialContainerExited"}
             task["stoppedReason"] = self.stopped_reason or "Essential container in task exited"
         return task
+
+
+def _described(state: ContainerState) -> dict[str, Any]:
+    described: dict[str, Any] = {"lastStatus": state.last_status, "healthStatus": state.health_status}
+    optional = {
+        "exitCode": state.exit_code,
+        "reason": state.reason,
+        "runtimeId": state.runtime_id,
+        "image": state.image,
+        "imageDigest": state.image_digest,
+    }
+    return described | {key: value for key, value in optional.items() if value is not None}
+
+
+def _attachments(attachment: str, address: str | None, status: str) -> list[dict[str, Any]]:
+    """The task's elastic network interface, as an awsvpc task's DescribeTasks answer shows it (the
+    Task data type's ``attachments``, ECS API reference), where the runtime gave the task an address."""
+    if address is None:
+        return []
+    return [
+        {
+            "id": attachment,
+            "type": "ElasticNetworkInterface",
+            "status": "ATTACHED" if status == TaskStatus.RUNNING else "DELETED",
+            "details": [{"name": "privateIPv4Address", "value": address}],
+        }
+    ]
 
 
 @dataclass

@@ -1,5 +1,5 @@
-"""ECS's service scheduler over the local tasks: a task that stops, or that the load balancer's health
-checks mark unhealthy, is replaced.
+"""ECS's service scheduler over the local tasks: a task that stops, that the load balancer's health
+checks mark unhealthy, or whose essential container fails its own health check, is replaced.
 
 ECS keeps a service at its desired count: when a task stops, the scheduler launches another, and the
 load balancer deregisters the stopped one, so no request is routed to it any more. "The service
@@ -9,7 +9,9 @@ task once the replacement is healthy (or, if the replacement is unhealthy too, s
 keep the desired count) ("Amazon ECS services", ECS developer guide;
 https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_services.html). The replacement
 registers like any new task and takes traffic once its health checks pass. The stopped reasons are
-the ones ECS gives, "Essential container in task exited" and "Task failed ELB health checks"
+the ones ECS gives, "Essential container in task exited" (or "OutOfMemoryError: Container killed due
+to memory usage"), "Task failed container health checks" (the runtime stops such a task itself) and
+"Task failed ELB health checks"
 (AWS Knowledge Center, "Why is my Amazon ECS task stopped?":
 https://repost.aws/knowledge-center/ecs-task-stopped).
 
@@ -28,6 +30,7 @@ from collections.abc import Awaitable, Callable
 
 from ecs_bg.hooks.ecs import TaskStatus
 from ecs_bg.local.ecs.models import ACTIVE, Service, Task
+from ecs_bg.local.runtime import TaskExit
 from ecs_bg.local.world import World
 
 POLL = 0.1  # real seconds between looks: ECS notices a stopped task within seconds
@@ -69,10 +72,11 @@ async def _look_after(
         if task.desired_status != TaskStatus.RUNNING or task.revision is None:
             continue
         group = task.revision.target_group
-        code = world.exited(task)
-        if code is not None:
+        ended = world.exited(task)
+        code = ended.code if ended is not None else None
+        if ended is not None:
             world.task_stopped(task, group)
-            cause = f"exited with code {code}"
+            cause = _cause(ended)
         elif (
             group is not None
             and task.url in (unhealthy := world.lb.gone_unhealthy(group))
@@ -94,10 +98,17 @@ async def _look_after(
                 "replacedBy": fresh.url if fresh is not None else None,
             }
         )
-        if code is None:
+        if ended is None:
             stop = asyncio.create_task(_stop_once_replaced(world, group, task, fresh))
             retiring.add(stop)
             stop.add_done_callback(retiring.discard)
+
+
+def _cause(ended: TaskExit) -> str:
+    if ended.stop_code != "EssentialContainerExited":
+        return f"stopped: {ended.reason}"  # its container failed its health check
+    plain = ended.reason == TaskExit(None).reason
+    return f"exited with code {ended.code}" + ("" if plain else f" ({ended.reason})")
 
 
 async def _stop_once_replaced(world: World, group: str | None, task: Task, fresh: Task | None) -> None:

@@ -12,8 +12,14 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import aiohttp
+
+from ecs_bg.local.runtime import CannotStart, Launch, RuntimeHost, TaskExit
+
+if TYPE_CHECKING:
+    from ecs_bg.local.ecs.models import Task
 
 SAMPLE_APP = (sys.executable, "-m", "app")
 
@@ -164,7 +170,9 @@ class AppProcess:
 class ProcessRuntime:
     """Tasks as host processes: a task's serving container runs as the command simulation.yml's
     ``containers:`` gives that container (in its working directory), or else ``command``, with its
-    container definition's environment."""
+    container definition's environment. No image runs, and only the serving container does."""
+
+    name = "process"
 
     def __init__(
         self,
@@ -178,6 +186,9 @@ class ProcessRuntime:
         self.container_dirs = container_dirs
         self.sim_config = sim_config
         self.processes: dict[str, AppProcess] = {}  # task ARN -> its process
+
+    async def start(self, host: RuntimeHost) -> None:
+        pass  # processes need nothing of the local AWS beyond their environment
 
     async def close(self) -> None:
         await asyncio.gather(*(process.stop(grace=2.0) for process in self.processes.values()))
@@ -202,20 +213,38 @@ class ProcessRuntime:
             )
         return commands[container]
 
-    async def start(
-        self, arn: str, container: str, environment: Mapping[str, str], command: Sequence[str]
-    ) -> AppProcess:
-        process = AppProcess(environment, command=command, cwd=self.container_dirs.get(container, Path.cwd()))
-        self.processes[arn] = process
-        await process.start()
-        return process
+    async def start_task(self, task: Task, launch: Launch) -> str | None:
+        """A service task runs its serving container's configured command; a RunTask task the command
+        its overrides give that container, else the default one."""
+        if launch.service:
+            command = self.command(launch.container)
+        else:
+            given = {o["name"]: o for o in launch.overrides.get("containerOverrides", [])}
+            command = given.get(launch.container, {}).get("command") or self.command(launch.container)
+        if isinstance(command, str):
+            raise CannotStart(command)
+        cwd = self.container_dirs.get(launch.container, Path.cwd())
+        process = AppProcess(launch.environment, command=command, cwd=cwd)
+        self.processes[task.arn] = process
+        try:
+            await process.start()
+        except OSError as error:
+            why = f"{error.strerror or error}: {command[0]!r}" if command else str(error)
+            raise CannotStart(f"CannotStartContainerError: {launch.container}: {why}") from None
+        return process.url
 
-    def exited(self, arn: str) -> int | None:
-        """The exit status of a task's process that ended on its own (not stopped), else None."""
-        process = self.processes.get(arn)
-        return process.returncode if process is not None and process.crashed else None
+    def exited(self, task: Task) -> TaskExit | None:
+        """How a task's process ended on its own (not stopped), else None."""
+        process = self.processes.get(task.arn)
+        return TaskExit(process.returncode) if process is not None and process.crashed else None
 
-    async def stop(self, arn: str, grace: float = 2.0) -> int | None:
-        """SIGTERM, then SIGKILL after ``grace``; the exit status (None: there was no process)."""
-        process = self.processes.get(arn)
-        return None if process is None else await process.stop(grace=grace)
+    async def wait(self, task: Task) -> TaskExit:
+        return TaskExit(await self.processes[task.arn].wait_exit(timeout=24 * 3600))
+
+    async def stop_task(self, task: Task) -> int | None:
+        """SIGTERM, then SIGKILL after 2 s; the exit status (None: there was no process)."""
+        process = self.processes.get(task.arn)
+        return None if process is None else await process.stop(grace=2.0)
+
+    def health(self, task: Task) -> str | None:
+        return None  # no container health check runs: the load balancer's checks are the only ones
