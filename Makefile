@@ -18,18 +18,29 @@ SYNCED := $(VENV)/.synced
 COMPILED := $(VENV)/.compiled
 SOURCES := $(shell find src app infrastructure/lib/constructs/lambda -name '*.py' 2>/dev/null)
 
+# The demo needs ecs-bg's runtime dependencies and the sample service (the app group) alone: not the CDK,
+# mypy, ruff, cfn-lint or policy_sentry, which `make test` adds. --inexact keeps what a full sync put
+# there, so a `make demo` after `make test` removes nothing.
+DEMO_SYNCED := $(VENV)/.synced-demo
+
 sync: $(COMPILED)
 
 $(SYNCED): pyproject.toml uv.lock
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet "uv==$(UV_VERSION)"
 	$(UV) sync --frozen --compile-bytecode
+	@touch $@ $(DEMO_SYNCED)
+
+$(DEMO_SYNCED): pyproject.toml uv.lock
+	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet "uv==$(UV_VERSION)"
+	$(UV) sync --frozen --compile-bytecode --inexact --no-default-groups --group app
 	@touch $@
 
 $(COMPILED): $(SYNCED) $(SOURCES)
 	$(VENV)/bin/python -m compileall -q src app infrastructure/lib/constructs/lambda
 	@touch $@
 
-demo: sync
+demo: $(DEMO_SYNCED)
+	$(VENV)/bin/python -m compileall -q src app infrastructure/lib/constructs/lambda
 	$(VENV)/bin/ecs-bg simulate
 
 # node_modules as package-lock.json pins it: the CDK CLI (`make synth`) and the AWS SDK for JavaScript

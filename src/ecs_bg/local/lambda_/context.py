@@ -20,10 +20,17 @@ class LocalLambdaContext:
     aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     log_stream_name: str = ""
     monotonic: Callable[[], float] = time.monotonic
+    # When the invocation times out, in Unix milliseconds, as Lambda's runtime API hands it over
+    # (Lambda-Runtime-Deadline-Ms, "Using the Lambda runtime API for custom runtimes", Lambda developer
+    # guide): it counts from the call, so a worker that takes the request late has that much less.
+    # None: ``timeout_seconds`` from now.
+    deadline_ms: int | None = None
     started: float = field(init=False)
 
     def __post_init__(self) -> None:
         self.started = self.monotonic()
+        if self.deadline_ms is not None:  # the deadline, in this clock
+            self.started += self.deadline_ms / 1000 - time.time() - self.timeout_seconds
 
     @property
     def invoked_function_arn(self) -> str:

@@ -229,6 +229,7 @@ class LambdaRunner:
             "context": {
                 "function_name": function.name,
                 "timeout_seconds": function.timeout_seconds,
+                "deadline_ms": int((time.time() + function.timeout_seconds) * 1000),
                 "memory_limit_in_mb": function.memory_mb,
                 "aws_request_id": request_id,
                 "region": self._region(),
