@@ -30,10 +30,11 @@ from ecs_bg.deploy.functions import (
     LambdaFunction,
     apply_overrides,
     entry_hooks,
+    render_environment,
 )
 from ecs_bg.deploy.outputs import cloudformation_functions
 from ecs_bg.deploy.stack_context import Env, StackContext, hook_functions, read_cdk_json
-from ecs_bg.deploy.template import LookupFailed, TemplateError, env_functions, render
+from ecs_bg.deploy.template import LookupFailed, env_functions
 from ecs_bg.local.cloudformation.cloud import LocalCloud
 from ecs_bg.local.lambda_.packages import cache_dir
 
@@ -129,14 +130,12 @@ def rendered_overrides(
     ``cfn_output``/``cfn_export`` answered by the local stacks; a value it cannot render is a
     ``DefinitionError`` naming the file (``where``), the function, the variable and the expression."""
     functions = {**env_functions(environ), **cloudformation_functions(_LocalOutputs(cloud))}
-    rendered = {}
-    for name, override in overrides.items():
-        environment = {}
-        for key, value in override.environment.items():
-            field = f"functions.{name}.environment.{key}"
-            try:
-                environment[key] = render(value, field, functions)
-            except TemplateError as error:
-                raise DefinitionError(f"{where} {field}: {error.reason} in {error.expression}") from None
-        rendered[name] = dataclasses.replace(override, environment=environment)
-    return rendered
+    return {
+        name: dataclasses.replace(
+            override,
+            environment=render_environment(
+                override.environment, functions, f"{where} functions.{name}.environment"
+            ),
+        )
+        for name, override in overrides.items()
+    }
