@@ -105,3 +105,28 @@ def test_invoke_refuses_what_ecs_never_sends(tmp_path: Path, args: list[str], wh
     assert done.returncode == 2, done.stdout + done.stderr
     (line,) = done.stderr.splitlines()
     assert why in line
+
+
+@pytest.mark.slow  # botocore's retries of an unreachable endpoint take seconds
+def test_invoke_latest_says_in_one_line_why_it_cannot_ask_ecs(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env |= {"AWS_CONFIG_FILE": str(tmp_path / "none"), "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none")}
+    env["AWS_EC2_METADATA_DISABLED"] = "true"  # botocore would ask the instance metadata for a region
+    latest = ("--stage", "PRE_SCALE_UP", "--latest", "--cluster", "shop", "--service", "web")
+    for args, why in [
+        ((), "no AWS region: pass --region or set AWS_REGION"),
+        (("--region", "eu-west-1", "--endpoint-url", "http://127.0.0.1:9"), "cannot reach the AWS endpoint"),
+    ]:
+        done = subprocess.run(
+            [sys.executable, "-m", "ecs_bg.cli", "invoke", str(SAMPLES / "app.py"), *latest, *args],
+            cwd=tmp_path,
+            env={**env, "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "y"},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 2, done.stdout + done.stderr
+        assert done.stdout == ""  # the function never ran
+        (line,) = done.stderr.splitlines()
+        assert why in line, line

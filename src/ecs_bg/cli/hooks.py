@@ -246,6 +246,7 @@ def invoke(
         memory_mb=memory or function.memory_mb,
     )
     details = _hook_details(hook_details)
+    asked = region  # where to ask ECS for --latest: --region, else boto3's own (AWS_REGION, the profile)
     # The function runs in the deployment's region, as Lambda would: --region, else the environment's,
     # else the built event's default.
     region = (
@@ -257,7 +258,7 @@ def invoke(
             event["hookDetails"] = {**event.get("hookDetails", {}), **details}
     elif deployment is not None or latest:
         assert stage is not None
-        real = _real_deployment(deployment, cluster, service, region, profile, endpoint_url)
+        real = _real_deployment(deployment, cluster, service, asked, profile, endpoint_url)
         region = real.region  # the function runs where the deployment is
         _check_step(real.strategy, real.percent, step)
         event = real.event(stage, step=step, rollback=rollback, hook_details=details)
