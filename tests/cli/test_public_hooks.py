@@ -373,3 +373,38 @@ def test_simulate_runs_them_with_their_own_hook_details(tmp_path: Path) -> None:
     assert alb["hookStatus"] == "SUCCEEDED", alb["output"]
     assert "GET http://127.0.0.1:" in alb["output"]
     assert "/health: 200" in alb["output"]
+
+
+def test_invoke_renders_the_stacks_function_environment_through_cloudformation(
+    deployed: Deployed, tmp_path: Path
+) -> None:
+    # The stack's hookFunctions context names the function; cdk synth resolves its cfn_output into the
+    # template, invoke reads it from DescribeStacks (here the local endpoint's), as `ecs-bg render` does.
+    code = tmp_path / "lambda"
+    code.mkdir()
+    shutil.copy(HOOKS / "alb_check" / "app.py", code / "app.py")
+    cdk_json = tmp_path / "cdk.json"
+
+    def run(output: str) -> subprocess.CompletedProcess[str]:
+        environment = {"ALB_URL": f'{{{{ cfn_output "{STACK}" "{output}" }}}}'}
+        functions = {"alb-check": {"handler": "app.lambda_handler", "environment": environment}}
+        cdk_json.write_text(json.dumps({"context": {"hookCode": str(code), "hookFunctions": functions}}))
+        return ecs_bg(
+            *("invoke", "alb-check", "--cdk-json", str(cdk_json), "--endpoint-url", deployed.local.url),
+            *("--deployment", deployed.arn, "--stage", "POST_PRODUCTION_TRAFFIC_SHIFT"),
+            cwd=tmp_path,
+            env=deployed.local.env,
+        )
+
+    stacks = deployed.local.client("cloudformation").describe_stacks(StackName=STACK)["Stacks"][0]
+    production = next(o["OutputValue"] for o in stacks["Outputs"] if o["OutputKey"] == "ProductionUrl")
+    done = run("ProductionUrl")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"GET {production}/health: 200" in done.stdout
+    wrong = run("ProdUrl")
+    assert wrong.returncode == 2, wrong.stdout + wrong.stderr
+    assert wrong.stdout == ""
+    (line,) = wrong.stderr.splitlines()
+    where = f"error: {cdk_json}: context: hookFunctions.alb-check.environment.ALB_URL: "
+    assert line.startswith(where), line
+    assert f"stack {STACK} has no output ProdUrl" in line

@@ -238,10 +238,11 @@ def invoke(
         full_handler = handler if "." in handler else f"{function.module}.{handler}"
         if not HANDLER.fullmatch(full_handler):
             fail(f"--handler must be module.function (or a function of {function.module}), got {handler!r}")
+    given_env = _environment(env or [])
     function = dataclasses.replace(
         function,
         handler=full_handler,
-        environment={**environment, **_environment(env or [])},
+        environment={**environment, **given_env},
         timeout_seconds=timeout or function.timeout_seconds,
         memory_mb=memory or function.memory_mb,
     )
@@ -268,6 +269,11 @@ def invoke(
         ids = dataclasses.replace(ServiceIds(), **{k: v for k, v in given.items() if v is not None})
         _check_step(Strategy.BLUE_GREEN, default_percent(Strategy.BLUE_GREEN), step)
         event = lifecycle_event(stage, ids=ids, rollback=rollback, hook_details=details)
+    if any("{{" in value for value in environment.values()):
+        # The stack's hookFunctions environment may name its outputs: cdk synth resolves them into
+        # the template; here they are read from CloudFormation (or --endpoint-url's), as `ecs-bg render`.
+        rendered = _rendered(environment, function, cdk_json, region, profile, endpoint_url)
+        function = dataclasses.replace(function, environment={**rendered, **given_env})
     # The hook reaches AWS with boto3 as in Lambda, through these; unset ones keep the environment's.
     given = {
         "AWS_REGION": region,
@@ -276,6 +282,29 @@ def invoke(
     }
     done = asyncio.run(_invoke_once(function, event, {k: v for k, v in given.items() if v is not None}))
     _report(done)
+
+
+def _rendered(
+    environment: dict[str, str],
+    function: LambdaFunction,
+    cdk_json: Path | None,
+    region: str,
+    profile: str | None,
+    endpoint_url: str | None,
+) -> dict[str, str]:
+    """``environment`` (the stack's, for ``function``) rendered with ``env`` and ``cfn_output``, the
+    outputs read through DescribeStacks; what cannot be rendered is one line, exit 2."""
+    from ecs_bg.deploy.functions import render_environment
+    from ecs_bg.deploy.outputs import cloudformation_functions, cloudformation_source
+    from ecs_bg.deploy.template import env_functions
+
+    where = f"{find_cdk_json(cdk_json) or 'cdk.json'}: context: hookFunctions.{function.hook}.environment"
+    try:
+        source = cloudformation_source(region, profile, endpoint_url)
+        functions = {**env_functions(os.environ), **cloudformation_functions(source)}
+        return render_environment(environment, functions, where)
+    except DefinitionError as error:
+        fail(str(error))
 
 
 def _check_step(strategy: Strategy, percent: float, step: int) -> None:
