@@ -14,7 +14,7 @@ from .config import StackConfig
 from .constructs.alarms import GateAlarms, Notifications
 from .constructs.ecs import EcsPlatform
 from .constructs.ecspresso import EcsBlueGreenRoles, EcspressoOutputs
-from .constructs.hooks import HookFunctions
+from .constructs.hooks import HookFunctions, StackOutputs
 from .constructs.load_balancer import BlueGreenLoadBalancer
 from .constructs.network import Network
 from .constructs.pipeline import DeployPipeline
@@ -100,6 +100,35 @@ class EcsBlueGreenStack(Stack):
         )
 
         resources = self._resources(platform=platform, alarms=alarms, notifications=notifications)
+        private = network.private_subnets
+        # The outputs ecspresso reads that do not depend on the hook functions: a hookFunctions
+        # environment value may name them with cfn_output (a hook's own ALB_URL).
+        outputs = {
+            "ClusterName": platform.cluster.cluster_name,
+            "ServiceName": config.service_name,
+            "TaskFamily": config.task_family,
+            "EcrRepositoryUri": platform.repository.repository_uri,
+            "TaskExecutionRoleArn": platform.execution_role.role_arn,
+            "TaskRoleArn": platform.task_role.role_arn,
+            "AppLogGroupName": platform.app_log_group.log_group_name,
+            "PrivateSubnet1Id": private[0].subnet_id,
+            "PrivateSubnet2Id": private[1].subnet_id,
+            "ServiceSecurityGroupId": network.service_security_group.security_group_id,
+            "BlueTargetGroupArn": lb.blue_target_group.target_group_arn,
+            "GreenTargetGroupArn": lb.green_target_group.target_group_arn,
+            "ProductionListenerRuleArn": lb.production_rule.listener_rule_arn,
+            "TestListenerRuleArn": lb.test_rule.listener_rule_arn,
+            "ProductionUrl": lb.production_url,
+            "TestUrl": lb.test_url,
+            "Http5xxAlarmName": alarms.http_5xx.alarm_name,
+            "LatencyAlarmName": alarms.latency.alarm_name,
+            "NotificationTopicArn": notifications.topic.topic_arn,
+            "TaskCpuArchitecture": config.task_cpu_architecture,
+            "ContainerPort": str(config.container_port),
+            "Environment": config.env,
+        }
+        later = [f.output_key for f in config.hook_functions if f.output_key is not None]
+        later += ["EcsBlueGreenDeployRoleArn", "EcsLoadBalancerRoleArn"]
         hooks = HookFunctions(
             self,
             "Hooks",
@@ -121,6 +150,7 @@ class EcsBlueGreenStack(Stack):
             resources=resources,
             extra_checks=config.hook_checks,
             log_retention=retention,
+            outputs=StackOutputs(self.stack_name, outputs, later),
             vpc=network.vpc if config.hooks_in_vpc else None,
             vpc_subnets=network.private_subnet_selection if config.hooks_in_vpc else None,
             security_group=network.hook_security_group,
@@ -144,7 +174,6 @@ class EcsBlueGreenStack(Stack):
                 ecs_roles=[roles.hook_invoke_role, roles.load_balancer_role],
             )
 
-        private = network.private_subnets
         EcspressoOutputs(
             self,
             "Outputs",
@@ -152,28 +181,7 @@ class EcsBlueGreenStack(Stack):
                 **{key: fn.function_arn for key, fn in hooks.functions.items()},
                 "EcsBlueGreenDeployRoleArn": roles.hook_invoke_role.role_arn,
                 "EcsLoadBalancerRoleArn": roles.load_balancer_role.role_arn,
-                "ClusterName": platform.cluster.cluster_name,
-                "ServiceName": config.service_name,
-                "TaskFamily": config.task_family,
-                "EcrRepositoryUri": platform.repository.repository_uri,
-                "TaskExecutionRoleArn": platform.execution_role.role_arn,
-                "TaskRoleArn": platform.task_role.role_arn,
-                "AppLogGroupName": platform.app_log_group.log_group_name,
-                "PrivateSubnet1Id": private[0].subnet_id,
-                "PrivateSubnet2Id": private[1].subnet_id,
-                "ServiceSecurityGroupId": network.service_security_group.security_group_id,
-                "BlueTargetGroupArn": lb.blue_target_group.target_group_arn,
-                "GreenTargetGroupArn": lb.green_target_group.target_group_arn,
-                "ProductionListenerRuleArn": lb.production_rule.listener_rule_arn,
-                "TestListenerRuleArn": lb.test_rule.listener_rule_arn,
-                "ProductionUrl": lb.production_url,
-                "TestUrl": lb.test_url,
-                "Http5xxAlarmName": alarms.http_5xx.alarm_name,
-                "LatencyAlarmName": alarms.latency.alarm_name,
-                "NotificationTopicArn": notifications.topic.topic_arn,
-                "TaskCpuArchitecture": config.task_cpu_architecture,
-                "ContainerPort": str(config.container_port),
-                "Environment": config.env,
+                **outputs,
             },
         )
 

@@ -8,6 +8,8 @@ function gets its own role with the seed's permissions plus what its checks need
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -21,9 +23,11 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct, IValidation
 
-from ecs_bg.deploy.functions import LambdaFunction, stage_asset
+from ecs_bg.deploy.errors import DefinitionError
+from ecs_bg.deploy.functions import LambdaFunction, render_environment, stage_asset
 from ecs_bg.deploy.probe import probe
 from ecs_bg.deploy.stack_context import hook_details_problems
+from ecs_bg.deploy.template import LookupFailed, TemplateFunction, env_functions
 from ecs_bg.hooks.permissions import DEFAULT_HOOK_CHECKS, Permission, ResourceKind, permissions_for
 
 from ..scoping import ResourceScope, acknowledge_wildcards, wildcard_reasons
@@ -73,6 +77,46 @@ class HookDetailsContext:
         return hook_details_problems(self._hook_details, self._functions, "CDK context:")
 
 
+@jsii.implements(IValidation)
+class FunctionEnvironment:
+    """The hookFunctions context's environment values that cannot be rendered (``StackOutputs``): a
+    finding fails `cdk synth`, naming the hook, the variable and the expression."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self._problems = list(problems)
+
+    def validate(self) -> list[str]:
+        return self._problems
+
+
+class StackOutputs:
+    """``cfn_output`` of this stack, answered at synthesis by the values its outputs will hold (CDK
+    tokens: CloudFormation resolves them at deployment, the local world from the template). Only the
+    outputs that do not depend on the hook functions: a function's environment naming its own ARN,
+    or its role's, would be a circular dependency."""
+
+    def __init__(self, stack_name: str, values: Mapping[str, str], later: Sequence[str]) -> None:
+        self.stack_name = stack_name
+        self.values = values
+        self.later = later
+
+    def output(self, stack: str, key: str) -> str:
+        if stack != self.stack_name:
+            raise LookupFailed(
+                f"only this stack's outputs ({self.stack_name}) resolve at synthesis, not {stack}'s"
+            )
+        if key in self.later:
+            raise LookupFailed(f"{key} depends on the hook functions: their environment cannot name it")
+        if key not in self.values:
+            raise LookupFailed(f"this stack has no output {key} (outputs: {', '.join(sorted(self.values))})")
+        return self.values[key]
+
+    def functions(self) -> dict[str, TemplateFunction]:
+        """ecspresso's template functions a hookFunctions environment value may use: ``env`` and
+        ``must_env`` read the environment `cdk synth` runs in, as ecspresso's read the deployer's."""
+        return {**env_functions(os.environ), "cfn_output": TemplateFunction(self.output, 2, 2)}
+
+
 class HookFunctions(Construct):
     def __init__(
         self,
@@ -87,15 +131,21 @@ class HookFunctions(Construct):
         resources: Mapping[ResourceKind, ResourceScope],
         extra_checks: Mapping[str, Sequence[str]],
         log_retention: logs.RetentionDays,
+        outputs: StackOutputs | None = None,
         vpc: ec2.IVpc | None = None,
         vpc_subnets: ec2.SubnetSelection | None = None,
         security_group: ec2.ISecurityGroup | None = None,
     ) -> None:
         """``functions`` are the stack's hook functions (``ecs_bg.deploy.functions``: one model for the
         stack, ``ecs-bg invoke`` and the simulator), all from one code folder; ``hook_details`` the
-        hookDetails context, each hook's object judged by its code when the app synthesizes."""
+        hookDetails context, each hook's object judged by its code when the app synthesizes;
+        ``outputs`` answers ``cfn_output`` in the functions' environment values (hookFunctions)."""
         super().__init__(scope, construct_id)
         self.node.add_validation(HookDetailsContext(hook_details, functions))
+        problems: list[str] = []
+        if outputs is not None:
+            functions = [self._rendered(f, outputs, problems) for f in functions]
+        self.node.add_validation(FunctionEnvironment(problems))
         unknown = sorted(set(extra_checks) - {f.hook_id for f in functions})
         if unknown:
             raise ValueError(f"hookChecks names no hook function: {unknown}")
@@ -165,6 +215,20 @@ class HookFunctions(Construct):
                         "their tests target it; moving to a newer runtime is a deliberate, tested upgrade.",
                     )
                 )
+
+    @staticmethod
+    def _rendered(function: LambdaFunction, outputs: StackOutputs, problems: list[str]) -> LambdaFunction:
+        """``function`` with its environment values rendered; a problem is noted, the value kept."""
+        try:
+            environment = render_environment(
+                function.environment,
+                outputs.functions(),
+                f"CDK context: hookFunctions.{function.hook}.environment",
+            )
+        except DefinitionError as error:
+            problems.append(str(error))
+            return function
+        return dataclasses.replace(function, environment=environment)
 
     def _role(
         self,

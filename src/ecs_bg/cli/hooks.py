@@ -28,6 +28,7 @@ from ecs_bg.lifecycle.events import ServiceIds, default_percent, lifecycle_event
 
 if TYPE_CHECKING:  # imported where used, so that `ecs-bg --help` stays fast
     from ecs_bg.deploy.functions import LambdaFunction
+    from ecs_bg.live.hook_event import RealDeployment
     from ecs_bg.local.lambda_.runner import Invocation
 
 EXIT_CODES: dict[str, int] = {
@@ -187,8 +188,30 @@ def invoke(
         int | None,
         typer.Option(help="The function's memory in MB (default: the stack's).", min=128, max=10240),
     ] = None,
-    cluster: Annotated[str | None, typer.Option(help="The cluster in the built event.")] = None,
-    service: Annotated[str | None, typer.Option(help="The service in the built event.")] = None,
+    deployment: Annotated[
+        str | None,
+        typer.Option(
+            "--deployment",
+            help="Build the event at --stage from this service deployment (its ARN), as ECS describes it "
+            "through --endpoint-url/--region: its real revisions and weights.",
+        ),
+    ] = None,
+    latest: Annotated[
+        bool,
+        typer.Option(
+            "--latest", help="Like --deployment, with the current deployment of --cluster/--service."
+        ),
+    ] = False,
+    step: Annotated[int, typer.Option(help="LINEAR/CANARY traffic shift, from 1.", min=1)] = 1,
+    rollback: Annotated[
+        bool, typer.Option(help="The re-invocation during a rollback (the shift stages only).")
+    ] = False,
+    cluster: Annotated[
+        str | None, typer.Option(help="The cluster in the built event (with --latest: whose deployment).")
+    ] = None,
+    service: Annotated[
+        str | None, typer.Option(help="The service in the built event (with --latest: whose deployment).")
+    ] = None,
     lambda_dir: Annotated[
         Path | None, typer.Option(help="The hooks' code folder (default: the CDK app's hookCode).")
     ] = None,
@@ -210,8 +233,16 @@ def invoke(
     from ecs_bg.deploy.functions import HANDLER
     from ecs_bg.local.lambda_.functions import local_functions
 
+    if (deployment is not None or latest) and stage is None:
+        fail("--deployment and --latest build the event at a --stage: give one")
     if (stage is None) == (event_file is None):
         fail("give --stage (an event is built for it) or --event FILE, not both")
+    if deployment is not None and latest:
+        fail("give --deployment ARN or --latest, not both")
+    if latest and (cluster is None or service is None):
+        fail("--latest needs --cluster and --service: the service whose current deployment to use")
+    if rollback and stage not in SHIFT_STAGES:
+        fail("ECS re-invokes only TEST_TRAFFIC_SHIFT and PRODUCTION_TRAFFIC_SHIFT hooks during a rollback")
     try:
         functions = local_functions(find_cdk_json(cdk_json), lambda_dir)
     except DefinitionError as error:
@@ -224,14 +255,16 @@ def invoke(
         full_handler = handler if "." in handler else f"{function.module}.{handler}"
         if not HANDLER.fullmatch(full_handler):
             fail(f"--handler must be module.function (or a function of {function.module}), got {handler!r}")
+    given_env = _environment(env or [])
     function = dataclasses.replace(
         function,
         handler=full_handler,
-        environment={**environment, **_environment(env or [])},
+        environment={**environment, **given_env},
         timeout_seconds=timeout or function.timeout_seconds,
         memory_mb=memory or function.memory_mb,
     )
     details = _hook_details(hook_details)
+    asked = region  # where to ask ECS for --latest: --region, else boto3's own (AWS_REGION, the profile)
     # The function runs in the deployment's region, as Lambda would: --region, else the environment's,
     # else the built event's default.
     region = (
@@ -241,11 +274,23 @@ def invoke(
         event = _read_event(event_file)
         if details is not None:
             event["hookDetails"] = {**event.get("hookDetails", {}), **details}
+    elif deployment is not None or latest:
+        assert stage is not None
+        real = _real_deployment(deployment, cluster, service, asked, profile, endpoint_url)
+        region = real.region  # the function runs where the deployment is
+        _check_step(real.strategy, real.percent, step)
+        event = real.event(stage, step=step, rollback=rollback, hook_details=details)
     else:
         assert stage is not None
         given = {"region": region, "cluster": cluster, "service": service}
         ids = dataclasses.replace(ServiceIds(), **{k: v for k, v in given.items() if v is not None})
-        event = lifecycle_event(stage, ids=ids, hook_details=details)
+        _check_step(Strategy.BLUE_GREEN, default_percent(Strategy.BLUE_GREEN), step)
+        event = lifecycle_event(stage, ids=ids, rollback=rollback, hook_details=details)
+    if any("{{" in value for value in environment.values()):
+        # The stack's hookFunctions environment may name its outputs: cdk synth resolves them into
+        # the template; here they are read from CloudFormation (or --endpoint-url's), as `ecs-bg render`.
+        rendered = _rendered(environment, function, cdk_json, region, profile, endpoint_url)
+        function = dataclasses.replace(function, environment={**rendered, **given_env})
     # The hook reaches AWS with boto3 as in Lambda, through these; unset ones keep the environment's.
     given = {
         "AWS_REGION": region,
@@ -255,6 +300,68 @@ def invoke(
     access = {**_invoker_environment(os.environ), **{k: v for k, v in given.items() if v is not None}}
     done = asyncio.run(_invoke_once(function, event, access))
     _report(done)
+
+
+def _rendered(
+    environment: dict[str, str],
+    function: LambdaFunction,
+    cdk_json: Path | None,
+    region: str,
+    profile: str | None,
+    endpoint_url: str | None,
+) -> dict[str, str]:
+    """``environment`` (the stack's, for ``function``) rendered with ``env`` and ``cfn_output``, the
+    outputs read through DescribeStacks; what cannot be rendered is one line, exit 2."""
+    from ecs_bg.deploy.functions import render_environment
+    from ecs_bg.deploy.outputs import cloudformation_functions, cloudformation_source
+    from ecs_bg.deploy.template import env_functions
+
+    where = f"{find_cdk_json(cdk_json) or 'cdk.json'}: context: hookFunctions.{function.hook}.environment"
+    try:
+        source = cloudformation_source(region, profile, endpoint_url)
+        functions = {**env_functions(os.environ), **cloudformation_functions(source)}
+        return render_environment(environment, functions, where)
+    except DefinitionError as error:
+        fail(str(error))
+
+
+def _check_step(strategy: Strategy, percent: float, step: int) -> None:
+    steps = step_count(strategy, percent)
+    if step > steps:
+        fail(f"a {strategy} deployment with these settings has {steps} traffic shift step(s), not {step}")
+
+
+def _real_deployment(
+    arn: str | None,
+    cluster: str | None,
+    service: str | None,
+    region: str | None,
+    profile: str | None,
+    endpoint_url: str | None,
+) -> RealDeployment:
+    """The deployment ``arn``, or (None) the current one of ``cluster``/``service``, as ECS describes
+    it; any failure to ask is one line, exit 2."""
+    from ecs_bg.live.aws import AwsFailure, Connection
+    from ecs_bg.live.deployments import find_deployment_arn
+    from ecs_bg.live.hook_event import real_deployment
+
+    if arn is not None:
+        parts = arn.split(":", 5)
+        if len(parts) != 6 or not parts[5].startswith("service-deployment/"):
+            fail(
+                f"--deployment {arn!r} is not a service-deployment ARN (arn:aws:ecs:REGION:ACCOUNT:"
+                "service-deployment/CLUSTER/SERVICE/ID)"
+            )
+        region = parts[3]  # ECS answers for a deployment in its own region
+    try:
+        ecs = Connection(region, profile, endpoint_url).ecs()
+        if arn is None:
+            assert cluster is not None
+            assert service is not None
+            arn = find_deployment_arn(ecs, cluster, service)
+        return real_deployment(ecs, arn)
+    except AwsFailure as error:
+        fail(str(error))
 
 
 def _report(done: Invocation) -> None:

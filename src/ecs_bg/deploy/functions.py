@@ -22,6 +22,7 @@ from typing import Any, Final
 
 from ecs_bg.deploy.errors import DefinitionError
 from ecs_bg.deploy.settings import setting
+from ecs_bg.deploy.template import Functions, TemplateError, render
 from ecs_bg.hooks.config import HOOK_DETAILS_ENV
 
 ENTRY_SUFFIX: Final = "_hook.py"
@@ -190,6 +191,23 @@ def apply_overrides(
             known = LambdaFunction(name, base, override.handler)
         merged[name] = known.with_settings(override, base)
     return merged
+
+
+def render_environment(environment: Mapping[str, str], functions: Functions, where: str) -> dict[str, str]:
+    """``environment`` with each value rendered as ecspresso renders its files (``cfn_output``,
+    ``env``, ...: ``functions``), except ECS_BG_HOOK_DETAILS, the hook's settings as JSON, which pass
+    intact. A value that cannot be rendered is a ``DefinitionError`` naming ``where`` (the file and
+    the function: ``simulation.yml: functions.NAME.environment``), the variable and the expression."""
+    rendered = {}
+    for key, value in environment.items():
+        if key == HOOK_DETAILS_ENV:
+            rendered[key] = value
+            continue
+        try:
+            rendered[key] = render(value, f"{where}.{key}", functions)
+        except TemplateError as error:
+            raise DefinitionError(f"{where}.{key}: {error.reason} in {error.expression}") from None
+    return rendered
 
 
 def stage_asset(code: Path, destination: Path) -> list[str]:

@@ -87,14 +87,45 @@ def lifecycle_event(
     execution_id: str | None = None,
 ) -> dict[str, Any]:
     """The event ECS sends a hook at ``stage``; ``step`` counts LINEAR/CANARY shifts from 1."""
-    stage = Stage(stage)
     ids = ids or ServiceIds()
+    return deployment_event(
+        stage,
+        deployment_arn=ids.deployment_arn,
+        service_arn=ids.service_arn,
+        green_arn=ids.green_arn,
+        blue_arn=None if first_deployment else ids.blue_arn,
+        strategy=strategy,
+        step=step,
+        percent=percent,
+        rollback=rollback,
+        hook_details=hook_details,
+        execution_id=execution_id,
+    )
+
+
+def deployment_event(
+    stage: Stage | str,
+    *,
+    deployment_arn: str,
+    service_arn: str,
+    green_arn: str,
+    blue_arn: str | None,
+    strategy: Strategy = Strategy.BLUE_GREEN,
+    step: int = 1,
+    percent: float | None = None,
+    rollback: bool = False,
+    hook_details: dict[str, Any] | None = None,
+    execution_id: str | None = None,
+) -> dict[str, Any]:
+    """The event ECS sends a hook of the deployment ``deployment_arn`` at ``stage``: green is its
+    target revision, blue its source (None: the service's first deployment, which has none)."""
+    stage = Stage(stage)
     percent = percent if percent is not None else default_percent(strategy)
-    green, blue = ids.green_arn, ids.blue_arn
+    green, blue = green_arn, blue_arn
 
     def weights(green_weight: float) -> dict[str, float | int]:
         as_number = int(green_weight) if float(green_weight).is_integer() else green_weight
-        if first_deployment:
+        if blue is None:
             return {green: as_number}
         rest = 100 - green_weight
         return {green: as_number, blue: int(rest) if float(rest).is_integer() else round(rest, 1)}
@@ -111,9 +142,9 @@ def lifecycle_event(
     event: dict[str, Any] = {
         "executionId": execution_id or str(uuid.uuid4()),
         "lifecycleStage": stage.value,
-        "resourceArn": ids.deployment_arn,
+        "resourceArn": deployment_arn,
         "executionDetails": {
-            "serviceArn": ids.service_arn,
+            "serviceArn": service_arn,
             "targetServiceRevisionArn": green,
             "testTrafficWeights": test,
             "productionTrafficWeights": production,

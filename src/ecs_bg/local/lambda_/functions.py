@@ -8,22 +8,33 @@ defines them, and simulation.yml's ``functions:`` override or add, last.
 
 ``ecs-bg invoke`` and lint take the CDK app's functions alone (``local_functions``); the local world
 takes the template's too (``world_functions``).
+
+A value of a function's ``environment`` in simulation.yml may use ecspresso's template functions
+(``{{ cfn_output "stack" "Key" }}``, ``{{ env "NAME" "default" }}``, ``cfn_export``, ``must_env``),
+rendered as ecspresso renders its files, against the local stacks' outputs (their listener URLs on
+this machine): a hook that takes its target from a variable of its own (``ALB_URL``) reaches the
+local load balancer.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from ecs_bg.deploy.errors import DefinitionError
 from ecs_bg.deploy.functions import (
     POWERTOOLS_LAYER,
     FunctionOverride,
     LambdaFunction,
     apply_overrides,
     entry_hooks,
+    render_environment,
 )
+from ecs_bg.deploy.outputs import cloudformation_functions
 from ecs_bg.deploy.stack_context import Env, StackContext, hook_functions, read_cdk_json
+from ecs_bg.deploy.template import LookupFailed, env_functions
 from ecs_bg.local.cloudformation.cloud import LocalCloud
 from ecs_bg.local.lambda_.packages import cache_dir
 
@@ -62,9 +73,11 @@ def world_functions(
     app: Mapping[str, LambdaFunction],
     overrides: Mapping[str, FunctionOverride],
     where: str,
+    environ: Mapping[str, str] = os.environ,
 ) -> dict[str, LambdaFunction]:
     """By function name: the templates' functions (``app``: the CDK app's, for code the templates were
-    read without), the app's the templates lack, then ``overrides``."""
+    read without), the app's the templates lack, then ``overrides``, their environment rendered
+    against ``cloud`` and ``environ`` (``rendered_overrides``)."""
     functions = dict(app)
     for stack in cloud.resources:
         for function in stack.functions:
@@ -87,4 +100,42 @@ def world_functions(
             else:
                 made = dataclasses.replace(made, unavailable=function.missing_code)
             functions[function.name] = made
-    return apply_overrides(functions, overrides, Path.cwd(), where)
+    return apply_overrides(functions, rendered_overrides(overrides, cloud, environ, where), Path.cwd(), where)
+
+
+class _LocalOutputs:
+    """``cfn_output`` and ``cfn_export`` answered by the local stacks, their failures the renderer's to
+    place (it names the expression)."""
+
+    def __init__(self, cloud: LocalCloud) -> None:
+        self.cloud = cloud
+
+    def output(self, stack: str, key: str) -> str:
+        try:
+            return self.cloud.output(stack, key)
+        except DefinitionError as error:
+            raise LookupFailed(str(error)) from None
+
+    def export(self, name: str) -> str:
+        try:
+            return self.cloud.export(name)
+        except DefinitionError as error:
+            raise LookupFailed(str(error)) from None
+
+
+def rendered_overrides(
+    overrides: Mapping[str, FunctionOverride], cloud: LocalCloud, environ: Mapping[str, str], where: str
+) -> dict[str, FunctionOverride]:
+    """``overrides`` with each environment value rendered as ecspresso renders a template, its
+    ``cfn_output``/``cfn_export`` answered by the local stacks; a value it cannot render is a
+    ``DefinitionError`` naming the file (``where``), the function, the variable and the expression."""
+    functions = {**env_functions(environ), **cloudformation_functions(_LocalOutputs(cloud))}
+    return {
+        name: dataclasses.replace(
+            override,
+            environment=render_environment(
+                override.environment, functions, f"{where} functions.{name}.environment"
+            ),
+        )
+        for name, override in overrides.items()
+    }
