@@ -19,7 +19,7 @@ ALLOWED: dict[str, set[str]] = {
     "local": {"lifecycle", "deploy", "hooks"},
     "simulate": {"local", "lifecycle", "deploy", "hooks"},
     "report": {"hooks"},
-    "live": {"report", "deploy", "hooks"},
+    "live": {"report", "lifecycle", "deploy", "hooks"},  # live events are built as the lifecycle builds them
     "cli": {"simulate", "local", "lifecycle", "deploy", "hooks", "live", "report"},
 }
 
