@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import subprocess
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ import pytest
 
 from tests.e2e.installed import build_wheels, environment
 from tests.infra import other_app
+from tests.sim.local_ecs_process import Local, finished, local_ecs, until
 
 pytestmark = pytest.mark.slow
 
@@ -71,6 +73,7 @@ ThreadingHTTPServer((os.environ["HOST"], int(os.environ["PORT"])), Handler).serv
 """
 
 ECSPRESSO = """\
+required_version: ">= 2.8.6"
 region: ap-northeast-1
 cluster: orders-qa
 service: orders-web
@@ -87,6 +90,7 @@ TASK: dict[str, Any] = {
     "requiresCompatibilities": ["FARGATE"],
     "cpu": "256",
     "memory": "512",
+    "runtimePlatform": {"cpuArchitecture": "X86_64", "operatingSystemFamily": "LINUX"},
     "containerDefinitions": [
         {
             "name": "web",
@@ -217,11 +221,11 @@ def run(
 ) -> subprocess.CompletedProcess[str]:
     """The installed ``ecs-bg``, in the team's repository, with nothing of this repository's
     environment (no PYTHONPATH, no virtual environment of ours)."""
-    environment = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    merged = {**os.environ, "COLUMNS": "200", **(env or {})}
     return subprocess.run(
         [str(tool), *args],
         cwd=cwd,
-        env={**environment, "COLUMNS": "200", **(env or {})},
+        env={k: v for k, v in merged.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")},
         capture_output=True,
         text=True,
         timeout=300,
@@ -305,3 +309,90 @@ def test_a_green_crash_looping_in_the_bake_is_rolled_back_by_the_alarm(
     assert crashes, report["tasks"]
     assert all(r["exitCode"] == 3 and bake["start"] <= r["at"] <= bake["end"] for r in crashes), crashes
     assert green_weights(report)[-2:] == [100, 0]  # all production on green, then back on blue
+
+
+def render(tool: Path, repository: Path, local: Local, what: str, **env: str) -> Path:
+    """``ecs-bg render`` of the team's definition ``what``, cfn_output answered by the local
+    CloudFormation from its template; written to a file for the AWS CLI's --cli-input-json."""
+    done = run(tool, "render", what, "--endpoint-url", local.url, cwd=repository, env={**local.env, **env})
+    assert done.returncode == 0, done.stderr
+    path = repository / f"{what}-{'-'.join(env.values()) or 'plain'}.json"
+    path.write_text(done.stdout)
+    return path
+
+
+def test_lint_and_the_aws_cli_deploy_the_team_service_on_ecs_bg_local(tool: Path, repository: Path) -> None:
+    """The team's way to ship: ``ecs-bg local`` in its repository, lint against it, then the AWS CLI
+    registers, creates and updates the service, as a deploy script would against ECS."""
+    with local_ecs(executable=tool, cwd=repository) as local:
+        linted = run(
+            tool, "lint", "--endpoint-url", local.url, "--format", "json", cwd=repository, env=local.env
+        )
+        assert linted.returncode == 0, linted.stdout + linted.stderr
+        assert json.loads(linted.stdout)["findings"] == []
+
+        ecs = local.client("ecs")
+        first = local.aws(
+            "ecs",
+            "register-task-definition",
+            "--cli-input-json",
+            f"file://{render(tool, repository, local, 'task')}",
+        )
+        assert first["taskDefinition"]["taskDefinitionArn"].endswith(":task-definition/orders-web:1")
+        create = json.loads(render(tool, repository, local, "service").read_text())
+        create.update(cluster="orders-qa", serviceName="orders-web", taskDefinition="orders-web:1")
+        creating = repository / "create-service.json"
+        creating.write_text(json.dumps(create))
+        created = local.aws("ecs", "create-service", "--cli-input-json", f"file://{creating}")["service"]
+        assert created["deploymentConfiguration"]["strategy"] == "BLUE_GREEN"
+
+        def deployments() -> list[dict[str, Any]]:
+            answer = local.aws(
+                "ecs", "list-service-deployments", "--cluster", "orders-qa", "--service", "orders-web"
+            )
+            return answer["serviceDeployments"]  # type: ignore[no-any-return]
+
+        (brief,) = until(deployments)
+        assert finished(ecs, brief["serviceDeploymentArn"])["status"] == "SUCCESSFUL"
+
+        task = render(tool, repository, local, "task", IMAGE_TAG="v2")
+        second = local.aws("ecs", "register-task-definition", "--cli-input-json", f"file://{task}")
+        assert second["taskDefinition"]["containerDefinitions"][0]["image"].endswith(":v2")
+        local.aws(
+            "ecs",
+            "update-service",
+            "--cluster",
+            "orders-qa",
+            "--service",
+            "orders-web",
+            "--task-definition",
+            "orders-web:2",
+        )
+        waited = local.aws(
+            "ecs",
+            "wait",
+            "services-stable",
+            "--cluster",
+            "orders-qa",
+            "--services",
+            "orders-web",
+            check=False,
+        )
+        assert waited.returncode == 0, waited.stderr
+        newest = max(deployments(), key=lambda d: d["createdAt"])
+        deployment = finished(ecs, newest["serviceDeploymentArn"])
+        assert deployment["status"] == "SUCCESSFUL", deployment.get("statusReason")
+        served = local.aws("ecs", "describe-services", "--cluster", "orders-qa", "--services", "orders-web")
+        assert served["services"][0]["taskDefinition"].endswith(":task-definition/orders-web:2")
+
+        # The team's hooks ran on its own functions (their log groups, its stack's names), the audit
+        # hook with its own dependency; production now reaches green.
+        groups = local.aws("logs", "describe-log-groups")["logGroups"]
+        names = sorted(group["logGroupName"] for group in groups)
+        assert names[0] == "/aws/lambda/orders-qa-traffic-gate"
+        assert names[1].startswith(f"/aws/lambda/{STACK}-Audit"), names
+        audit = local.aws("logs", "filter-log-events", "--log-group-name", names[1])["events"]
+        assert sum('"stage": "POST_PRODUCTION_TRAFFIC_SHIFT"' in event["message"] for event in audit) == 2
+        production = local.header[3].split("production listener ")[1].split(",")[0]
+        with urllib.request.urlopen(f"{production}/orders", timeout=10) as answer:
+            assert json.load(answer) == {"orders": []}
