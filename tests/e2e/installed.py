@@ -6,10 +6,15 @@ a test of the installed tool runs the same libraries as the rest of the suite.""
 
 from __future__ import annotations
 
+import fcntl
+import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+
+import pytest
 
 from tests.conftest import ROOT
 
@@ -27,11 +32,15 @@ def uv(*args: str, cwd: Path = ROOT, timeout: float = 600) -> subprocess.Complet
     return done
 
 
-def build_wheels(into: Path) -> dict[str, Path]:
-    """Both distributions' wheels, built from this repository's sources; by distribution name."""
+def build_wheels(into: Path) -> None:
+    """Both distributions' wheels, built from this repository's sources, into ``into``."""
     uv("build", "--all-packages", "--wheel", "--out-dir", str(into))
-    wheels = {d: next(into.glob(f"{d.replace('-', '_')}-*.whl")) for d in DISTRIBUTIONS}
-    return wheels
+
+
+def wheels(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Both wheels, built once per test session; by distribution name."""
+    into = once(tmp_path_factory, "wheels", build_wheels)
+    return {d: next(into.glob(f"{d.replace('-', '_')}-*.whl")) for d in DISTRIBUTIONS}
 
 
 def environment(path: Path, wheels: list[Path], lock_of: str | None = None) -> Path:
@@ -69,3 +78,20 @@ def installed(bin_dir: Path) -> set[str]:
     """The distributions installed in the environment of ``bin_dir``, names normalized."""
     done = uv("pip", "list", "--python", str(bin_dir / "python"), "--format", "freeze")
     return {line.split("==")[0].lower().replace("_", "-") for line in done.stdout.splitlines() if line}
+
+
+def once(tmp_path_factory: pytest.TempPathFactory, name: str, make: Callable[[Path], object]) -> Path:
+    """The folder ``name``, filled by ``make`` once per test session: pytest-xdist's workers share it
+    (their temporary folders have one parent per session), so the wheels, the tool's environment and a
+    CDK synthesis are made once, not once per worker."""
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    folder = root / name
+    with open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not (folder / ".made").exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            make(folder)
+            (folder / ".made").touch()
+    return folder

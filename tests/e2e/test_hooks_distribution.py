@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import LAMBDA_DIR, ROOT
-from tests.e2e.installed import build_wheels, environment, installed
+from tests.e2e.installed import environment, installed, wheels
 
 pytestmark = pytest.mark.slow
 
@@ -29,12 +29,12 @@ print(json.dumps({"answer": entry.handler(event, None), "library": ecs_bg.hooks.
 
 
 @pytest.fixture(scope="module")
-def wheels(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    return build_wheels(tmp_path_factory.mktemp("dist"))
+def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    return wheels(tmp_path_factory)
 
 
-def test_the_ecs_bg_wheel_leaves_the_hook_library_to_ecs_bg_hooks(wheels: dict[str, Path]) -> None:
-    with zipfile.ZipFile(wheels["ecs-bg"]) as wheel:
+def test_the_ecs_bg_wheel_leaves_the_hook_library_to_ecs_bg_hooks(built: dict[str, Path]) -> None:
+    with zipfile.ZipFile(built["ecs-bg"]) as wheel:
         names = wheel.namelist()
         metadata = wheel.read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
     assert not [n for n in names if n.startswith("ecs_bg/hooks/")]
@@ -43,8 +43,8 @@ def test_the_ecs_bg_wheel_leaves_the_hook_library_to_ecs_bg_hooks(wheels: dict[s
     assert "Requires-Dist: ecs-bg-hooks==0.1.0" in metadata.splitlines()
 
 
-def test_the_ecs_bg_hooks_wheel_is_the_library_and_its_marker(wheels: dict[str, Path]) -> None:
-    with zipfile.ZipFile(wheels["ecs-bg-hooks"]) as wheel:
+def test_the_ecs_bg_hooks_wheel_is_the_library_and_its_marker(built: dict[str, Path]) -> None:
+    with zipfile.ZipFile(built["ecs-bg-hooks"]) as wheel:
         names = [n for n in wheel.namelist() if ".dist-info/" not in n]
         metadata = wheel.read(next(n for n in wheel.namelist() if n.endswith("/METADATA"))).decode()
     sources = ROOT / "src" / "ecs_bg"
@@ -64,9 +64,9 @@ def test_the_ecs_bg_hooks_wheel_is_the_library_and_its_marker(wheels: dict[str, 
 
 
 def test_ecs_bg_hooks_alone_runs_a_hook_without_the_clis_dependencies(
-    wheels: dict[str, Path], tmp_path: Path
+    built: dict[str, Path], tmp_path: Path
 ) -> None:
-    bin_dir = environment(tmp_path / "hooks-only", [wheels["ecs-bg-hooks"]], lock_of="ecs-bg-hooks")
+    bin_dir = environment(tmp_path / "hooks-only", [built["ecs-bg-hooks"]], lock_of="ecs-bg-hooks")
     names = installed(bin_dir)
     assert {"ecs-bg-hooks", "aws-lambda-powertools", "boto3", "urllib3"} <= names
     assert not names & {"ecs-bg", "typer", "moto", "aiohttp", "rich", "pyyaml", "pip"}, names

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.installed import build_wheels, environment
+from tests.e2e.installed import environment, once, wheels
 from tests.infra import other_app
 from tests.sim.local_ecs_process import Local, finished, local_ecs, until
 
@@ -179,14 +179,16 @@ def simulation(server: str, green_env: dict[str, str], rate: int = 40) -> str:
 @pytest.fixture(scope="module")
 def tool(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The installed ecs-bg executable, in a fresh virtual environment of its own."""
-    root = tmp_path_factory.mktemp("tool")
-    wheels = build_wheels(root / "dist")
-    return environment(root / "venv", list(wheels.values())) / "ecs-bg"
+
+    def install(root: Path) -> None:
+        environment(root / "venv", list(wheels(tmp_path_factory).values()))
+
+    return once(tmp_path_factory, "installed-tool", install) / "venv" / "bin" / "ecs-bg"
 
 
 @pytest.fixture(scope="module")
 def repository(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_repository(tmp_path_factory.mktemp("orders-repo"))
+    return once(tmp_path_factory, "orders-repo", make_repository)
 
 
 def make_repository(root: Path) -> Path:
@@ -307,7 +309,11 @@ def test_a_green_crash_looping_in_the_bake_is_rolled_back_by_the_alarm(
     bake = next(s for s in report["stages"] if s["stage"] == "BAKE_TIME")
     crashes = [r for r in report["tasks"]["replacements"] if r["group"] == "green"]
     assert crashes, report["tasks"]
-    assert all(r["exitCode"] == 3 and bake["start"] <= r["at"] <= bake["end"] for r in crashes), crashes
+    # Green crashes from the moment production reaches it (its POST_PRODUCTION_TRAFFIC_SHIFT hook may
+    # still be running then), and each replacement again, until the rollback; never before the shift.
+    shifted = next(c["at"] for c in report["traffic"]["weights"] if c["production"]["green"] == 100)
+    assert all(r["exitCode"] == 3 and r["at"] >= shifted for r in crashes), crashes
+    assert min(r["at"] for r in crashes) <= bake["end"], (bake, crashes)
     assert green_weights(report)[-2:] == [100, 0]  # all production on green, then back on blue
 
 
@@ -368,6 +374,13 @@ def test_lint_and_the_aws_cli_deploy_the_team_service_on_ecs_bg_local(tool: Path
             "--task-definition",
             "orders-web:2",
         )
+        updating = until(
+            lambda: [d for d in deployments() if d["serviceDeploymentArn"] != brief["serviceDeploymentArn"]]
+        )
+        deployment = finished(ecs, updating[0]["serviceDeploymentArn"])
+        assert deployment["status"] == "SUCCESSFUL", deployment.get("statusReason")
+        # Asked once it has ended, as a deploy script's last step: the waiter's first answer is stable
+        # (asked earlier, it would sleep its 15 s between attempts).
         waited = local.aws(
             "ecs",
             "wait",
@@ -379,9 +392,6 @@ def test_lint_and_the_aws_cli_deploy_the_team_service_on_ecs_bg_local(tool: Path
             check=False,
         )
         assert waited.returncode == 0, waited.stderr
-        newest = max(deployments(), key=lambda d: d["createdAt"])
-        deployment = finished(ecs, newest["serviceDeploymentArn"])
-        assert deployment["status"] == "SUCCESSFUL", deployment.get("statusReason")
         served = local.aws("ecs", "describe-services", "--cluster", "orders-qa", "--services", "orders-web")
         assert served["services"][0]["taskDefinition"].endswith(":task-definition/orders-web:2")
 
