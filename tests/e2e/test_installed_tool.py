@@ -72,6 +72,14 @@ class Handler(BaseHTTPRequestHandler):
 ThreadingHTTPServer((os.environ["HOST"], int(os.environ["PORT"])), Handler).serve_forever()
 """
 
+APP = """\
+from pathlib import Path
+
+from orders_service import synthesize
+
+synthesize(Path("cdk.out"), hooks=Path("hooks").resolve())
+"""
+
 ECSPRESSO = """\
 required_version: ">= 2.8.6"
 region: ap-northeast-1
@@ -198,7 +206,10 @@ def make_repository(root: Path) -> Path:
     shutil.copytree(other_app.HOOKS, root / "hooks")
     (root / "service").mkdir()
     (root / "service" / "server.py").write_text(SERVER)
-    # cdk.json as `cdk init` writes it; the app is synthesized in-process (no CDK CLI), into cdk.out.
+    # The team's CDK app as `cdk init` lays it out (cdk.json runs app.py); synthesized here in-process,
+    # as app.py would under `cdk synth` (no CDK CLI), into cdk.out.
+    shutil.copy(other_app.__file__, root / "orders_service.py")
+    (root / "app.py").write_text(APP)
     (root / "cdk.json").write_text(json.dumps({"app": "python3 app.py"}))
     other_app.synthesize(root / "cdk.out", hooks=root / "hooks")
 
