@@ -72,7 +72,6 @@ def asset_bytes() -> int:
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for entry in LAMBDA_DIR.glob("*_hook.py"):
             archive.write(entry, entry.name)
-        archive.write(ROOT / "src" / "ecs_bg" / "__init__.py", "ecs_bg/__init__.py")
         for source in HOOKS_DIR.rglob("*.py"):
             archive.write(source, f"ecs_bg/{source.relative_to(HOOKS_DIR.parent)}")
     return len(buffer.getvalue())

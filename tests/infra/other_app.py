@@ -1,9 +1,12 @@
 """Another team's CDK app, written as they would write it: nothing of ecs-bg's sample stack.
 
 Its own stack name (orders-service-qa), output keys, listener ports, a target group pair on
-``/healthz``, two hook functions from one code folder with their own handler names, and a 5xx alarm of
-metric math over both target groups. Synthesized in-process, as ``conftest.synthesize`` does for the
-sample, with the asset metadata the CDK CLI writes by default.
+``/healthz`` with a forward-only rule on each listener (as ECS's blue/green needs), two hook functions
+with their own handler names, each from its own code folder (one with a requirements.txt), the two
+roles an ECS blue/green service names (hook invocation, load balancer), and its own alarms: 5xx as
+metric math over both target groups and the load balancer, and the slower target group's p95 latency.
+Synthesized in-process, as ``conftest.synthesize`` does for the sample, with the asset metadata the CDK
+CLI writes by default. tests/e2e/test_installed_tool.py deploys a service with it.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
@@ -22,7 +26,7 @@ STACK_NAME = "orders-service-qa"
 
 
 class OrdersService(cdk.Stack):
-    def __init__(self, scope: Construct, construct_id: str, **kwargs: object) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, hooks: Path = HOOKS, **kwargs: object) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
         vpc = ec2.Vpc(
             self,
@@ -49,7 +53,7 @@ class OrdersService(cdk.Stack):
             )
             for name in ("Primary", "Secondary")
         )
-        edge.add_listener(
+        public = edge.add_listener(
             "Public",
             port=8080,
             protocol=elbv2.ApplicationProtocol.HTTP,
@@ -60,6 +64,15 @@ class OrdersService(cdk.Stack):
                     elbv2.WeightedTargetGroup(target_group=secondary, weight=0),
                 ]
             ),
+        )
+        # ECS shifts production between the groups on a listener rule, not on a default action.
+        live_rule = elbv2.ApplicationListenerRule(
+            self,
+            "LiveRule",
+            listener=public,
+            priority=3,
+            conditions=[elbv2.ListenerCondition.path_patterns(["/*"])],
+            action=elbv2.ListenerAction.forward([primary]),
         )
         preview = edge.add_listener(
             "Preview",
@@ -76,14 +89,13 @@ class OrdersService(cdk.Stack):
             conditions=[elbv2.ListenerCondition.http_header("x-preview", ["1"])],
             action=elbv2.ListenerAction.forward([secondary]),
         )
-        code = lambda_.Code.from_asset(str(HOOKS))
         gate = lambda_.Function(
             self,
             "TrafficGate",
             function_name="orders-qa-traffic-gate",
             runtime=lambda_.Runtime.PYTHON_3_12,
             handler="gate.check",
-            code=code,
+            code=lambda_.Code.from_asset(str(hooks / "gate")),
             timeout=cdk.Duration.seconds(45),
             environment={
                 "PREVIEW_URL": f"http://{edge.load_balancer_dns_name}:9090",
@@ -91,16 +103,39 @@ class OrdersService(cdk.Stack):
             },
         )
         audit = lambda_.Function(
-            self, "Audit", runtime=lambda_.Runtime.PYTHON_3_12, handler="audit.record", code=code
+            self,
+            "Audit",
+            runtime=lambda_.Runtime.PYTHON_3_12,
+            handler="audit.record",
+            code=lambda_.Code.from_asset(str(hooks / "audit")),  # with its requirements.txt
         )
+        # The roles ECS's blue/green takes: one to invoke the hooks, one to shift the listener rules.
+        invoker = iam.Role(self, "HookInvoker", assumed_by=iam.ServicePrincipal("ecs.amazonaws.com"))
+        for function in (gate, audit):
+            function.grant_invoke(invoker)
+        shifter = iam.Role(
+            self,
+            "TrafficShifter",
+            assumed_by=iam.ServicePrincipal("ecs.amazonaws.com"),
+            managed_policies=[
+                iam.ManagedPolicy.from_aws_managed_policy_name(
+                    "AmazonECSInfrastructureRolePolicyForLoadBalancers"
+                )
+            ],
+        )
+        tasks = ec2.SecurityGroup(self, "Tasks", vpc=vpc)
+        # 5xx counts are published only when nonzero, and arithmetic with a missing operand is
+        # missing: each is FILLed, or one group's quiet minute would hide the other's errors. The load
+        # balancer's own 5xx (no healthy target left) count too.
         errors = cloudwatch.Alarm(
             self,
             "TargetErrors",
             metric=cloudwatch.MathExpression(
-                expression="p + s",
+                expression="FILL(p, 0) + FILL(s, 0) + FILL(e, 0)",
                 using_metrics={
                     "p": primary.metrics.http_code_target(elbv2.HttpCodeTarget.TARGET_5XX_COUNT),
                     "s": secondary.metrics.http_code_target(elbv2.HttpCodeTarget.TARGET_5XX_COUNT),
+                    "e": edge.metrics.http_code_elb(elbv2.HttpCodeElb.ELB_5XX_COUNT),
                 },
                 period=cdk.Duration.minutes(1),
             ),
@@ -109,22 +144,48 @@ class OrdersService(cdk.Stack):
             datapoints_to_alarm=2,
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         )
+        latency = cloudwatch.Alarm(
+            self,
+            "SlowTargets",
+            metric=cloudwatch.MathExpression(
+                expression="MAX([p, s])",
+                using_metrics={
+                    "p": primary.metrics.target_response_time(statistic="p95"),
+                    "s": secondary.metrics.target_response_time(statistic="p95"),
+                },
+                period=cdk.Duration.minutes(1),
+            ),
+            threshold=1.5,
+            evaluation_periods=3,
+            datapoints_to_alarm=2,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
         cdk.CfnOutput(self, "GateFunctionArn", value=gate.function_arn)
         cdk.CfnOutput(self, "AuditFunction", value=audit.function_name)
         cdk.CfnOutput(self, "PreviewRuleArn", value=preview_rule.listener_rule_arn)
+        cdk.CfnOutput(self, "LiveRuleArn", value=live_rule.listener_rule_arn)
         cdk.CfnOutput(self, "PrimaryGroup", value=primary.target_group_arn)
+        cdk.CfnOutput(self, "SecondaryGroup", value=secondary.target_group_arn)
+        cdk.CfnOutput(self, "HookInvokerArn", value=invoker.role_arn)
+        cdk.CfnOutput(self, "TrafficShifterArn", value=shifter.role_arn)
+        for index, subnet in enumerate(vpc.public_subnets):
+            cdk.CfnOutput(self, f"EdgeSubnet{index}", value=subnet.subnet_id)
+        cdk.CfnOutput(self, "TasksSecurityGroup", value=tasks.security_group_id)
         cdk.CfnOutput(self, "ErrorsAlarmName", value=errors.alarm_name)
+        cdk.CfnOutput(self, "SlowAlarmName", value=latency.alarm_name)
         cdk.CfnOutput(
             self, "EdgeUrl", value=f"http://{edge.load_balancer_dns_name}:8080", export_name="orders-edge-url"
         )
 
 
-def synthesize(outdir: Path) -> Path:
-    """The app's cloud assembly in ``outdir``, with asset and path metadata as the CDK CLI writes them."""
+def synthesize(outdir: Path, hooks: Path = HOOKS) -> Path:
+    """The app's cloud assembly in ``outdir``, with asset and path metadata as the CDK CLI writes them;
+    ``hooks`` holds the functions' code folders (gate/, audit/)."""
     app = cdk.App(
         outdir=str(outdir),
         context={"aws:cdk:enable-asset-metadata": True, "aws:cdk:enable-path-metadata": True},
     )
-    OrdersService(app, "OrdersService", stack_name=STACK_NAME)
+    OrdersService(app, "OrdersService", hooks=hooks, stack_name=STACK_NAME)
     app.synth()
     return outdir

@@ -231,11 +231,19 @@ def test_another_teams_cdk_app_reads_the_same_way(orders: tuple[Path, StackResou
     assert resources.stack_name == other_app.STACK_NAME
     assert sorted(resources.outputs) == [
         "AuditFunction",
+        "EdgeSubnet0",
+        "EdgeSubnet1",
         "EdgeUrl",
         "ErrorsAlarmName",
         "GateFunctionArn",
+        "HookInvokerArn",
+        "LiveRuleArn",
         "PreviewRuleArn",
         "PrimaryGroup",
+        "SecondaryGroup",
+        "SlowAlarmName",
+        "TasksSecurityGroup",
+        "TrafficShifterArn",
     ]
     (alb,) = resources.load_balancers
     primary, secondary = sorted(resources.target_groups, key=lambda group: group.logical_id)
@@ -253,9 +261,10 @@ def test_another_teams_cdk_app_reads_the_same_way(orders: tuple[Path, StackResou
             target_groups=(WeightedTargetGroup(primary.arn, 100), WeightedTargetGroup(secondary.arn, 0)),
         ),
     )
-    (rule,) = resources.listener_rules
-    assert resources.outputs["PreviewRuleArn"] == rule.arn
-    assert rule.conditions == (RuleCondition("http-header", ("1",), http_header_name="x-preview"),)
+    rules = {rule.arn: rule for rule in resources.listener_rules}
+    assert set(rules) == {resources.outputs["PreviewRuleArn"], resources.outputs["LiveRuleArn"]}
+    preview = rules[resources.outputs["PreviewRuleArn"]]
+    assert preview.conditions == (RuleCondition("http-header", ("1",), http_header_name="x-preview"),)
 
     functions = {function.handler: function for function in resources.functions}
     assert set(functions) == {"gate.check", "audit.record"}
@@ -269,20 +278,17 @@ def test_another_teams_cdk_app_reads_the_same_way(orders: tuple[Path, StackResou
         "CANDIDATE_GROUP": secondary.full_name,
     }
     assert (gate.timeout_seconds, audit.timeout_seconds, audit.memory_mb) == (45, 3, 128)
-    for function in (gate, audit):
+    for function, files in ((gate, ["gate.py"]), (audit, ["audit.py", "requirements.txt"])):
         # found through the aws:asset:path metadata the CDK CLI writes
         assert function.code is not None
         assert function.code.parent == outdir
-        assert sorted(path.name for path in function.code.iterdir()) == [
-            "audit.py",
-            "gate.py",
-            "requirements.txt",
-        ]
+        assert sorted(path.name for path in function.code.iterdir()) == files
 
-    (alarm,) = resources.alarms
-    assert resources.outputs["ErrorsAlarmName"] == alarm.name
+    alarms = {alarm.name: alarm for alarm in resources.alarms}
+    assert set(alarms) == {resources.outputs["ErrorsAlarmName"], resources.outputs["SlowAlarmName"]}
+    alarm = alarms[resources.outputs["ErrorsAlarmName"]]
     expression, *counts = alarm.metrics
-    assert (expression.expression, expression.return_data) == ("p + s", True)
+    assert (expression.expression, expression.return_data) == ("FILL(p, 0) + FILL(s, 0) + FILL(e, 0)", True)
     assert {
         dimension.value
         for query in counts

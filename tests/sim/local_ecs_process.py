@@ -111,14 +111,16 @@ class Local:
 
 
 @contextmanager
-def local_ecs(*extra: str) -> Iterator[Local]:
+def local_ecs(*extra: str, executable: Path = BIN / "ecs-bg", cwd: Path = ROOT) -> Iterator[Local]:
+    """``ecs-bg local`` (this environment's, unless ``executable`` names another, such as an installed
+    tool's) in ``cwd``, where it finds its files."""
     port = free_port()
     process = subprocess.Popen(
-        [str(BIN / "ecs-bg"), "local", "--port", str(port), *extra],
+        [str(executable), "local", "--port", str(port), *extra],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        cwd=ROOT,
+        cwd=cwd,
     )
     try:
         assert process.stdout is not None

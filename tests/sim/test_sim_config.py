@@ -40,6 +40,26 @@ def test_the_repository_config_sets_the_options() -> None:
     assert options.local.hook_details_reading == "replace"
 
 
+def test_a_file_a_command_names_is_found_from_a_relative_configs_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `simulate --config canary/ecspresso.yml` reads canary/simulation.yml, whose command names
+    # ../service/server.py; the command runs in canary/, so the file must not stay relative to here.
+    (tmp_path / "service").mkdir()
+    (tmp_path / "service" / "server.py").write_text("")
+    (tmp_path / "canary").mkdir()
+    (tmp_path / "canary" / "simulation.yml").write_text(
+        "containers: {web: {command: [python, ../service/server.py]}}\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    options = LocalOptions()
+    apply_local(Path("canary") / "simulation.yml", options)
+    (program, server) = options.container_commands["web"]
+    assert (program, Path(server).resolve()) == (sys.executable, tmp_path / "service" / "server.py")
+    assert Path(server).is_absolute()
+    assert options.container_dirs["web"] == tmp_path / "canary"
+
+
 def test_the_hook_details_reading_is_replace_unless_set(tmp_path: Path) -> None:
     path = tmp_path / "simulation.yml"
     path.write_text("speed: 60\n")

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
+import ecs_bg.hooks
 from ecs_bg.deploy.errors import DefinitionError
 from ecs_bg.deploy.settings import setting
 from ecs_bg.deploy.template import Functions, TemplateError, render
@@ -214,11 +215,13 @@ def stage_asset(code: Path, destination: Path) -> list[str]:
     """The stack's hook asset, as the CDK app stages it and Lambda unpacks it: the code folder's Python
     files (entry files and their helper modules) and the ``ecs_bg.hooks`` package, copied into
     ``destination``; returns the files, relative."""
-    package = Path(__file__).resolve().parents[1]  # src/ecs_bg: this package's own copy
+    # Wherever ecs-bg-hooks is installed: ecs_bg is a namespace package that two distributions share,
+    # so the library is found by its own location, not beside this module. The asset holds no
+    # ecs_bg/__init__.py either: in Lambda too, ecs_bg is a namespace package.
+    hooks = Path(ecs_bg.hooks.__file__).resolve().parent
     sources = {p.relative_to(code).as_posix(): p for p in code.rglob("*.py") if "__pycache__" not in p.parts}
-    sources["ecs_bg/__init__.py"] = package / "__init__.py"
-    for path in (package / "hooks").rglob("*.py"):
-        relative = path.relative_to(package)
+    for path in hooks.rglob("*.py"):
+        relative = path.relative_to(hooks.parent)
         if "__pycache__" in relative.parts or "tests" in relative.parts:
             continue
         sources[f"ecs_bg/{relative.as_posix()}"] = path

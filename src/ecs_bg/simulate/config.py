@@ -187,8 +187,10 @@ def lambda_dir(path: Path, settings: SimulationSettings) -> Path | None:
 
 
 def container_commands(path: Path, settings: SimulationSettings) -> dict[str, list[str]]:
+    # Absolute: a command runs in its own working directory (the file's folder), so a file named
+    # from a relative --config's folder (canary/../app.py) would be looked for below that again.
     return {
-        name: _command(container.command, path.parent)
+        name: _command(container.command, path.parent.resolve())
         for name, container in settings.containers.items()
         if container.command is not None
     }

@@ -61,8 +61,11 @@ class LambdaImports(importlib.abc.MetaPathFinder):
     ) -> importlib.machinery.ModuleSpec | None:
         if "." in fullname or fullname in sys.stdlib_module_names or fullname in self.provided:
             return None  # a submodule follows its package; the rest is the usual finders' to find
-        if importlib.machinery.PathFinder.find_spec(fullname, self.folders) is not None:
-            return None
+        spec = importlib.machinery.PathFinder.find_spec(fullname, self.folders)
+        if spec is not None:
+            # From the function's folders alone: a namespace package such as ecs_bg, which this
+            # interpreter's environment holds too, gets only the function's own portions.
+            return spec
         raise ModuleNotFoundError(f"No module named '{fullname}'", name=fullname)
 
 

@@ -1,1 +1,0 @@
-"""ecs-bg: Amazon ECS native blue/green deployments with Lambda lifecycle hooks."""
