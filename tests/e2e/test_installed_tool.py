@@ -414,6 +414,6 @@ def test_lint_and_the_aws_cli_deploy_the_team_service_on_ecs_bg_local(tool: Path
         assert names[1].startswith(f"/aws/lambda/{STACK}-Audit"), names
         audit = local.aws("logs", "filter-log-events", "--log-group-name", names[1])["events"]
         assert sum('"stage": "POST_PRODUCTION_TRAFFIC_SHIFT"' in event["message"] for event in audit) == 2
-        production = local.header[3].split("production listener ")[1].split(",")[0]
+        production = local.listener("production")
         with urllib.request.urlopen(f"{production}/orders", timeout=10) as answer:
             assert json.load(answer) == {"orders": []}

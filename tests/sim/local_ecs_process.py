@@ -56,6 +56,12 @@ class Local:
     url: str
     header: list[str]  # the lines printed before serving
 
+    def listener(self, name: str) -> str:
+        """The URL of the listener ``name`` (production, test) the header's last line names."""
+        # "# production listener URL, test listener URL; Ctrl-C stops"
+        listeners = self.header[-1].lstrip("# ").split("; ")[0]
+        return dict(part.split(" listener ") for part in listeners.split(", "))[name]
+
     @property
     def env(self) -> dict[str, str]:
         return {
