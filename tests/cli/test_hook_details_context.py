@@ -4,32 +4,19 @@ before anything runs, naming the file, the hook, the key and the value."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import CONFIG, FIXTURE_OUTPUTS, LAMBDA_DIR, ROOT
+from tests.ecs_bg_process import ecs_bg
 
 WRONG = {
     "after-install": {"ecsReadiness": {"minHealthyPercent": 0}},
     "before-allow-traffic": {"smokeTest": {"timeoutSeconds": "5"}},
     "before-install": {"notify": {"snsTopicArn": 7}},
 }
-
-
-def ecs_bg(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "ecs_bg.cli", *args],
-        cwd=cwd,
-        env={**os.environ, "COLUMNS": "250"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 @pytest.fixture

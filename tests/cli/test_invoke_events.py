@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,7 @@ import pytest
 from ecs_bg.hooks.ecs import Stage, Strategy
 from ecs_bg.live.hook_event import RealDeployment
 from tests.conftest import ROOT
+from tests.ecs_bg_process import ecs_bg
 
 PREFIX = "arn:aws:ecs:eu-west-1:111122223333:"
 GREEN = PREFIX + "service-revision/shop/web/222"
@@ -59,24 +59,7 @@ def test_the_weights_are_the_stages_with_the_real_revisions() -> None:
 
 
 def invoke(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "ecs_bg.cli",
-            "invoke",
-            str(SAMPLES / "app.py"),
-            "--handler",
-            "lambda_handler",
-            *args,
-        ],
-        cwd=cwd,
-        env={**os.environ, "COLUMNS": "250"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return ecs_bg("invoke", str(SAMPLES / "app.py"), "--handler", "lambda_handler", *args, cwd=cwd)
 
 
 def test_invoke_sends_a_rollbacks_event(tmp_path: Path) -> None:
@@ -117,15 +100,8 @@ def test_invoke_latest_says_in_one_line_why_it_cannot_ask_ecs(tmp_path: Path) ->
         ((), "no AWS region: pass --region or set AWS_REGION"),
         (("--region", "eu-west-1", "--endpoint-url", "http://127.0.0.1:9"), "cannot reach the AWS endpoint"),
     ]:
-        done = subprocess.run(
-            [sys.executable, "-m", "ecs_bg.cli", "invoke", str(SAMPLES / "app.py"), *latest, *args],
-            cwd=tmp_path,
-            env={**env, "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "y"},
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        keys = {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "y"}
+        done = ecs_bg("invoke", str(SAMPLES / "app.py"), *latest, *args, cwd=tmp_path, env={**env, **keys})
         assert done.returncode == 2, done.stdout + done.stderr
         assert done.stdout == ""  # the function never ran
         (line,) = done.stderr.splitlines()

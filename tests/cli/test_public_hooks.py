@@ -10,7 +10,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import ROOT, copy_sample_simulation_yml
+from tests.ecs_bg_process import ecs_bg
 from tests.sim.local_ecs_process import CLUSTER, SERVICE, Local, finished, local_ecs, newest, until
 
 pytestmark = pytest.mark.slow
@@ -57,18 +57,6 @@ PUBLIC_HOOKS: dict[str, dict[str, Any]] = {
         "environment": {"ALB_URL": f'{{{{ cfn_output "{STACK}" "ProductionUrl" }}}}'},
     },
 }
-
-
-def ecs_bg(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "ecs_bg.cli", *args],
-        cwd=cwd,
-        env={**(env or os.environ), "COLUMNS": "250"},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
 
 
 def project(folder: Path, timeout_action: str = "ROLLBACK") -> Path:

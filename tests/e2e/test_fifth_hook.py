@@ -5,16 +5,14 @@ misspelling refused), invoke and simulate, in a copy of the repository's CDK and
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.conftest import LAMBDA_DIR, ROOT
+from tests.ecs_bg_process import ecs_bg
 from tests.infra.conftest import Synthesized, synthesize
 
 pytestmark = pytest.mark.slow
@@ -44,18 +42,6 @@ HOOK_ENTRY = {
     "lifecycleStages": ["POST_SCALE_UP"],
     "timeoutConfiguration": {"timeoutInMinutes": 30, "action": "ROLLBACK"},
 }
-
-
-def ecs_bg(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "ecs_bg.cli", *args],
-        cwd=cwd,
-        env={**os.environ, "COLUMNS": "250"},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
 
 
 @pytest.fixture(scope="module")

@@ -5,8 +5,6 @@ environment; a value that cannot be rendered names the file, the function and th
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +14,7 @@ from ecs_bg.deploy.functions import FunctionOverride
 from ecs_bg.local.lambda_.functions import world_functions
 from tests.cloud import STACK, sample_cloud
 from tests.conftest import CONFIG, ROOT, copy_sample_simulation_yml
+from tests.ecs_bg_process import ecs_bg
 
 WHERE = "ecspresso/simulation.yml:"
 SAMPLES = ROOT / "tests" / "fixtures" / "sample_hooks"
@@ -88,17 +87,10 @@ def test_simulate_refuses_a_bad_template_before_anything_starts(tmp_path: Path) 
             "    environment:\n"
             f'      ALB_URL: \'{{{{ cfn_output "{STACK}" "ProdUrl" }}}}\'\n'
         )
-    done = subprocess.run(
-        [
-            *(sys.executable, "-m", "ecs_bg.cli", "simulate", "--config", str(CONFIG)),
-            *("--sim-config", str(sim), "--quiet", "--report", str(tmp_path / "report.json")),
-        ],
+    done = ecs_bg(
+        *("simulate", "--config", str(CONFIG), "--sim-config", str(sim)),
+        *("--quiet", "--report", str(tmp_path / "report.json")),
         cwd=tmp_path,
-        env={**os.environ, "COLUMNS": "300"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
     )
     assert done.returncode == 2, done.stdout + done.stderr
     printed = " ".join(done.stdout.split())
