@@ -26,7 +26,7 @@ from aiohttp import ClientSession, web
 
 from ecs_bg.local.ecs.api import CONTENT_TYPE, TARGET_PREFIX, EcsApi, service_model
 from ecs_bg.local.errors import AwsError
-from ecs_bg.local.moto_server import TOKEN_ENV, TOKEN_HEADER
+from ecs_bg.local.moto_server import PARENT_ENV, TOKEN_ENV, TOKEN_HEADER
 from ecs_bg.local.request_policy import RequestPolicy
 from ecs_bg.local.runtime.process import AppProcess
 
@@ -119,7 +119,12 @@ class LocalAws:
 
     async def _start_moto(self) -> str:
         # moto is part of this tool, not the user's code: it runs with this process's environment.
-        environment = {**os.environ, "REGION": self.region, TOKEN_ENV: self.moto_token}
+        environment = {
+            **os.environ,
+            "REGION": self.region,
+            TOKEN_ENV: self.moto_token,
+            PARENT_ENV: str(os.getpid()),  # so that it ends with this process, however this one ends
+        }
         self._moto = AppProcess(environment, command=(sys.executable, "-m", "ecs_bg.local.moto_server"))
         await self._moto.start()
         if not await self._moto.wait_ready(timeout=60.0, path="/moto-api/"):

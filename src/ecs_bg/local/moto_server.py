@@ -30,6 +30,7 @@ from typing import Any
 # Names, not secrets; this module is imported by the endpoint for them, so moto loads only in main.
 TOKEN_ENV = "ECS_BG_MOTO_TOKEN"  # noqa: S105
 TOKEN_HEADER = "X-Ecs-Bg-Endpoint"  # noqa: S105
+PARENT_ENV = "ECS_BG_PARENT_PID"  # the ecs-bg that started it: it ends when that one has gone
 WARM_UP_SECONDS = 60.0  # at most, waiting for the server to answer
 Wsgi = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -68,7 +69,18 @@ def warm_up(url: str, region: str, token: str | None) -> None:
             time.sleep(0.1)
 
 
+def exit_with(parent: int, every: float = 1.0) -> None:
+    """End this process once ``parent`` (the ecs-bg that started it) has gone, however it ended: a
+    SIGKILL gives it no chance to stop its children, and moto would hold its port for good."""
+    while os.getppid() == parent:
+        time.sleep(every)
+    os._exit(0)
+
+
 def main(token: str | None) -> None:
+    # The parent's pid as it gave it: one killed before this line runs has already gone.
+    parent = int(os.environ.get(PARENT_ENV) or os.getppid())
+    threading.Thread(target=exit_with, args=(parent,), daemon=True).start()
     import moto.server
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
