@@ -61,7 +61,7 @@ SECRETS = {
     "GITHUB_TOKEN": "LEAKED-github",
     "MY_APP_SECRET": "LEAKED-made-up",
 }
-# What ECS sets for a task here (ecs_bg.local.world.World.task_process_environment), and what the
+# What ECS sets for a task here (ecs_bg.local.runtime.process.ProcessRuntime.environment), and what the
 # local runtime adds to start a process (PATH) and to own its port and output.
 ECS_SETS = {"AWS_EXECUTION_ENV", "AWS_REGION", "AWS_DEFAULT_REGION"}
 LOCAL_ACCESS = {"AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}

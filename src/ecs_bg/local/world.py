@@ -7,7 +7,6 @@ starts and stops them together and carries out what spans them: a task that star
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -23,7 +22,16 @@ from ecs_bg.local.endpoint import SIMULATION_APP_ID
 from ecs_bg.local.lambda_.functions import local_functions, world_functions
 from ecs_bg.local.lambda_.service import LambdaService
 from ecs_bg.local.options import LocalOptions
-from ecs_bg.local.runtime import CannotStart, Choice, Launch, RuntimeHost, TaskExit, TaskRuntime, choose
+from ecs_bg.local.runtime import (
+    CannotStart,
+    Choice,
+    Launch,
+    RuntimeHost,
+    TaskExit,
+    TaskRuntime,
+    choose,
+    local_credentials,
+)
 from ecs_bg.local.runtime.process import ProcessRuntime
 
 # A stopped task's stopCode (ECS API reference, Task.stopCode).
@@ -125,9 +133,6 @@ class World:
         messages", ECS developer guide,
         https://docs.aws.amazon.com/AmazonECS/latest/developerguide/stopped-task-error-codes.html)."""
         task.last_status = TaskStatus.PENDING
-        if self.tasks.name == "process":  # a container's environment; the Docker runtime sets its own
-            environment = self.task_process_environment(launch.environment)
-            launch = dataclasses.replace(launch, environment=environment)
         try:
             url = await self.tasks.start_task(task, launch)
         except CannotStart as error:
@@ -146,27 +151,6 @@ class World:
         if task.desired_status == TaskStatus.RUNNING:  # it ended on its own, not by a StopTask
             task.exit_code = ended.code
             _stopped(task, ended.reason, ended.stop_code)
-
-    def task_process_environment(self, environment: Mapping[str, str]) -> dict[str, str]:
-        """A task's whole environment: what ECS sets for every task, then its container's own
-        (``environment``: the task definition's, with RunTask's overrides), and nothing else.
-
-        ECS sets AWS_EXECUTION_ENV (AWS_ECS_FARGATE on Fargate), AWS_REGION and AWS_DEFAULT_REGION,
-        and the endpoints a task reaches at 169.254.170.2: ECS_CONTAINER_METADATA_URI(_V4),
-        ECS_AGENT_URI and, with a task role, AWS_CONTAINER_CREDENTIALS_RELATIVE_URI ("Amazon ECS
-        environment variables", ECS developer guide,
-        https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-environment-variables.html).
-        A host process cannot reach them at that address (the Docker runtime serves them to its
-        containers), and an SDK sent to a credentials endpoint that does not answer fails, so the task
-        role's stand-in is the local endpoint and its keys: the app's own AWS calls stay on this machine."""
-        region = self.options.region
-        return {
-            "AWS_EXECUTION_ENV": "AWS_ECS_FARGATE",
-            "AWS_REGION": region,
-            "AWS_DEFAULT_REGION": region,
-            **_local_credentials(self.endpoint),
-            **environment,
-        }
 
     def exited(self, task: Task) -> TaskExit | None:
         """How a task ended on its own (not stopped), else None."""
@@ -212,7 +196,7 @@ class World:
         return {
             # The execution role's stand-in (Lambda sets the role's keys and session token): the local
             # endpoint's keys, and the endpoint itself, so that every AWS call a hook makes stays here.
-            **_local_credentials(self.endpoint),
+            **local_credentials(self.endpoint),
             "AWS_SESSION_TOKEN": "local",
             # The local ECS's own callers; the endpoint tells them from someone watching from outside.
             "AWS_SDK_UA_APP_ID": SIMULATION_APP_ID,
@@ -226,11 +210,6 @@ class World:
         unless simulation.yml's functions: give the function a timeoutSeconds of its own."""
         override = self.options.functions.get(name)
         return None if override is not None and override.timeout_seconds else self.options.function_timeout
-
-
-def _local_credentials(endpoint: str) -> dict[str, str]:
-    """What points an AWS SDK at the local endpoint, with the key it signs with (any key signs there)."""
-    return {"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
 
 
 def _stopped(task: Task, reason: str, stop_code: str = EXITED) -> None:

@@ -98,6 +98,11 @@ class Choice:
     why: str  # what the first lines of `ecs-bg local` say about it
 
 
+def local_credentials(endpoint: str) -> dict[str, str]:
+    """What points an AWS SDK at the local endpoint, with the key it signs with (any key signs there)."""
+    return {"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
+
+
 def choose(
     wanted: RuntimeName,
     host_commands: bool,

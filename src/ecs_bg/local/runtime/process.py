@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import aiohttp
 
-from ecs_bg.local.runtime import CannotStart, Launch, RuntimeHost, TaskExit
+from ecs_bg.local.runtime import CannotStart, Launch, RuntimeHost, TaskExit, local_credentials
 
 if TYPE_CHECKING:
     from ecs_bg.local.ecs.models import Task
@@ -186,9 +186,10 @@ class ProcessRuntime:
         self.container_dirs = container_dirs
         self.sim_config = sim_config
         self.processes: dict[str, AppProcess] = {}  # task ARN -> its process
+        self.host: RuntimeHost | None = None
 
     async def start(self, host: RuntimeHost) -> None:
-        pass  # processes need nothing of the local AWS beyond their environment
+        self.host = host  # its endpoint and region, for the tasks' environment
 
     async def close(self) -> None:
         await asyncio.gather(*(process.stop(grace=2.0) for process in self.processes.values()))
@@ -224,7 +225,7 @@ class ProcessRuntime:
         if isinstance(command, str):
             raise CannotStart(command)
         cwd = self.container_dirs.get(launch.container, Path.cwd())
-        process = AppProcess(launch.environment, command=command, cwd=cwd)
+        process = AppProcess(self.environment(launch.environment), command=command, cwd=cwd)
         self.processes[task.arn] = process
         try:
             await process.start()
@@ -232,6 +233,28 @@ class ProcessRuntime:
             why = f"{error.strerror or error}: {command[0]!r}" if command else str(error)
             raise CannotStart(f"CannotStartContainerError: {launch.container}: {why}") from None
         return process.url
+
+    def environment(self, environment: Mapping[str, str]) -> dict[str, str]:
+        """A task's whole environment: what ECS sets for every task, then its container's own
+        (``environment``: the task definition's, with RunTask's overrides), and nothing else.
+
+        ECS sets AWS_EXECUTION_ENV (AWS_ECS_FARGATE on Fargate), AWS_REGION and AWS_DEFAULT_REGION,
+        and the endpoints a task reaches at 169.254.170.2: ECS_CONTAINER_METADATA_URI(_V4),
+        ECS_AGENT_URI and, with a task role, AWS_CONTAINER_CREDENTIALS_RELATIVE_URI ("Amazon ECS
+        environment variables", ECS developer guide,
+        https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-environment-variables.html).
+        A host process cannot reach them at that address (the Docker runtime serves them to its
+        containers), and an SDK sent to a credentials endpoint that does not answer fails, so the task
+        role's stand-in is the local endpoint and its keys: the app's own AWS calls stay on this machine."""
+        assert self.host is not None, "the runtime has not been started"
+        region = self.host.region
+        return {
+            "AWS_EXECUTION_ENV": "AWS_ECS_FARGATE",
+            "AWS_REGION": region,
+            "AWS_DEFAULT_REGION": region,
+            **local_credentials(self.host.endpoint),
+            **environment,
+        }
 
     def exited(self, task: Task) -> TaskExit | None:
         """How a task's process ended on its own (not stopped), else None."""
