@@ -186,26 +186,49 @@ def test_a_ci_script_deploys_twice_through_the_aws_cli(tmp_path: Any) -> None:
             assert stream[0]["message"].startswith("INIT_START Runtime Version: python:3.")
 
 
+def _create_the_service(local: Local) -> None:
+    task = local.render("task")
+    service = local.render("service")
+    local.aws("ecs", "register-task-definition", "--cli-input-json", json.dumps(task))
+    create = {**service, "cluster": CLUSTER, "serviceName": SERVICE, "taskDefinition": "ecs-bg-app"}
+    local.aws("ecs", "create-service", "--cli-input-json", json.dumps(create))
+    until(
+        lambda: (
+            local.aws("ecs", "describe-services", "--cluster", CLUSTER, "--services", SERVICE)["services"][0][
+                "runningCount"
+            ]
+            == 2
+        )
+    )
+
+
 def test_sigterm_stops_every_process_local_started() -> None:
     with local_ecs() as local:
-        task = local.render("task")
-        service = local.render("service")
-        local.aws("ecs", "register-task-definition", "--cli-input-json", json.dumps(task))
-        create = {**service, "cluster": CLUSTER, "serviceName": SERVICE, "taskDefinition": "ecs-bg-app"}
-        local.aws("ecs", "create-service", "--cli-input-json", json.dumps(create))
-        until(
-            lambda: (
-                local.aws("ecs", "describe-services", "--cluster", CLUSTER, "--services", SERVICE)[
-                    "services"
-                ][0]["runningCount"]
-                == 2
-            )
-        )
+        _create_the_service(local)
         children = descendants(local.process.pid)
         assert len(children) >= 2  # the service's two tasks, and hook workers
         os.kill(local.process.pid, signal.SIGTERM)
         assert local.process.wait(timeout=30) == 0
         until(lambda: not any(alive(pid) for pid in children), timeout=10)
+
+
+def test_a_killed_local_leaves_no_task_or_worker_running() -> None:
+    """SIGKILL gives ``ecs-bg local`` no chance to stop anything: its tasks (each a session of its own)
+    and Lambda workers end anyway, by the kernel's parent-death signal, and moto by its own watch."""
+    with local_ecs("--runtime", "process") as local:
+        _create_the_service(local)
+        children = descendants(local.process.pid)
+        commands = {pid: Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[:4] for pid in children}
+        assert sum(b"app" in command for command in commands.values()) == 2, commands  # the two tasks
+        assert any(b"ecs_bg.local.lambda_.worker" in command for command in commands.values()), commands
+        local.process.kill()
+        local.process.wait(timeout=10)
+        try:
+            until(lambda: not [pid for pid in children if alive(pid)], timeout=15)
+        finally:  # what outlived it is not left on the machine by a failing test
+            for pid in children:
+                if alive(pid):
+                    os.kill(pid, signal.SIGKILL)
 
 
 @pytest.mark.parametrize("started", [2, 5], ids=["while-blue-is-created", "once-deploying"])

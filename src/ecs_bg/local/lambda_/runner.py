@@ -27,6 +27,7 @@ from typing import IO, Any, Final
 
 from ecs_bg.deploy.functions import LambdaFunction
 from ecs_bg.local.lambda_.packages import Package, PackagingFailed, package
+from ecs_bg.local.parent_death import ends_with_parent
 
 DEFAULT_REGION: Final = "us-east-1"
 # Where this local runtime's bootstrap (the worker) lives, as Lambda's is in /var/runtime.
@@ -311,6 +312,7 @@ class LambdaRunner:
                 # Lambda runs the function in its task root (/var/task): the code folder.
                 cwd=self.cwd or built.folders[0],
                 pass_fds=(theirs.fileno(),),
+                preexec_fn=ends_with_parent(),  # a worker busy in its handler ends with a killed ecs-bg too
             )
         except OSError as error:
             ours.close()

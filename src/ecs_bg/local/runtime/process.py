@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import aiohttp
 
+from ecs_bg.local.parent_death import ends_with_parent
 from ecs_bg.local.runtime import CannotStart, Launch, RuntimeHost, TaskExit, local_credentials
 
 if TYPE_CHECKING:
@@ -86,6 +87,7 @@ class AppProcess:
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
             start_new_session=True,  # a Ctrl-C in the terminal reaches the simulator, which stops tasks
+            preexec_fn=ends_with_parent(),  # and a SIGKILL of the simulator ends them too
         )
         self._reader = asyncio.create_task(self._read_output(self._process))
 
