@@ -120,6 +120,9 @@ class LocalAws:
     async def _start_moto(self) -> str:
         # moto is part of this tool, not the user's code: it runs with this process's environment.
         environment = {
+            # EC2's ~1,300 public AMIs, which moto loads whenever it makes EC2's backend (SSM's makes it
+            # too): nothing a task or hook does locally is given an AMI. A user may still ask for them.
+            "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
             **os.environ,
             "REGION": self.region,
             TOKEN_ENV: self.moto_token,
