@@ -7,7 +7,8 @@ import functools
 from typing import Any
 
 from ecs_bg.local.cloudformation.cloud import LocalCloud, read_cloud
-from ecs_bg.local.elbv2.load_balancing import PRODUCTION, TEST, LoadBalancing, resources
+from ecs_bg.local.elbv2.load_balancing import LoadBalancing, resources
+from ecs_bg.local.elbv2.models import PRODUCTION, TEST
 from ecs_bg.local.lambda_.functions import LambdaFunction, local_functions, world_functions
 from tests.conftest import CDK_JSON, ROOT
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -29,3 +30,27 @@ def test_the_cli_imports_no_heavy_dependency_before_a_command_runs(code: str) ->
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]", done.stdout
+
+
+def test_a_simulation_refused_at_its_files_starts_no_server_and_asks_no_engine(tmp_path: Path) -> None:
+    """A typo in the service definition is said before the local world's server, its load generator
+    or a Docker engine's client (all aiohttp) are even imported, let alone started."""
+    scenario = Path(__file__).parents[1] / "fault_suite" / "scenarios" / "misspelled-key"
+    code = (
+        "import sys\n"
+        "from ecs_bg.cli.main import app\n"
+        "try:\n    app()\nexcept SystemExit as end:\n"
+        "    print('exit', end.code, sorted(m for m in sys.modules if m.split('.')[0] == 'aiohttp')[:1])\n"
+    )
+    args = ["simulate", "--quiet", "--config", str(scenario / "ecspresso.yml")]
+    args += ["--sim-config", str(scenario / "simulation.yml"), "--runtime", "docker"]
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert "bakeTimeInMinute" in done.stdout + done.stderr, done.stdout + done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "exit 2 []", done.stdout

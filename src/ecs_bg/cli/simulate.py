@@ -16,6 +16,7 @@ from ecs_bg.simulate.scenarios import SCENARIOS
 if TYPE_CHECKING:  # imported where used: the simulator (aiohttp, moto, boto3) loads only when it runs
     from rich.console import Console, Group
 
+    from ecs_bg.local.runtime import RuntimeName
     from ecs_bg.simulate.outcome import Report
     from ecs_bg.simulate.simulation import Options, Simulation
 
@@ -82,7 +83,7 @@ def simulate(
     from rich.console import Console
     from rich.markup import escape
 
-    from ecs_bg.cli.local import RUNTIMES, TASK_CPU, _choice, resolve_runtime
+    from ecs_bg.cli.local import RUNTIMES, TASK_CPU, _choice
     from ecs_bg.cli.signals import Stopped, until_stopped
     from ecs_bg.deploy.project import find_cdk_json, find_config, simulation_file
     from ecs_bg.report.html import render as render_html
@@ -116,8 +117,7 @@ def simulate(
         chosen.adjust(options)
         if wanted_cpu is not None:
             options.local.task_cpu = wanted_cpu
-        tasks = resolve_runtime(options.local, wanted_runtime)
-        result = asyncio.run(until_stopped(_run(options, console, live=not quiet, runtime=tasks.why)))
+        result = asyncio.run(until_stopped(_run(options, console, live=not quiet, runtime=wanted_runtime)))
     except Stopped as stopped:
         console.print(f"stopped by {stopped}; every task and hook worker it started has been stopped")
         raise typer.Exit(128 + stopped.signum) from None
@@ -163,29 +163,35 @@ def _left(result: Report) -> str:
     return f"; {result.status_reason}; {serving}; tasks running at the end: {running or 'none'}"
 
 
-async def _run(options: Options, console: Console, *, live: bool, runtime: str) -> Report:
+async def _run(options: Options, console: Console, *, live: bool, runtime: RuntimeName | None) -> Report:
     from rich.live import Live
 
+    from ecs_bg.cli.local import resolve_runtime
     from ecs_bg.simulate.simulation import Simulation
 
+    # Every file is read and checked first: a mistake is said before a Docker engine is even asked.
+    simulation = Simulation(options)
+    tasks = resolve_runtime(simulation.local_options, runtime)
     told: list[bool] = []
 
     def tell_once(sim: Simulation, where: Console) -> None:
         # A command to paste is printed whole (soft_wrap), never inside a table that crops or wraps it.
         if not told:
             told.append(True)
-            where.print(f"tasks: {runtime}", soft_wrap=True, markup=False, highlight=False)
+            where.print(f"tasks: {tasks.why}", soft_wrap=True, markup=False, highlight=False)
             where.print(_endpoint_hint(sim), soft_wrap=True, markup=False, highlight=False)
 
     if not live:
-        return await Simulation(options, on_update=lambda sim: tell_once(sim, console)).run()
+        simulation.on_update = lambda sim: tell_once(sim, console)
+        return await simulation.run()
     with Live(console=console, refresh_per_second=8, transient=False) as view:
 
         def update(sim: Simulation) -> None:
             tell_once(sim, view.console)  # above the live view
             view.update(_render(sim))
 
-        report = await Simulation(options, on_update=update).run()
+        simulation.on_update = update
+        report = await simulation.run()
     console.line()
     return report
 

@@ -12,15 +12,17 @@ from __future__ import annotations
 import dataclasses
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ecs_bg.hooks.ecs import DeploymentStatus
 from ecs_bg.local.cloudwatch import alarms
 from ecs_bg.local.ecs.models import Deployment
 from ecs_bg.local.elbv2.traffic_stats import LoadBalancerStats
 from ecs_bg.simulate import outcome
-from ecs_bg.simulate.loadgen import LoadReport
 from ecs_bg.simulate.outcome import Report
+
+if TYPE_CHECKING:  # the load generator (aiohttp) loads only when a simulation runs
+    from ecs_bg.simulate.loadgen import LoadReport
 
 BLUE, GREEN = "blue", "green"  # the report's names of the revision serving before and the new one
 # Simulated seconds per bucket of the report's production requests over time. Shorter than

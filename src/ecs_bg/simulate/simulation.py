@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -42,16 +42,17 @@ from ecs_bg.lifecycle.plan import HookSpec
 from ecs_bg.lifecycle.spec import deployment_spec, function_of
 from ecs_bg.local.cloudformation.cloud import find_template, read_cloud
 from ecs_bg.local.ecs.models import Deployment
-from ecs_bg.local.elbv2.load_balancing import PRODUCTION, TEST, service_rules
-from ecs_bg.local.endpoint import SIMULATION_APP_ID
+from ecs_bg.local.elbv2.models import PRODUCTION, TEST, service_rules
 from ecs_bg.local.lambda_.functions import local_functions, world_functions
 from ecs_bg.local.options import LocalOptions
 from ecs_bg.local.runtime.process import free_port
-from ecs_bg.local.server import LocalEcsServer
 from ecs_bg.simulate import definitions
 from ecs_bg.simulate.deployment_report import BLUE, GREEN, Names, ProductionIntervals, deployment_report
-from ecs_bg.simulate.loadgen import LoadGenerator
 from ecs_bg.simulate.outcome import Report
+
+if TYPE_CHECKING:  # imported where used: a simulation refused at its files loads no server (aiohttp)
+    from ecs_bg.local.server import LocalEcsServer
+    from ecs_bg.simulate.loadgen import LoadGenerator
 
 WATCHER_GRACE = 15.0  # real seconds the endpoint waits, after the end, for a watcher's next poll
 BLUE_READY_SECONDS = 90.0  # real seconds blue's creation may take (SCALE_UP allows green 60)
@@ -247,6 +248,8 @@ class Simulation:
         return self.deployment.engine if self.deployment is not None else None
 
     async def run(self) -> Report:
+        from ecs_bg.local.server import LocalEcsServer
+
         status = DeploymentStatus.STOPPED
         # The ECS client is made (boto3 loads its model) while the endpoint starts on a port chosen here.
         port = free_port()
@@ -279,6 +282,8 @@ class Simulation:
     def _client(self, service: str, url: str) -> Any:
         import boto3
         from botocore.config import Config
+
+        from ecs_bg.local.endpoint import SIMULATION_APP_ID
 
         return boto3.client(  # type: ignore[call-overload]
             service,
@@ -320,6 +325,8 @@ class Simulation:
             raise SimulationFailed(f"blue, the service's first revision, never served: {why}")
 
     async def _start_load(self) -> None:
+        from ecs_bg.simulate.loadgen import LoadGenerator
+
         assert self.server is not None
         # The first metrics period starts with the load: a count is scaled by its period's real length.
         await self.server.restart_metrics()

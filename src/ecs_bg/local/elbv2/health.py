@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import aiohttp
+if TYPE_CHECKING:
+    import aiohttp
 
 TargetState = Literal["initial", "healthy", "unhealthy", "draining", "unused"]
 
@@ -71,6 +72,8 @@ class TargetHealth:
 
 async def probe(session: aiohttp.ClientSession, url: str, check: HealthCheck) -> tuple[str, str] | None:
     """One health check of ``url``: None on success, else the ELB (reason, description) of the failure."""
+    import aiohttp  # here: what reads health checks' settings (``ecs-bg simulate``'s checks) needs none of it
+
     try:
         timeout = aiohttp.ClientTimeout(total=check.timeout)
         async with session.get(url, timeout=timeout, allow_redirects=False) as response:

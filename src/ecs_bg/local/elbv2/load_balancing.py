@@ -36,7 +36,6 @@ from ecs_bg.local.elbv2.models import (
 )
 
 HEALTH = {"healthy": "HEALTHY", "unhealthy": "UNHEALTHY"}  # ELB's target state -> ECS's healthStatus
-PRODUCTION, TEST = "production", "test"  # the roles ECS gives a service's two listener rules
 VPC = "vpc-0a1b2c3d4e5f60000"  # what DescribeLoadBalancers answers; nothing local has a VPC
 
 # An ALB's CanonicalHostedZoneId by region ("Elastic Load Balancing endpoints and quotas", AWS General
@@ -218,13 +217,3 @@ class LoadBalancing:
         return group is not None and any(
             health.target == target and health.state == "healthy" for health in self.lb.target_health(group)
         )
-
-
-def service_rules(load_balancers: list[dict[str, object]] | None) -> tuple[str | None, str | None]:
-    """(production rule, test rule) a service's ``loadBalancers`` name (``advancedConfiguration``)."""
-    first = (load_balancers or [{}])[0]
-    advanced = first.get("advancedConfiguration") if isinstance(first, dict) else None
-    if not isinstance(advanced, dict):
-        return None, None
-    production, test = advanced.get("productionListenerRule"), advanced.get("testListenerRule")
-    return (str(production) if production else None, str(test) if test else None)

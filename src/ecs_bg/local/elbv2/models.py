@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 
 from ecs_bg.local.elbv2.health import HealthCheck
 
+PRODUCTION, TEST = "production", "test"  # the roles ECS gives a service's two listener rules
+
 # Routing actions ("Each rule must include exactly one of the following routing actions: forward,
 # redirect, or fixed-response, and it must be the last action to be performed": ALB guide, "Action
 # types for listener rules",
@@ -217,3 +219,13 @@ class Elbv2Resources:
             for balancer in self.load_balancers
             if any(listener.arn in listeners for listener in balancer.listeners)
         ]
+
+
+def service_rules(load_balancers: list[dict[str, object]] | None) -> tuple[str | None, str | None]:
+    """(production rule, test rule) a service's ``loadBalancers`` name (``advancedConfiguration``)."""
+    first = (load_balancers or [{}])[0]
+    advanced = first.get("advancedConfiguration") if isinstance(first, dict) else None
+    if not isinstance(advanced, dict):
+        return None, None
+    production, test = advanced.get("productionListenerRule"), advanced.get("testListenerRule")
+    return (str(production) if production else None, str(test) if test else None)
