@@ -12,6 +12,8 @@ permissions; ``ecs-bg lint`` (ECS025) and the stack's hookDetails context
 
 from __future__ import annotations
 
+import contextlib
+import importlib.util
 import json
 import os
 import subprocess
@@ -28,6 +30,9 @@ if TYPE_CHECKING:  # not imported in the probing process, which starts once per 
     from ecs_bg.hooks.handler import LifecycleHook
 
 PROBE_TIMEOUT = 60.0  # real seconds to import a hook's code
+# What this process has learned already, by everything the answer depends on (``_inputs``): `ecs-bg
+# simulate` judges each hook's hookDetails twice (lint, then the world's functions), each a process.
+_PROBED: dict[tuple[object, ...], Probed] = {}
 
 
 @dataclass(frozen=True)
@@ -44,11 +49,47 @@ def probe(function: LambdaFunction, details: list[dict[str, Any]] | None = None)
     environment = {**os.environ, **function.environment}
     if HOOK_DETAILS_ENV not in function.environment:  # only the function's own layer, never the caller's
         environment.pop(HOOK_DETAILS_ENV, None)
+    key = _inputs(function, details or [], environment)
+    if key not in _PROBED:
+        _PROBED[key] = _probe(function, details or [], environment)
+    return _PROBED[key]
+
+
+def _inputs(
+    function: LambdaFunction, details: list[dict[str, Any]], environment: dict[str, str]
+) -> tuple[object, ...]:
+    """What a probe's answer depends on: the function's code and this interpreter's ecs_bg.hooks as
+    their files are now (an edit while `ecs-bg local` runs probes again), its handler, environment and
+    the hookDetails judged."""
+    hooks = importlib.util.find_spec("ecs_bg.hooks")  # found, not imported
+    folders = [function.code, *map(Path, (hooks and hooks.submodule_search_locations) or [])]
+    return (
+        str(function.code),
+        function.handler,
+        json.dumps(details, sort_keys=True, default=str),
+        frozenset(environment.items()),
+        tuple(_files(folder) for folder in folders),
+    )
+
+
+def _files(folder: Path) -> tuple[tuple[str, int, int], ...]:
+    """Every file below ``folder`` with its modification time and size (compiled bytecode aside)."""
+    found: list[tuple[str, int, int]] = []
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = [d for d in dirs if d != "__pycache__"]
+        for name in files:
+            with contextlib.suppress(OSError):  # gone since the listing: its absence is in the key
+                stat = os.stat(os.path.join(root, name))
+                found.append((os.path.join(root, name), stat.st_mtime_ns, stat.st_size))
+    return tuple(sorted(found))
+
+
+def _probe(function: LambdaFunction, details: list[dict[str, Any]], environment: dict[str, str]) -> Probed:
     try:
         done = subprocess.run(  # noqa: S603 - this interpreter, this module
             [sys.executable, "-m", "ecs_bg.deploy.probe", str(function.code), function.handler],
             env=environment,
-            input=json.dumps(details or []),
+            input=json.dumps(details),
             capture_output=True,
             text=True,
             timeout=PROBE_TIMEOUT,
