@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 
-from ecs_bg.local.runtime.process import free_port
+from ecs_bg.local.ports import free_port
 
 # A parent that starts moto's server as the endpoint does, says its child's pid, then waits forever.
 PARENT = """

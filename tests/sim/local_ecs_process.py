@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ecs_bg.hooks.ecs import FINAL_DEPLOYMENT_STATUSES
-from ecs_bg.local.runtime.process import free_port
+from ecs_bg.local.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent

@@ -15,7 +15,7 @@ from app.main import create_app
 from app.settings import Settings
 from fastapi.testclient import TestClient
 
-from ecs_bg.local.runtime.process import free_port
+from ecs_bg.local.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -45,7 +45,7 @@ from ecs_bg.local.ecs.models import Deployment
 from ecs_bg.local.elbv2.models import PRODUCTION, TEST, service_rules
 from ecs_bg.local.lambda_.functions import local_functions, world_functions
 from ecs_bg.local.options import LocalOptions
-from ecs_bg.local.runtime.process import free_port
+from ecs_bg.local.ports import free_port
 from ecs_bg.simulate import definitions
 from ecs_bg.simulate.deployment_report import BLUE, GREEN, Names, ProductionIntervals, deployment_report
 from ecs_bg.simulate.outcome import Report

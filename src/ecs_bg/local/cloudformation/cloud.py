@@ -25,7 +25,7 @@ from ecs_bg.local.cloudformation.extract import extract
 from ecs_bg.local.cloudformation.model import StackResources
 from ecs_bg.local.cloudformation.names import ACCOUNT
 from ecs_bg.local.cloudformation.template import Assembly, read_templates
-from ecs_bg.local.runtime.process import free_port
+from ecs_bg.local.ports import free_port
 
 LOCAL_HOST = "127.0.0.1"
 # Powertools for AWS Lambda publishes each release's layer ARN, per region, under a public SSM

@@ -7,7 +7,6 @@ import collections
 import contextlib
 import os
 import signal
-import socket
 import sys
 import time
 from collections.abc import Mapping, Sequence
@@ -15,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ecs_bg.local.parent_death import ends_with_parent
+from ecs_bg.local.ports import free_port
 from ecs_bg.local.runtime import CannotStart, Launch, RuntimeHost, TaskExit, local_credentials
 
 if TYPE_CHECKING:
@@ -30,15 +30,6 @@ def host_environment() -> dict[str, str]:
     else of the shell that started ``ecs-bg`` (a developer's AWS_SESSION_TOKEN, AWS_PROFILE, keys,
     tokens of other tools) reaches a task."""
     return {"PATH": os.environ.get("PATH", os.defpath)}
-
-
-def free_port() -> int:
-    """A loopback port free a moment ago. The child binds it itself, so a race with another process
-    is possible in principle; the kernel hands out ephemeral ports in sequence, which makes it rare."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 class AppProcess:
