@@ -363,3 +363,35 @@ def test_a_deleted_service_is_draining_until_its_tasks_have_stopped_then_inactiv
         == "ServiceNotFoundException"
     )
     assert ecs.create()["status"] == "ACTIVE"  # the name is free again
+
+
+def test_delete_task_definitions_takes_deregistered_revisions_and_keeps_their_numbers(ecs: Ecs) -> None:
+    """As ecspresso's ``deregister --delete`` asks: deregister, then DeleteTaskDefinitions. Only an
+    INACTIVE revision can go (API reference); it turns DELETE_IN_PROGRESS, is still described, and
+    can run nothing; what cannot be deleted is a failure in the answer, not an error."""
+    first, second = ecs.register(), ecs.register()
+    ecs.call("DeregisterTaskDefinition", taskDefinition=first)
+    answer = ecs.call("DeleteTaskDefinitions", taskDefinitions=[f"{FAMILY}:1", f"{FAMILY}:2", "web:9", "web"])
+    (deleted,) = answer["taskDefinitions"]
+    assert (deleted["taskDefinitionArn"], deleted["status"]) == (first, "DELETE_IN_PROGRESS")
+    assert deleted["deleteRequestedAt"].timestamp() == ecs.now
+    failed = {failure["arn"]: failure["reason"] for failure in answer["failures"]}
+    assert set(failed) == {second, "web:9", "web"}
+    assert "deregister it" in failed[second]
+    assert ecs.call("DescribeTaskDefinition", taskDefinition=first)["taskDefinition"]["status"] == (
+        "DELETE_IN_PROGRESS"
+    )
+    listed = ecs.call("ListTaskDefinitions", status="DELETE_IN_PROGRESS")["taskDefinitionArns"]
+    assert listed == [first]
+    assert ecs.refused("RunTask", {"cluster": CLUSTER, "taskDefinition": first})[0] == "ClientException"
+    assert ecs.register().endswith(f"{FAMILY}:3")  # the family's numbering goes on
+
+    def definitions() -> list[Any]:
+        return [ecs.call("ListTaskDefinitions", status=status) for status in ("ACTIVE", "DELETE_IN_PROGRESS")]
+
+    before = definitions()
+    for wrong in ([], [f"{FAMILY}:2"] * 11):
+        assert (
+            ecs.refused("DeleteTaskDefinitions", {"taskDefinitions": wrong})[0] == "InvalidParameterException"
+        )
+    assert definitions() == before

@@ -38,6 +38,7 @@ from ecs_bg.local.ecs.errors import (
 )
 from ecs_bg.local.ecs.models import (
     ACTIVE,
+    DELETE_IN_PROGRESS,
     INACTIVE,
     REVISION_FIELDS,
     Account,
@@ -56,6 +57,8 @@ RUN_TASK_COUNT = (1, 10)
 # "Task definition size: 64 KiB", not adjustable (Amazon ECS service quotas:
 # https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-quotas.html).
 TASK_DEFINITION_BYTES = 64 * 1024
+# "You can specify up to 10 task definitions" (DeleteTaskDefinitions' taskDefinitions, botocore's model).
+DELETE_TASK_DEFINITIONS_MAX = 10
 # healthCheckGracePeriodSeconds: "The valid range is 0-2,147,483,647" (CreateService, API reference).
 GRACE_SECONDS = (0, 2_147_483_647)
 ROLLED_BACK_LISTED_MINUTES = 5.0
@@ -261,6 +264,39 @@ class LocalEcs:
         definition = self.task_definition(reference)
         definition.status, definition.deregistered_at = INACTIVE, self.clock()
         return {"taskDefinition": definition.describe()}
+
+    async def delete_task_definitions(self, request: dict[str, Any]) -> dict[str, Any]:
+        """DeleteTaskDefinitions (API reference): at most 10 revisions, each deregistered (INACTIVE)
+        first; it turns DELETE_IN_PROGRESS at once and stays so while tasks or services use it, then
+        goes. Here it stays (nothing local outlives the run), its revision number kept taken as ECS
+        keeps the family's numbering. Each revision that cannot be deleted is a failure, not an error
+        (ecspresso's ``deregister --delete`` calls it once per revision or per 10)."""
+        references = [str(reference) for reference in request["taskDefinitions"]]
+        if not 1 <= len(references) <= DELETE_TASK_DEFINITIONS_MAX:
+            count = len(references)
+            raise InvalidParameterException(
+                f"taskDefinitions must name 1 to {DELETE_TASK_DEFINITIONS_MAX} revisions, got {count}."
+            )
+        deleted: list[dict[str, Any]] = []
+        failures: list[dict[str, str]] = []
+        for reference in references:
+            if ":" not in reference.rsplit("/", 1)[-1]:
+                reason = "a revision is named family:revision or by its ARN"
+                failures.append({"arn": reference, "reason": reason})
+                continue
+            try:
+                definition = self.task_definition(reference)
+            except ClientException:
+                failures.append({"arn": reference, "reason": "the task definition revision does not exist"})
+                continue
+            if definition.status == ACTIVE:
+                reason = "the revision is ACTIVE: deregister it (DeregisterTaskDefinition) before deleting it"
+                failures.append({"arn": definition.arn, "reason": reason})
+                continue
+            if definition.status == INACTIVE:
+                definition.status, definition.delete_requested_at = DELETE_IN_PROGRESS, self.clock()
+            deleted.append(definition.describe())
+        return {"taskDefinitions": deleted, "failures": failures}
 
     # -- services ------------------------------------------------------------------------------------
 
@@ -666,6 +702,7 @@ OPERATIONS = (
     "DescribeTaskDefinition",
     "ListTaskDefinitions",
     "DeregisterTaskDefinition",
+    "DeleteTaskDefinitions",
     "CreateService",
     "UpdateService",
     "DeleteService",

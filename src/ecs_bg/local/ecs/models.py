@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from ecs_bg.local.lambda_.runner import Invocation
 
 ACTIVE, DRAINING, INACTIVE = "ACTIVE", "DRAINING", "INACTIVE"  # a service's or task definition's status
+DELETE_IN_PROGRESS = "DELETE_IN_PROGRESS"  # a task definition's, once DeleteTaskDefinitions took it
 # What a service revision keeps of the request that made it (botocore: ServiceRevision's members).
 REVISION_FIELDS = (
     "capacityProviderStrategy",
@@ -56,6 +57,7 @@ class TaskDefinition:
     status: str = ACTIVE
     registered_at: float = field(default_factory=time.time)
     deregistered_at: float | None = None
+    delete_requested_at: float | None = None
 
     def describe(self) -> dict[str, Any]:
         """As RegisterTaskDefinition and DescribeTaskDefinition answer it: ECS fills in the lists a
@@ -78,6 +80,8 @@ class TaskDefinition:
         }
         if self.deregistered_at is not None:
             described["deregisteredAt"] = self.deregistered_at
+        if self.delete_requested_at is not None:
+            described["deleteRequestedAt"] = self.delete_requested_at
         return described
 
 
