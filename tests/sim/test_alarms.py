@@ -21,6 +21,7 @@ OUTPUTS = outputs()
 BLUE, GREEN = OUTPUTS["BlueTargetGroupArn"], OUTPUTS["GreenTargetGroupArn"]
 CLOUD = sample_cloud()
 NAMES = load_balancer_names(CLOUD)
+(ALB,) = NAMES.load_balancers.values()  # the sample's one load balancer
 RATE = 40.0  # production requests a real second, simulate's default load
 HTTP_5XX, LATENCY = OUTPUTS["Http5xxAlarmName"], OUTPUTS["LatencyAlarmName"]
 
@@ -54,7 +55,7 @@ def minute(
     errors, elb = round(to_green * green_errors), round(requests * elb_errors)
     blue, green = metrics(requests - to_green), metrics(to_green, errors, elb)
     total = metrics(requests, errors, elb)
-    return MetricsPeriod(0.0, real, total, {BLUE: blue, GREEN: green})
+    return MetricsPeriod(0.0, real, total, {BLUE: blue, GREEN: green}, {ALB: total})
 
 
 @pytest.mark.parametrize("speed", [60.0, 120.0])

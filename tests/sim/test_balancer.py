@@ -302,3 +302,36 @@ def test_only_a_target_that_passed_and_then_failed_is_gone_unhealthy() -> None:
             await never.stop()
 
     run(scenario)
+
+
+def test_each_load_balancer_publishes_its_own_requests() -> None:
+    """Two load balancers (here the test listener moved to another): CloudWatch's LoadBalancer
+    dimension of each counts the requests through its own listeners alone."""
+
+    async def scenario() -> None:
+        blue = await StubTarget("blue").start()
+        lb = await healthy_lb({"blue": [blue]})
+        test = lb.resources.listener_named("test")
+        production = lb.resources.listener_named("production")
+        assert test is not None
+        assert production is not None
+        other = production.load_balancer_arn.replace("/app/", "/app/internal-")
+        test.load_balancer_arn = other
+        try:
+            set_weights(lb, "production", {"blue": 100})
+            set_weights(lb, "test", {"blue": 100})
+            lb.take_metrics()
+            async with aiohttp.ClientSession() as session:
+                for listener, count in (("production", 30), ("test", 12)):
+                    for _ in range(count):
+                        async with session.get(lb.urls[listener] + "/") as response:
+                            assert response.status == 200
+            metrics = lb.take_metrics()
+        finally:
+            await lb.close()
+            await blue.stop()
+        assert metrics.load_balancers[production.load_balancer_arn].request_count == 30
+        assert metrics.load_balancers[other].request_count == 12
+        assert metrics.load_balancer.request_count == 42  # every request, for the bake's hold
+
+    run(scenario)

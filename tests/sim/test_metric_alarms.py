@@ -11,7 +11,7 @@ from ecs_bg.deploy.errors import DefinitionError
 from ecs_bg.local.cloudwatch.metric_alarms import AlarmDefinition, Dimension, LoadBalancerNames, MetricAlarm
 from ecs_bg.local.elbv2.traffic_stats import IntervalMetrics, MetricsPeriod
 
-NAMES = LoadBalancerNames("app/ecs-bg-dev/0a1b", {"targetgroup/ecs-bg-dev-green/0a1b": "green"})
+NAMES = LoadBalancerNames({"app/ecs-bg-dev/0a1b": "alb"}, {"targetgroup/ecs-bg-dev-green/0a1b": "green"})
 
 
 def minute(
@@ -19,7 +19,7 @@ def minute(
 ) -> MetricsPeriod:
     """One simulated minute that lasted ``real_seconds`` of real traffic (60/speed)."""
     metrics = IntervalMetrics(requests, 0, 0, None, None, None, target_2xx_count=ok, latencies=latencies)
-    return MetricsPeriod(0.0, real_seconds, metrics, {"green": metrics})
+    return MetricsPeriod(0.0, real_seconds, metrics, {"green": metrics}, {"alb": metrics})
 
 
 def alarm(**fields: Any) -> MetricAlarm:
@@ -111,7 +111,7 @@ def test_a_period_of_several_minutes_is_one_datapoint() -> None:
         ({"dimensions": (Dimension("TargetGroup", "targetgroup/other/1"),)}, "none of the load balancer's"),
         (
             {"dimensions": (Dimension("LoadBalancer", "app/someone-elses/1"),)},
-            "not the service's load balancer",
+            "none of the stack's load balancers",
         ),
     ],
 )
@@ -144,3 +144,22 @@ def test_what_put_metric_alarm_refuses_is_refused_naming_the_alarm(
     with pytest.raises(DefinitionError, match=error) as raised:
         alarm(**fields)
     assert str(raised.value).startswith("simulation.yml: alarms.mine:")
+
+
+def test_an_alarm_on_another_load_balancer_of_the_stack_reads_that_one_alone() -> None:
+    names = LoadBalancerNames({"app/public/1": "public", "app/internal/2": "internal"}, {})
+    definition = AlarmDefinition(
+        metric_name="RequestCount",
+        threshold=10.0,
+        comparison_operator="GreaterThanThreshold",
+        evaluation_periods=1,
+        statistic="Sum",
+        dimensions=(Dimension("LoadBalancer", "app/internal/9"),),  # its name; the id is the account's
+    )
+    judged = MetricAlarm.of("internal-busy", definition, names)
+    assert not isinstance(judged, str), judged
+    busy, quiet = (IntervalMetrics(n, 0, 0, None, None, None) for n in (100, 5))
+    judged.feed(MetricsPeriod(0.0, 60.0, busy, {}, {"public": busy, "internal": quiet}))
+    assert judged.state == "OK"  # the public one's 100 requests are not the internal one's
+    judged.feed(MetricsPeriod(0.0, 60.0, busy, {}, {"public": quiet, "internal": busy}))
+    assert judged.state == "ALARM"

@@ -36,6 +36,7 @@ and no verdict depends on the clock's speed.
 
 from __future__ import annotations
 
+import functools
 import math
 import operator
 import re
@@ -265,10 +266,11 @@ Source = Callable[[MetricsPeriod], IntervalMetrics | None]
 
 @dataclass(frozen=True)
 class LoadBalancerNames:
-    """The dimension values the local load balancer publishes under: its own, and each target group's
-    by ARN (a TargetGroup dimension names ``targetgroup/NAME/ID``, as ELB publishes it)."""
+    """The dimension values the local load balancers publish under, each to the ARN it stands for: a
+    LoadBalancer dimension names ``app/NAME/ID``, a TargetGroup dimension ``targetgroup/NAME/ID``, as
+    ELB publishes them. Each load balancer publishes its own requests only."""
 
-    load_balancer: str  # app/NAME/ID
+    load_balancers: Mapping[str, str]  # dimension value -> load balancer ARN
     target_groups: Mapping[str, str]  # dimension value -> target group ARN
 
     def source(self, metric: Metric) -> Source | str:
@@ -281,16 +283,16 @@ class LoadBalancerNames:
                 f"{', '.join([*COUNTS, LATENCY])})"
             )
         dimensions = {d.name: d.value for d in metric.dimensions}
-        balancer = dimensions.get("LoadBalancer")
-        if balancer is not None and _name(balancer) != _name(self.load_balancer):
-            return f"LoadBalancer {balancer!r} is not the service's load balancer ({self.load_balancer})"
-        if set(dimensions) == {"LoadBalancer"}:
-            return lambda period: period.load_balancer
+        named = dimensions.get("LoadBalancer")
+        balancer = _named(self.load_balancers, named) if named is not None else None
+        if named is not None and balancer is None:
+            known = ", ".join(self.load_balancers) or "none"
+            return f"LoadBalancer {named!r} is none of the stack's load balancers ({known})"
+        if set(dimensions) == {"LoadBalancer"} and balancer is not None:
+            return functools.partial(_of_balancer, balancer)
         if set(dimensions) in ({"TargetGroup"}, {"TargetGroup", "LoadBalancer"}):
             value = dimensions["TargetGroup"]
-            group = self.target_groups.get(value) or next(
-                (arn for key, arn in self.target_groups.items() if _name(key) == _name(value)), None
-            )
+            group = _named(self.target_groups, value)
             if group is None:
                 groups = ", ".join(self.target_groups)
                 return f"TargetGroup {value!r} is none of the load balancer's target groups ({groups})"
@@ -301,6 +303,15 @@ class LoadBalancerNames:
             f"dimensions {sorted(dimensions) or 'none'}: ELB publishes per LoadBalancer and per TargetGroup "
             "(with LoadBalancer) only"
         )
+
+
+def _of_balancer(arn: str, period: MetricsPeriod) -> IntervalMetrics | None:
+    return period.load_balancers.get(arn)
+
+
+def _named(arns: Mapping[str, str], value: str) -> str | None:
+    """The ARN ``value`` names: exactly, or by NAME alone (the id differs from account to account)."""
+    return arns.get(value) or next((arn for key, arn in arns.items() if _name(key) == _name(value)), None)
 
 
 def _name(value: str) -> str:

@@ -89,11 +89,12 @@ def template_alarms(cloud: LocalCloud) -> dict[str, AlarmDefinition | str]:
 
 
 def load_balancer_names(cloud: LocalCloud) -> LoadBalancerNames:
-    """The dimension values the templates' load balancer and target groups publish their metrics under
-    (the first load balancer's: the local load balancer publishes as one)."""
-    balancers = [balancer for stack in cloud.resources for balancer in stack.load_balancers]
+    """The dimension values the templates' load balancers and target groups publish their metrics under."""
+    balancers = {
+        balancer.full_name: balancer.arn for stack in cloud.resources for balancer in stack.load_balancers
+    }
     groups = {group.full_name: group.arn for stack in cloud.resources for group in stack.target_groups}
-    return LoadBalancerNames(balancers[0].full_name if balancers else "", groups)
+    return LoadBalancerNames(balancers, groups)
 
 
 def alarm_definition(alarm: cfn.Alarm) -> AlarmDefinition | str:

@@ -321,13 +321,12 @@ class LocalLoadBalancer:
     async def _forward(
         self, listener: Listener, forward: Forward, request: web.Request
     ) -> web.StreamResponse:
-        name = listener.name
         group_id = self._choose_group(forward)
         if group_id is None:
-            return self._elb_error(name, None, 503, "no target group has a weight on this rule")
+            return self._elb_error(listener, None, 503, "no target group has a weight on this rule")
         candidates = self._candidates(self._groups.setdefault(group_id, _Group()))
         if not candidates:
-            return self._elb_error(name, group_id, 503, "no registered targets")
+            return self._elb_error(listener, group_id, 503, "no registered targets")
         body = await request.read()
         headers = self._request_headers(listener, request)
         # One retry on another target, only when the request never reached the first one.
@@ -335,21 +334,21 @@ class LocalLoadBalancer:
         for target in attempts:
             target.in_flight += 1
             try:
-                return await self._send(name, group_id, target, request, headers, body)
+                return await self._send(listener, group_id, target, request, headers, body)
             except _NotSent:
                 continue
             except TimeoutError:
-                return self._elb_error(name, group_id, 504, "the target did not answer in time")
+                return self._elb_error(listener, group_id, 504, "the target did not answer in time")
             except aiohttp.ClientError:
-                return self._elb_error(name, group_id, 502, "the target closed the connection")
+                return self._elb_error(listener, group_id, 502, "the target closed the connection")
             finally:
                 target.in_flight -= 1
                 if target.draining and target.in_flight == 0:
                     self._remove(self._groups[group_id], target)
-        return self._elb_error(name, group_id, 502, "could not connect to a target")
+        return self._elb_error(listener, group_id, 502, "could not connect to a target")
 
     def _fixed_response(self, listener: Listener, action: FixedResponse) -> web.Response:
-        self._recorder.record(listener.name, None, action.status_code, elb=True, latency=None)
+        self._recorder.record(listener, None, action.status_code, elb=True, latency=None)
         return web.Response(
             status=action.status_code,
             text=action.message_body or "",
@@ -376,12 +375,12 @@ class LocalLoadBalancer:
             f"{fill(action.protocol).lower()}://{fill(action.host)}:{fill(action.port)}{fill(action.path)}"
         )
         status = 301 if action.status_code == "HTTP_301" else 302
-        self._recorder.record(listener.name, None, status, elb=True, latency=None)
+        self._recorder.record(listener, None, status, elb=True, latency=None)
         return web.Response(status=status, headers={"Location": location + (f"?{query}" if query else "")})
 
     async def _send(
         self,
-        listener: str,
+        listener: Listener,
         group_id: str,
         target: _Target,
         request: web.Request,
@@ -422,7 +421,7 @@ class LocalLoadBalancer:
         headers["X-Forwarded-Port"] = str(listener.local_port)
         return headers
 
-    def _elb_error(self, listener: str, group: str | None, status: int, why: str) -> web.Response:
+    def _elb_error(self, listener: Listener, group: str | None, status: int, why: str) -> web.Response:
         self._recorder.record(listener, group, status, elb=True, latency=None)
         headers = {GROUP_HEADER: group} if group is not None else {}
         return web.Response(status=status, text=f"{status} {why}\n", headers=headers)

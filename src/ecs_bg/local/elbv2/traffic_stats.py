@@ -6,6 +6,10 @@ import collections
 import math
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ecs_bg.local.elbv2.models import Listener
 
 
 @dataclass
@@ -56,12 +60,14 @@ class IntervalMetrics:
 @dataclass(frozen=True)
 class MetricsPeriod:
     """What happened between two ``take_metrics`` calls (wall clock, seconds since the epoch):
-    ``load_balancer`` is the LoadBalancer dimension, ``groups`` the TargetGroup dimension."""
+    ``load_balancer`` is every request of every load balancer, ``load_balancers`` the LoadBalancer
+    dimension (by load balancer ARN: each publishes its own), ``groups`` the TargetGroup dimension."""
 
     start: float
     end: float
     load_balancer: IntervalMetrics
     groups: dict[str, IntervalMetrics]
+    load_balancers: dict[str, IntervalMetrics] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -90,13 +96,17 @@ class TrafficRecorder:
     def _start_period(self) -> None:
         self._period_start = time.time()
         self._period_total = self._new_period_stats()
+        self._period_balancers: dict[str, TrafficStats] = collections.defaultdict(self._new_period_stats)
         self._period_groups: dict[str, TrafficStats] = collections.defaultdict(self._new_period_stats)
 
     def _new_period_stats(self) -> TrafficStats:
         return TrafficStats(latencies=collections.deque(maxlen=self._period_samples))
 
-    def record(self, listener: str, group: str | None, status: int, elb: bool, latency: float | None) -> None:
-        buckets = [self._listeners[listener], self._period_total]
+    def record(
+        self, listener: Listener, group: str | None, status: int, elb: bool, latency: float | None
+    ) -> None:
+        balancer = self._period_balancers[listener.load_balancer_arn]
+        buckets = [self._listeners[listener.name], self._period_total, balancer]
         if group is not None:
             buckets += [self._groups[group], self._period_groups[group]]
         for stats in buckets:
@@ -123,6 +133,7 @@ class TrafficRecorder:
             end=time.time(),
             load_balancer=IntervalMetrics.of(self._period_total),
             groups={name: IntervalMetrics.of(stats) for name, stats in self._period_groups.items()},
+            load_balancers={arn: IntervalMetrics.of(stats) for arn, stats in self._period_balancers.items()},
         )
         self._start_period()
         return period
