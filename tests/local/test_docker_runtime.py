@@ -34,6 +34,7 @@ from tests.sim.local_ecs_process import (
     ROOT,
     SERVICE,
     Local,
+    descendants,
     finished,
     local_ecs,
     newest,
@@ -455,6 +456,9 @@ def test_stop_timeout_sigterm_then_sigkill(local: Local) -> None:
 
 
 def test_sigterm_leaves_no_container_and_a_killed_run_s_are_removed_at_the_next_start() -> None:
+    """A run that ends by SIGTERM removes its containers itself. One killed outright cannot: its reaper
+    (runtime.reaper) removes them once it has gone; and should the reaper be killed with it, the next
+    start sweeps them."""
     sample_image()
     forever = {"name": "app", "command": ["python", "-c", "import time; time.sleep(600)"]}
     with local_ecs("--runtime", "docker") as first:
@@ -465,14 +469,31 @@ def test_sigterm_leaves_no_container_and_a_killed_run_s_are_removed_at_the_next_
         first.process.send_signal(signal.SIGTERM)
         assert first.process.wait(timeout=60) == 0
     assert containers_owned(owner) == []
+    parent = str(first.process.pid).encode()
+    reapers = [
+        p for p in Path("/proc").iterdir() if p.name.isdigit() and b"runtime.reaper" in _cmdline(int(p.name))
+    ]
+    assert not [p for p in reapers if _cmdline(int(p.name)).split(b"\0")[-2] == parent]  # ended with the run
 
     with local_ecs("--runtime", "docker") as killed:
         owner = owner_of(killed.process.pid)
         arn = _run(killed, _definition("sigkill", forever))
         _when(killed, arn, "RUNNING")
-        killed.process.kill()  # no clean-up: its container stays
-        killed.process.wait(timeout=30)
         assert len(containers_owned(owner)) == 1
+        killed.process.kill()  # no clean-up of its own
+        killed.process.wait(timeout=30)
+        until(lambda: containers_owned(owner) == [], timeout=60)  # the reaper's
+
+    with local_ecs("--runtime", "docker") as killed:
+        owner = owner_of(killed.process.pid)
+        arn = _run(killed, _definition("sigkill", forever))
+        _when(killed, arn, "RUNNING")
+        (reaper,) = [pid for pid in descendants(killed.process.pid) if b"runtime.reaper" in _cmdline(pid)]
+        os.kill(reaper, signal.SIGKILL)
+        killed.process.kill()
+        killed.process.wait(timeout=30)
+        time.sleep(2)
+        assert len(containers_owned(owner)) == 1  # nobody left to remove it
     with local_ecs("--runtime", "docker") as next_run:
         assert "removed 1 container(s) an earlier killed run left" in next_run.header[3], next_run.header
         assert containers_owned(owner) == []
@@ -515,3 +536,10 @@ def _alive_owner(pid: int) -> str | None:
         return owner_of(pid)
     except OSError:
         return None
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""

@@ -32,6 +32,8 @@ import json
 import os
 import secrets
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
@@ -161,6 +163,7 @@ class DockerRuntime:
         self._work: set[asyncio.Task[Any]] = set()
         self._events_connected = asyncio.Event()
         self.removed_leftovers = 0  # containers of killed runs removed at start
+        self._reaper: subprocess.Popen[bytes] | None = None
 
     @property
     def labels(self) -> dict[str, str]:
@@ -173,6 +176,13 @@ class DockerRuntime:
         the endpoints tasks call, and follow the engine's events."""
         self.host = host
         self.removed_leftovers = await self._remove_leftovers()
+        # What a killed run leaves is removed once it has gone (runtime.reaper), not at the next start.
+        self._reaper = subprocess.Popen(  # noqa: S603 - this interpreter, this package's module
+            [sys.executable, "-m", "ecs_bg.local.runtime.reaper", self.run_id, str(os.getpid())],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            start_new_session=True,  # a Ctrl-C in the terminal is ecs-bg's to handle, not the reaper's
+        )
         await asyncio.gather(self._network(), self._pause_image())
         try:
             await self.endpoints.start()
@@ -204,6 +214,9 @@ class DockerRuntime:
         await asyncio.gather(*self._work, return_exceptions=True)
         await self.endpoints.close()
         await self.engine.close()
+        if self._reaper is not None:  # nothing of this run is left for it to remove
+            self._reaper.terminate()
+            await asyncio.to_thread(self._reaper.wait)
 
     async def start_task(self, task: Task, launch: Launch) -> str | None:
         definitions = launch.definition["containerDefinitions"]

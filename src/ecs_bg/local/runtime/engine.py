@@ -18,7 +18,7 @@ import struct
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import aiohttp
 
@@ -61,23 +61,34 @@ def probe(address: EngineAddress, timeout: float = 2.0) -> tuple[str | None, str
     """(the engine's version, what answered) when it answers ``/version``, else (None, why not).
     Synchronous and quick, for choosing a runtime before anything starts."""
     try:
-        if address.socket_path is not None:
-            connection: http.client.HTTPConnection = _UnixConnection(address.socket_path, timeout)
-        else:
-            netloc = urlsplit(address.base_url).netloc
-            connection = http.client.HTTPConnection(netloc, timeout=timeout)
-        try:
-            connection.request("GET", f"/v{API_VERSION}/version")
-            response = connection.getresponse()
-            body = response.read()
-        finally:
-            connection.close()
+        status, body = request(address, "GET", "/version", timeout=timeout)
     except OSError as error:
         return None, f"no Docker engine answers at {address.shown} ({error.strerror or error})"
-    if response.status != 200:
-        return None, f"the Docker engine at {address.shown} answered {response.status}: {body[:200]!r}"
+    if status != 200:
+        return None, f"the Docker engine at {address.shown} answered {status}: {body[:200]!r}"
     version = json.loads(body)
     return str(version.get("Version", "?")), f"Docker {version.get('Version', '?')} at {address.shown}"
+
+
+def request(
+    address: EngineAddress,
+    method: str,
+    path: str,
+    params: Mapping[str, str] | None = None,
+    timeout: float = 10.0,
+) -> tuple[int, bytes]:
+    """One synchronous call: (status, body). OSError when the engine cannot be reached."""
+    if address.socket_path is not None:
+        connection: http.client.HTTPConnection = _UnixConnection(address.socket_path, timeout)
+    else:
+        connection = http.client.HTTPConnection(urlsplit(address.base_url).netloc, timeout=timeout)
+    query = f"?{urlencode(params)}" if params else ""
+    try:
+        connection.request(method, f"/v{API_VERSION}{path}{query}")
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
 
 
 class _UnixConnection(http.client.HTTPConnection):
