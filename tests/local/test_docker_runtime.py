@@ -34,6 +34,7 @@ from tests.sim.local_ecs_process import (
     ROOT,
     SERVICE,
     Local,
+    command_line,
     descendants,
     finished,
     local_ecs,
@@ -44,6 +45,7 @@ from tests.sim.local_ecs_process import (
 pytestmark = [pytest.mark.slow, pytest.mark.docker]
 
 LOG_GROUP = "/ecs/ecs-bg-docker-tests"
+REAPER = [b"-m", b"ecs_bg.local.runtime.reaper"]  # a run's reaper, as the Docker runtime starts it
 PARENT_ONLY = "ECS_BG_TEST_PARENT_SHELL_ONLY"  # in `ecs-bg local`'s environment, never in a task's
 
 
@@ -469,11 +471,9 @@ def test_sigterm_leaves_no_container_and_a_killed_run_s_are_removed_at_the_next_
         first.process.send_signal(signal.SIGTERM)
         assert first.process.wait(timeout=60) == 0
     assert containers_owned(owner) == []
+    running = (command_line(int(p.name)) for p in Path("/proc").iterdir() if p.name.isdigit())
     parent = str(first.process.pid).encode()
-    reapers = [
-        p for p in Path("/proc").iterdir() if p.name.isdigit() and b"runtime.reaper" in _cmdline(int(p.name))
-    ]
-    assert not [p for p in reapers if _cmdline(int(p.name)).split(b"\0")[-2] == parent]  # ended with the run
+    assert not [argv for argv in running if argv[1:3] == REAPER and argv[-1] == parent]  # ended with the run
 
     with local_ecs("--runtime", "docker") as killed:
         owner = owner_of(killed.process.pid)
@@ -488,7 +488,7 @@ def test_sigterm_leaves_no_container_and_a_killed_run_s_are_removed_at_the_next_
         owner = owner_of(killed.process.pid)
         arn = _run(killed, _definition("sigkill", forever))
         _when(killed, arn, "RUNNING")
-        (reaper,) = [pid for pid in descendants(killed.process.pid) if b"runtime.reaper" in _cmdline(pid)]
+        (reaper,) = [pid for pid in descendants(killed.process.pid) if command_line(pid)[1:3] == REAPER]
         os.kill(reaper, signal.SIGKILL)
         killed.process.kill()
         killed.process.wait(timeout=30)
@@ -536,10 +536,3 @@ def _alive_owner(pid: int) -> str | None:
         return owner_of(pid)
     except OSError:
         return None
-
-
-def _cmdline(pid: int) -> bytes:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return b""

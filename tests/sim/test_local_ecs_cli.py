@@ -23,6 +23,7 @@ from tests.sim.local_ecs_process import (
     Local,
     adopt_orphans,
     alive,
+    command_line,
     descendants,
     local_ecs,
     until,
@@ -218,7 +219,7 @@ def test_a_killed_local_leaves_no_task_or_worker_running() -> None:
     with local_ecs("--runtime", "process") as local:
         _create_the_service(local)
         children = descendants(local.process.pid)
-        commands = {pid: Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[:4] for pid in children}
+        commands = {pid: command_line(pid)[:4] for pid in children}
         assert sum(b"app" in command for command in commands.values()) == 2, commands  # the two tasks
         assert any(b"ecs_bg.local.lambda_.worker" in command for command in commands.values()), commands
         local.process.kill()

@@ -27,6 +27,8 @@ import urllib.request
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from ecs_bg.local.parent_death import until_gone
+
 # Names, not secrets; this module is imported by the endpoint for them, so moto loads only in main.
 TOKEN_ENV = "ECS_BG_MOTO_TOKEN"  # noqa: S105
 TOKEN_HEADER = "X-Ecs-Bg-Endpoint"  # noqa: S105
@@ -72,8 +74,7 @@ def warm_up(url: str, region: str, token: str | None) -> None:
 def exit_with(parent: int, every: float = 1.0) -> None:
     """End this process once ``parent`` (the ecs-bg that started it) has gone, however it ended: a
     SIGKILL gives it no chance to stop its children, and moto would hold its port for good."""
-    while os.getppid() == parent:
-        time.sleep(every)
+    until_gone(parent, every)
     os._exit(0)
 
 

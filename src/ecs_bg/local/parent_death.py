@@ -8,7 +8,8 @@ memory on a developer's machine for good. On Linux the kernel ends them instead:
 the process ends, and the event loop that starts them runs in ``ecs-bg``'s main thread. A command
 that forks its server and exits (``sh -c 'app &'``) leaves the grandchild, as the man page says: only
 the child itself is signalled. Where there is no prctl (macOS), children are stopped on a clean end
-only.
+only, except those of this tool that watch for their parent themselves (``until_gone``: moto's server,
+the Docker runtime's reaper).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import ctypes.util
 import os
 import signal
 import sys
+import time
 from collections.abc import Callable
 
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
@@ -53,3 +55,10 @@ def ends_with_parent() -> Callable[[], None] | None:
             os._exit(1)
 
     return in_child
+
+
+def until_gone(parent: int, every: float) -> None:
+    """Return once ``parent`` (the ecs-bg that started this process) has gone, however it ended: an
+    orphan is adopted by another process, so this one's parent changes."""
+    while os.getppid() == parent:
+        time.sleep(every)

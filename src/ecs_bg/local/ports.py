@@ -17,7 +17,8 @@ from pathlib import Path
 
 FIRST = 10000  # below: the ports services are commonly configured on (3000, 5432, 8080, ...)
 LINUX_EPHEMERAL = Path("/proc/sys/net/ipv4/ip_local_port_range")
-EPHEMERAL_DEFAULT = 32768  # Linux's default start; macOS and Windows start at 49152 (IANA's range)
+EPHEMERAL_DEFAULT = 32768  # Linux's default start
+IANA_EPHEMERAL = 49152  # where macOS and Windows start theirs (IANA's dynamic range, RFC 6335)
 ATTEMPTS = 200
 
 
@@ -28,7 +29,7 @@ def ephemeral_start() -> int:
             return int(LINUX_EPHEMERAL.read_text().split()[0])
         except (OSError, ValueError, IndexError):
             return EPHEMERAL_DEFAULT
-    return 49152
+    return IANA_EPHEMERAL
 
 
 def free_port(host: str = "127.0.0.1") -> int:

@@ -270,7 +270,9 @@ class LocalEcs:
         first; it turns DELETE_IN_PROGRESS at once and stays so while tasks or services use it, then
         goes. Here it stays (nothing local outlives the run), its revision number kept taken as ECS
         keeps the family's numbering. Each revision that cannot be deleted is a failure, not an error
-        (ecspresso's ``deregister --delete`` calls it once per revision or per 10)."""
+        (ecspresso's ``deregister --delete`` calls it once per revision or per 10, each deregistered
+        first). UNCONFIRMED: the reference says an ACTIVE revision must be deregistered first, not
+        whether ECS then answers a failure in ``failures`` (as here) or an exception."""
         references = [str(reference) for reference in request["taskDefinitions"]]
         if not 1 <= len(references) <= DELETE_TASK_DEFINITIONS_MAX:
             count = len(references)

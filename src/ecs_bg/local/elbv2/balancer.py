@@ -41,11 +41,11 @@ from ecs_bg.local.elbv2.health import (
     DRAINING,
     FAILED,
     NOT_IN_USE,
+    TIMEOUT,
     HealthCheck,
     HealthRecord,
     TargetHealth,
     TargetState,
-    probe,
 )
 from ecs_bg.local.elbv2.models import Elbv2Resources, FixedResponse, Forward, Listener, Redirect, Target
 from ecs_bg.local.elbv2.routing import RequestView, choose_rule
@@ -445,3 +445,18 @@ def _view(request: web.Request) -> RequestView:
         query=list(request.rel_url.query.items()),
         source_ip=request.remote or "",
     )
+
+
+async def probe(session: aiohttp.ClientSession, url: str, check: HealthCheck) -> tuple[str, str] | None:
+    """One health check of ``url``: None on success, else the ELB (reason, description) of the failure."""
+    try:
+        timeout = aiohttp.ClientTimeout(total=check.timeout)
+        async with session.get(url, timeout=timeout, allow_redirects=False) as response:
+            if check.matches(response.status):
+                return None
+            codes = f"Health checks failed with these codes: [{response.status}]"
+            return "Target.ResponseCodeMismatch", codes
+    except TimeoutError:
+        return TIMEOUT
+    except aiohttp.ClientError:
+        return FAILED

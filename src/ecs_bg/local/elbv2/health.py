@@ -1,12 +1,10 @@
-"""ALB-style target health checks: the probe, the threshold state machine, and ELB's reason codes."""
+"""ALB-style target health checks as data: the settings, the threshold state machine, and ELB's reason
+codes. The load balancer (``balancer``) probes."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
-
-if TYPE_CHECKING:
-    import aiohttp
+from typing import Literal
 
 TargetState = Literal["initial", "healthy", "unhealthy", "draining", "unused"]
 
@@ -68,23 +66,6 @@ class TargetHealth:
     state: TargetState
     reason: str | None
     description: str | None
-
-
-async def probe(session: aiohttp.ClientSession, url: str, check: HealthCheck) -> tuple[str, str] | None:
-    """One health check of ``url``: None on success, else the ELB (reason, description) of the failure."""
-    import aiohttp  # here: what reads health checks' settings (``ecs-bg simulate``'s checks) needs none of it
-
-    try:
-        timeout = aiohttp.ClientTimeout(total=check.timeout)
-        async with session.get(url, timeout=timeout, allow_redirects=False) as response:
-            if check.matches(response.status):
-                return None
-            codes = f"Health checks failed with these codes: [{response.status}]"
-            return "Target.ResponseCodeMismatch", codes
-    except TimeoutError:
-        return TIMEOUT
-    except aiohttp.ClientError:
-        return FAILED
 
 
 class HealthRecord:

@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import aiohttp
+
 from ecs_bg.local.parent_death import ends_with_parent
 from ecs_bg.local.ports import free_port
 from ecs_bg.local.runtime import CannotStart, Launch, RuntimeHost, TaskExit, local_credentials
@@ -105,8 +107,6 @@ class AppProcess:
         False if the process exits first or ``timeout`` passes."""
         if self._process is None:
             raise RuntimeError("start() the task first")
-        import aiohttp  # here: free_port's users (the template reader) need none of it
-
         deadline = time.monotonic() + timeout
         probe = aiohttp.ClientTimeout(total=max(poll * 4, 0.2))
         async with aiohttp.ClientSession(timeout=probe) as session:

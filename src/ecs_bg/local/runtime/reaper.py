@@ -11,11 +11,10 @@ with the run in a session of its own, waits for its parent to go, then removes w
 from __future__ import annotations
 
 import json
-import os
 import sys
-import time
 from urllib.parse import quote
 
+from ecs_bg.local.parent_death import until_gone
 from ecs_bg.local.runtime.docker import RUN_LABEL
 from ecs_bg.local.runtime.engine import EngineAddress, request
 
@@ -36,8 +35,7 @@ def remove_run(address: EngineAddress, run_id: str) -> int:
 
 
 def main(run_id: str, parent: int) -> int:
-    while os.getppid() == parent:
-        time.sleep(WATCH_EVERY)
+    until_gone(parent, WATCH_EVERY)
     try:
         remove_run(EngineAddress.from_environ(), run_id)
     except (OSError, ValueError) as error:  # no engine left to ask: the next start sweeps
