@@ -9,7 +9,9 @@ import asyncio
 import copy
 import importlib.util
 import json
+import logging
 import os
+import socket
 import subprocess
 import threading
 import time
@@ -523,6 +525,39 @@ def test_bad_writes_are_refused_with_elbs_codes_and_change_nothing(local: Local)
     assert code_of(error) == "ValidationError"  # "You must specify either a load balancer or ... listeners"
     assert elbv2.describe_rules(ListenerArn=production_listener.arn)["Rules"] == before
     assert local.health(BLUE) == []
+
+
+def hang_up_mid_body(url: str) -> None:
+    """Send a request's headers and part of its body, then close the connection, as a hook worker
+    killed at its timeout (or a load generator stopped) does mid-call."""
+    host, port = url.removeprefix("http://").split("/")[0].rsplit(":", 1)
+    body = urlencode({"Action": "DescribeTargetGroups", "Version": "2015-12-01", "Names.member.1": "x" * 900})
+    request = AWSRequest(method="POST", url=url, data=body, headers={"Host": f"{host}:{port}"})
+    SigV4Auth(Credentials("local", "local"), "elasticloadbalancing", REGION).add_auth(request)
+    head = "".join(f"{name}: {value}\r\n" for name, value in request.headers.items())
+    with socket.create_connection((host, int(port)), timeout=5) as connection:
+        connection.sendall(f"POST / HTTP/1.1\r\n{head}Content-Length: {len(body)}\r\n\r\n".encode())
+        connection.sendall(body[:100].encode())
+        time.sleep(0.05)  # the server is reading the body now
+
+
+@pytest.mark.parametrize("server", ["endpoint", "production listener"])
+def test_a_client_hanging_up_mid_request_is_no_error(
+    server: str, local: Local, endpoint: Endpoint, caplog: pytest.LogCaptureFixture
+) -> None:
+    """aiohttp logs an exception that escapes a handler with its traceback, which a user of
+    ``ecs-bg simulate`` once saw after a hook worker was killed mid-call: the endpoint and the load
+    balancer take a hang-up quietly, and serve on."""
+    target = local.target("blue-1")
+    local.register(BLUE, target)
+    local.until(lambda: local.health(BLUE) == ["healthy"])
+    caplog.set_level(logging.DEBUG, logger="aiohttp")
+    hang_up_mid_body(endpoint.url if server == "endpoint" else local.balancing.lb.url("production"))
+    time.sleep(0.2)  # the servers have met the closed connections
+    errors = [record for record in caplog.records if record.levelno >= logging.WARNING]
+    assert errors == [], [record.getMessage() for record in errors]
+    assert local.served("production", count=5) == Counter({"blue": 5})
+    assert local.health(BLUE) == ["healthy"]
 
 
 def test_malformed_requests_get_400_with_the_reason(local: Local, endpoint: Endpoint) -> None:

@@ -86,6 +86,7 @@ def local(
     """Serve a local ECS (and moto for the rest of AWS) until Ctrl-C or SIGTERM."""
     import asyncio
 
+    from ecs_bg.cli.logs import one_line_logs
     from ecs_bg.cli.signals import Stopped, until_stopped
     from ecs_bg.deploy.project import find_cdk_json, find_config, simulation_file
     from ecs_bg.local.options import LocalOptions
@@ -132,6 +133,7 @@ def local(
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(2) from None
     try:
+        one_line_logs()
         asyncio.run(until_stopped(_serve(options, chosen)))
     except Stopped:
         return  # the way `local` is meant to end: every task and hook worker has been stopped

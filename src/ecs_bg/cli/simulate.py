@@ -84,6 +84,7 @@ def simulate(
     from rich.markup import escape
 
     from ecs_bg.cli.local import RUNTIMES, TASK_CPU, _choice
+    from ecs_bg.cli.logs import one_line_logs
     from ecs_bg.cli.signals import Stopped, until_stopped
     from ecs_bg.deploy.project import find_cdk_json, find_config, simulation_file
     from ecs_bg.report.html import render as render_html
@@ -117,6 +118,7 @@ def simulate(
         chosen.adjust(options)
         if wanted_cpu is not None:
             options.local.task_cpu = wanted_cpu
+        one_line_logs()
         result = asyncio.run(until_stopped(_run(options, console, live=not quiet, runtime=wanted_runtime)))
     except Stopped as stopped:
         console.print(f"stopped by {stopped}; every task and hook worker it started has been stopped")

@@ -22,10 +22,11 @@ from typing import Any
 from urllib.parse import parse_qs
 from xml.sax.saxutils import escape
 
-from aiohttp import ClientSession, web
+from aiohttp import ClientError, ClientSession, web
 
 from ecs_bg.local.ecs.api import CONTENT_TYPE, TARGET_PREFIX, EcsApi, service_model
 from ecs_bg.local.errors import AwsError
+from ecs_bg.local.hangups import client_hang_ups
 from ecs_bg.local.moto_server import PARENT_ENV, TOKEN_ENV, TOKEN_HEADER
 from ecs_bg.local.request_policy import RequestPolicy
 from ecs_bg.local.runtime.process import AppProcess
@@ -81,7 +82,9 @@ class LocalAws:
         self._moto_ready = asyncio.ensure_future(self._start_moto())
         # botocore's ECS model, which every ECS request is read with, loads meanwhile.
         self._ecs_model = asyncio.ensure_future(asyncio.to_thread(service_model))
-        app = web.Application(client_max_size=16 * 1024 * 1024, middlewares=[self.policy.middleware])
+        app = web.Application(
+            client_max_size=16 * 1024 * 1024, middlewares=[client_hang_ups, self.policy.middleware]
+        )
         app.router.add_route("*", "/{tail:.*}", self._handle)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -202,16 +205,23 @@ class LocalAws:
     async def _proxy(self, request: web.Request, body: bytes) -> web.Response:
         assert self._session is not None
         assert self._moto_ready is not None
-        moto_url = await asyncio.shield(self._moto_ready)
         dropped = ("host", "content-length", TOKEN_HEADER.lower())
         headers = {k: v for k, v in request.headers.items() if k.lower() not in dropped}
         headers[TOKEN_HEADER] = self.moto_token
-        async with self._session.request(
-            request.method, moto_url + request.path_qs, headers=headers, data=body, allow_redirects=False
-        ) as upstream:
-            payload = await upstream.read()
-            passed = {k: v for k, v in upstream.headers.items() if k.lower() not in _HOP_HEADERS}
-            return web.Response(status=upstream.status, body=payload, headers=passed)
+        try:
+            moto_url = await asyncio.shield(self._moto_ready)
+            async with self._session.request(
+                request.method, moto_url + request.path_qs, headers=headers, data=body, allow_redirects=False
+            ) as upstream:
+                payload = await upstream.read()
+                passed = {k: v for k, v in upstream.headers.items() if k.lower() not in _HOP_HEADERS}
+                return web.Response(status=upstream.status, body=payload, headers=passed)
+        except (RuntimeError, ClientError) as error:
+            # moto did not start, or went (the endpoint is stopping): a 503, which the SDKs retry as
+            # any AWS service's, rather than an error of the endpoint's own.
+            return web.Response(
+                status=503, text=f"ServiceUnavailable: moto behind the local endpoint: {error}"
+            )
 
 
 _HOP_HEADERS = frozenset(

@@ -50,6 +50,7 @@ from ecs_bg.local.elbv2.health import (
 from ecs_bg.local.elbv2.models import Elbv2Resources, FixedResponse, Forward, Listener, Redirect, Target
 from ecs_bg.local.elbv2.routing import RequestView, choose_rule
 from ecs_bg.local.elbv2.traffic_stats import LoadBalancerStats, MetricsPeriod, TrafficRecorder
+from ecs_bg.local.hangups import client_hang_ups
 
 ListenerName = Literal["production", "test"]  # the stack's listeners, as the local world names them
 GROUP_HEADER = "x-ecs-bg-group"
@@ -129,7 +130,7 @@ class LocalLoadBalancer:
         self._session._retry_connection = False
         self._health_session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True))
         for listener in self.resources.listeners:
-            app = web.Application()
+            app = web.Application(middlewares=[client_hang_ups])
             app.router.add_route("*", "/{tail:.*}", self._handler(listener))
             runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0)
             await runner.setup()
