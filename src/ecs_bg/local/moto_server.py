@@ -17,6 +17,7 @@ only way in.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hmac
 import logging
 import os
@@ -78,10 +79,21 @@ def exit_with(parent: int, every: float = 1.0) -> None:
     os._exit(0)
 
 
+def share_botocore_data() -> None:
+    """One botocore data loader for every botocore session this process makes. moto makes many:
+    EC2's region list alone, which SSM's backend imports, makes three, and each new session's loader
+    parses botocore's 1.2 MB endpoints.json again (0.2 s each). The data is read-only."""
+    import botocore.loaders
+    import botocore.session
+
+    botocore.session.create_loader = functools.cache(botocore.loaders.create_loader)
+
+
 def main(token: str | None) -> None:
     # The parent's pid as it gave it: one killed before this line runs has already gone.
     parent = int(os.environ.get(PARENT_ENV) or os.getppid())
     threading.Thread(target=exit_with, args=(parent,), daemon=True).start()
+    share_botocore_data()
     import moto.server
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
