@@ -4,9 +4,10 @@ Callers leave with requests in flight all the time here: a hook worker killed at
 stop while its SDK call is being read, a load generator cancelled at the end of a run, an impatient
 ``curl``. aiohttp reports an exception that escapes a handler as "Error handling request", with a
 traceback, on stderr (its logger's last-resort handler): a user would see a traceback for a normal end.
-ALB records such a request as 460 ("the client closed the connection", ELB user guide,
-https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-troubleshooting.html#http-460-issues)
-and counts it in no CloudWatch metric; the local servers drop it just as quietly.
+ALB logs such a request as 460 ("the client closed the connection", ELB user guide,
+https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-troubleshooting.html#http-460-issues).
+Whether it also counts it in HTTPCode_ELB_4XX_Count is UNCONFIRMED; the local load balancer counts
+it in no metric (the stack's gate alarms read 5XX and latency, which it could not be either way).
 """
 
 from __future__ import annotations
