@@ -10,6 +10,7 @@ import pytest
 
 from ecs_bg.deploy.functions import POWERTOOLS_LAYER, LambdaFunction
 from ecs_bg.lifecycle.events import lifecycle_event
+from ecs_bg.local.lambda_.forkserver import ForkServers
 from ecs_bg.local.lambda_.runner import LambdaRunner
 from tests.conftest import LAMBDA_DIR, ROOT
 
@@ -34,8 +35,10 @@ def run(coro: object) -> object:
     return asyncio.run(coro)  # type: ignore[arg-type]
 
 
-@pytest.fixture
-def runner(tmp_path: Path) -> LambdaRunner:
+@pytest.fixture(params=["fresh", "forked"])
+def runner(request: pytest.FixtureRequest, tmp_path: Path) -> LambdaRunner:
+    """Each test twice: workers started as fresh interpreters, and forked from a server (as the
+    local world's are)."""
     functions = {}
     for name, source in HANDLERS.items():
         (tmp_path / f"{name}.py").write_text(source)
@@ -44,7 +47,19 @@ def runner(tmp_path: Path) -> LambdaRunner:
     # A stack hook, packaged as the stack packages it: with ecs_bg.hooks, on the Powertools layer.
     hook = LambdaFunction.for_entry(LAMBDA_DIR / "before_install_hook.py")
     functions["before-install"] = dataclasses.replace(hook, staged=True, layer_packages=POWERTOOLS_LAYER)
-    return LambdaRunner(functions, environment={"ECS_BG_HOOK_DETAILS": '{"notify": false}'}, cwd=ROOT)
+    servers = ForkServers(ROOT) if request.param == "forked" else None
+    made = LambdaRunner(
+        functions, environment={"ECS_BG_HOOK_DETAILS": '{"notify": false}'}, cwd=ROOT, fork_servers=servers
+    )
+    if servers is not None:  # the tests close the runner; the servers are its owner's to close
+        close_runner = made.close
+
+        async def close_both() -> None:
+            await close_runner()
+            await servers.close()
+
+        made.close = close_both  # type: ignore[method-assign]
+    return made
 
 
 def test_a_real_entry_file_cold_then_warm(runner: LambdaRunner) -> None:

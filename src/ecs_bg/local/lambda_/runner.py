@@ -1,7 +1,8 @@
 """Run Lambda functions the way Lambda does: in worker processes, cold then warm, with a timeout.
 
 Each function keeps idle workers (warm execution environments); an invocation takes one or starts
-a new one (a cold start: a fresh interpreter importing the handler's module). The function's
+a new one (a cold start: a fresh interpreter importing the handler's module, or one forked from a
+server that has imported the runtime's SDK already: ``forkserver``). The function's
 timeout is enforced by killing the worker, as Lambda ends an environment that overruns; the next
 invocation starts cold. The runner talks to a worker over a private socket; the worker's stdout and
 stderr both go to a file the runner owns, so everything the function prints or logs is captured per
@@ -26,7 +27,14 @@ from pathlib import Path
 from typing import IO, Any, Final
 
 from ecs_bg.deploy.functions import LambdaFunction
-from ecs_bg.local.lambda_.packages import Package, PackagingFailed, package
+from ecs_bg.local.lambda_.forkserver import ForkedWorker, ForkServers, forkable, startup_environment
+from ecs_bg.local.lambda_.packages import (
+    RUNTIME_DISTRIBUTIONS,
+    Package,
+    PackagingFailed,
+    package,
+    provided_modules,
+)
 from ecs_bg.local.parent_death import ends_with_parent
 
 DEFAULT_REGION: Final = "us-east-1"
@@ -119,7 +127,7 @@ def _log_stream() -> str:
 class _Worker:
     def __init__(
         self,
-        process: asyncio.subprocess.Process,
+        process: asyncio.subprocess.Process | ForkedWorker,
         reader: asyncio.StreamReader,
         writer: asyncio.StreamWriter,
         output: IO[bytes],
@@ -174,11 +182,13 @@ class LambdaRunner:
         *,
         environment: dict[str, str] | None = None,
         cwd: Path | None = None,
+        fork_servers: ForkServers | None = None,
     ) -> None:
         """``functions`` by the id callers invoke them with; ``environment`` is every function's, under
         each function's own environment and Lambda's reserved variables: the execution role's access
         (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, or a profile), AWS_ENDPOINT_URL.
-        A worker gets nothing else: never this process's own environment."""
+        A worker gets nothing else: never this process's own environment. With ``fork_servers`` (owned
+        by the caller) a cold start forks from one of them where it can (``forkserver``)."""
         self.functions = functions
         self.environment = environment or {}
         self.cwd = cwd
@@ -186,6 +196,7 @@ class LambdaRunner:
         self._busy: set[_Worker] = set()
         self._provisioning: dict[str, asyncio.Task[_Worker]] = {}
         self._packages: dict[str, asyncio.Future[Package]] = {}  # function name -> its package
+        self.fork_servers = fork_servers
 
     async def provision(self, name: str) -> Initialized | None:
         """Start a worker for ``name`` ahead of its first invocation, as Lambda's provisioned
@@ -296,24 +307,38 @@ class LambdaRunner:
             raise _StartFailed(f"Runtime.ImportModuleError: {error}", "") from None
         ours, theirs = socket.socketpair()
         output = tempfile.TemporaryFile("a+b")  # noqa: SIM115 - closed with the worker
+        packaged = {"folders": [str(f) for f in built.folders], "provided": sorted(built.provided)}
+        cwd = self.cwd or built.folders[0]  # Lambda runs the function in its task root (/var/task)
+        process: asyncio.subprocess.Process | ForkedWorker | None = None
         try:
-            process = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-P",  # the working directory (the task root) is not where the worker's own code is
-                "-m",
-                "ecs_bg.local.lambda_.worker",
-                str(theirs.fileno()),
-                json.dumps({"folders": [str(f) for f in built.folders], "provided": sorted(built.provided)}),
-                function.handler,
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=output,
-                stderr=output,
-                env=env,
-                # Lambda runs the function in its task root (/var/task): the code folder.
-                cwd=self.cwd or built.folders[0],
-                pass_fds=(theirs.fileno(),),
-                preexec_fn=ends_with_parent(),  # a worker busy in its handler ends with a killed ecs-bg too
+            loader_changed = "LD_PRELOAD" in env or (
+                env.get("LD_LIBRARY_PATH") != lambda_unreserved(function)["LD_LIBRARY_PATH"]
             )
+            servers = self.fork_servers
+            if servers is not None and forkable(
+                built.folders, _runtime_modules(), loader_changed=loader_changed
+            ):
+                with contextlib.suppress(OSError):  # no server: the worker starts as a fresh interpreter
+                    server = await servers.get(startup_environment(env))
+                    request = {"env": env, "cwd": str(cwd), "package": packaged, "handler": function.handler}
+                    process = await server.spawn(request, theirs.fileno(), output.fileno())
+            if process is None:
+                process = await asyncio.create_subprocess_exec(
+                    sys.executable,
+                    "-P",  # the working directory (the task root) is not where the worker's own code is
+                    "-m",
+                    "ecs_bg.local.lambda_.worker",
+                    str(theirs.fileno()),
+                    json.dumps(packaged),
+                    function.handler,
+                    stdin=asyncio.subprocess.DEVNULL,
+                    stdout=output,
+                    stderr=output,
+                    env=env,
+                    cwd=cwd,
+                    pass_fds=(theirs.fileno(),),
+                    preexec_fn=ends_with_parent(),  # a worker busy in its handler ends with a killed ecs-bg
+                )
         except OSError as error:
             ours.close()
             output.close()
@@ -359,6 +384,10 @@ class _StartFailed(Exception):
         super().__init__(error)
         self.error = error
         self.output = output
+
+
+def _runtime_modules() -> frozenset[str]:
+    return provided_modules(RUNTIME_DISTRIBUTIONS)
 
 
 def _ms(began: float) -> float:

@@ -21,7 +21,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from ecs_bg.deploy.functions import LambdaFunction
 from ecs_bg.hooks.aws import error_code
-from ecs_bg.local.lambda_.runner import Invocation, LambdaRunner
+from ecs_bg.local.lambda_.forkserver import ForkServers
+from ecs_bg.local.lambda_.runner import RUNTIME_DIR, Invocation, LambdaRunner
 
 
 class LambdaService:
@@ -38,6 +39,7 @@ class LambdaService:
         ``logs()``: the local CloudWatch Logs client."""
         self.functions = dict(functions)
         self.runners: dict[str, LambdaRunner] = {}  # function name -> its runner
+        self.fork_servers = ForkServers(RUNTIME_DIR)  # every function's cold starts fork from these
         self._timeout_cap = timeout_cap
         self._environment = environment
         self._logs = logs
@@ -45,6 +47,7 @@ class LambdaService:
 
     async def close(self) -> None:
         await asyncio.gather(*(runner.close() for runner in self.runners.values()))
+        await self.fork_servers.close()  # after the workers it forked
 
     def _runner(self, name: str) -> LambdaRunner | None:
         """The runner of function ``name`` (None: there is no such function)."""
@@ -54,7 +57,9 @@ class LambdaService:
             cap = self._timeout_cap(name)
             if cap is not None:
                 function = dataclasses.replace(function, timeout_seconds=min(function.timeout_seconds, cap))
-            runner = self.runners[name] = LambdaRunner({name: function}, environment=self._environment())
+            runner = self.runners[name] = LambdaRunner(
+                {name: function}, environment=self._environment(), fork_servers=self.fork_servers
+            )
         return runner
 
     async def provision(self, names: Sequence[str]) -> None:

@@ -1,0 +1,100 @@
+"""Cold starts forked from a server that has imported the runtime's SDK: the execution environment is
+the one a fresh interpreter gets (environment, working directory, time zone, imports), and a function
+that bundles its own copy of a runtime module, or native libraries, starts fresh instead."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ecs_bg.deploy.functions import LambdaFunction
+from ecs_bg.local.lambda_.forkserver import SUPPORTED, ForkServers, forkable
+from ecs_bg.local.lambda_.runner import Invocation, LambdaRunner
+
+pytestmark = pytest.mark.skipif(not SUPPORTED, reason="the fork server is Linux's (pidfds)")
+
+# What the handler's module saw at its import, and what the handler sees when called.
+REPORTS = """
+import os, sys, time
+PRELOADED = "boto3" in sys.modules  # a fresh interpreter has not imported it yet
+import boto3
+
+def handler(event, context):
+    return {
+        "preloaded": PRELOADED,
+        "boto3": getattr(boto3, "MARK", "runtime"),
+        "environment": dict(os.environ),
+        "cwd": os.getcwd(),
+        "tzname": list(time.tzname),
+        "parent_is_runner": os.getppid() == event["runner"],
+    }
+"""
+
+
+def invoke(function: LambdaFunction, servers: ForkServers | None) -> Invocation:
+    async def once() -> Invocation:
+        runner = LambdaRunner(
+            {"f": function}, environment={"AWS_ACCESS_KEY_ID": "local"}, fork_servers=servers
+        )
+        try:
+            return await runner.invoke("f", {"runner": os.getpid()})
+        finally:
+            await runner.close()
+            if servers is not None:
+                await servers.close()
+
+    return asyncio.run(once())
+
+
+def reporting(folder: Path) -> LambdaFunction:
+    folder.mkdir()
+    (folder / "reports.py").write_text(REPORTS)
+    return LambdaFunction("reporting", folder, "reports.handler", environment={"GREETING": "hello"})
+
+
+def test_a_forked_environment_is_a_fresh_one_s(tmp_path: Path) -> None:
+    fresh = invoke(reporting(tmp_path / "fresh"), None)
+    forked = invoke(reporting(tmp_path / "forked"), ForkServers(tmp_path))
+    assert fresh.error is None, fresh.output
+    assert forked.error is None, forked.output
+    theirs: dict[str, Any] = fresh.response
+    ours: dict[str, Any] = forked.response
+    assert (theirs["preloaded"], ours["preloaded"]) == (False, True)  # the server did serve it
+    assert (theirs["parent_is_runner"], ours["parent_is_runner"]) == (True, False)
+    differs = {"LAMBDA_TASK_ROOT", "AWS_LAMBDA_LOG_STREAM_NAME", "LD_LIBRARY_PATH"}  # paths, streams
+    assert {k: v for k, v in ours["environment"].items() if k not in differs} == {
+        k: v for k, v in theirs["environment"].items() if k not in differs
+    }
+    assert ours["environment"]["GREETING"] == "hello"
+    assert ours["tzname"] == theirs["tzname"] == ["UTC", "UTC"]  # TZ=:UTC, Lambda's reserved value
+    assert Path(ours["cwd"]).name == "forked"
+    assert Path(theirs["cwd"]).name == "fresh"
+
+
+def test_a_function_bundling_its_own_boto3_imports_its_own(tmp_path: Path) -> None:
+    function = reporting(tmp_path / "code")
+    (tmp_path / "code" / "boto3").mkdir()
+    (tmp_path / "code" / "boto3" / "__init__.py").write_text('MARK = "bundled"\n')
+    done = invoke(function, ForkServers(tmp_path))
+    assert done.error is None, done.output
+    assert done.response["boto3"] == "bundled"
+    assert done.response["preloaded"] is False
+
+
+def test_what_is_not_forked(tmp_path: Path) -> None:
+    runtime = {"boto3", "botocore"}
+    (tmp_path / "plain").mkdir()
+    (tmp_path / "plain" / "app.py").write_text("")
+    assert forkable([tmp_path / "plain"], runtime, loader_changed=False)
+    assert not forkable([tmp_path / "plain"], runtime, loader_changed=True)  # LD_LIBRARY_PATH, LD_PRELOAD
+    (tmp_path / "native").mkdir()
+    (tmp_path / "native" / "_speedups.cpython-311-x86_64-linux-gnu.so").write_bytes(b"")
+    assert not forkable([tmp_path / "native"], runtime, loader_changed=False)
+    (tmp_path / "libs" / "lib").mkdir(parents=True)
+    assert not forkable([tmp_path / "libs"], runtime, loader_changed=False)
+    (tmp_path / "sdk" / "botocore").mkdir(parents=True)
+    assert not forkable([tmp_path / "sdk"], runtime, loader_changed=False)
