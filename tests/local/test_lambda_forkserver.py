@@ -5,14 +5,17 @@ that bundles its own copy of a runtime module, or native libraries, starts fresh
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import socket
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ecs_bg.deploy.functions import LambdaFunction
-from ecs_bg.local.lambda_.forkserver import SUPPORTED, ForkServers, forkable
+from ecs_bg.local.lambda_.forkserver import SUPPORTED, ForkServer, ForkServers, forkable
 from ecs_bg.local.lambda_.runner import Invocation, LambdaRunner
 
 pytestmark = pytest.mark.skipif(not SUPPORTED, reason="the fork server is Linux's (pidfds)")
@@ -98,3 +101,42 @@ def test_what_is_not_forked(tmp_path: Path) -> None:
     assert not forkable([tmp_path / "libs"], runtime, loader_changed=False)
     (tmp_path / "sdk" / "botocore").mkdir(parents=True)
     assert not forkable([tmp_path / "sdk"], runtime, loader_changed=False)
+
+
+def test_a_cancelled_cold_start_kills_its_worker_and_the_next_gets_its_own(tmp_path: Path) -> None:
+    """A stop can cancel a cold start after the server was asked to fork: the server's answer is
+    still that request's (the next cold start must not take its worker), and its worker ends."""
+    reporting(tmp_path / "code")
+    request = {
+        "env": {"PATH": os.defpath},
+        "cwd": str(tmp_path / "code"),
+        "package": {"folders": [str(tmp_path / "code")], "provided": []},
+        "handler": "reports.handler",
+    }
+
+    async def scenario() -> None:
+        server = await ForkServer.start({"PYTHONUNBUFFERED": "1"}, tmp_path)
+        output = tempfile.TemporaryFile()  # noqa: SIM115 - closed below
+        try:
+            ours, theirs = socket.socketpair()
+            first = asyncio.ensure_future(server.spawn(request, theirs.fileno(), output.fileno()))
+            await asyncio.sleep(0)  # asked: the server forks, its answer is on its way
+            first.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await first
+            theirs.close()
+            orphan, _ = await asyncio.open_connection(sock=ours)
+            await asyncio.wait_for(orphan.read(), 10)  # its end of the channel closes: it was killed
+
+            ours, theirs = socket.socketpair()
+            second = await server.spawn(request, theirs.fileno(), output.fileno())
+            theirs.close()
+            reader, writer = await asyncio.open_connection(sock=ours)
+            assert json.loads(await asyncio.wait_for(reader.readline(), 10)) == {"ready": True}
+            writer.close()  # its request loop ends: it exits
+            assert await asyncio.wait_for(second.wait(), 10) == 0
+        finally:
+            output.close()
+            await server.close()
+
+    asyncio.run(scenario())

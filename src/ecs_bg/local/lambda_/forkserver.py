@@ -190,7 +190,7 @@ class ForkServer:
         self._process = process
         self._control = control
         self._workers: dict[int, ForkedWorker] = {}
-        self._spawned: asyncio.Queue[tuple[int, int]] = asyncio.Queue()
+        self._spawned: asyncio.Queue[ForkedWorker | None] = asyncio.Queue()
         self._lock = asyncio.Lock()  # one spawn at a time: replies come back in order
         self._listening = asyncio.ensure_future(self._listen())
 
@@ -232,11 +232,19 @@ class ForkServer:
                     break
                 except BlockingIOError:  # the server's socket buffer is full: it is reading
                     await asyncio.sleep(0.01)
-            pid, pidfd = await self._spawned.get()
-        if pid < 0:
+            reply = asyncio.ensure_future(self._spawned.get())
+            try:
+                worker = await asyncio.shield(reply)
+            except asyncio.CancelledError:
+                # The server forks anyway: its reply is this request's, not the next one's, and the
+                # worker nobody will use ends at once.
+                orphan = await reply
+                if orphan is not None:
+                    with contextlib.suppress(ProcessLookupError):
+                        orphan.kill()
+                raise
+        if worker is None:
             raise OSError("the fork server has ended")
-        worker = ForkedWorker(pid, pidfd)
-        self._workers[pid] = worker
         return worker
 
     async def _listen(self) -> None:
@@ -252,13 +260,15 @@ class ForkServer:
                     return
                 answer = json.loads(message)
                 if "pid" in answer:
-                    self._spawned.put_nowait((answer["pid"], fds[0]))
-                elif (worker := self._workers.pop(answer["exited"], None)) is not None:
-                    worker.exited(answer["status"])
+                    # Known before its exit message (which may follow at once) is read.
+                    forked = self._workers[answer["pid"]] = ForkedWorker(answer["pid"], fds[0])
+                    self._spawned.put_nowait(forked)
+                elif (ended := self._workers.pop(answer["exited"], None)) is not None:
+                    ended.exited(answer["status"])
         except OSError:
             return
         finally:
-            self._spawned.put_nowait((-1, -1))
+            self._spawned.put_nowait(None)
             for worker in self._workers.values():  # the server took them with it (parent death)
                 worker.exited(-signal.SIGKILL)
             self._workers.clear()
