@@ -384,6 +384,9 @@ def test_delete_task_definitions_takes_deregistered_revisions_and_keeps_their_nu
     listed = ecs.call("ListTaskDefinitions", status="DELETE_IN_PROGRESS")["taskDefinitionArns"]
     assert listed == [first]
     assert ecs.refused("RunTask", {"cluster": CLUSTER, "taskDefinition": first})[0] == "ClientException"
+    # Deregistered again (a script run twice): it stays DELETE_IN_PROGRESS, never INACTIVE again.
+    again = ecs.call("DeregisterTaskDefinition", taskDefinition=first)["taskDefinition"]
+    assert again["status"] == "DELETE_IN_PROGRESS"
     assert ecs.register().endswith(f"{FAMILY}:3")  # the family's numbering goes on
 
     def definitions() -> list[Any]:

@@ -262,7 +262,12 @@ class LocalEcs:
         if ":" not in reference.rsplit("/", 1)[-1]:
             raise InvalidParameterException("TaskDefinition must be a family:revision or a full ARN.")
         definition = self.task_definition(reference)
-        definition.status, definition.deregistered_at = INACTIVE, self.clock()
+        # A revision DeleteTaskDefinitions took "will stay in DELETE_IN_PROGRESS status until all the
+        # associated tasks and services have been terminated" (API reference, DeleteTaskDefinitions):
+        # deregistering it again never makes it INACTIVE. UNCONFIRMED: whether ECS answers it, as
+        # here, or refuses the call.
+        if definition.status != DELETE_IN_PROGRESS:
+            definition.status, definition.deregistered_at = INACTIVE, self.clock()
         return {"taskDefinition": definition.describe()}
 
     async def delete_task_definitions(self, request: dict[str, Any]) -> dict[str, Any]:

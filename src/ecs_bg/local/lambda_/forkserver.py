@@ -3,14 +3,15 @@
 A cold start used to start a new interpreter that imported boto3 and botocore (0.2 s of CPU, more on
 a busy machine) before the handler's own module, in every worker: Lambda's Python runtime ships
 them ("Building Lambda functions with Python", https://docs.aws.amazon.com/lambda/latest/dg/lambda-python.html),
-so they are the same for every function. Here one process per runner, ``python -P -m
-ecs_bg.local.lambda_.forkserver FD``, imports them once and forks each worker (Linux only: it relies
-on pidfds and the parent-death signal). Everything else is as a fresh worker's: the child sets its
-environment (exactly the function's), working directory, stdout and stderr before
-``worker.main`` imports the handler; its interpreter was started with the same startup variables
-(``startup_environment``); a function that bundles its own copy of a runtime module, or native
-libraries that the dynamic loader would find through LD_LIBRARY_PATH (read once, at a process's
-start), starts as a fresh interpreter instead (``LambdaRunner``).
+so they are the same for every function. Here one process per run and set of startup variables
+(``ForkServers``), ``python -P -m ecs_bg.local.lambda_.forkserver FD STARTUP``, imports them once and
+forks each worker (Linux only: it relies on pidfds and the parent-death signal). Everything else is
+as a fresh worker's: the child sets its environment (exactly the function's, and what the interpreter
+added at its start), working directory, stdout and stderr before ``worker.main`` imports the handler;
+its interpreter was started with the same startup variables (``startup_environment``, given as
+STARTUP too); a function that bundles its own copy of a runtime module, or native libraries that the
+dynamic loader would find through LD_LIBRARY_PATH (read once, at a process's start), starts as a
+fresh interpreter instead (``forkable``).
 
 The protocol, on a SOCK_SEQPACKET socket pair: the runner sends one JSON request per message with
 two descriptors (the worker's channel and its output file) and gets back ``{"pid"}`` with a pidfd
@@ -92,7 +93,8 @@ def _child(request: dict[str, Any], added: Mapping[str, str], channel: int, outp
     from ecs_bg.local.lambda_ import worker
 
     status = worker.main(channel, request["package"], request["handler"])
-    atexit._run_exitfuncs()  # as the interpreter would at exit: what the function registered
+    # As the interpreter would at exit (os._exit below skips it): what the function registered.
+    atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):
             stream.flush()

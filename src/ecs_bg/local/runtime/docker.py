@@ -177,10 +177,14 @@ class DockerRuntime:
         self.host = host
         self.removed_leftovers = await self._remove_leftovers()
         # What a killed run leaves is removed once it has gone (runtime.reaper), not at the next start.
+        # It asks the engine this run uses, and is given nothing else of this process's environment
+        # (only what starts Python).
+        environment = {name: value for name, value in os.environ.items() if name.startswith("PYTHON")}
         self._reaper = subprocess.Popen(  # noqa: S603 - this interpreter, this package's module
             [sys.executable, "-m", "ecs_bg.local.runtime.reaper", self.run_id, str(os.getpid())],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
+            env={**environment, "DOCKER_HOST": self.engine.address.shown},
             start_new_session=True,  # a Ctrl-C in the terminal is ecs-bg's to handle, not the reaper's
         )
         await asyncio.gather(self._network(), self._pause_image())
