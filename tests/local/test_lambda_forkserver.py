@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 
 from ecs_bg.deploy.functions import LambdaFunction
-from ecs_bg.local.lambda_.forkserver import SUPPORTED, ForkServer, ForkServers, forkable
-from ecs_bg.local.lambda_.runner import Invocation, LambdaRunner
+from ecs_bg.local.forkserver import SUPPORTED, ForkServer, ForkServers, ServerKind
+from ecs_bg.local.lambda_.packages import forkable
+from ecs_bg.local.lambda_.runner import PRELOADED, Invocation, LambdaRunner
 
 pytestmark = pytest.mark.skipif(not SUPPORTED, reason="the fork server is Linux's (pidfds)")
 
@@ -61,7 +62,7 @@ def reporting(folder: Path) -> LambdaFunction:
 
 def test_a_forked_environment_is_a_fresh_one_s(tmp_path: Path) -> None:
     fresh = invoke(reporting(tmp_path / "fresh"), None)
-    forked = invoke(reporting(tmp_path / "forked"), ForkServers(tmp_path))
+    forked = invoke(reporting(tmp_path / "forked"), ForkServers())
     assert fresh.error is None, fresh.output
     assert forked.error is None, forked.output
     theirs: dict[str, Any] = fresh.response
@@ -82,7 +83,7 @@ def test_a_function_bundling_its_own_boto3_imports_its_own(tmp_path: Path) -> No
     function = reporting(tmp_path / "code")
     (tmp_path / "code" / "boto3").mkdir()
     (tmp_path / "code" / "boto3" / "__init__.py").write_text('MARK = "bundled"\n')
-    done = invoke(function, ForkServers(tmp_path))
+    done = invoke(function, ForkServers())
     assert done.error is None, done.output
     assert done.response["boto3"] == "bundled"
     assert done.response["preloaded"] is False
@@ -108,6 +109,7 @@ def test_a_cancelled_cold_start_kills_its_worker_and_the_next_gets_its_own(tmp_p
     still that request's (the next cold start must not take its worker), and its worker ends."""
     reporting(tmp_path / "code")
     request = {
+        "entry": "ecs_bg.local.lambda_.worker:forked",
         "env": {"PATH": os.defpath},
         "cwd": str(tmp_path / "code"),
         "package": {"folders": [str(tmp_path / "code")], "provided": []},
@@ -115,11 +117,11 @@ def test_a_cancelled_cold_start_kills_its_worker_and_the_next_gets_its_own(tmp_p
     }
 
     async def scenario() -> None:
-        server = await ForkServer.start({"PYTHONUNBUFFERED": "1"}, tmp_path)
+        server = await ForkServer.start(ServerKind.of({"PYTHONUNBUFFERED": "1"}, tmp_path, PRELOADED))
         output = tempfile.TemporaryFile()  # noqa: SIM115 - closed below
         try:
             ours, theirs = socket.socketpair()
-            first = asyncio.ensure_future(server.spawn(request, theirs.fileno(), output.fileno()))
+            first = asyncio.ensure_future(server.spawn(request, [output.fileno(), theirs.fileno()]))
             await asyncio.sleep(0)  # asked: the server forks, its answer is on its way
             first.cancel()
             with pytest.raises(asyncio.CancelledError):
@@ -129,7 +131,7 @@ def test_a_cancelled_cold_start_kills_its_worker_and_the_next_gets_its_own(tmp_p
             await asyncio.wait_for(orphan.read(), 10)  # its end of the channel closes: it was killed
 
             ours, theirs = socket.socketpair()
-            second = await server.spawn(request, theirs.fileno(), output.fileno())
+            second = await server.spawn(request, [output.fileno(), theirs.fileno()])
             theirs.close()
             reader, writer = await asyncio.open_connection(sock=ours)
             assert json.loads(await asyncio.wait_for(reader.readline(), 10)) == {"ready": True}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping, Sequence
 
+from ecs_bg.local.forkserver import ForkServers
 from ecs_bg.local.runtime.process import SAMPLE_APP, AppProcess
 
 
@@ -19,11 +20,12 @@ class AppFleet:
         env: Mapping[str, str] | None = None,
         *,
         command: Sequence[str] = SAMPLE_APP,
+        fork_servers: ForkServers | None = None,
     ) -> None:
         self.revision = revision
         self._env = {"APP_REVISION": revision, **(env or {})}
         self._command = tuple(command)
-        self.tasks = [AppProcess(self._env, command=command) for _ in range(count)]
+        self.tasks = [AppProcess(self._env, command=command, fork_servers=fork_servers) for _ in range(count)]
 
     @property
     def urls(self) -> list[str]:

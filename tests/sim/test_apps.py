@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import aiohttp
+import pytest
 
+from ecs_bg.local.forkserver import SUPPORTED, ForkServers
 from ecs_bg.local.runtime.process import AppProcess
 from tests.sim.fleet import AppFleet
 from tests.sim.stub_targets import run
 
+# The sample service's tasks start as fresh interpreters, or forked from a server that has imported
+# FastAPI (``runtime.program``), as the process runtime starts them: they behave the same.
+STARTS = ["fresh", pytest.param("forked", marks=pytest.mark.skipif(not SUPPORTED, reason="Linux's"))]
 
-def test_fleet_starts_ready_tasks_that_serve_their_revision_and_stop_or_die() -> None:
+
+@pytest.mark.parametrize("start", STARTS)
+def test_fleet_starts_ready_tasks_that_serve_their_revision_and_stop_or_die(start: str) -> None:
     async def scenario() -> None:
-        fleet = AppFleet("rev-7", count=2, env={"APP_COLOUR": "green"})
+        servers = ForkServers() if start == "forked" else None
+        fleet = AppFleet("rev-7", count=2, env={"APP_COLOUR": "green"}, fork_servers=servers)
         try:
             assert await fleet.start(ready_timeout=15)
             assert len(set(fleet.urls)) == 2
@@ -22,6 +31,9 @@ def test_fleet_starts_ready_tasks_that_serve_their_revision_and_stop_or_die() ->
                     async with session.get(url + "/version") as response:
                         assert await response.json() == {"revision": "rev-7", "colour": "green"}
             first, second = fleet.tasks
+            assert first.pid is not None
+            with open(f"/proc/{first.pid}/stat") as stat:  # a forked task's parent is its server
+                assert (int(stat.read().split(") ")[1].split()[1]) == os.getpid()) == (start == "fresh")
             assert first.ready_after is not None
             assert first.ready_after < 10
             await first.kill()
@@ -29,6 +41,8 @@ def test_fleet_starts_ready_tasks_that_serve_their_revision_and_stop_or_die() ->
             assert first.returncode == -9
         finally:
             await fleet.stop(grace=5)
+            if servers is not None:
+                await servers.close()
         assert second.returncode is not None
         assert not second.crashed  # stopped, not crashed
         assert any('"message": "started"' in line for line in second.output)
@@ -36,9 +50,11 @@ def test_fleet_starts_ready_tasks_that_serve_their_revision_and_stop_or_die() ->
     run(scenario)
 
 
-def test_crash_on_start_is_reported_with_its_output() -> None:
+@pytest.mark.parametrize("start", STARTS)
+def test_crash_on_start_is_reported_with_its_output(start: str) -> None:
     async def scenario() -> None:
-        task = AppProcess({"APP_CRASH_ON_START": "true"})
+        servers = ForkServers() if start == "forked" else None
+        task = AppProcess({"APP_CRASH_ON_START": "true"}, fork_servers=servers)
         await task.start()
         assert not await task.wait_ready(timeout=15)
         await task.wait_exit(5)
@@ -47,6 +63,8 @@ def test_crash_on_start_is_reported_with_its_output() -> None:
         assert any("APP_CRASH_ON_START" in line for line in task.output)
         await task.stop()  # a no-op on an exited task, which stays crashed
         assert task.crashed
+        if servers is not None:
+            await servers.close()
 
     run(scenario)
 

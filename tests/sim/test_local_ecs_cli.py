@@ -26,6 +26,7 @@ from tests.sim.local_ecs_process import (
     command_line,
     descendants,
     local_ecs,
+    parent,
     until,
 )
 
@@ -219,13 +220,14 @@ def test_a_killed_local_leaves_no_task_or_worker_running() -> None:
     with local_ecs("--runtime", "process") as local:
         _create_the_service(local)
         children = descendants(local.process.pid)
-        commands = {pid: command_line(pid)[:4] for pid in children}
-        assert sum(b"app" in command for command in commands.values()) == 2, commands  # the two tasks
-        # The hook workers: forked from the Lambda fork server, whose command line they keep, and it.
-        lambda_processes = [
-            command for command in commands.values() if b"ecs_bg.local.lambda_." in command[-1]
-        ]
-        assert len(lambda_processes) >= 2, commands
+        commands = {pid: command_line(pid) for pid in children}
+        # The tasks and the hook workers are forked from fork servers, whose command lines they keep:
+        # a server's last argument is what it imports ahead (FastAPI for the sample's, boto3 for Lambda's).
+        forked = [pid for pid, command in commands.items() if b"ecs_bg.local.forkserver" in command]
+        tasks = [pid for pid in forked if b"fastapi" in commands[pid][-1] and parent(pid) in forked]
+        assert len(tasks) == 2, commands
+        lambda_processes = [pid for pid in forked if commands[pid][-1] == b'["boto3"]']
+        assert len(lambda_processes) >= 2, commands  # a server and its workers
         local.process.kill()
         local.process.wait(timeout=10)
         try:

@@ -10,7 +10,7 @@ import pytest
 
 from ecs_bg.deploy.functions import POWERTOOLS_LAYER, LambdaFunction
 from ecs_bg.lifecycle.events import lifecycle_event
-from ecs_bg.local.lambda_.forkserver import ForkServers
+from ecs_bg.local.forkserver import ForkServers
 from ecs_bg.local.lambda_.runner import LambdaRunner
 from tests.conftest import LAMBDA_DIR, ROOT
 
@@ -47,7 +47,7 @@ def runner(request: pytest.FixtureRequest, tmp_path: Path) -> LambdaRunner:
     # A stack hook, packaged as the stack packages it: with ecs_bg.hooks, on the Powertools layer.
     hook = LambdaFunction.for_entry(LAMBDA_DIR / "before_install_hook.py")
     functions["before-install"] = dataclasses.replace(hook, staged=True, layer_packages=POWERTOOLS_LAYER)
-    servers = ForkServers(ROOT) if request.param == "forked" else None
+    servers = ForkServers() if request.param == "forked" else None
     made = LambdaRunner(
         functions, environment={"ECS_BG_HOOK_DETAILS": '{"notify": false}'}, cwd=ROOT, fork_servers=servers
     )

@@ -26,11 +26,13 @@ import os
 import shutil
 import sys
 import tempfile
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
 from ecs_bg.deploy.functions import LambdaFunction, stage_asset
+from ecs_bg.local.forkserver import SUPPORTED
 
 RUNTIME_DISTRIBUTIONS: Final = (
     "boto3",
@@ -162,3 +164,21 @@ def _publish(built: Path, target: Path) -> None:
 
 def _fold(name: str) -> str:
     return name.lower().replace("_", "-")
+
+
+def forkable(folders: Sequence[Path], runtime_modules: Iterable[str], *, loader_changed: bool) -> bool:
+    """Whether a worker importing from ``folders`` may be forked from a server that has imported the
+    runtime's SDK (``forkserver``): not if the function bundles its own copy of a module the server
+    has imported (its copy must win, as on Lambda), holds native libraries, or changes the dynamic
+    loader's variables (``loader_changed``)."""
+    if not SUPPORTED or loader_changed:
+        return False
+    shadowing = set(runtime_modules)
+    for folder in folders:
+        if (folder / "lib").is_dir():
+            return False
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.name.split(".")[0] in shadowing or ".so" in entry.name:
+                    return False
+    return True

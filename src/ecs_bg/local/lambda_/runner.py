@@ -27,11 +27,12 @@ from pathlib import Path
 from typing import IO, Any, Final
 
 from ecs_bg.deploy.functions import LambdaFunction
-from ecs_bg.local.lambda_.forkserver import ForkedWorker, ForkServers, forkable, startup_environment
+from ecs_bg.local.forkserver import ForkedProcess, ForkServers, ServerKind, startup_environment
 from ecs_bg.local.lambda_.packages import (
     RUNTIME_DISTRIBUTIONS,
     Package,
     PackagingFailed,
+    forkable,
     package,
     provided_modules,
 )
@@ -41,6 +42,8 @@ DEFAULT_REGION: Final = "us-east-1"
 # Where this local runtime's bootstrap (the worker) lives, as Lambda's is in /var/runtime.
 RUNTIME_DIR: Final = Path(__file__).resolve().parent
 START_TIMEOUT: Final = 30.0  # real seconds a cold start's import may take (Lambda's init phase: 10 s)
+# What a worker's fork server imports ahead: the runtime's SDK (its dependencies come with it).
+PRELOADED: Final = ("boto3",)
 
 
 @dataclass(frozen=True)
@@ -127,7 +130,7 @@ def _log_stream() -> str:
 class _Worker:
     def __init__(
         self,
-        process: asyncio.subprocess.Process | ForkedWorker,
+        process: asyncio.subprocess.Process | ForkedProcess,
         reader: asyncio.StreamReader,
         writer: asyncio.StreamWriter,
         output: IO[bytes],
@@ -309,7 +312,7 @@ class LambdaRunner:
         output = tempfile.TemporaryFile("a+b")  # noqa: SIM115 - closed with the worker
         packaged = {"folders": [str(f) for f in built.folders], "provided": sorted(built.provided)}
         cwd = self.cwd or built.folders[0]  # Lambda runs the function in its task root (/var/task)
-        process: asyncio.subprocess.Process | ForkedWorker | None = None
+        process: asyncio.subprocess.Process | ForkedProcess | None = None
         try:
             loader_changed = "LD_PRELOAD" in env or (
                 env.get("LD_LIBRARY_PATH") != lambda_unreserved(function)["LD_LIBRARY_PATH"]
@@ -319,9 +322,14 @@ class LambdaRunner:
                 built.folders, _runtime_modules(), loader_changed=loader_changed
             ):
                 with contextlib.suppress(OSError):  # no server: the worker starts as a fresh interpreter
-                    server = await servers.get(startup_environment(env))
-                    request = {"env": env, "cwd": str(cwd), "package": packaged, "handler": function.handler}
-                    process = await server.spawn(request, theirs.fileno(), output.fileno())
+                    server = await servers.get(
+                        ServerKind.of(startup_environment(env), RUNTIME_DIR, PRELOADED)
+                    )
+                    request = {
+                        "entry": "ecs_bg.local.lambda_.worker:forked",
+                        **{"env": env, "cwd": str(cwd), "package": packaged, "handler": function.handler},
+                    }
+                    process = await server.spawn(request, [output.fileno(), theirs.fileno()])
             if process is None:
                 process = await asyncio.create_subprocess_exec(
                     sys.executable,

@@ -21,8 +21,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from ecs_bg.deploy.functions import LambdaFunction
 from ecs_bg.hooks.aws import error_code
-from ecs_bg.local.lambda_.forkserver import ForkServers
-from ecs_bg.local.lambda_.runner import RUNTIME_DIR, Invocation, LambdaRunner
+from ecs_bg.local.forkserver import ForkServers
+from ecs_bg.local.lambda_.runner import Invocation, LambdaRunner
 
 
 class LambdaService:
@@ -39,7 +39,7 @@ class LambdaService:
         ``logs()``: the local CloudWatch Logs client."""
         self.functions = dict(functions)
         self.runners: dict[str, LambdaRunner] = {}  # function name -> its runner
-        self.fork_servers = ForkServers(RUNTIME_DIR)  # every function's cold starts fork from these
+        self.fork_servers = ForkServers()  # every function's cold starts fork from these
         self._timeout_cap = timeout_cap
         self._environment = environment
         self._logs = logs

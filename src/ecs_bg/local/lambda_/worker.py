@@ -124,6 +124,11 @@ def main(fd: int, package: dict[str, Any], handler: str) -> int:
     return 0
 
 
+def forked(request: dict[str, Any], fds: Sequence[int]) -> int:
+    """The fork server's entry (``forkserver``): ``main`` with the request's package and handler."""
+    return main(fds[0], request["package"], request["handler"])
+
+
 if __name__ == "__main__":
     status = main(int(sys.argv[1]), json.loads(sys.argv[2]), sys.argv[3])
     # Nothing is left open: at exit the interpreter's last collections would walk every object the

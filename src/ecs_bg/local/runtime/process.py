@@ -15,9 +15,11 @@ from typing import TYPE_CHECKING
 
 import aiohttp
 
+from ecs_bg.local.forkserver import SUPPORTED, ForkedProcess, ForkServers, ServerKind
 from ecs_bg.local.parent_death import ends_with_parent
 from ecs_bg.local.ports import free_port
 from ecs_bg.local.runtime import CannotStart, Launch, RuntimeHost, TaskExit, local_credentials
+from ecs_bg.local.runtime.program import Program, program, request
 
 if TYPE_CHECKING:
     from ecs_bg.local.ecs.models import Task
@@ -35,7 +37,9 @@ def host_environment() -> dict[str, str]:
 
 
 class AppProcess:
-    """One task: a subprocess serving HTTP on ``url``, with its output kept in a bounded buffer."""
+    """One task: a subprocess serving HTTP on ``url``, with its output kept in a bounded buffer. With
+    ``fork_servers`` (owned by the caller), a command that is a Python program importing libraries
+    is forked from a server that has imported them (``runtime.program``)."""
 
     def __init__(
         self,
@@ -44,6 +48,7 @@ class AppProcess:
         command: Sequence[str] = SAMPLE_APP,
         cwd: Path | None = None,
         output_lines: int = 500,
+        fork_servers: ForkServers | None = None,
     ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -62,7 +67,8 @@ class AppProcess:
         self.output: collections.deque[str] = collections.deque(maxlen=output_lines)
         self.started_at: float | None = None
         self.ready_after: float | None = None  # seconds from start to the first HTTP answer
-        self._process: asyncio.subprocess.Process | None = None
+        self.fork_servers = fork_servers
+        self._process: asyncio.subprocess.Process | ForkedProcess | None = None
         self._reader: asyncio.Task[None] | None = None
         self._stopping = False
 
@@ -70,7 +76,14 @@ class AppProcess:
         if self._process is not None:
             raise RuntimeError(f"task on {self.url} was already started")
         self.started_at = time.monotonic()
-        self._process = await asyncio.create_subprocess_exec(
+        cwd = self.cwd or Path.cwd()
+        found = program(self.command, cwd) if self.fork_servers is not None and SUPPORTED else None
+        if found is not None:
+            with contextlib.suppress(OSError):  # no server: the task starts as a fresh process
+                self._process, output = await self._fork(found, cwd)
+                self._reader = asyncio.create_task(self._read_output(output))
+                return
+        process = await asyncio.create_subprocess_exec(
             *self.command,
             cwd=self.cwd,
             env=self.env,
@@ -80,12 +93,39 @@ class AppProcess:
             start_new_session=True,  # a Ctrl-C in the terminal reaches the simulator, which stops tasks
             preexec_fn=ends_with_parent(),  # and a SIGKILL of the simulator ends them too
         )
-        self._reader = asyncio.create_task(self._read_output(self._process))
-
-    async def _read_output(self, process: asyncio.subprocess.Process) -> None:
         assert process.stdout is not None
+        self._process = process
+        self._reader = asyncio.create_task(self._read_output(process.stdout))
+
+    async def _fork(self, found: Program, cwd: Path) -> tuple[ForkedProcess, asyncio.StreamReader]:
+        """The task forked from the server of its kind: its revision's environment (all of it but its
+        PORT, so that what a library reads at import is the task's), folder and imports."""
+        assert self.fork_servers is not None
+        kind = ServerKind.of(
+            {name: value for name, value in self.env.items() if name != "PORT"},
+            cwd,
+            found.preload,
+            session=True,
+            first_on_path=found.path0,
+        )
+        read, write = os.pipe()
+        try:
+            server = await self.fork_servers.get(kind)
+            forked = await server.spawn(request(found, self.env, cwd), [write])
+        except BaseException:
+            os.close(read)
+            raise
+        finally:
+            os.close(write)
+        output = asyncio.StreamReader()
+        await asyncio.get_running_loop().connect_read_pipe(
+            lambda: asyncio.StreamReaderProtocol(output), os.fdopen(read, "rb")
+        )
+        return forked, output
+
+    async def _read_output(self, stream: asyncio.StreamReader) -> None:
         # Read until EOF even when nobody looks, so the child never blocks on a full pipe.
-        async for line in process.stdout:
+        async for line in stream:
             self.output.append(line.decode(errors="replace").rstrip("\n"))
 
     @property
@@ -180,12 +220,14 @@ class ProcessRuntime:
         self.sim_config = sim_config
         self.processes: dict[str, AppProcess] = {}  # task ARN -> its process
         self.host: RuntimeHost | None = None
+        self.fork_servers = ForkServers()  # what tasks fork from where they can (``runtime.program``)
 
     async def start(self, host: RuntimeHost) -> None:
         self.host = host  # its endpoint and region, for the tasks' environment
 
     async def close(self) -> None:
         await asyncio.gather(*(process.stop(grace=2.0) for process in self.processes.values()))
+        await self.fork_servers.close()  # after the tasks it forked
 
     def command(self, container: str) -> Sequence[str] | str:
         """The local command of a service task's ``container`` (its ``loadBalancers[].containerName``),
@@ -218,7 +260,9 @@ class ProcessRuntime:
         if isinstance(command, str):
             raise CannotStart(command)
         cwd = self.container_dirs.get(launch.container, Path.cwd())
-        process = AppProcess(self.environment(launch.environment), command=command, cwd=cwd)
+        process = AppProcess(
+            self.environment(launch.environment), command=command, cwd=cwd, fork_servers=self.fork_servers
+        )
         self.processes[task.arn] = process
         try:
             await process.start()

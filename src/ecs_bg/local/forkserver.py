@@ -1,0 +1,376 @@
+"""Processes forked from one interpreter that has imported, once, what each of them imports first.
+
+A Lambda cold start, or a task of the process runtime, used to start a new interpreter that imported
+the same libraries again: boto3 and botocore in every hook worker (0.2 s of CPU, more on a busy
+machine), FastAPI in every task of the sample service (0.6 s). Here one server per set of what must
+agree (``ForkServers``), ``python -P -m ecs_bg.local.forkserver FD STARTUP PRELOAD FIRST_ON_PATH``,
+imports PRELOAD once and forks each process (Linux only: it relies on pidfds and the parent-death signal).
+Everything else is a fresh process's: the child sets its environment (exactly the one asked for,
+and what the interpreter added at its start), working directory, time zone, stdin, stdout and
+stderr, then runs the request's entry (``module:function``) and exits as an interpreter does
+(``sys.exit``: atexit, non-daemon threads joined, streams flushed). The server's interpreter was
+started with the environment the caller keys it by: at least the variables an interpreter reads as
+it starts (``startup_environment``), which every process it forks shares.
+
+The protocol, on a SOCK_SEQPACKET socket pair: the caller sends one JSON request per message with
+its descriptors (the process's output first) and gets back ``{"pid"}`` with a pidfd of the child (so
+a signal can never reach a process that reused the pid); ``{"exited", "status"}`` follows when the
+child ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import importlib
+import json
+import os
+import selectors
+import signal
+import socket
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+from ecs_bg.local.parent_death import ends_with_parent
+
+MESSAGE_SIZE: Final = 1 << 20  # a request: an environment, a working directory, what to run
+MAX_FDS: Final = 4
+SUPPORTED: Final = sys.platform.startswith("linux") and hasattr(os, "pidfd_open")
+
+
+def startup_environment(environment: Mapping[str, str]) -> dict[str, str]:
+    """The variables an interpreter reads once, as it starts (buffering, hash seed, locale): processes
+    whose environments agree on these can be forked from one server started with them. The dynamic
+    loader's LD_LIBRARY_PATH and LD_PRELOAD are read at a process's start too: a process whose
+    environment sets them otherwise than the server's starts fresh."""
+    return {
+        name: value
+        for name, value in environment.items()
+        if name.startswith(("PYTHON", "LC_")) or name == "LANG"
+    }
+
+
+# -- the server ------------------------------------------------------------------------------------
+
+
+def become(request: dict[str, Any], fds: Sequence[int], added: Mapping[str, str]) -> int:
+    """In the forked child: become the process asked for, then run its entry; its exit status."""
+    output, *passed = fds
+    os.dup2(output, 1)
+    os.dup2(output, 2)
+    os.close(output)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    if request.get("session"):
+        os.setsid()  # as start_new_session: a Ctrl-C in the terminal reaches ecs-bg, which stops it
+    os.chdir(request["cwd"])
+    os.environ.clear()
+    os.environ.update(request["env"])
+    for name, value in added.items():  # what the interpreter set at its start (C locale coercion)
+        os.environ.setdefault(name, value)
+    time.tzset()  # TZ, which the C library read when the server started, is the process's now
+    module, _, function = request["entry"].partition(":")
+    entry = getattr(importlib.import_module(module), function)
+    status: int = entry(request, passed)
+    return status
+
+
+Forked = tuple[dict[str, Any], list[int], dict[str, str]]
+
+
+def serve(
+    control: socket.socket, started_with: Mapping[str, str], preload: Sequence[str], first_on_path: str | None
+) -> Forked | None:
+    """Fork a child per request until the caller hangs up (None). In a child, what ``become`` needs."""
+    # What the interpreter added to its own environment as it started: Python's C locale coercion
+    # (PEP 538) sets LC_CTYPE when the locale LANG names is missing. A fresh process would have it too.
+    added = {name: value for name, value in os.environ.items() if name not in started_with}
+    for module in preload:
+        # One that cannot be imported is left to the child, which fails as a fresh process would
+        # (or handles it). Anything else ends the server: its callers start fresh processes.
+        with contextlib.suppress(ImportError):
+            importlib.import_module(module)
+    if first_on_path is not None and shadowed(first_on_path):
+        return None  # its callers start fresh processes
+    gc.freeze()  # what the imports made is shared with every child, not copied by its collections
+    wakeup_read, wakeup_write = os.pipe()
+    os.set_blocking(wakeup_write, False)
+    signal.set_wakeup_fd(wakeup_write)
+    signal.signal(signal.SIGCHLD, lambda *_: None)  # a handler, so the wakeup fd is written
+    selector = selectors.DefaultSelector()
+    selector.register(control, selectors.EVENT_READ)
+    selector.register(wakeup_read, selectors.EVENT_READ)
+    while True:
+        for key, _ in selector.select():
+            if key.fileobj is control:
+                message, fds, _, _ = socket.recv_fds(control, MESSAGE_SIZE, MAX_FDS)
+                if not message:
+                    return None  # the caller has gone
+                with_server = ends_with_parent()  # made here: the child's parent is this process
+                pid = os.fork()
+                if pid == 0:
+                    if with_server is not None:
+                        with_server()  # the server ends (its caller has gone): so does the child
+                    signal.set_wakeup_fd(-1)
+                    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                    selector.close()
+                    control.close()
+                    os.close(wakeup_read)
+                    os.close(wakeup_write)
+                    return json.loads(message), fds, added
+                for fd in fds:
+                    os.close(fd)
+                pidfd = os.pidfd_open(pid)  # before any reaping below: it names this child
+                socket.send_fds(control, [json.dumps({"pid": pid}).encode()], [pidfd])
+                os.close(pidfd)
+            else:
+                with contextlib.suppress(BlockingIOError):
+                    os.read(wakeup_read, 512)
+                _reap(control)
+
+
+def shadowed(folder: str) -> bool:
+    """Whether ``folder``, put first on a child's path, holds a module of the same name as one this
+    server has imported: a fresh interpreter would import the folder's (wherever it is imported, even
+    by a library), and the server's would stand in its place."""
+    loaded = {name.partition(".")[0] for name in sys.modules}
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            name = entry.name.partition(".")[0]
+            if name not in loaded:
+                continue
+            if entry.is_dir() and os.path.isfile(os.path.join(entry.path, "__init__.py")):
+                return True
+            if entry.is_file() and (entry.name.endswith((".py", ".pyc")) or ".so" in entry.name):
+                return True
+    return False
+
+
+def _reap(control: socket.socket) -> None:
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        control.send(json.dumps({"exited": pid, "status": os.waitstatus_to_exitcode(status)}).encode())
+
+
+# -- the caller's side -----------------------------------------------------------------------------
+
+
+class ForkedProcess:
+    """A process forked by the server: what its callers use of ``asyncio.subprocess.Process``."""
+
+    def __init__(self, pid: int, pidfd: int) -> None:
+        self.pid = pid
+        self.returncode: int | None = None
+        self._pidfd = pidfd
+        self._exited: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+    def send_signal(self, signum: int) -> None:
+        if self.returncode is not None:
+            raise ProcessLookupError(self.pid)
+        signal.pidfd_send_signal(self._pidfd, signum)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+    def exited(self, status: int) -> None:
+        self.returncode = status
+        os.close(self._pidfd)
+        if not self._exited.done():
+            self._exited.set_result(status)
+
+    async def wait(self) -> int:
+        return await asyncio.shield(self._exited)
+
+
+class ForkServer:
+    def __init__(self, process: asyncio.subprocess.Process, control: socket.socket) -> None:
+        self._process = process
+        self._control = control
+        self._children: dict[int, ForkedProcess] = {}
+        self._spawned: asyncio.Queue[ForkedProcess | None] = asyncio.Queue()
+        self._lock = asyncio.Lock()  # one spawn at a time: replies come back in order
+        self._listening = asyncio.ensure_future(self._listen())
+
+    @classmethod
+    async def start(cls, kind: ServerKind) -> ForkServer:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-P",  # its working directory is not where its own code is: nothing there shadows it
+                "-m",
+                "ecs_bg.local.forkserver",
+                str(theirs.fileno()),
+                json.dumps(dict(kind.environment)),
+                json.dumps(list(kind.preload)),
+                json.dumps(kind.first_on_path),
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.DEVNULL,
+                env=dict(kind.environment),
+                cwd=kind.cwd,
+                pass_fds=(theirs.fileno(),),
+                start_new_session=kind.session,
+                preexec_fn=ends_with_parent(),
+            )
+        except OSError:
+            ours.close()
+            raise
+        finally:
+            theirs.close()
+        ours.setblocking(False)
+        return cls(process, ours)
+
+    async def spawn(self, request: dict[str, Any], fds: Sequence[int]) -> ForkedProcess:
+        """Fork ``request`` (``entry``, ``env``, ``cwd``, ``session``: a session of its own, and what its
+        entry reads) with ``fds``: its output first, then what its entry is passed."""
+        async with self._lock:
+            if self._listening.done():
+                raise OSError("the fork server has ended")
+            data = json.dumps(request).encode()
+            while True:
+                try:
+                    socket.send_fds(self._control, [data], list(fds))
+                    break
+                except BlockingIOError:  # the server's socket buffer is full: it is reading
+                    await asyncio.sleep(0.01)
+            reply = asyncio.ensure_future(self._spawned.get())
+            try:
+                forked = await asyncio.shield(reply)
+            except asyncio.CancelledError:
+                # The server forks anyway: its reply is this request's, not the next one's, and the
+                # process nobody will use ends at once.
+                orphan = await reply
+                if orphan is not None:
+                    with contextlib.suppress(ProcessLookupError):
+                        orphan.kill()
+                raise
+        if forked is None:
+            raise OSError("the fork server has ended")
+        return forked
+
+    async def _listen(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            while True:
+                await _readable(loop, self._control)
+                try:
+                    message, fds, _, _ = socket.recv_fds(self._control, 4096, 1)
+                except BlockingIOError:
+                    continue
+                if not message:
+                    return
+                answer = json.loads(message)
+                if "pid" in answer:
+                    # Known before its exit message (which may follow at once) is read.
+                    forked = self._children[answer["pid"]] = ForkedProcess(answer["pid"], fds[0])
+                    self._spawned.put_nowait(forked)
+                elif (ended := self._children.pop(answer["exited"], None)) is not None:
+                    ended.exited(answer["status"])
+        except OSError:
+            return
+        finally:
+            self._spawned.put_nowait(None)
+            for child in self._children.values():  # the server took them with it (parent death)
+                child.exited(-signal.SIGKILL)
+            self._children.clear()
+
+    async def close(self) -> None:
+        # The listener first: its descriptor leaves the event loop before the number can be reused.
+        self._listening.cancel()
+        await asyncio.gather(self._listening, return_exceptions=True)
+        self._control.close()  # the server's loop ends; its children end with it (parent death)
+        with contextlib.suppress(ProcessLookupError):
+            self._process.kill()
+        await self._process.wait()
+
+
+@dataclass(frozen=True)
+class ServerKind:
+    """What the processes one server forks share: the environment its interpreter starts with (at
+    least their ``startup_environment``), its working directory, what it imports ahead, and whether
+    it runs in a session of its own (so that a Ctrl-C in the terminal reaches ecs-bg alone, which
+    then stops what it forked as it chooses)."""
+
+    environment: frozenset[tuple[str, str]]
+    cwd: str
+    preload: tuple[str, ...]
+    session: bool = False
+    # The folder the children put first on their path: a server that has imported a module of a name
+    # found there ends at once (``shadowed``), and its callers start fresh processes.
+    first_on_path: str | None = None
+
+    @classmethod
+    def of(
+        cls,
+        environment: Mapping[str, str],
+        cwd: Path,
+        preload: Sequence[str],
+        *,
+        session: bool = False,
+        first_on_path: Path | None = None,
+    ) -> ServerKind:
+        folder = None if first_on_path is None else str(first_on_path)
+        return cls(frozenset(environment.items()), str(cwd), tuple(preload), session, folder)
+
+
+class ForkServers:
+    """The fork servers of one ``ecs-bg`` run, one per ``ServerKind``, each started when a process of
+    its kind is first asked for."""
+
+    def __init__(self) -> None:
+        self._servers: dict[ServerKind, asyncio.Future[ForkServer]] = {}
+
+    async def get(self, kind: ServerKind) -> ForkServer:
+        if kind not in self._servers:
+            self._servers[kind] = asyncio.ensure_future(ForkServer.start(kind))
+        try:
+            return await asyncio.shield(self._servers[kind])
+        except OSError:
+            del self._servers[kind]  # the next process of its kind tries again
+            raise
+
+    async def close(self) -> None:
+        for server in self._servers.values():
+            with contextlib.suppress(OSError, asyncio.CancelledError):
+                await (await server).close()
+        self._servers.clear()
+
+
+async def _readable(loop: asyncio.AbstractEventLoop, sock: socket.socket) -> None:
+    ready: asyncio.Future[None] = loop.create_future()
+
+    def wake() -> None:
+        if not ready.done():
+            ready.set_result(None)
+
+    fd = sock.fileno()  # the number it was registered under, even once the socket is closed
+    loop.add_reader(fd, wake)
+    try:
+        await ready
+    finally:
+        loop.remove_reader(fd)
+
+
+if __name__ == "__main__":
+    forked = None
+    with contextlib.suppress(KeyboardInterrupt):
+        started_with, preload, first_on_path = (json.loads(argument) for argument in sys.argv[2:5])
+        forked = serve(socket.socket(fileno=int(sys.argv[1])), started_with, preload, first_on_path)
+    if forked is not None:  # a child: it ends as an interpreter ends, with its entry's status
+        status = become(*forked)
+        # At exit the interpreter's last collections would walk every object the imports made only
+        # to free what the OS reclaims; frozen, they are skipped.
+        gc.freeze()
+        sys.exit(status)
