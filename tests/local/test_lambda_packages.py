@@ -5,6 +5,7 @@ is built, once per content. Real worker processes, invoked through the runner.""
 from __future__ import annotations
 
 import asyncio
+import importlib.metadata
 from pathlib import Path
 from typing import Any
 
@@ -102,3 +103,18 @@ def test_a_requirement_that_does_not_install_fails_the_init_naming_it(tmp_path: 
     assert done.response is None
     assert (done.error or "").startswith("Runtime.ImportModuleError: pip install -r")
     assert "requirements.txt failed" in (done.error or "")
+
+
+def test_the_modules_a_distribution_provides_are_those_its_metadata_names() -> None:
+    """Read for the named distributions alone, as importlib.metadata's packages_distributions reads
+    every installed one: the same modules (the names fold case, - and _ as pip's do)."""
+    names = (*packages.RUNTIME_DISTRIBUTIONS, *POWERTOOLS_LAYER, "No-Such-Distribution")
+    wanted = {name.lower().replace("_", "-") for name in names}
+    expected = {
+        module
+        for module, owners in importlib.metadata.packages_distributions().items()
+        if any(owner.lower().replace("_", "-") in wanted for owner in owners)
+    }
+    assert packages.provided_modules(names) == expected
+    assert {"boto3", "botocore", "dateutil", "aws_lambda_powertools"} <= expected
+    assert packages.provided_modules(("PyYAML",)) == {"yaml", "_yaml"}

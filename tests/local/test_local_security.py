@@ -306,7 +306,7 @@ def test_a_hook_gets_exactly_lambda_s_variables_its_own_and_local_access(
 ) -> None:
     done = local.loop.run(local.server.world.lambda_.invoke("env-reporter", {}))
     assert done.error is None, done.output
-    # A worker forked from the fork server (lambda_/forkserver.py) has its environment set after the
+    # A worker forked from the fork server (local/forkserver.py) has its environment set after the
     # fork: /proc/self/environ still shows what the server started with (its interpreter's startup
     # variables, a part of what the worker has), and os.environ is the worker's own.
     started = done.response["initial"]

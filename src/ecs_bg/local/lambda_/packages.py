@@ -70,13 +70,25 @@ def cache_dir() -> Path:
 
 @functools.cache
 def provided_modules(distributions: tuple[str, ...]) -> frozenset[str]:
-    """The top-level modules ``distributions`` install (by their metadata, case and _- folded)."""
-    wanted = {_fold(name) for name in distributions}
-    return frozenset(
-        module
-        for module, owners in importlib.metadata.packages_distributions().items()
-        if any(_fold(owner) in wanted for owner in owners)
-    )
+    """The top-level modules ``distributions`` install, as ``importlib.metadata.packages_distributions``
+    finds them (``top_level.txt``, else the first part of each ``.py`` file they installed), read for
+    these distributions alone rather than for every one installed (0.1 s of CPU and more)."""
+    modules: set[str] = set()
+    for name in distributions:
+        try:
+            distribution = importlib.metadata.distribution(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+        declared = (distribution.read_text("top_level.txt") or "").split()
+        modules.update(
+            declared
+            or (
+                file.parts[0] if len(file.parts) > 1 else file.with_suffix("").name
+                for file in distribution.files or ()
+                if file.suffix == ".py"
+            )
+        )
+    return frozenset(modules)
 
 
 async def package(function: LambdaFunction) -> Package:
@@ -160,10 +172,6 @@ def _publish(built: Path, target: Path) -> None:
         os.rename(built, target)
     except OSError:  # it exists already: the same content, built by another process
         shutil.rmtree(built, ignore_errors=True)
-
-
-def _fold(name: str) -> str:
-    return name.lower().replace("_", "-")
 
 
 def forkable(folders: Sequence[Path], runtime_modules: Iterable[str], *, loader_changed: bool) -> bool:
