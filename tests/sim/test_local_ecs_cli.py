@@ -222,11 +222,14 @@ def test_a_killed_local_leaves_no_task_or_worker_running() -> None:
         children = descendants(local.process.pid)
         commands = {pid: command_line(pid) for pid in children}
         # The tasks and the hook workers are forked from fork servers, whose command lines they keep:
-        # a server's last argument is what it imports ahead (FastAPI for the sample's, boto3 for Lambda's).
-        forked = [pid for pid, command in commands.items() if b"ecs_bg.local.forkserver" in command]
-        tasks = [pid for pid in forked if b"fastapi" in commands[pid][-1] and parent(pid) in forked]
+        # python -P -m ecs_bg.local.forkserver FD STARTUP PRELOAD FIRST_ON_PATH. What a server imports
+        # ahead tells them apart: FastAPI for the sample's tasks, boto3 for Lambda's workers.
+        forked = {
+            pid: command[6] for pid, command in commands.items() if b"ecs_bg.local.forkserver" in command
+        }
+        tasks = [pid for pid, preload in forked.items() if b'"fastapi"' in preload and parent(pid) in forked]
         assert len(tasks) == 2, commands
-        lambda_processes = [pid for pid in forked if commands[pid][-1] == b'["boto3"]']
+        lambda_processes = [pid for pid, preload in forked.items() if preload == b'["boto3"]']
         assert len(lambda_processes) >= 2, commands  # a server and its workers
         local.process.kill()
         local.process.wait(timeout=10)
