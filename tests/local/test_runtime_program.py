@@ -19,8 +19,9 @@ from ecs_bg.local.runtime.program import Program, program
 
 # A library beside the program (on PYTHONPATH) that reads its environment at import, as some do.
 ENVLIB = """
-import os
+import os, sys
 SEEN = os.environ.get("REVISION")
+print("envlib: imported", file=sys.stderr)  # as a library's warning at import
 """
 
 # A program that says what it sees, then serves until stopped (or exits as FATE says).
@@ -103,11 +104,18 @@ async def _report(task: AppProcess) -> dict[str, Any]:
 
 
 def _run(command: list[str], here: Path, env: dict[str, str], servers: ForkServers | None) -> dict[str, Any]:
+    """The program's report, and its output up to it (``output``)."""
+
     async def scenario() -> dict[str, Any]:
         task = AppProcess(env, command=command, cwd=here, fork_servers=servers)
         try:
             await task.start()
-            return await _report(task)
+            report = await _report(task)
+            lines = list(task.output)
+            return {
+                **report,
+                "output": lines[: next(i for i, line in enumerate(lines) if line.startswith("{"))],
+            }
         finally:
             await task.stop(grace=2)
             if servers is not None:
@@ -133,6 +141,7 @@ def test_a_forked_task_is_a_fresh_process_s_equal(tmp_path: Path, command: list[
     assert Path(forked["argv"][0]).name in ("reporter.py", "__main__.py")
     assert forked["path0"] == str(here.resolve())
     assert forked["session"] is True  # a session of its own, as start_new_session gives
+    assert forked["output"] == ["envlib: imported"]  # what a preloaded library printed at import
     assert set(forked["environment"]) >= {"HOST", "REVISION", "PYTHONPATH"}
 
 
@@ -146,7 +155,7 @@ def test_a_module_beside_the_program_that_shadows_a_preloaded_one_is_imported(tm
     )
     (here / "reports.py").write_text("import json\nimport envlib\nimport time\ntime.sleep(60)\n")
     forked = _run([sys.executable, "reports.py"], here, env, ForkServers())
-    assert forked == {"shadowed": True}
+    assert forked == {"shadowed": True, "output": []}
 
 
 @pytest.mark.skipif(not SUPPORTED, reason="the fork server is Linux's (pidfds)")
@@ -211,6 +220,53 @@ def test_a_forked_task_ends_as_a_fresh_one_does(tmp_path: Path) -> None:
             assert killed.returncode == -signal.SIGKILL
             assert killed.crashed
         finally:
+            await servers.close()
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.skipif(not SUPPORTED, reason="the fork server is Linux's (pidfds)")
+def test_a_revision_s_server_ends_with_its_last_task(tmp_path: Path) -> None:
+    """A long ``ecs-bg local`` deploys revision after revision: a drained revision's server goes."""
+    here, env = layout(tmp_path)
+
+    def server_of(task: AppProcess) -> int:
+        assert task.pid is not None
+        with open(f"/proc/{task.pid}/stat") as stat:
+            return int(stat.read().rsplit(")", 1)[1].split()[1])
+
+    def running(pid: int) -> bool:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+        except OSError:
+            return False
+
+    async def scenario() -> None:
+        servers = ForkServers()
+        command = [sys.executable, "reporter.py"]
+        blue = [AppProcess(env, command=command, cwd=here, fork_servers=servers) for _ in range(2)]
+        green = AppProcess({**env, "REVISION": "green"}, command=command, cwd=here, fork_servers=servers)
+        try:
+            for task in (*blue, green):
+                await task.start()
+                await _report(task)
+            blue_server, green_server = server_of(blue[0]), server_of(green)
+            assert server_of(blue[1]) == blue_server != green_server
+            await blue[0].stop(grace=2)
+            await servers.close_idle()
+            assert running(blue_server)  # its other task still runs
+            await blue[1].stop(grace=2)
+            await servers.close_idle()
+            for _ in range(100):
+                if not running(blue_server):
+                    break
+                await asyncio.sleep(0.05)
+            assert not running(blue_server)
+            assert running(green_server)
+            assert green.returncode is None
+        finally:
+            await asyncio.gather(*(task.stop(grace=2) for task in (*blue, green)))
             await servers.close()
 
     asyncio.run(scenario())

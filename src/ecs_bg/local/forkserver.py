@@ -30,6 +30,7 @@ import selectors
 import signal
 import socket
 import sys
+import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -58,12 +59,15 @@ def startup_environment(environment: Mapping[str, str]) -> dict[str, str]:
 # -- the server ------------------------------------------------------------------------------------
 
 
-def become(request: dict[str, Any], fds: Sequence[int], added: Mapping[str, str]) -> int:
-    """In the forked child: become the process asked for, then run its entry; its exit status."""
+def become(request: dict[str, Any], fds: Sequence[int], added: Mapping[str, str], printed: bytes) -> int:
+    """In the forked child: become the process asked for, then run its entry; its exit status.
+    ``printed``: what the server's imports printed, which a fresh process would have printed too."""
     output, *passed = fds
     os.dup2(output, 1)
     os.dup2(output, 2)
     os.close(output)
+    if printed:
+        os.write(1, printed)
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.close(devnull)
@@ -81,7 +85,7 @@ def become(request: dict[str, Any], fds: Sequence[int], added: Mapping[str, str]
     return status
 
 
-Forked = tuple[dict[str, Any], list[int], dict[str, str]]
+Forked = tuple[dict[str, Any], list[int], dict[str, str], bytes]
 
 
 def serve(
@@ -91,11 +95,7 @@ def serve(
     # What the interpreter added to its own environment as it started: Python's C locale coercion
     # (PEP 538) sets LC_CTYPE when the locale LANG names is missing. A fresh process would have it too.
     added = {name: value for name, value in os.environ.items() if name not in started_with}
-    for module in preload:
-        # One that cannot be imported is left to the child, which fails as a fresh process would
-        # (or handles it). Anything else ends the server: its callers start fresh processes.
-        with contextlib.suppress(ImportError):
-            importlib.import_module(module)
+    printed = _imported(preload)
     if first_on_path is not None and shadowed(first_on_path):
         return None  # its callers start fresh processes
     gc.freeze()  # what the imports made is shared with every child, not copied by its collections
@@ -123,7 +123,7 @@ def serve(
                     control.close()
                     os.close(wakeup_read)
                     os.close(wakeup_write)
-                    return json.loads(message), fds, added
+                    return json.loads(message), fds, added, printed
                 for fd in fds:
                     os.close(fd)
                 pidfd = os.pidfd_open(pid)  # before any reaping below: it names this child
@@ -133,6 +133,28 @@ def serve(
                 with contextlib.suppress(BlockingIOError):
                     os.read(wakeup_read, 512)
                 _reap(control)
+
+
+def _imported(modules: Sequence[str]) -> bytes:
+    """Import ``modules``; what they printed as they were imported (warnings, notices), which each
+    child prints first. One that cannot be imported is left to the child, which fails as a fresh
+    process would (or handles it). Anything else ends the server: its callers start fresh processes."""
+    with tempfile.TemporaryFile() as printed:
+        kept = os.dup(1), os.dup(2)
+        os.dup2(printed.fileno(), 1)
+        os.dup2(printed.fileno(), 2)
+        try:
+            for module in modules:
+                with contextlib.suppress(ImportError):
+                    importlib.import_module(module)
+        finally:
+            for stream in (sys.stdout, sys.stderr):
+                stream.flush()
+            for fd, original in zip((1, 2), kept, strict=True):
+                os.dup2(original, fd)
+                os.close(original)
+        printed.seek(0)
+        return printed.read()
 
 
 def shadowed(folder: str) -> bool:
@@ -286,6 +308,11 @@ class ForkServer:
                 child.exited(-signal.SIGKILL)
             self._children.clear()
 
+    @property
+    def idle(self) -> bool:
+        """No process it forked is running, and none is being forked."""
+        return not self._children and not self._lock.locked()
+
     async def close(self) -> None:
         # The listener first: its descriptor leaves the event loop before the number can be reused.
         self._listening.cancel()
@@ -340,6 +367,19 @@ class ForkServers:
         except OSError:
             del self._servers[kind]  # the next process of its kind tries again
             raise
+
+    async def close_idle(self) -> None:
+        """Close the servers no running process was forked from: a revision's, once its tasks have
+        stopped. A long ``ecs-bg local`` keeps only its current revisions' servers."""
+        for kind, server in list(self._servers.items()):
+            if (
+                server.done()
+                and not server.cancelled()
+                and server.exception() is None
+                and server.result().idle
+            ):
+                del self._servers[kind]
+                await server.result().close()
 
     async def close(self) -> None:
         for server in self._servers.values():

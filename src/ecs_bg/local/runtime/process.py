@@ -304,7 +304,11 @@ class ProcessRuntime:
     async def stop_task(self, task: Task) -> int | None:
         """SIGTERM, then SIGKILL after 2 s; the exit status (None: there was no process)."""
         process = self.processes.get(task.arn)
-        return None if process is None else await process.stop(grace=2.0)
+        if process is None:
+            return None
+        status = await process.stop(grace=2.0)
+        await self.fork_servers.close_idle()  # a drained revision's server goes with its last task
+        return status
 
     def health(self, task: Task) -> str | None:
         return None  # no container health check runs: the load balancer's checks are the only ones

@@ -6,6 +6,7 @@ A task forked so is the process a fresh interpreter would be, as far as its code
 - its environment, working directory, ``sys.argv`` and ``sys.path[0]`` are the command's;
 - the server it forks from was started with the task's whole environment but its PORT (one server per
   revision and container), so a library that reads its environment at import reads the task's;
+- what the libraries print as they are imported is the first thing in its output;
 - nothing in ``sys.path[0]`` shadows a module the server has imported (else the server ends at once
   and the task starts fresh: ``ServerKind.first_on_path``).
 What differs: ``sys.orig_argv`` and ``/proc/self/cmdline`` name the server, and ``sys.flags.safe_path``
