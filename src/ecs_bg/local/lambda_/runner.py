@@ -42,7 +42,9 @@ DEFAULT_REGION: Final = "us-east-1"
 # Where this local runtime's bootstrap (the worker) lives, as Lambda's is in /var/runtime.
 RUNTIME_DIR: Final = Path(__file__).resolve().parent
 START_TIMEOUT: Final = 30.0  # real seconds a cold start's import may take (Lambda's init phase: 10 s)
-# What a worker's fork server imports ahead: the runtime's SDK (its dependencies come with it).
+# What a worker's fork server imports ahead: the runtime's SDK (its dependencies come with it), the
+# same for every function: Lambda's Python runtime ships it ("Building Lambda functions with Python",
+# https://docs.aws.amazon.com/lambda/latest/dg/lambda-python.html).
 PRELOADED: Final = ("boto3",)
 
 
