@@ -50,7 +50,6 @@ with mock_aws():
         Parameters={"commands": ["true"]},
     )["Command"]
     print(command["TargetCount"], "moto.ec2" in sys.modules)
-    print(len(boto3.client("ec2", region_name="eu-west-1").describe_regions()["Regions"]) > 0)
 """
 
 
@@ -58,4 +57,4 @@ def test_ssm_serves_parameters_without_ec2_and_run_command_still_finds_its_targe
     script = [sys.executable, "-c", SSM_WITHOUT_EC2]
     done = subprocess.run(script, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split("\n")[:3] == ["on False", "0 True", "True"]
+    assert done.stdout.split("\n")[:2] == ["on False", "0 True"]
