@@ -34,13 +34,20 @@ def test_the_cli_imports_no_heavy_dependency_before_a_command_runs(code: str) ->
 
 def test_a_simulation_refused_at_its_files_starts_no_server_and_asks_no_engine(tmp_path: Path) -> None:
     """A typo in the service definition is said before the local world's server, its load generator
-    or a Docker engine's client (all aiohttp) are even imported, let alone started."""
+    or a Docker engine's client (all aiohttp) are even imported, let alone started, and before any
+    process probes a hook function's code (the CDK app's hookDetails context)."""
     scenario = Path(__file__).parents[1] / "fault_suite" / "scenarios" / "misspelled-key"
     code = (
         "import sys\n"
+        "started = []\n"
+        "def probes(event, args):\n"
+        "    if event == 'subprocess.Popen' and 'ecs_bg.deploy.probe' in map(str, args[1]):\n"
+        "        started.append(args[1])\n"
+        "sys.addaudithook(probes)\n"
         "from ecs_bg.cli.main import app\n"
         "try:\n    app()\nexcept SystemExit as end:\n"
         "    print('exit', end.code, sorted(m for m in sys.modules if m.split('.')[0] == 'aiohttp')[:1])\n"
+        "    print('started', started)\n"
     )
     args = ["simulate", "--quiet", "--config", str(scenario / "ecspresso.yml")]
     args += ["--sim-config", str(scenario / "simulation.yml"), "--runtime", "docker"]
@@ -53,4 +60,4 @@ def test_a_simulation_refused_at_its_files_starts_no_server_and_asks_no_engine(t
         cwd=tmp_path,
     )
     assert "bakeTimeInMinute" in done.stdout + done.stderr, done.stdout + done.stderr
-    assert done.stdout.strip().splitlines()[-1] == "exit 2 []", done.stdout
+    assert done.stdout.strip().splitlines()[-2:] == ["exit 2 []", "started []"], done.stdout

@@ -67,6 +67,12 @@ def load(
     return UserFiles(definitions, ids, container, tuple(names))
 
 
+def refuse_definition_errors(config: Path, cloud: LocalCloud, environ: Mapping[str, str]) -> None:
+    """The errors of the definitions themselves, before any hook function's code is probed (a process
+    each): what ``load`` refuses but for the hookDetails a function's own code judges (ECS025)."""
+    refuse_lint_errors(load_definitions(config, environ, lambda _region: cloud), {})
+
+
 def revision_task(config: Path, environ: Mapping[str, str], cloud: LocalCloud) -> dict[str, Any]:
     """One revision's task definition: the same files rendered with that revision's variables (and
     the stacks' outputs: the service definition is rendered too)."""

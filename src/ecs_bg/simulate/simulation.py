@@ -109,6 +109,7 @@ class Simulation:
         local = dataclasses.replace(options.local, cdk_json=find_cdk_json(options.local.cdk_json))
         region = load_config(self.config, options.environ).region or local.region
         self.cloud = read_cloud(find_template(local.template, local.cdk_json), region)
+        definitions.refuse_definition_errors(self.config, self.cloud, options.environ)
         where = f"{local.sim_config or 'simulation.yml'}:"
         app = local_functions(local.cdk_json, local.lambda_dir, where=where)
         functions = world_functions(self.cloud, app, local.functions, where)
