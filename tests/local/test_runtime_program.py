@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
 import sys
 from pathlib import Path
@@ -270,3 +271,33 @@ def test_a_revision_s_server_ends_with_its_last_task(tmp_path: Path) -> None:
             await servers.close()
 
     asyncio.run(scenario())
+
+
+@pytest.mark.skipif(not SUPPORTED, reason="the fork server is Linux's (pidfds)")
+def test_a_library_that_needs_its_task_s_port_at_import_starts_fresh(tmp_path: Path) -> None:
+    """The server has the task's environment but its PORT: a library that reads PORT as it is
+    imported fails there, the server ends, and the task starts as a fresh process, with its PORT."""
+    here, env = layout(tmp_path)
+    (tmp_path / "lib" / "portlib.py").write_text("import os\nPORT = int(os.environ['PORT'])\n")
+    (here / "ported.py").write_text(
+        "import json, time\nimport portlib\n"
+        "print(json.dumps({'port': portlib.PORT}), flush=True)\ntime.sleep(60)\n"
+    )
+
+    async def scenario() -> tuple[int, int, bool]:
+        servers = ForkServers()
+        task = AppProcess(env, command=[sys.executable, "ported.py"], cwd=here, fork_servers=servers)
+        try:
+            await task.start()
+            report = await _report(task)
+            assert task.pid is not None
+            with open(f"/proc/{task.pid}/stat") as stat:
+                fresh = int(stat.read().rsplit(")", 1)[1].split()[1]) == os.getpid()
+            return report["port"], task.port, fresh
+        finally:
+            await task.stop(grace=2)
+            await servers.close()
+
+    seen, port, fresh = asyncio.run(scenario())
+    assert seen == port
+    assert fresh  # its parent is the runtime, not a server
