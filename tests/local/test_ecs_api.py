@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 from botocore.parsers import JSONParser
 
+from ecs_bg.deploy.model import ecs_model
 from ecs_bg.hooks.ecs import DeploymentStatus
-from ecs_bg.local.ecs.api import EcsApi, service_model
+from ecs_bg.local.ecs.api import EcsApi
 from ecs_bg.local.ecs.backend import LocalEcs
 from ecs_bg.local.ecs.models import Account, Deployment, Service, Task
 
@@ -81,7 +82,7 @@ class Ecs:
         status, answer = self.raw(operation, json.dumps(request).encode())
         assert status == 200, answer
         # As a client reads it: botocore's own parser over the operation's output shape.
-        model = service_model().operation_model(operation)
+        model = ecs_model().operation_model(operation)
         raw = json.dumps(answer).encode()
         parsed: dict[str, Any] = JSONParser().parse(
             {"body": raw, "headers": {}, "status_code": 200}, model.output_shape

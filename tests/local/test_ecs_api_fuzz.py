@@ -11,7 +11,7 @@ from botocore.model import ListShape, MapShape, Shape, StructureShape
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ecs_bg.local.ecs.api import service_model
+from ecs_bg.deploy.model import ecs_model
 from ecs_bg.local.ecs.backend import OPERATIONS
 from tests.local.test_ecs_api import CLUSTER, SERVICE, Ecs
 
@@ -114,7 +114,7 @@ def set_at(document: Any, path: tuple[Any, ...], value: Any) -> None:
 @st.composite
 def defective(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
     operation = draw(st.sampled_from(OPERATIONS))
-    shape = service_model().operation_model(operation).input_shape
+    shape = ecs_model().operation_model(operation).input_shape
     request: dict[str, Any] = draw(plausible(shape)) if shape is not None else {}
     kinds = ["type"] + (["required"] if shape is not None and shape.required_members else [])
     kinds += ["range"] * 3 if any(op == operation for op, _, _ in OUT_OF_RANGE) else []

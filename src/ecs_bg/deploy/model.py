@@ -31,7 +31,8 @@ _PLACEHOLDER_TASK_DEFINITION = "family:1"
 
 
 @cache
-def _ecs() -> ServiceModel:
+def ecs_model() -> ServiceModel:
+    """botocore's ECS model, loaded once per process (a third of a second): lint's and the local ECS's."""
     return get_session().get_service_model("ecs")
 
 
@@ -44,10 +45,10 @@ def model_findings(definitions: Definitions) -> list[Finding]:
     config = definitions.config
     service = definitions.service
     findings: list[Finding] = []
-    create = _ecs().operation_model("CreateService")
+    create = ecs_model().operation_model("CreateService")
     # Service definitions are written in DescribeServices' output shape; ecspresso reads that and
     # quietly drops what the APIs do not take (ARNs, status, events, ...).
-    output_only = _members(_ecs().shape_for("Service")) - _members(create.input_shape)
+    output_only = _members(ecs_model().shape_for("Service")) - _members(create.input_shape)
     sent: dict[str, Any] = {}
     for key, value in service.items():
         if key in _SET_BY_ECSPRESSO or key in output_only:
@@ -58,13 +59,13 @@ def model_findings(definitions: Definitions) -> list[Finding]:
     identity = {"serviceName": config.service, "cluster": config.cluster}
     task_definition = {"taskDefinition": _PLACEHOLDER_TASK_DEFINITION}
     findings += _validate(create, {**sent, **identity, **task_definition}, definitions.service_file)
-    update = _ecs().operation_model("UpdateService")
+    update = ecs_model().operation_model("UpdateService")
     updatable = {k: v for k, v in sent.items() if k in _members(update.input_shape)}
     update_input = {**updatable, "service": config.service, "cluster": config.cluster, **task_definition}
     findings += _validate(update, update_input, definitions.service_file)
 
-    register = _ecs().operation_model("RegisterTaskDefinition")
-    task_output_only = _members(_ecs().shape_for("TaskDefinition")) - _members(register.input_shape)
+    register = ecs_model().operation_model("RegisterTaskDefinition")
+    task_output_only = _members(ecs_model().shape_for("TaskDefinition")) - _members(register.input_shape)
     task_sent: dict[str, Any] = {}
     for key, value in definitions.task.items():
         if key in task_output_only:

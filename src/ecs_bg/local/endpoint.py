@@ -24,7 +24,8 @@ from xml.sax.saxutils import escape
 
 from aiohttp import ClientError, ClientSession, web
 
-from ecs_bg.local.ecs.api import CONTENT_TYPE, TARGET_PREFIX, EcsApi, service_model
+from ecs_bg.deploy.model import ecs_model
+from ecs_bg.local.ecs.api import CONTENT_TYPE, TARGET_PREFIX, EcsApi
 from ecs_bg.local.errors import AwsError
 from ecs_bg.local.hangups import client_hang_ups
 from ecs_bg.local.moto_server import PARENT_ENV, TOKEN_ENV, TOKEN_HEADER
@@ -81,7 +82,7 @@ class LocalAws:
         self._session = ClientSession()
         self._moto_ready = asyncio.ensure_future(self._start_moto())
         # botocore's ECS model, which every ECS request is read with, loads meanwhile.
-        self._ecs_model = asyncio.ensure_future(asyncio.to_thread(service_model))
+        self._ecs_model = asyncio.ensure_future(asyncio.to_thread(ecs_model))
         app = web.Application(
             client_max_size=16 * 1024 * 1024, middlewares=[client_hang_ups, self.policy.middleware]
         )

@@ -10,13 +10,13 @@ task definition of at most 64 KiB) the backend checks, also before it changes an
 
 from __future__ import annotations
 
-import functools
 import json
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from botocore.model import OperationModel, ServiceModel
+from botocore.model import OperationModel
 
+from ecs_bg.deploy.model import ecs_model
 from ecs_bg.local import awsjson
 from ecs_bg.local.ecs.errors import (
     InvalidParameterException,
@@ -28,14 +28,6 @@ from ecs_bg.local.errors import AwsError
 TARGET_PREFIX = "AmazonEC2ContainerServiceV20141113."  # X-Amz-Target: <prefix><operation>
 CONTENT_TYPE = "application/x-amz-json-1.1"
 Operation = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
-
-
-@functools.cache
-def service_model() -> ServiceModel:
-    """botocore's ECS model, loaded once per process (a third of a second)."""
-    import botocore.session
-
-    return botocore.session.get_session().get_service_model("ecs")
 
 
 class EcsApi:
@@ -59,7 +51,7 @@ class EcsApi:
 
     def _model(self, operation: str) -> OperationModel:
         if operation not in self.operations:
-            known = operation in service_model().operation_names
+            known = operation in ecs_model().operation_names
             why = "is not served by this local ECS" if known else "is not an ECS operation"
             raise UnknownOperationException(f"{operation} {why}")
-        return service_model().operation_model(operation)
+        return ecs_model().operation_model(operation)
