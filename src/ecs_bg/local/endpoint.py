@@ -16,6 +16,7 @@ import ipaddress
 import os
 import secrets
 import sys
+import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
@@ -38,6 +39,30 @@ SIMULATION_APP_ID = "ecs-bg-simulation"
 JsonAnswer = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 # A query-protocol operation answered locally (elbv2, CloudFormation): its parameters -> the XML body.
 QueryAnswer = Callable[[dict[str, str]], str]
+_CLIENTS = threading.Lock()
+
+
+def endpoint_client(service: str, url: str, region: str, key: str, *, appid: str | None = None) -> Any:
+    """A boto3 client of the local endpoint at ``url``, signed with ``key`` (any key signs for it).
+
+    Made under one lock for the whole process: boto3's default session is not thread safe ("Session
+    objects are not thread safe", boto3's session guide,
+    https://boto3.amazonaws.com/v1/documentation/api/latest/guide/session.html; boto/botocore#2991), and
+    clients are made in threads here. Two made at once each built the session's endpoint resolver,
+    parsing botocore's endpoints.json twice. The clients themselves are thread safe."""
+    import boto3
+    from botocore.config import Config
+
+    config = Config(user_agent_appid=appid) if appid else None  # type: ignore[call-arg]  # stubs lag botocore
+    with _CLIENTS:
+        return boto3.client(  # type: ignore[call-overload]
+            service,
+            region_name=region,
+            endpoint_url=url,
+            aws_access_key_id=key,
+            aws_secret_access_key=key,
+            config=config,
+        )
 
 
 class LocalAws:

@@ -18,7 +18,7 @@ from ecs_bg.local.cloudformation.names import ACCOUNT
 from ecs_bg.local.cloudwatch.service import CloudWatch, load_balancer_names, template_alarms
 from ecs_bg.local.ecs.models import Task
 from ecs_bg.local.elbv2.load_balancing import LoadBalancing, resources
-from ecs_bg.local.endpoint import SIMULATION_APP_ID
+from ecs_bg.local.endpoint import SIMULATION_APP_ID, endpoint_client
 from ecs_bg.local.lambda_.functions import local_functions, world_functions
 from ecs_bg.local.lambda_.service import LambdaService
 from ecs_bg.local.options import LocalOptions
@@ -109,15 +109,7 @@ class World:
         """The local endpoint's client for ``service``, made once (from any thread)."""
         with self._clients_lock:
             if service not in self._clients:
-                import boto3
-
-                self._clients[service] = boto3.client(  # type: ignore[call-overload]
-                    service,
-                    region_name=self.options.region,
-                    endpoint_url=self.endpoint,
-                    aws_access_key_id="local",
-                    aws_secret_access_key="local",  # noqa: S106 - the local endpoint's own key
-                )
+                self._clients[service] = endpoint_client(service, self.endpoint, self.options.region, "local")
             return self._clients[service]
 
     # -- tasks ---------------------------------------------------------------------------------------

@@ -281,19 +281,9 @@ class Simulation:
         return report
 
     def _client(self, service: str, url: str) -> Any:
-        import boto3
-        from botocore.config import Config
+        from ecs_bg.local.endpoint import SIMULATION_APP_ID, endpoint_client
 
-        from ecs_bg.local.endpoint import SIMULATION_APP_ID
-
-        return boto3.client(  # type: ignore[call-overload]
-            service,
-            region_name=self.ids.region,
-            endpoint_url=url,
-            aws_access_key_id="simulation",
-            aws_secret_access_key="simulation",  # noqa: S106 - any key signs for the local endpoint
-            config=Config(user_agent_appid=SIMULATION_APP_ID),  # type: ignore[call-arg]  # stubs lag botocore
-        )
+        return endpoint_client(service, url, self.ids.region, "simulation", appid=SIMULATION_APP_ID)
 
     async def _create_blue(self, ecs: Any) -> None:
         """Register both revisions, create the service on blue and wait until blue serves."""
