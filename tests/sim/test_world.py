@@ -26,6 +26,9 @@ async def get(session: aiohttp.ClientSession, url: str) -> tuple[int, str | None
         return response.status, response.headers.get(GROUP_HEADER)
 
 
+CONCURRENCY = 16  # production requests in flight at most
+
+
 def count(period: MetricsPeriod, group: str) -> int:
     return period.groups[group].request_count if group in period.groups else 0
 
@@ -134,7 +137,9 @@ def test_blue_green_shift_under_steady_load_fails_no_production_request() -> Non
             async with aiohttp.ClientSession() as session, session.get(urls["test"] + "/version") as response:
                 assert (await response.json())["revision"] == "rev-green"
 
-            load = LoadGenerator(urls["production"] + "/api/products", rate=100, concurrency=16, duration=20)
+            load = LoadGenerator(
+                urls["production"] + "/api/products", rate=100, concurrency=CONCURRENCY, duration=20
+            )
             lb.take_metrics()
             load.start()
             periods = []
@@ -159,8 +164,10 @@ def test_blue_green_shift_under_steady_load_fails_no_production_request() -> Non
         assert set(report.by_group) == {"blue", "green"}
         shares = [count(p, "green") / p.load_balancer.request_count for p in periods]
         assert shares[0] == 0.0
-        # Blue's requests still in flight when its weight went to 0 finish (and count) in that period.
-        assert shares[-2] >= 0.9
+        # Blue's requests still in flight when its weight went to 0 finish (and count) in that
+        # period: no more of them than the load keeps in flight. (How many that is depends on how
+        # fast the machine answers: a bound on green's share failed on a busy one, 0.85 for 0.9.)
+        assert count(periods[-2], "blue") <= CONCURRENCY
         assert shares[-1] == 1.0
         assert shares == sorted(shares)  # green's share only grows
         # The load balancer's counts are the load generator's counts, request for request.
