@@ -17,6 +17,7 @@ as a fresh process, as before.
 from __future__ import annotations
 
 import ast
+import functools
 import os
 import runpy
 import sys
@@ -37,9 +38,16 @@ class Program:
 
 def program(command: Sequence[str], cwd: Path) -> Program | None:
     """``command``, run in ``cwd``, as a program worth forking; None: it starts as a fresh process."""
+    return _program(tuple(command), cwd)
+
+
+# Read once per command: a revision's tasks start alike, and its code is parsed, not run (what it
+# imports ahead is only that: a task imports what its code needs, whatever was read here).
+@functools.lru_cache(maxsize=64)
+def _program(command: tuple[str, ...], cwd: Path) -> Program | None:
     if len(command) < 2 or command[0] != sys.executable:
         return None
-    argv = tuple(command[1:])
+    argv = command[1:]
     if argv[0] == "-m" and len(argv) >= 2:
         path0 = cwd.resolve()
         root = argv[1].split(".")[0]
