@@ -157,21 +157,25 @@ def _imported(modules: Sequence[str]) -> bytes:
         return printed.read()
 
 
+def module_names(folder: str | Path, *, regular: bool = False) -> set[str]:
+    """What ``import name`` finds in ``folder``: packages, modules, extension modules. ``regular``:
+    not namespace packages (folders without ``__init__.py``), which a module or package found later
+    on the path takes precedence over."""
+    with os.scandir(folder) as entries:
+        return {
+            entry.name.partition(".")[0]
+            for entry in entries
+            if (entry.is_dir() and (not regular or os.path.isfile(os.path.join(entry.path, "__init__.py"))))
+            or (entry.is_file() and (entry.name.endswith((".py", ".pyc")) or ".so" in entry.name))
+        }
+
+
 def shadowed(folder: str) -> bool:
     """Whether ``folder``, put first on a child's path, holds a module of the same name as one this
     server has imported: a fresh interpreter would import the folder's (wherever it is imported, even
     by a library), and the server's would stand in its place."""
     loaded = {name.partition(".")[0] for name in sys.modules}
-    with os.scandir(folder) as entries:
-        for entry in entries:
-            name = entry.name.partition(".")[0]
-            if name not in loaded:
-                continue
-            if entry.is_dir() and os.path.isfile(os.path.join(entry.path, "__init__.py")):
-                return True
-            if entry.is_file() and (entry.name.endswith((".py", ".pyc")) or ".so" in entry.name):
-                return True
-    return False
+    return not loaded.isdisjoint(module_names(folder, regular=True))
 
 
 def _reap(control: socket.socket) -> None:

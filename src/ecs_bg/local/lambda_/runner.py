@@ -329,7 +329,10 @@ class LambdaRunner:
                     )
                     request = {
                         "entry": "ecs_bg.local.lambda_.worker:forked",
-                        **{"env": env, "cwd": str(cwd), "package": packaged, "handler": function.handler},
+                        "env": env,
+                        "cwd": str(cwd),
+                        "package": packaged,
+                        "handler": function.handler,
                     }
                     process = await server.spawn(request, [output.fileno(), theirs.fileno()])
             if process is None:

@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import ast
 import functools
-import os
 import runpy
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from ecs_bg.local.forkserver import module_names
 
 ENTRY = "ecs_bg.local.runtime.program:run"  # what the fork server runs in the child
 
@@ -60,21 +61,11 @@ def _program(command: tuple[str, ...], cwd: Path) -> Program | None:
         return None  # interpreter options: left to the interpreter
     if not sources:
         return None  # not found: the interpreter says so, as it would
-    own = _top_level_names(path0)
+    own = module_names(path0)  # namespace packages too: its own code imports them
     preload = sorted({name for name in _imports(sources) if name.split(".")[0] not in own})
     if not any(name.split(".")[0] not in sys.stdlib_module_names for name in preload):
         return None  # the standard library alone: a fresh interpreter starts as fast
     return Program(argv, path0, tuple(preload))
-
-
-def _top_level_names(folder: Path) -> set[str]:
-    """What ``import name`` finds in ``folder``: packages (namespace packages too), modules."""
-    with os.scandir(folder) as entries:
-        return {
-            entry.name.split(".")[0]
-            for entry in entries
-            if entry.is_dir() or entry.name.endswith((".py", ".pyc")) or ".so" in entry.name
-        }
 
 
 def _imports(sources: Sequence[Path]) -> set[str]:
