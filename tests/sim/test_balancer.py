@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 
 import aiohttp
+import pytest
 
+from ecs_bg.local.elbv2 import balancer
 from ecs_bg.local.elbv2.balancer import GROUP_HEADER, LocalLoadBalancer
 from ecs_bg.local.elbv2.health import HealthCheck
 from ecs_bg.simulate.loadgen import LoadGenerator
@@ -230,6 +233,40 @@ def test_target_5xx_and_elb_504_are_counted_apart() -> None:
         assert (metrics.groups["slow"].target_5xx_count, metrics.groups["slow"].elb_5xx_count) == (0, 2)
         assert metrics.groups["slow"].target_response_time_avg is None  # no response, no sample
         assert metrics.load_balancer.request_count == 5
+
+    run(scenario)
+
+
+def test_closing_ends_a_health_check_whose_cancel_the_probe_lost(monkeypatch: pytest.MonkeyPatch) -> None:
+    # aiohttp can turn a cancel that lands in a request into the request's TimeoutError, which the
+    # probe reports as a failed check: the checking loop must still end when its target is removed.
+    real_probe = balancer.probe
+    probing = asyncio.Event()
+
+    lost: list[bool] = []
+
+    async def probe_losing_cancels(*args: object) -> tuple[str, str] | None:
+        try:
+            probing.set()
+            return await real_probe(*args)  # type: ignore[arg-type]
+        except asyncio.CancelledError:
+            if lost:  # only the first, so that a loop that misses it fails the test instead of hanging
+                raise
+            lost.append(True)
+            return balancer.TIMEOUT
+
+    async def scenario() -> None:
+        target = await StubTarget("slow", health_delay=5.0).start()
+        lb = two_listener_lb(check=HealthCheck(path="/health", interval=0.05, timeout=3))
+        await lb.start()
+        try:
+            monkeypatch.setattr(balancer, "probe", probe_losing_cancels)
+            lb.register("blue", target.url)
+            await asyncio.wait_for(probing.wait(), 5)
+        finally:
+            await asyncio.wait_for(lb.close(), 5)  # hung when the loop missed the removal
+            await target.stop()
+        assert lost  # the cancel did land in a probe
 
     run(scenario)
 

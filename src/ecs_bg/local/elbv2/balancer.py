@@ -257,10 +257,12 @@ class LocalLoadBalancer:
 
     async def _check_health(self, group: str, target: _Target) -> None:
         # Runs until the target is removed (which cancels it) or the load balancer closes. The group's
-        # settings are read before each probe: a change applies from the next one.
+        # settings are read before each probe: a change applies from the next one. The loop also ends
+        # on `removed` itself: aiohttp can turn a cancel that lands in a probe into the request's
+        # TimeoutError, which `probe` reports as a failed check, and the cancel is then lost.
         assert self._health_session is not None
         registered = Target.from_url(target.url)
-        while not target.draining:
+        while not target.draining and not target.removed.is_set():
             settings = self.resources.target_groups.get(group)
             check = settings.health_check if settings is not None else HealthCheck()
             if settings is not None and self._attached(group):
