@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import io
+import itertools
 import json
 import os
 import socket
@@ -17,6 +19,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from _pytest.mark.expression import Expression  # pytest's own `-m` grammar (pytest is pinned)
 
 from tests.readings import READINGS, Reading
 
@@ -26,6 +29,44 @@ ENTRY_FILES = ("before_install", "after_install", "before_allow_traffic", "after
 FIXTURE_OUTPUTS = ROOT / "tests" / "fixtures" / "cdk-outputs.json"
 CONFIG = ROOT / "ecspresso" / "ecspresso.yml"
 CDK_JSON = ROOT / "infrastructure" / "cdk.json"
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """A test module whose ``pytestmark`` the ``-m`` expression deselects, whatever marks its tests add,
+    is not imported: each xdist worker of the quick loop would otherwise load the CDK app, moto's
+    models and the end-to-end harness (seconds) for tests it never runs."""
+    expression = config.getoption("markexpr")
+    if not expression or collection_path.suffix != ".py" or not collection_path.name.startswith("test_"):
+        return None
+    marks = module_marks(collection_path)
+    if not marks:
+        return None
+    registered = {line.split(":")[0].split("(")[0].strip() for line in config.getini("markers")}
+    others = sorted(registered - marks)
+    compiled = Expression.compile(expression)
+    for added in itertools.product((False, True), repeat=len(others)):
+        present = marks | {name for name, on in zip(others, added, strict=True) if on}
+        if compiled.evaluate(lambda name, /, present=present, **kwargs: not kwargs and name in present):
+            return None  # some test of the module could be selected
+    return True
+
+
+def module_marks(module: Path) -> set[str]:
+    """The names of the marks a test module's top-level ``pytestmark`` gives all its tests."""
+    source = module.read_text(encoding="utf-8")
+    if "pytestmark" not in source:
+        return set()
+    names: set[str] = set()
+    for statement in ast.parse(source).body:
+        if isinstance(statement, ast.Assign) and any(
+            isinstance(target, ast.Name) and target.id == "pytestmark" for target in statement.targets
+        ):
+            value = statement.value
+            for mark in value.elts if isinstance(value, ast.List | ast.Tuple) else [value]:
+                node = mark.func if isinstance(mark, ast.Call) else mark
+                if isinstance(node, ast.Attribute) and ast.unparse(node.value) == "pytest.mark":
+                    names.add(node.attr)
+    return names
 
 
 @dataclass

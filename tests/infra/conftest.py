@@ -13,20 +13,19 @@ import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import aws_cdk as cdk
 import pytest
-from aws_cdk.assertions import Template
-from cdk_nag import AwsSolutionsChecks
 
 from ecs_bg.deploy.environments import DEFAULT_STACK_NAME
 
 INFRASTRUCTURE = Path(__file__).resolve().parents[2] / "infrastructure"
 sys.path.insert(0, str(INFRASTRUCTURE))
 
-from lib.config import StackConfig  # noqa: E402
-from lib.stack import EcsBlueGreenStack  # noqa: E402
+if TYPE_CHECKING:  # imported by what synthesizes: the stack and cdk-nag take seconds to load
+    from aws_cdk.assertions import Template
+
+    from lib.config import StackConfig
 
 STACK_NAME = DEFAULT_STACK_NAME  # dev's, the seed's
 
@@ -77,6 +76,8 @@ class Synthesized:
 
     @property
     def assertions(self) -> Template:
+        from aws_cdk.assertions import Template
+
         return Template.from_json(self.template)
 
     def resources(self, resource_type: str) -> dict[str, dict[str, Any]]:
@@ -100,6 +101,12 @@ class Synthesized:
 
 def synthesize(outdir: Path, context: dict[str, Any]) -> Synthesized:
     """The app as `cdk synth` builds it: cdk.json's context, overridden by ``context``."""
+    import aws_cdk as cdk
+    from cdk_nag import AwsSolutionsChecks
+
+    from lib.config import StackConfig
+    from lib.stack import EcsBlueGreenStack
+
     cdk_json = json.loads((INFRASTRUCTURE / "cdk.json").read_text())
     # The CLI adds construct paths as resource metadata by default; tests find resources by them.
     app = cdk.App(

@@ -11,11 +11,15 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from ecs_bg.deploy.definitions import load_definitions
 from ecs_bg.deploy.lint import lint
 from ecs_bg.deploy.outputs import OutputsFile
 from tests.conftest import CONFIG, FIXTURE_OUTPUTS
 from tests.infra.conftest import STACK_NAME, Synthesized
+
+pytestmark = pytest.mark.slow  # every test reads a synthesis
 
 
 def stack_outputs(app: Synthesized) -> dict[str, Any]:
