@@ -21,7 +21,13 @@ from typing import Any
 import pytest
 from _pytest.mark.expression import Expression  # pytest's own `-m` grammar (pytest is pinned)
 
+from ecs_bg.local.moto_server import share_botocore_data
 from tests.readings import READINGS, Reading
+
+# Tests make boto3 sessions by the hundred (each CLI run in-process, each in-process moto), and each new
+# session's loader parses botocore's endpoints.json and service models again: share one loader, as
+# moto's server does. Its data is read-only.
+share_botocore_data()
 
 ROOT = Path(__file__).resolve().parent.parent
 LAMBDA_DIR = ROOT / "infrastructure" / "lib" / "constructs" / "lambda"
