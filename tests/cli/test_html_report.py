@@ -95,7 +95,8 @@ def test_the_page_shows_what_the_json_report_tells(name: str, tmp_path: Path) ->
     report's entries for a fault-suite scenario that has them is on the page a person sees."""
     chromium()
     html = tmp_path / "report.html"
-    _, report = fault_suite.simulate(fault_suite.SCENARIOS_DIR / name, tmp_path, "--html", str(html))
+    done, report = fault_suite.simulate(fault_suite.SCENARIOS_DIR / name, tmp_path, "--html", str(html))
+    assert report.exists(), done.stdout + done.stderr
     data = json.loads(report.read_text())
 
     page = open_page(html)
