@@ -61,10 +61,13 @@ def environment(path: Path, wheels: list[Path], lock_of: str | None = None) -> P
     )
     uv("venv", "--quiet", "--python", sys.executable, str(path))
     python = path / "bin" / "python"
+    # Compiled, as a user's machine has it after the first run: where PYTHONDONTWRITEBYTECODE is set
+    # (this machine, many CI machines) each run would compile its libraries from source again.
     uv(
         "pip",
         "install",
         "--quiet",
+        "--compile-bytecode",
         "--python",
         str(python),
         "--constraint",
