@@ -16,7 +16,7 @@ from tests.conftest import LAMBDA_DIR, ROOT
 
 HANDLERS = {
     "raises": "def handler(event, context):\n    raise RuntimeError('boom')\n",
-    "sleeps": "import time\ndef handler(event, context):\n    time.sleep(30)\n",
+    "sleeps": "import time\ndef handler(event, context):\n    time.sleep(event.get('seconds', 30))\n",
     "noisy": (
         "import os\n"
         "def handler(event, context):\n"
@@ -108,7 +108,7 @@ def test_an_exception_is_a_function_error(runner: LambdaRunner) -> None:
 def test_the_timeout_kills_the_worker_and_the_next_call_is_cold(runner: LambdaRunner) -> None:
     async def twice() -> tuple:
         try:
-            return await runner.invoke("sleeps", {}), await runner.invoke("sleeps", {})
+            return await runner.invoke("sleeps", {}), await runner.invoke("sleeps", {"seconds": 0})
         finally:
             await runner.close()
 
@@ -116,6 +116,7 @@ def test_the_timeout_kills_the_worker_and_the_next_call_is_cold(runner: LambdaRu
     assert first.error == "Task timed out after 1.5 seconds"
     assert 1400 < first.duration_ms < 5000
     assert second.cold
+    assert second.error is None
 
 
 @pytest.mark.parametrize(
