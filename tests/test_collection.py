@@ -1,0 +1,30 @@
+"""The quick loop leaves unimported the test modules its ``-m`` deselects as a whole (conftest.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.conftest import ROOT, deselects_all, module_marks
+
+REGISTERED = {"slow", "docker", "skipif", "parametrize"}
+
+
+def test_a_module_s_marks_are_read_from_its_pytestmark_without_importing_it(tmp_path: Path) -> None:
+    assert module_marks(ROOT / "tests" / "local" / "test_docker_runtime.py") == {"slow", "docker"}
+    assert module_marks(ROOT / "tests" / "sim" / "test_scenarios.py") == {"slow"}
+    assert module_marks(ROOT / "tests" / "local" / "test_lambda_forkserver.py") == {"skipif"}
+    assert module_marks(ROOT / "tests" / "test_collection.py") == set()
+    module = tmp_path / "test_m.py"
+    module.write_text(
+        "import sys\nraise SystemExit('imported')\npytestmark = (pytest.mark.slow(reason='x'),)\n"
+    )
+    assert module_marks(module) == {"slow"}
+
+
+def test_only_a_module_no_test_of_which_could_be_selected_is_left_out() -> None:
+    assert deselects_all("not slow", {"slow"}, REGISTERED)
+    assert deselects_all("slow and not docker", {"slow", "docker"}, REGISTERED)
+    assert not deselects_all("not slow", {"skipif"}, REGISTERED)  # its tests may be anything
+    assert not deselects_all("slow", {"slow"}, REGISTERED)
+    assert not deselects_all("docker or not slow", {"slow"}, REGISTERED)  # a test of it may add docker
+    assert not deselects_all("not docker", {"slow"}, REGISTERED)
