@@ -77,7 +77,9 @@ def main() -> None:
         typer_app = cpu_seconds([python, str(bare_app), "simulate", "--speed", "2", "--quiet"])
         commands = {
             "ecs-bg --help": cpu_seconds([*ecs_bg, "--help"]),
-            "ecs-bg lint": cpu_seconds([*ecs_bg, "lint", "--outputs-file", "tests/fixtures/cdk-outputs.json"]),
+            "ecs-bg lint": cpu_seconds(
+                [*ecs_bg, "lint", "--outputs-file", "tests/fixtures/cdk-outputs.json"]
+            ),
             "ecs-bg simulate (refused)": cpu_seconds(
                 [*ecs_bg, "simulate", "--quiet", "--report", str(Path(scratch) / "report.json")], cwd=refused
             ),
