@@ -4,6 +4,7 @@ a required member left out, a value out of ECS's range), against the local ECS's
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -150,15 +151,22 @@ def test_the_generator_makes_each_kind_of_defect() -> None:
     assert len(made) > 5
 
 
+@functools.cache
+def service() -> Ecs:
+    """One local ECS with the service, for every example: none of them may change what it holds."""
+    ecs = Ecs()
+    arn = ecs.register()
+    ecs.call("CreateService", cluster=CLUSTER, serviceName=SERVICE, taskDefinition=arn, desiredCount=2)
+    return ecs
+
+
 @settings(max_examples=400, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(case=defective())
 def test_no_defective_request_gets_a_500_or_changes_what_a_client_sees(
     case: tuple[str, dict[str, Any]],
 ) -> None:
-    ecs = Ecs()
-    arn = ecs.register()
-    ecs.call("CreateService", cluster=CLUSTER, serviceName=SERVICE, taskDefinition=arn, desiredCount=2)
-    before = ecs.state()
+    ecs = service()
+    before = ecs.state()  # each example's own: one that changed it fails alone, and shrinks true
     operation, request = case
     status, answer = ecs.raw(operation, json.dumps(request).encode())
     assert status == 400, (operation, request, answer)
