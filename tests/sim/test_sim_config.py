@@ -235,8 +235,9 @@ PAUSE = {"targetType": "PAUSE", "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"]}
     ],
 )
 def test_what_lint_refuses_is_refused_before_anything_starts(tmp_path: Path, mutate: Any, path: str) -> None:
+    # What the simulation refuses first, before it probes any hook function's code (a process each).
     with pytest.raises(DefinitionError) as caught:
-        definitions.load(_mutated(tmp_path, mutate), CLOUD, sample_functions(CLOUD), {})
+        definitions.refuse_definition_errors(_mutated(tmp_path, mutate), CLOUD, {})
     message = str(caught.value)
     assert message.startswith(f"{tmp_path / 'ecs-service-def.json'}: $.deploymentConfiguration")
     assert path in message
