@@ -45,15 +45,15 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
     if not expression or collection_path.suffix != ".py" or not collection_path.name.startswith("test_"):
         return None
     marks = module_marks(collection_path)
-    registered = {line.split(":")[0].split("(")[0].strip() for line in config.getini("markers")}
-    return True if marks and deselects_all(expression, marks, registered) else None
+    return True if marks and deselects_all(expression, marks) else None
 
 
-def deselects_all(expression: str, marks: set[str], registered: set[str]) -> bool:
-    """Whether ``-m expression`` deselects every test that has ``marks``, whichever of the other
-    ``registered`` marks a test adds (--strict-markers allows no others)."""
+def deselects_all(expression: str, marks: set[str]) -> bool:
+    """Whether ``-m expression`` deselects every test that has ``marks``, whichever other marks a test
+    adds: tried with each combination of the other marks the expression names (no other can change
+    its answer)."""
     compiled = Expression.compile(expression)
-    others = sorted(registered - marks)
+    others = sorted(compiled.idents() - marks)
     for added in itertools.product((False, True), repeat=len(others)):
         present = marks | {name for name, on in zip(others, added, strict=True) if on}
         if compiled.evaluate(lambda name, /, present=present, **kwargs: not kwargs and name in present):

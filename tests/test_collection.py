@@ -6,8 +6,6 @@ from pathlib import Path
 
 from tests.conftest import ROOT, deselects_all, module_marks
 
-REGISTERED = {"slow", "docker", "skipif", "parametrize"}
-
 
 def test_a_module_s_marks_are_read_from_its_pytestmark_without_importing_it(tmp_path: Path) -> None:
     assert module_marks(ROOT / "tests" / "local" / "test_docker_runtime.py") == {"slow", "docker"}
@@ -22,9 +20,9 @@ def test_a_module_s_marks_are_read_from_its_pytestmark_without_importing_it(tmp_
 
 
 def test_only_a_module_no_test_of_which_could_be_selected_is_left_out() -> None:
-    assert deselects_all("not slow", {"slow"}, REGISTERED)
-    assert deselects_all("slow and not docker", {"slow", "docker"}, REGISTERED)
-    assert not deselects_all("not slow", {"skipif"}, REGISTERED)  # its tests may be anything
-    assert not deselects_all("slow", {"slow"}, REGISTERED)
-    assert not deselects_all("docker or not slow", {"slow"}, REGISTERED)  # a test of it may add docker
-    assert not deselects_all("not docker", {"slow"}, REGISTERED)
+    assert deselects_all("not slow", {"slow"})
+    assert deselects_all("slow and not docker", {"slow", "docker"})
+    assert not deselects_all("not slow", {"skipif"})  # its tests may be anything
+    assert not deselects_all("slow", {"slow"})
+    assert not deselects_all("docker or not slow", {"slow"})  # a test of it may add docker
+    assert not deselects_all("not docker", {"slow"})

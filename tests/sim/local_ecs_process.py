@@ -47,12 +47,11 @@ FIND_AWS = (
 
 @functools.cache
 def aws_cli() -> str:
-    """The ``aws`` executable of AWSCLI's tool environment (made, and cached by uv, once)."""
+    """The ``aws`` executable of AWSCLI's tool environment (made, and cached by uv, once), compiled."""
     uv = shutil.which("uv")
     command = [uv] if uv else ["python3", "-m", "uv"]
-    script = FIND_AWS
     done = subprocess.run(
-        [*command, "tool", "run", "--from", AWSCLI, "python", "-c", script],
+        [*command, "tool", "run", "--from", AWSCLI, "python", "-c", FIND_AWS],
         capture_output=True,
         text=True,
         timeout=300,
