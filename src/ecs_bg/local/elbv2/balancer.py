@@ -259,7 +259,8 @@ class LocalLoadBalancer:
         # Runs until the target is removed (which cancels it) or the load balancer closes. The group's
         # settings are read before each probe: a change applies from the next one. The loop also ends
         # on `removed` itself: aiohttp can turn a cancel that lands in a probe into the request's
-        # TimeoutError, which `probe` reports as a failed check, and the cancel is then lost.
+        # TimeoutError (aio-libs/aiohttp#5979, open), which `probe` reports as a failed check, and the
+        # cancel is then lost.
         assert self._health_session is not None
         registered = Target.from_url(target.url)
         while not target.draining and not target.removed.is_set():
