@@ -22,6 +22,7 @@ import pytest
 from _pytest.mark.expression import Expression  # pytest's own `-m` grammar (pytest is pinned)
 
 from ecs_bg.local.moto_server import share_botocore_data
+from tests import examples_budget
 from tests.readings import READINGS, Reading
 
 # Tests make boto3 sessions by the hundred (each CLI run in-process, each in-process moto), and each new
@@ -35,6 +36,12 @@ ENTRY_FILES = ("before_install", "after_install", "before_allow_traffic", "after
 FIXTURE_OUTPUTS = ROOT / "tests" / "fixtures" / "cdk-outputs.json"
 CONFIG = ROOT / "ecspresso" / "ecspresso.yml"
 CDK_JSON = ROOT / "infrastructure" / "cdk.json"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The quick loop is any run whose ``-m`` leaves out every slow test."""
+    expression = config.getoption("markexpr")
+    examples_budget.quick_loop = bool(expression) and deselects_all(expression, {"slow"})
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:

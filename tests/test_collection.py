@@ -1,9 +1,13 @@
-"""The quick loop leaves unimported the test modules its ``-m`` deselects as a whole (conftest.py)."""
+"""The quick loop leaves unimported the test modules its ``-m`` deselects as a whole (conftest.py), and runs
+a quarter of each property test's examples (examples_budget.py)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from tests import examples_budget
 from tests.conftest import ROOT, deselects_all, module_marks
 
 
@@ -26,3 +30,12 @@ def test_only_a_module_no_test_of_which_could_be_selected_is_left_out() -> None:
     assert not deselects_all("slow", {"slow"})
     assert not deselects_all("docker or not slow", {"slow"})  # a test of it may add docker
     assert not deselects_all("not docker", {"slow"})
+
+
+def test_the_quick_loop_runs_a_quarter_of_each_property_tests_examples(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(examples_budget, "quick_loop", False)
+    assert examples_budget.examples(400) == 400
+    monkeypatch.setattr(examples_budget, "quick_loop", True)
+    assert (examples_budget.examples(400), examples_budget.examples(40)) == (100, 20)

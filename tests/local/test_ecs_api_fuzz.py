@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from ecs_bg.deploy.model import ecs_model
 from ecs_bg.local.ecs.backend import OPERATIONS
+from tests.examples_budget import examples
 from tests.local.test_ecs_api import CLUSTER, SERVICE, Ecs
 
 ECS_CODES = {
@@ -160,7 +161,9 @@ def service() -> Ecs:
     return ecs
 
 
-@settings(max_examples=400, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=examples(400), deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(case=defective())
 def test_no_defective_request_gets_a_500_or_changes_what_a_client_sees(
     case: tuple[str, dict[str, Any]],

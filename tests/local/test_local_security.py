@@ -344,6 +344,7 @@ fetch("ENDPOINT/", request)
 """
 
 
+@pytest.mark.slow  # a real browser
 def test_a_page_from_another_local_port_cannot_run_a_task(local: Running, tmp_path: Path) -> None:
     """A real browser (headless Chromium) opens a page served from another port of this machine;
     its fetch() of RunTask is stopped at the preflight, and nothing runs. With the page's origin

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from ecs_bg.hooks.event import Stage
 from ecs_bg.lifecycle.engine import FINAL_STATUSES, STATUSES, Finished, InvokeHook, ScaleDownGreen, SetTraffic
 from ecs_bg.lifecycle.plan import DeploymentSpec
+from tests.examples_budget import examples
 from tests.sim.harness import (
     BLUE,
     GREEN,
@@ -396,7 +397,7 @@ def check_invariants(driver: Driver) -> None:
     assert timer is None or timer > driver.clock.now  # nothing due is left waiting for another call
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(SPECS, st.lists(MOVES, max_size=40))
 def test_any_sequence_of_feedback_keeps_the_engine_valid_and_it_always_ends(
     deployment: DeploymentSpec, moves: list[tuple[Any, ...]]

@@ -40,6 +40,7 @@ from ecs_bg.local.elbv2.balancer import GROUP_HEADER
 from ecs_bg.local.elbv2.load_balancing import LoadBalancing
 from ecs_bg.local.endpoint import LocalAws
 from tests.cloud import outputs, sample_balancing
+from tests.examples_budget import examples
 from tests.sim.local_ecs_process import aws_cli
 from tests.sim.stub_targets import StubTarget
 
@@ -628,7 +629,9 @@ VALUES = st.sampled_from(
 )  # fmt: skip
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(data=st.data())
 def test_no_input_gets_a_500(local: Local, endpoint: Endpoint, data: st.DataObject) -> None:
     action = data.draw(st.sampled_from(ACTIONS))

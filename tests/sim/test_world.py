@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 
 import aiohttp
+import pytest
 
 from ecs_bg.local.elbv2.balancer import GROUP_HEADER
 from ecs_bg.local.elbv2.health import HealthCheck
@@ -117,6 +118,7 @@ def test_killed_task_gives_502_to_the_request_it_had_and_others_are_retried() ->
     run(scenario)
 
 
+@pytest.mark.slow  # a whole traffic shift under load, four tasks
 def test_blue_green_shift_under_steady_load_fails_no_production_request() -> None:
     async def scenario() -> None:
         blue = AppFleet("rev-blue", count=2, env={"APP_COLOUR": "blue", "APP_LATENCY_MS": "20"})

@@ -24,6 +24,7 @@ from tests.sim.stub_targets import run
 NO_AWS = {"ECS_BG_HOOK_DETAILS": json.dumps({"notify": False, "targetHealth": False, "ecsReadiness": False})}
 
 
+@pytest.mark.slow  # three worlds, each starting every function
 def test_environments_initialized_together_each_log_their_init() -> None:
     """Each provisioning writes its INIT_START while the others write theirs, through one new
     client shared by threads; three fresh worlds in a row, so a race would show."""

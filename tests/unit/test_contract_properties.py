@@ -16,6 +16,7 @@ from ecs_bg.hooks.event import Stage
 from ecs_bg.lifecycle.events import lifecycle_event
 from ecs_bg.local.lambda_.context import LocalLambdaContext
 from tests.conftest import ENTRY_FILES, load_entry
+from tests.examples_budget import examples
 
 AWS_CHECKS = ("ecsReadiness", "targetHealth", "alarmGate", "metricGate", "migration", "approval", "notify")
 HOOKS = {name: load_entry(name) for name in ENTRY_FILES}
@@ -75,7 +76,7 @@ def assert_contract(response: object) -> None:
         assert delay >= 1
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(name=st.sampled_from(ENTRY_FILES), raw=json_values | mutated_events())
 def test_no_input_escapes_the_contract(name: str, raw: Any) -> None:
     # No listener URL is set here, so any smoke test that runs fails at once instead of reaching out;

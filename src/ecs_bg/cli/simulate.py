@@ -84,7 +84,6 @@ def simulate(
     from rich.markup import escape
 
     from ecs_bg.cli.local import RUNTIMES, TASK_CPU, _choice
-    from ecs_bg.cli.logs import one_line_logs
     from ecs_bg.cli.signals import Stopped, until_stopped
     from ecs_bg.deploy.project import find_cdk_json, find_config, simulation_file
     from ecs_bg.report.html import render as render_html
@@ -118,7 +117,6 @@ def simulate(
         chosen.adjust(options)
         if wanted_cpu is not None:
             options.local.task_cpu = wanted_cpu
-        one_line_logs()
         result = asyncio.run(until_stopped(_run(options, console, live=not quiet, runtime=wanted_runtime)))
     except Stopped as stopped:
         console.print(f"stopped by {stopped}; every task and hook worker it started has been stopped")
@@ -169,10 +167,13 @@ async def _run(options: Options, console: Console, *, live: bool, runtime: Runti
     from rich.live import Live
 
     from ecs_bg.cli.local import resolve_runtime
+    from ecs_bg.cli.logs import one_line_logs
     from ecs_bg.simulate.simulation import Simulation
 
-    # Every file is read and checked first: a mistake is said before a Docker engine is even asked.
+    # Every file is read and checked first: a mistake is said before a Docker engine is even asked, and
+    # before this process's logging is set up for the servers that run from here on.
     simulation = Simulation(options)
+    one_line_logs()
     tasks = resolve_runtime(simulation.local_options, runtime)
     told: list[bool] = []
 
