@@ -10,14 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any, Literal
-
-from aws_cdk.aws_logs import RetentionDays
-from constructs import Node
+from typing import TYPE_CHECKING, Any, Literal
 
 from ecs_bg.deploy.environments import default_stack_name, resource_name
 from ecs_bg.deploy.functions import LambdaFunction
 from ecs_bg.deploy.stack_context import Egress, Env, parse_context, stack_hook_functions
+
+if TYPE_CHECKING:  # importing the CDK starts its jsii kernel (a node process): only where it is needed
+    from constructs import Node
 
 APP_DIR = Path(__file__).resolve().parents[1]  # infrastructure/, where cdk.json is
 
@@ -140,6 +140,8 @@ class StackConfig:
                 "certificateArn needs productionHostname (the name the certificate covers) for the "
                 f"production smoke test, or hookDetails.{PRODUCTION_SMOKE_TEST_HOOK}.smokeTest.url"
             )
+        from aws_cdk.aws_logs import RetentionDays
+
         if self.log_retention not in RetentionDays.__members__:
             raise ValueError(
                 f"logRetention must be an aws_logs.RetentionDays name, not {self.log_retention!r}"

@@ -33,6 +33,8 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.ecs_bg_process import ecs_bg_here
+
 SCENARIOS_DIR = Path(__file__).parent / "scenarios"
 SCENARIOS = sorted(path for path in SCENARIOS_DIR.iterdir() if path.is_dir())
 
@@ -70,26 +72,15 @@ def simulate(scenario: Path, tmp_path: Path, *extra: str) -> tuple[subprocess.Co
     return done, report
 
 
-def refuse(scenario: Path, tmp_path: Path) -> tuple[subprocess.CompletedProcess[str], Path]:
-    """A scenario refused before anything starts, run in this process: the same command and exit
-    status, without an interpreter and ecs-bg's imports to start (0.6 s of CPU each). What a refusal
-    is as its own process (nothing else imported, started or asked) tests/cli/test_lazy_imports.py
-    shows."""
-    from typer.testing import CliRunner
-
-    from ecs_bg.cli.main import app
-
-    report = tmp_path / "report.json"
-    command = arguments(scenario, report)
-    done = CliRunner().invoke(app, command, catch_exceptions=False)  # a traceback fails the test
-    return subprocess.CompletedProcess(command, done.exit_code, done.stdout, done.stderr), report
-
-
 @pytest.mark.parametrize("scenario", [scenario_param(scenario) for scenario in SCENARIOS])
 def test_scenario_ends_as_aws_documents(scenario: Path, tmp_path: Path) -> None:
     expected = expectation(scenario)
     assert str(expected["source"]).strip(), "every expectation names its source"
-    done, report_file = simulate(scenario, tmp_path) if deploys(scenario) else refuse(scenario, tmp_path)
+    if deploys(scenario):
+        done, report_file = simulate(scenario, tmp_path)
+    else:  # refused before anything starts: run in this process (tests/ecs_bg_process.py)
+        report_file = tmp_path / "report.json"
+        done = ecs_bg_here(*arguments(scenario, report_file), cwd=tmp_path)
     output = done.stdout + done.stderr
     assert "Traceback" not in output, output
     assert done.returncode == expected["exit"], output

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import aws_cdk as cdk
 import pytest
 
 from ecs_bg.deploy.environments import DEFAULT_STACK_NAME
@@ -15,6 +14,8 @@ CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/example"
 
 
 def _config(**context: Any) -> StackConfig:
+    import aws_cdk as cdk  # its import starts the jsii kernel (node, 1.2 s of CPU): here, not to collect
+
     return StackConfig.from_context(cdk.App(context=context).node)
 
 

@@ -14,7 +14,7 @@ from ecs_bg.deploy.functions import FunctionOverride
 from ecs_bg.local.lambda_.functions import world_functions
 from tests.cloud import STACK, sample_cloud
 from tests.conftest import CONFIG, ROOT, copy_sample_simulation_yml
-from tests.ecs_bg_process import ecs_bg
+from tests.ecs_bg_process import ecs_bg_here
 
 WHERE = "ecspresso/simulation.yml:"
 SAMPLES = ROOT / "tests" / "fixtures" / "sample_hooks"
@@ -87,7 +87,7 @@ def test_simulate_refuses_a_bad_template_before_anything_starts(tmp_path: Path) 
             "    environment:\n"
             f'      ALB_URL: \'{{{{ cfn_output "{STACK}" "ProdUrl" }}}}\'\n'
         )
-    done = ecs_bg(
+    done = ecs_bg_here(
         *("simulate", "--config", str(CONFIG), "--sim-config", str(sim)),
         *("--quiet", "--report", str(tmp_path / "report.json")),
         cwd=tmp_path,
