@@ -9,6 +9,7 @@ import itertools
 import json
 import os
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -24,6 +25,11 @@ from _pytest.mark.expression import Expression  # pytest's own `-m` grammar (pyt
 from ecs_bg.local.moto_server import share_botocore_data
 from tests import examples_budget
 from tests.readings import READINGS, Reading
+
+# pytest keeps each test module's assertion-rewritten code in __pycache__, as it does by default, even
+# where the shell sets PYTHONDONTWRITEBYTECODE (as this project's machines do): rewriting every module
+# again cost each xdist worker 1.2 s of its collection. `make sync` compiles the rest ahead, likewise.
+sys.dont_write_bytecode = False
 
 # Tests make boto3 sessions by the hundred (each CLI run in-process, each in-process moto), and each new
 # session's loader parses botocore's endpoints.json and service models again: share one loader, as

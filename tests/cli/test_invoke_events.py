@@ -13,7 +13,7 @@ import pytest
 from ecs_bg.hooks.ecs import Stage, Strategy
 from ecs_bg.live.hook_event import RealDeployment
 from tests.conftest import ROOT
-from tests.ecs_bg_process import ecs_bg
+from tests.ecs_bg_process import ecs_bg, ecs_bg_here
 
 PREFIX = "arn:aws:ecs:eu-west-1:111122223333:"
 GREEN = PREFIX + "service-revision/shop/web/222"
@@ -84,7 +84,8 @@ def test_invoke_sends_a_rollbacks_event(tmp_path: Path) -> None:
     ],
 )
 def test_invoke_refuses_what_ecs_never_sends(tmp_path: Path, args: list[str], why: str) -> None:
-    done = invoke(*args, cwd=tmp_path)
+    # Refused before the hook starts: run in this process (tests/ecs_bg_process.py).
+    done = ecs_bg_here("invoke", str(SAMPLES / "app.py"), "--handler", "lambda_handler", *args, cwd=tmp_path)
     assert done.returncode == 2, done.stdout + done.stderr
     (line,) = done.stderr.splitlines()
     assert why in line
