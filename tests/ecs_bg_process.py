@@ -1,6 +1,6 @@
 """``ecs-bg`` run as a user runs it: a subprocess of this environment's interpreter, in a folder of the
 test's choosing, with a wide terminal so that one-line errors stay on one line; and, for a command
-refused before anything starts, the same command run in the test's own process."""
+that starts nothing (a refusal, a lint), the same command run in the test's own process."""
 
 from __future__ import annotations
 
@@ -33,11 +33,11 @@ def ecs_bg_here(
     *args: str, cwd: Path, env: Mapping[str, str | None] | None = None
 ) -> subprocess.CompletedProcess[str]:
     """``ecs-bg args…`` in ``cwd``, in this process, for a command that stops before it starts anything
-        (a refusal, a lint): the exit status and output a user would see, without an interpreter to start
-        and ecs-bg's libraries to import (0.5 to 0.8 s of CPU a command). An exception escaping the command
-        fails the test, as a traceback would. What only a process shows (what it imports, starts and asks
-        first; signals) tests/cli/test_lazy_imports.py and the tests run through ``ecs_bg`` show. ``env``: the
-    variables to set, or to unset (None), for the command's run."""
+    (a refusal, a lint): the exit status and output a user would see, without an interpreter to start
+    and ecs-bg's libraries to import (0.5 to 0.8 s of CPU a command). ``env``: the variables to set, or
+    to unset (None), for the command's run. An exception escaping the command fails the test, as a
+    traceback would. What only a process shows (what it imports, starts and asks first; signals) is
+    tested through ``ecs_bg`` (tests/cli/test_lazy_imports.py)."""
     from typer.testing import CliRunner
 
     from ecs_bg.cli.main import app

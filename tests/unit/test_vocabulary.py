@@ -26,30 +26,21 @@ USER_CODE = SRC / "simulate" / "scenario_hooks"
 
 
 def _literals(path: Path) -> list[tuple[int, str]]:
-    """String constants in code (docstrings aside) that spell one of ECS's words."""
+    """String constants in code (docstrings aside) that spell one of ECS's words: one walk of the tree,
+    as the whole source is scanned."""
     tree = ast.parse(path.read_text(), str(path))
-    docstrings = {
-        id(node.body[0].value)
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
-        and node.body
-        and isinstance(node.body[0], ast.Expr)
-        and isinstance(node.body[0].value, ast.Constant)
-    }
-    own = {
-        id(constant)
-        for node in ast.walk(tree)
-        if isinstance(node, ast.ClassDef) and node.name in OWN_ENUMS
-        for constant in ast.walk(node)
-    }
-    return [
-        (node.lineno, node.value)
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Constant)
-        and isinstance(node.value, str)
-        and node.value in WORDS
-        and id(node) not in docstrings | own
-    ]
+    skipped: set[int] = set()  # docstrings, and what the project's own enums spell
+    candidates: list[ast.Constant] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+                skipped.add(id(first.value))
+        if isinstance(node, ast.ClassDef) and node.name in OWN_ENUMS:
+            skipped.update(id(inner) for inner in ast.walk(node))
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in WORDS:
+            candidates.append(node)
+    return [(node.lineno, node.value) for node in candidates if id(node) not in skipped]
 
 
 def test_no_stage_status_or_strategy_is_spelled_outside_the_vocabulary() -> None:
