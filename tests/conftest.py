@@ -146,13 +146,16 @@ def fake_aws_credentials(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 @pytest.fixture
 def retries_without_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     """botocore retries (throttling, a refused connection) as often as configured, without the
-    randomised wait between attempts (up to 1 s, then 2 s, ... in its "standard" mode): what is
-    tested is that a call is retried and how it ends, not how long botocore waits. In this process
-    only (a subprocess waits as it would), and only where a test asks: the hooks' unit tests, and
-    never a simulation running in the test's process, whose timing is real."""
+    randomised wait between attempts (up to 1 s, then 2 s, ... in its "standard" mode), and urllib3
+    (the webhooks') without its backoff (0.4 s before a third attempt): what is tested is that a call
+    is retried and how it ends, not how long the library waits. In this process only (a subprocess
+    waits as it would), and only where a test asks: the hooks' unit tests, and never a simulation
+    running in the test's process, whose timing is real."""
+    import urllib3
     from botocore.retries.standard import ExponentialBackoff
 
     monkeypatch.setattr(ExponentialBackoff, "delay_amount", lambda self, context: 0.0)
+    monkeypatch.setattr(urllib3.Retry, "get_backoff_time", lambda self: 0.0)
 
 
 @pytest.fixture
