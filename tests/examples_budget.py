@@ -1,6 +1,9 @@
 """How many examples a property test generates: all of them in ``make test`` and CI, a quarter in the
-quick loop (``-m 'not slow'``), as Hypothesis's documentation suggests for a fast local loop beside a
-thorough CI run (settings profiles). Every property still runs in both; the thorough run finds more."""
+quick loop (``-m 'not slow'``). Hypothesis's documentation, on settings profiles: "during development
+you may want to lower the number of examples to speed up the tests. However, in a CI environment you
+may want more examples so you are more likely to find bugs"
+(https://hypothesis.readthedocs.io/en/latest/settings.html). A profile cannot do it here: each test's
+own ``max_examples`` overrides a profile's. Every property still runs in both loops."""
 
 from __future__ import annotations
 
