@@ -58,8 +58,11 @@ def test_the_weights_are_the_stages_with_the_real_revisions() -> None:
     assert first["executionDetails"]["productionTrafficWeights"] == {GREEN: 100}
 
 
+INVOKE_SAMPLE = ("invoke", str(SAMPLES / "app.py"), "--handler", "lambda_handler")
+
+
 def invoke(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return ecs_bg("invoke", str(SAMPLES / "app.py"), "--handler", "lambda_handler", *args, cwd=cwd)
+    return ecs_bg(*INVOKE_SAMPLE, *args, cwd=cwd)
 
 
 def test_invoke_sends_a_rollbacks_event(tmp_path: Path) -> None:
@@ -85,7 +88,7 @@ def test_invoke_sends_a_rollbacks_event(tmp_path: Path) -> None:
 )
 def test_invoke_refuses_what_ecs_never_sends(tmp_path: Path, args: list[str], why: str) -> None:
     # Refused before the hook starts: run in this process (tests/ecs_bg_process.py).
-    done = ecs_bg_here("invoke", str(SAMPLES / "app.py"), "--handler", "lambda_handler", *args, cwd=tmp_path)
+    done = ecs_bg_here(*INVOKE_SAMPLE, *args, cwd=tmp_path)
     assert done.returncode == 2, done.stdout + done.stderr
     (line,) = done.stderr.splitlines()
     assert why in line
