@@ -56,6 +56,8 @@ $(NODE_MODULES): package.json package-lock.json
 # builds, a browser, deploy tools polling, timeouts in real seconds), and the extra worker keeps the
 # cores busy meanwhile. Measured on 2 cores (docs/simulator.md): 2 workers 12.3-13.2 min, 3 workers
 # 9.9 min, 4 workers 10.1 min. `make test TEST_WORKERS=n` chooses.
+# --dist loadgroup: a module marked xdist_group runs on one worker (the Docker runtime's: its runs
+# sweep each other's leftovers); every other test is spread as --dist load spreads it.
 TEST_WORKERS ?= $(shell python3 -c "import os; print(len(os.sched_getaffinity(0)) + 1)" 2>/dev/null || echo 3)
 
 test: sync $(NODE_MODULES)
@@ -63,7 +65,7 @@ test: sync $(NODE_MODULES)
 	$(UV) run --no-sync ruff format --check .
 	$(UV) run --no-sync mypy
 	$(UV) run --no-sync mypy --strict examples
-	$(UV) run --no-sync pytest -n $(TEST_WORKERS)
+	$(UV) run --no-sync pytest -n $(TEST_WORKERS) --dist loadgroup
 
 bench: sync
 	$(UV) run --no-sync python -m bench

@@ -42,7 +42,12 @@ from tests.sim.local_ecs_process import (
     until,
 )
 
-pytestmark = [pytest.mark.slow, pytest.mark.docker]
+# One worker runs these one after another (`make test` distributes with --dist loadgroup): every Docker
+# run's start removes the containers of runs whose process is gone, so a start in another worker could
+# remove the container the killed-run test leaves for the next start to find (seen here, with a
+# `simulate` started beside it), and two runs of the sample image at once on two cores compete for
+# CPU their tasks' hard quotas already cap.
+pytestmark = [pytest.mark.slow, pytest.mark.docker, pytest.mark.xdist_group("docker-runtime")]
 
 LOG_GROUP = "/ecs/ecs-bg-docker-tests"
 REAPER = [b"-m", b"ecs_bg.local.runtime.reaper"]  # a run's reaper, as the Docker runtime starts it
@@ -506,9 +511,9 @@ def test_simulate_deploys_the_sample_image_and_sigint_leaves_no_container(tmp_pa
     done = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     owner = until(lambda: _alive_owner(done.pid), timeout=30)
     output, _ = done.communicate(timeout=300)
-    assert done.returncode == 0, output
-    assert output.startswith("tasks: docker (--runtime docker: Docker "), output
     outcome = json.loads(report.read_text())
+    assert done.returncode == 0, output + _diagnosis(outcome)
+    assert output.startswith("tasks: docker (--runtime docker: Docker "), output
     assert outcome["status"] == "SUCCESSFUL"
     assert outcome["traffic"]["production"]["errors"] == 0, outcome["traffic"]
     assert outcome["traffic"]["production"]["requests"] > 0
@@ -529,6 +534,21 @@ def test_simulate_deploys_the_sample_image_and_sigint_leaves_no_container(tmp_pa
         if interrupted.poll() is None:
             interrupted.kill()
             interrupted.wait()
+
+
+def _diagnosis(outcome: dict[str, Any]) -> str:
+    """What a failed run's report says went wrong: the first failed requests, the tasks the scheduler
+    replaced (with why they stopped) and the reason for a rollback."""
+    production = outcome["traffic"]["production"]
+    return "\n" + json.dumps(
+        {
+            "rollbackReason": outcome["rollbackReason"],
+            "failures": production["failures"][:5],
+            "replacements": outcome["tasks"]["replacements"][:10],
+            "stages": outcome["stages"],
+        },
+        indent=1,
+    )
 
 
 def _alive_owner(pid: int) -> str | None:

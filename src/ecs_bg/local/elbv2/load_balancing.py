@@ -12,6 +12,7 @@ over the service's target groups (``set_weights``), attaches the group of the re
 
 from __future__ import annotations
 
+import random
 from collections.abc import Mapping
 from dataclasses import replace
 
@@ -166,9 +167,9 @@ def _action(action: cfn.Action) -> Action:
 
 
 class LoadBalancing:
-    def __init__(self, model: Elbv2Resources, speed: float) -> None:
+    def __init__(self, model: Elbv2Resources, speed: float, rng: random.Random | None = None) -> None:
         self.model = model
-        self.lb = LocalLoadBalancer(model, speed=speed)
+        self.lb = LocalLoadBalancer(model, speed=speed, rng=rng)
         self.backend = Elbv2Backend(self.lb)
 
     @property
