@@ -10,7 +10,7 @@ and what the interpreter added at its start), working directory, time zone, stdi
 stderr, then runs the request's entry (``module:function``) and exits as an interpreter does
 (``sys.exit``: atexit, non-daemon threads joined, streams flushed). The server's interpreter was
 started with the environment the caller keys it by: at least the variables an interpreter reads as
-it starts (``startup_environment``), which every process it forks shares.
+it starts (``deploy.interpreter.startup_environment``), which every process it forks shares.
 
 The protocol, on a SOCK_SEQPACKET socket pair: the caller sends one JSON request per message with
 its descriptors (the process's output first) and gets back ``{"pid"}`` with a pidfd of the child (so
@@ -37,23 +37,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
+from ecs_bg.deploy.interpreter import module_names
 from ecs_bg.local.parent_death import ends_with_parent
 
 MESSAGE_SIZE: Final = 1 << 20  # a request: an environment, a working directory, what to run
 MAX_FDS: Final = 4
 SUPPORTED: Final = sys.platform.startswith("linux") and hasattr(os, "pidfd_open")
-
-
-def startup_environment(environment: Mapping[str, str]) -> dict[str, str]:
-    """The variables an interpreter reads once, as it starts (buffering, hash seed, locale): processes
-    whose environments agree on these can be forked from one server started with them. The dynamic
-    loader's LD_LIBRARY_PATH and LD_PRELOAD are read at a process's start too: a process whose
-    environment sets them otherwise than the server's starts fresh."""
-    return {
-        name: value
-        for name, value in environment.items()
-        if name.startswith(("PYTHON", "LC_")) or name == "LANG"
-    }
 
 
 # -- the server ------------------------------------------------------------------------------------
@@ -155,19 +144,6 @@ def _imported(modules: Sequence[str]) -> bytes:
                 os.close(original)
         printed.seek(0)
         return printed.read()
-
-
-def module_names(folder: str | Path, *, regular: bool = False) -> set[str]:
-    """What ``import name`` finds in ``folder``: packages, modules, extension modules. ``regular``:
-    not namespace packages (folders without ``__init__.py``), which a module or package found later
-    on the path takes precedence over."""
-    with os.scandir(folder) as entries:
-        return {
-            entry.name.partition(".")[0]
-            for entry in entries
-            if (entry.is_dir() and (not regular or os.path.isfile(os.path.join(entry.path, "__init__.py"))))
-            or (entry.is_file() and (entry.name.endswith((".py", ".pyc")) or ".so" in entry.name))
-        }
 
 
 def shadowed(folder: str) -> bool:

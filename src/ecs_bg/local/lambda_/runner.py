@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import IO, Any, Final
 
 from ecs_bg.deploy.functions import LambdaFunction
-from ecs_bg.local.forkserver import ForkedProcess, ForkServers, ServerKind, startup_environment
+from ecs_bg.deploy.interpreter import startup_environment
+from ecs_bg.local.forkserver import ForkedProcess, ForkServers, ServerKind
 from ecs_bg.local.lambda_.packages import (
     RUNTIME_DISTRIBUTIONS,
     Package,

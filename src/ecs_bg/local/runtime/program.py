@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ecs_bg.local.forkserver import module_names
+from ecs_bg.deploy.interpreter import module_names
 
 ENTRY = "ecs_bg.local.runtime.program:run"  # what the fork server runs in the child
 
