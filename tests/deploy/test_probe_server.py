@@ -89,6 +89,28 @@ def test_a_check_one_probe_registers_is_not_the_next_ones(tmp_path: Path) -> Non
     assert json.loads(not_registering.stdout)["checks"] == {}
 
 
+def test_a_probe_finds_no_other_functions_environment_and_its_own_temporary_folder(tmp_path: Path) -> None:
+    """The server starts with only what its imports read: a function's variables (a webhook's secret,
+    say) never reach another function's probe, not even in /proc/self/environ, the environment the
+    process started with; and its TMPDIR is its own."""
+    first, second = tmp_path / "first", tmp_path / "second"
+    for folder in (first, second):
+        folder.mkdir()
+    (first / "hook.py").write_text(PLAIN)
+    (second / "hook.py").write_text(
+        "import tempfile, os\n"
+        "assert b'FIRST_SECRET' not in open('/proc/self/environ', 'rb').read(), 'found the first one'\n"
+        "assert tempfile.gettempdir() == os.environ['TMPDIR'], tempfile.gettempdir()\n" + PLAIN
+    )
+    own_temporary = tmp_path / "own-tmp"
+    own_temporary.mkdir()
+    environment = dict(os.environ)
+    probe._served(request(first), {**environment, "FIRST_SECRET": "s3cr3t"})
+    answered = probe._served(request(second), {**environment, "TMPDIR": str(own_temporary)})
+    assert answered is not None
+    assert answered.returncode == 0, answered.stderr
+
+
 def test_a_code_folder_that_shadows_what_the_server_imported_is_probed_fresh(tmp_path: Path) -> None:
     """A function that ships its own Powertools (pip install -t) imports that one, on Lambda and in a
     fresh interpreter; the server's would stand in its place, so the server does not answer."""

@@ -32,12 +32,11 @@ import select
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
 from ecs_bg.deploy.errors import DefinitionError
 from ecs_bg.deploy.interpreter import module_names, startup_environment
@@ -211,18 +210,19 @@ def _served(request: dict[str, Any], environment: dict[str, str]) -> Ran | None:
     must answer it (no server here, or one whose imports the code's folder would shadow)."""
     if not SERVED:
         return None
-    key = frozenset(
-        {
-            **startup_environment(environment),
-            **{name: environment[name] for name in IMPORT_TIME_VARIABLES if name in environment},
-        }.items()
-    )
     if any(name in environment for name in ("LD_PRELOAD", "LD_LIBRARY_PATH")):
         return None  # the dynamic loader reads them as a process starts
+    # The server starts with only what its imports read (HOME: where the user's site-packages are), so
+    # that no function's environment stays in it for another's probe to find.
+    started_with = {
+        **startup_environment(environment),
+        **{name: environment[name] for name in (*IMPORT_TIME_VARIABLES, "HOME") if name in environment},
+    }
+    key = frozenset(started_with.items())
     with _SERVERS_LOCK:
         if key not in _SERVERS:
             try:
-                _SERVERS[key] = _Server(environment)
+                _SERVERS[key] = _Server(started_with)
             except (OSError, ValueError):
                 _SERVERS[key] = None
         server = _SERVERS[key]
@@ -260,36 +260,38 @@ def _serve() -> int:
 
 
 def _fork(request: dict[str, Any]) -> Ran:
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        pid = os.fork()
-        if pid == 0:
-            _become(request, out, err)
-        pidfd = os.pidfd_open(pid)
-        try:
-            ended, _, _ = select.select([pidfd], [], [], request["timeout"])
-            if not ended:
-                signal.pidfd_send_signal(pidfd, signal.SIGKILL)
-            _, status = os.waitpid(pid, 0)
-        finally:
-            os.close(pidfd)
-        out.seek(0)
-        err.seek(0)
-        return Ran(
-            os.waitstatus_to_exitcode(status) if ended else None,
-            out.read().decode(errors="replace"),
-            err.read().decode(errors="replace"),
-        )
+    # Memory files, not the tempfile module's: it would keep the server's temporary folder for a child
+    # whose TMPDIR says otherwise.
+    out, err = os.memfd_create("stdout"), os.memfd_create("stderr")
+    pid = os.fork()
+    if pid == 0:
+        _become(request, out, err)
+    pidfd = os.pidfd_open(pid)
+    try:
+        ended, _, _ = select.select([pidfd], [], [], request["timeout"])
+        if not ended:
+            signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+        _, status = os.waitpid(pid, 0)
+    finally:
+        os.close(pidfd)
+    return Ran(os.waitstatus_to_exitcode(status) if ended else None, _read(out), _read(err))
 
 
-def _become(request: dict[str, Any], out: IO[bytes], err: IO[bytes]) -> None:
+def _read(fd: int) -> str:
+    os.lseek(fd, 0, os.SEEK_SET)
+    with open(fd, "rb") as written:
+        return written.read().decode(errors="replace")
+
+
+def _become(request: dict[str, Any], out: int, err: int) -> None:
     """In the child: the fresh interpreter's probe, with the request's environment, working directory
     and details; its output to ``out`` and ``err``. It ends here, with the status a fresh one would."""
     status: int = 1
     try:
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)
-        os.dup2(out.fileno(), 1)
-        os.dup2(err.fileno(), 2)
+        os.dup2(out, 1)
+        os.dup2(err, 2)
         os.environ.clear()
         os.environ.update(request["env"])
         os.chdir(request["cwd"])
