@@ -32,6 +32,7 @@ def printed_commands(output: str) -> list[str]:
     return [match[1].strip() for line in output.splitlines() if (match := COMMAND.match(line))]
 
 
+@pytest.mark.slow  # four CLIs started as processes, the AWS CLI's among them: 3.5 s of CPU
 def test_each_printed_command_runs_as_printed(ecs: tuple[Ecs, str], tmp_path: Path, refused_url: str) -> None:
     fake, url = ecs
     fake.hooks = [hook("ecs-pause-1", "AWAITING_ACTION")]

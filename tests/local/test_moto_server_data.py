@@ -7,6 +7,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 SESSIONS = """
 import botocore.session
 from ecs_bg.local.moto_server import share_botocore_data
@@ -53,6 +55,7 @@ with mock_aws():
 """
 
 
+@pytest.mark.slow  # it imports all of moto's EC2 backend, on purpose: 4 s of CPU
 def test_ssm_serves_parameters_without_ec2_and_run_command_still_finds_its_targets() -> None:
     script = [sys.executable, "-c", SSM_WITHOUT_EC2]
     done = subprocess.run(script, capture_output=True, text=True, check=False)

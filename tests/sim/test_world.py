@@ -1,5 +1,9 @@
 """Sample-service processes behind the local load balancer: health, draining, dying targets, and a
-whole blue/green traffic shift under steady production load."""
+whole blue/green traffic shift under steady production load.
+
+All ``slow``: each starts the sample service's processes (FastAPI's import, 0.6 s of CPU each) to
+prove with the real app what tests/sim/test_balancer.py proves against stub targets in the quick loop.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,8 @@ from ecs_bg.local.elbv2.traffic_stats import MetricsPeriod
 from ecs_bg.simulate.loadgen import LoadGenerator
 from tests.sim.fleet import AppFleet
 from tests.sim.stub_targets import run, set_weights, two_listener_lb, wait_for
+
+pytestmark = pytest.mark.slow
 
 FAST = HealthCheck(path="/health", interval=0.1, timeout=0.08, healthy_threshold=2, unhealthy_threshold=2)
 # One check at registration makes a target healthy, then none for a long while: a killed task
@@ -118,7 +124,6 @@ def test_killed_task_gives_502_to_the_request_it_had_and_others_are_retried() ->
     run(scenario)
 
 
-@pytest.mark.slow  # a whole traffic shift under load, four tasks
 def test_blue_green_shift_under_steady_load_fails_no_production_request() -> None:
     async def scenario() -> None:
         blue = AppFleet("rev-blue", count=2, env={"APP_COLOUR": "blue", "APP_LATENCY_MS": "20"})
