@@ -50,6 +50,10 @@ def request(code: Path, details: list[dict[str, Any]] | None = None) -> dict[str
     return {"code": str(code), "handler": "hook.handler", "details": details or [{"notify": {"bogus": 1}}]}
 
 
+def served(asked: dict[str, Any], environment: dict[str, str]) -> probe.Ran | None:
+    return probe._served(asked, environment, probe._library_files())
+
+
 @pytest.mark.parametrize("name", sorted(CODES))
 def test_a_forked_probe_answers_as_a_fresh_interpreter(
     name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -59,7 +63,7 @@ def test_a_forked_probe_answers_as_a_fresh_interpreter(
     (code / "hook.py").write_text(CODES[name])
     monkeypatch.chdir(tmp_path)
     environment = {**os.environ, "X": "7", "REGISTER": "1"}
-    forked = probe._served(request(code), environment)
+    forked = served(request(code), environment)
     fresh = probe._fresh(request(code), environment)
     assert forked is not None
     assert forked.returncode == fresh.returncode, (forked, fresh)
@@ -81,8 +85,8 @@ def test_a_check_one_probe_registers_is_not_the_next_ones(tmp_path: Path) -> Non
     code.mkdir()
     (code / "hook.py").write_text(ECS_BG_HOOK)
     environment = dict(os.environ)
-    registering = probe._served(request(code), {**environment, "REGISTER": "1"})
-    not_registering = probe._served(request(code), {**environment, "REGISTER": "0"})
+    registering = served(request(code), {**environment, "REGISTER": "1"})
+    not_registering = served(request(code), {**environment, "REGISTER": "0"})
     assert registering is not None
     assert not_registering is not None
     assert list(json.loads(registering.stdout)["checks"]) == ["custom"]
@@ -105,8 +109,8 @@ def test_a_probe_finds_no_other_functions_environment_and_its_own_temporary_fold
     own_temporary = tmp_path / "own-tmp"
     own_temporary.mkdir()
     environment = dict(os.environ)
-    probe._served(request(first), {**environment, "FIRST_SECRET": "s3cr3t"})
-    answered = probe._served(request(second), {**environment, "TMPDIR": str(own_temporary)})
+    served(request(first), {**environment, "FIRST_SECRET": "s3cr3t"})
+    answered = served(request(second), {**environment, "TMPDIR": str(own_temporary)})
     assert answered is not None
     assert answered.returncode == 0, answered.stderr
 
@@ -119,7 +123,7 @@ def test_a_code_folder_that_shadows_what_the_server_imported_is_probed_fresh(tmp
     (code / "aws_lambda_powertools" / "__init__.py").write_text("SHIPPED = True\n")
     shipped = "import aws_lambda_powertools\nassert aws_lambda_powertools.SHIPPED\n"
     (code / "hook.py").write_text(shipped + PLAIN)
-    assert probe._served(request(code), dict(os.environ)) is None
+    assert served(request(code), dict(os.environ)) is None
     function = LambdaFunction("f", code, "hook.handler")
     assert probe.probe(function, [{"a": 1}]).ecs_bg is False  # the fresh interpreter imported the shipped one
 
@@ -164,6 +168,27 @@ def test_the_variables_the_servers_imports_read_are_in_its_key() -> None:
     assert read <= set(probe.IMPORT_TIME_VARIABLES), read - set(probe.IMPORT_TIME_VARIABLES)
 
 
+def test_an_edit_to_the_hooks_library_replaces_the_server_that_imported_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fresh interpreter imports ecs_bg.hooks as its files are now: so does the server after an edit
+    (someone working on the library while `ecs-bg local` runs), and the one it replaces ends."""
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "hook.py").write_text(PLAIN)
+    environment = dict(os.environ)
+    library = probe._library_files()
+    assert probe._served(request(code), environment, library) is not None
+    (before,) = [server for _, server in probe._SERVERS.values() if server is not None]
+    edited = (*library, (("hooks/edited.py", 1, 1),))
+    assert probe._served(request(code), environment, edited) is not None
+    (after,) = [server for _, server in probe._SERVERS.values() if server is not None]
+    assert after is not before
+    assert before.process.poll() is not None  # ended
+    assert probe._served(request(code), environment, edited) is not None
+    assert [server for _, server in probe._SERVERS.values() if server is not None] == [after]
+
+
 def test_the_server_ends_with_the_process_that_started_it(tmp_path: Path) -> None:
     code = tmp_path / "code"
     code.mkdir()
@@ -174,7 +199,7 @@ def test_the_server_ends_with_the_process_that_started_it(tmp_path: Path) -> Non
         "from ecs_bg.deploy import probe\n"
         "from ecs_bg.deploy.functions import LambdaFunction\n"
         f"probe.probe(LambdaFunction('f', Path({str(code)!r}), 'hook.handler'), [{{'a': 1}}])\n"
-        "(server,) = probe._SERVERS.values()\n"
+        "((_, server),) = probe._SERVERS.values()\n"
         "print(server.process.pid, flush=True)\n"
         "time.sleep(60)\n"
     )

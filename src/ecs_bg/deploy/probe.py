@@ -73,27 +73,36 @@ def probe(function: LambdaFunction, details: list[dict[str, Any]] | None = None)
     environment = {**os.environ, **function.environment}
     if HOOK_DETAILS_ENV not in function.environment:  # only the function's own layer, never the caller's
         environment.pop(HOOK_DETAILS_ENV, None)
-    key = _inputs(function, details or [], environment)
+    library = _library_files()
+    key = _inputs(function, details or [], environment, library)
     if key not in _PROBED:
-        _PROBED[key] = _probe(function, details or [], environment)
+        _PROBED[key] = _probe(function, details or [], environment, library)
     return _PROBED[key]
 
 
 def _inputs(
-    function: LambdaFunction, details: list[dict[str, Any]], environment: dict[str, str]
+    function: LambdaFunction,
+    details: list[dict[str, Any]],
+    environment: dict[str, str],
+    library: tuple[object, ...],
 ) -> tuple[object, ...]:
-    """What a probe's answer depends on: the function's code and this interpreter's ecs_bg.hooks as
-    their files are now (an edit while `ecs-bg local` runs probes again), its handler, environment and
-    the hookDetails judged."""
-    hooks = importlib.util.find_spec("ecs_bg.hooks")  # found, not imported
-    folders = [function.code, *map(Path, (hooks and hooks.submodule_search_locations) or [])]
+    """What a probe's answer depends on: the function's code and this interpreter's ecs_bg.hooks
+    (``library``) as their files are now (an edit while `ecs-bg local` runs probes again), its handler,
+    environment and the hookDetails judged."""
     return (
         str(function.code),
         function.handler,
         json.dumps(details, sort_keys=True, default=str),
         frozenset(environment.items()),
-        tuple(_files(folder) for folder in folders),
+        _files(function.code),
+        library,
     )
+
+
+def _library_files() -> tuple[object, ...]:
+    """This interpreter's ecs_bg.hooks, file by file, as they are now."""
+    hooks = importlib.util.find_spec("ecs_bg.hooks")  # found, not imported
+    return tuple(_files(Path(folder)) for folder in (hooks and hooks.submodule_search_locations) or [])
 
 
 def _files(folder: Path) -> tuple[tuple[str, int, int], ...]:
@@ -117,9 +126,14 @@ class Ran:
     stderr: str
 
 
-def _probe(function: LambdaFunction, details: list[dict[str, Any]], environment: dict[str, str]) -> Probed:
+def _probe(
+    function: LambdaFunction,
+    details: list[dict[str, Any]],
+    environment: dict[str, str],
+    library: tuple[object, ...],
+) -> Probed:
     request = {"code": str(function.code), "handler": function.handler, "details": details}
-    done = _served(request, environment) or _fresh(request, environment)
+    done = _served(request, environment, library) or _fresh(request, environment)
     if done.returncode is None:
         raise DefinitionError(
             f"{function.name}: importing {function.handler} took over {PROBE_TIMEOUT:g} s"
@@ -201,13 +215,16 @@ class _Server:
         self.process.wait()
 
 
-_SERVERS: dict[frozenset[tuple[str, str]], _Server | None] = {}  # None: it could not start
+# By the variables it started with: the server of the hooks library as its files were then, or None
+# where none could start.
+_SERVERS: dict[frozenset[tuple[str, str]], tuple[tuple[object, ...], _Server | None]] = {}
 _SERVERS_LOCK = threading.Lock()
 
 
-def _served(request: dict[str, Any], environment: dict[str, str]) -> Ran | None:
+def _served(request: dict[str, Any], environment: dict[str, str], library: tuple[object, ...]) -> Ran | None:
     """The probe forked by this process's server for ``environment``; None where a fresh interpreter
-    must answer it (no server here, or one whose imports the code's folder would shadow)."""
+    must answer it (no server here, or one whose imports the code's folder would shadow). A server
+    whose hooks library has been edited since it imported it is replaced."""
     if not SERVED:
         return None
     if any(name in environment for name in ("LD_PRELOAD", "LD_LIBRARY_PATH")):
@@ -220,12 +237,15 @@ def _served(request: dict[str, Any], environment: dict[str, str]) -> Ran | None:
     }
     key = frozenset(started_with.items())
     with _SERVERS_LOCK:
-        if key not in _SERVERS:
+        imported, server = _SERVERS.get(key, (None, None))
+        if imported != library:
+            if server is not None:
+                server.close()
             try:
-                _SERVERS[key] = _Server(started_with)
+                server = _Server(started_with)
             except (OSError, ValueError):
-                _SERVERS[key] = None
-        server = _SERVERS[key]
+                server = None
+            _SERVERS[key] = library, server
     try:
         names = module_names(request["code"])
     except OSError:
@@ -236,13 +256,13 @@ def _served(request: dict[str, Any], environment: dict[str, str]) -> Ran | None:
         return server.run({**request, "env": environment, "cwd": os.getcwd(), "timeout": PROBE_TIMEOUT})
     except (OSError, ValueError):
         with _SERVERS_LOCK:
-            _SERVERS[key] = None  # it has gone: fresh interpreters from now on
+            _SERVERS[key] = library, None  # it has gone: fresh interpreters from now on
         return None
 
 
 @atexit.register
 def _close_servers() -> None:
-    for server in _SERVERS.values():
+    for _, server in _SERVERS.values():
         if server is not None:
             server.close()
 
