@@ -134,7 +134,7 @@ def test_invoke_errors_and_timeouts_would_roll_back(tmp_path: Path) -> None:
     sleeper.write_text("import time\n\ndef handler(event, context):\n    time.sleep(30)\n")
     code, output = invoke(str(sleeper), "--stage", "PRE_SCALE_UP", "--timeout", "1")
     assert code == 1
-    assert "Task timed out after 1 seconds" in output
+    assert "Task timed out after 1.00 seconds" in output
 
 
 def test_invoke_in_progress_exits_3() -> None:

@@ -116,7 +116,7 @@ def test_the_timeout_kills_the_worker_and_the_next_call_is_cold(runner: LambdaRu
             await runner.close()
 
     first, second = run(twice())  # type: ignore[misc]
-    assert first.error == "Task timed out after 0.5 seconds"
+    assert first.error == "Task timed out after 0.50 seconds"
     assert 450 < first.duration_ms < 4000
     assert second.cold
     assert second.error is None
@@ -239,7 +239,7 @@ def test_a_timed_out_invocation_keeps_what_it_printed(tmp_path: Path) -> None:
             await runner.close()
 
     done = run(once())
-    assert done.error == "Task timed out after 1 seconds"  # type: ignore[attr-defined]
+    assert done.error == "Task timed out after 1.00 seconds"  # type: ignore[attr-defined]
     assert done.output == "started\n"  # type: ignore[attr-defined]
 
 

@@ -262,7 +262,9 @@ class LambdaRunner:
         try:
             answer = await asyncio.wait_for(worker.request(payload), timeout=function.timeout_seconds)
         except TimeoutError:
-            error = f"Task timed out after {function.timeout_seconds:g} seconds"
+            # Lambda's own words, seconds to two places ("Task timed out after 3.00 seconds", as its
+            # invocations' errorMessage and logs show it).
+            error = f"Task timed out after {function.timeout_seconds:.2f} seconds"
         except (ConnectionError, OSError, ValueError) as failure:
             error = str(failure)
         except asyncio.CancelledError:
