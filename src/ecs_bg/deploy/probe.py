@@ -13,7 +13,7 @@ A fresh interpreter spends most of a probe (0.15 s of CPU) importing what every 
 ecs_bg.hooks and Powertools. So on Linux the first probe of a process starts a probe server
 (``python -m ecs_bg.deploy.probe --serve``), which imports them once and forks a child per probe that
 becomes what the fresh interpreter would have been (its environment, working directory, output)
-before it imports the code: a probe then takes 0.02 s. The server answers only where a fresh
+before it imports the code: a probe then takes 0.03 s. The server answers only where a fresh
 interpreter would answer the same (``interpreter``): started with the same startup variables and the
 ones its imports read (``IMPORT_TIME_VARIABLES``), and with no module in the code's folder of a name it
 has imported. Anything else, and a server that has gone, is probed by a fresh interpreter. It ends
