@@ -229,7 +229,7 @@ def test_a_timed_out_invocation_keeps_what_it_printed(tmp_path: Path) -> None:
     (tmp_path / "slow.py").write_text(
         "import time\ndef handler(event, context):\n    print('started')\n    time.sleep(30)\n"
     )
-    function = dataclasses.replace(LambdaFunction.for_entry(tmp_path / "slow.py"), timeout_seconds=1)
+    function = dataclasses.replace(LambdaFunction.for_entry(tmp_path / "slow.py"), timeout_seconds=0.5)
     runner = LambdaRunner({"slow": function})
 
     async def once() -> object:
@@ -239,7 +239,7 @@ def test_a_timed_out_invocation_keeps_what_it_printed(tmp_path: Path) -> None:
             await runner.close()
 
     done = run(once())
-    assert done.error == "Task timed out after 1.00 seconds"  # type: ignore[attr-defined]
+    assert done.error == "Task timed out after 0.50 seconds"  # type: ignore[attr-defined]
     assert done.output == "started\n"  # type: ignore[attr-defined]
 
 
