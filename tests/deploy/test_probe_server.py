@@ -18,7 +18,7 @@ from ecs_bg.deploy import probe
 from ecs_bg.deploy.errors import DefinitionError
 from ecs_bg.deploy.functions import LambdaFunction
 
-pytestmark = pytest.mark.skipif(not probe.SERVED, reason="the probe server forks: Linux only")
+pytestmark = pytest.mark.skipif(not probe.SUPPORTED, reason="the probe server forks: Linux only")
 
 ECS_BG_HOOK = """
 import os
@@ -140,7 +140,7 @@ def test_a_hook_that_hangs_as_it_loads_is_stopped_at_the_timeout(
     with pytest.raises(DefinitionError, match=r"slow: importing hook.handler took over 0.5 s"):
         probe.probe(function, [{"a": 1}])
     assert time.monotonic() - started < 10
-    monkeypatch.setattr(probe, "SERVED", False)
+    monkeypatch.setattr(probe, "SUPPORTED", False)
     with pytest.raises(DefinitionError, match=r"slow: importing hook.handler took over 0.5 s"):
         probe.probe(LambdaFunction("slow", code, "hook.handler", environment={"ONE": "2"}), [{"a": 1}])
 

@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 
 from ecs_bg.deploy.functions import LambdaFunction
-from ecs_bg.local.forkserver import SUPPORTED, ForkServer, ForkServers, ServerKind
+from ecs_bg.deploy.interpreter import SUPPORTED
+from ecs_bg.local.forkserver import ForkServer, ForkServers, ServerKind
 from ecs_bg.local.lambda_.packages import forkable
 from ecs_bg.local.lambda_.runner import PRELOADED, Invocation, LambdaRunner
 

@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from ecs_bg.local.forkserver import SUPPORTED, ForkServers
+from ecs_bg.deploy.interpreter import SUPPORTED
+from ecs_bg.local.forkserver import ForkServers
 from ecs_bg.local.runtime.process import AppProcess
 from ecs_bg.local.runtime.program import Program, program
 

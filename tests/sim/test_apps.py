@@ -8,7 +8,8 @@ import sys
 import aiohttp
 import pytest
 
-from ecs_bg.local.forkserver import SUPPORTED, ForkServers
+from ecs_bg.deploy.interpreter import SUPPORTED
+from ecs_bg.local.forkserver import ForkServers
 from ecs_bg.local.runtime.process import AppProcess
 from tests.sim.fleet import AppFleet
 from tests.sim.stub_targets import run

@@ -12,8 +12,13 @@ Standard library only: a probe server imports this before anything else.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+import sys
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Final
+
+# Forking from a server needs Linux: pidfds, so that a signal never reaches a process that reused a pid.
+SUPPORTED: Final = sys.platform.startswith("linux") and hasattr(os, "pidfd_open")
 
 
 def startup_environment(environment: Mapping[str, str]) -> dict[str, str]:
@@ -39,3 +44,11 @@ def module_names(folder: str | Path, *, regular: bool = False) -> set[str]:
             if (entry.is_dir() and (not regular or os.path.isfile(os.path.join(entry.path, "__init__.py"))))
             or (entry.is_file() and (entry.name.endswith((".py", ".pyc")) or ".so" in entry.name))
         }
+
+
+def shadows(folder: str | Path, imported: Iterable[str]) -> bool:
+    """Whether ``folder``, put first on a child's path, holds a module of the name of one a server has
+    ``imported`` (module names, dotted or not): a fresh interpreter would import the folder's
+    (wherever it is imported, even by a library), and the server's would stand in its place."""
+    loaded = {name.partition(".")[0] for name in imported}
+    return not loaded.isdisjoint(module_names(folder, regular=True))

@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ecs_bg.deploy.errors import DefinitionError
-from ecs_bg.deploy.interpreter import module_names, startup_environment
+from ecs_bg.deploy.interpreter import SUPPORTED, shadows, startup_environment
 from ecs_bg.hooks.config import HOOK_DETAILS_ENV
 
 if TYPE_CHECKING:  # not imported in the probing process, which starts once per hook and should be quick
@@ -50,7 +50,6 @@ PROBE_TIMEOUT = 60.0  # real seconds to import a hook's code
 # What this process has learned already, by everything the answer depends on (``_inputs``): `ecs-bg
 # simulate` judges each hook's hookDetails twice (lint, then the world's functions), each a process.
 _PROBED: dict[tuple[object, ...], Probed] = {}
-SERVED: bool = sys.platform.startswith("linux") and hasattr(os, "pidfd_open")
 # What the server imports ahead: what every probe imports (the handler loader, the hooks library and
 # the Powertools logger each LifecycleHook makes).
 PRELOAD = ("ecs_bg.deploy.handler", "ecs_bg.hooks", "aws_lambda_powertools.logging")
@@ -186,7 +185,11 @@ class _Server:
             start_new_session=True,  # a Ctrl-C is for this process, which the server ends with
         )
         self.lock = threading.Lock()  # one probe at a time: answers come back in order
-        self.loaded = frozenset(self._exchange(None).get("loaded") or ())
+        try:
+            self.loaded = frozenset(self._exchange(None).get("loaded") or ())
+        except (OSError, ValueError):  # it could not import ahead: it ends here, not at our exit
+            self.close()
+            raise
 
     def _exchange(self, request: dict[str, Any] | None) -> dict[str, Any]:
         assert self.process.stdin is not None
@@ -225,7 +228,7 @@ def _served(request: dict[str, Any], environment: dict[str, str], library: tuple
     """The probe forked by this process's server for ``environment``; None where a fresh interpreter
     must answer it (no server here, or one whose imports the code's folder would shadow). A server
     whose hooks library has been edited since it imported it is replaced."""
-    if not SERVED:
+    if not SUPPORTED:
         return None
     if any(name in environment for name in ("LD_PRELOAD", "LD_LIBRARY_PATH")):
         return None  # the dynamic loader reads them as a process starts
@@ -246,17 +249,19 @@ def _served(request: dict[str, Any], environment: dict[str, str], library: tuple
             except (OSError, ValueError):
                 server = None
             _SERVERS[key] = library, server
+    if server is None:
+        return None
     try:
-        names = module_names(request["code"])
+        if shadows(request["code"], server.loaded):
+            return None
     except OSError:
         return None  # no such folder: a fresh interpreter says so as Lambda's would
-    if server is None or not server.loaded.isdisjoint(names):
-        return None
     try:
         return server.run({**request, "env": environment, "cwd": os.getcwd(), "timeout": PROBE_TIMEOUT})
     except (OSError, ValueError):
+        server.close()  # it has gone (reaped here): fresh interpreters from now on
         with _SERVERS_LOCK:
-            _SERVERS[key] = library, None  # it has gone: fresh interpreters from now on
+            _SERVERS[key] = library, None
         return None
 
 

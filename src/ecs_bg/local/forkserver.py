@@ -37,12 +37,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from ecs_bg.deploy.interpreter import module_names
+from ecs_bg.deploy.interpreter import shadows
 from ecs_bg.local.parent_death import ends_with_parent
 
 MESSAGE_SIZE: Final = 1 << 20  # a request: an environment, a working directory, what to run
 MAX_FDS: Final = 4
-SUPPORTED: Final = sys.platform.startswith("linux") and hasattr(os, "pidfd_open")
 
 
 # -- the server ------------------------------------------------------------------------------------
@@ -85,7 +84,7 @@ def serve(
     # (PEP 538) sets LC_CTYPE when the locale LANG names is missing. A fresh process would have it too.
     added = {name: value for name, value in os.environ.items() if name not in started_with}
     printed = _imported(preload)
-    if first_on_path is not None and shadowed(first_on_path):
+    if first_on_path is not None and shadows(first_on_path, sys.modules):
         return None  # its callers start fresh processes
     gc.freeze()  # what the imports made is shared with every child, not copied by its collections
     wakeup_read, wakeup_write = os.pipe()
@@ -144,14 +143,6 @@ def _imported(modules: Sequence[str]) -> bytes:
                 os.close(original)
         printed.seek(0)
         return printed.read()
-
-
-def shadowed(folder: str) -> bool:
-    """Whether ``folder``, put first on a child's path, holds a module of the same name as one this
-    server has imported: a fresh interpreter would import the folder's (wherever it is imported, even
-    by a library), and the server's would stand in its place."""
-    loaded = {name.partition(".")[0] for name in sys.modules}
-    return not loaded.isdisjoint(module_names(folder, regular=True))
 
 
 def _reap(control: socket.socket) -> None:
@@ -315,7 +306,7 @@ class ServerKind:
     preload: tuple[str, ...]
     session: bool = False
     # The folder the children put first on their path: a server that has imported a module of a name
-    # found there ends at once (``shadowed``), and its callers start fresh processes.
+    # found there ends at once (``interpreter.shadows``), and its callers start fresh processes.
     first_on_path: str | None = None
 
     @classmethod

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Final
 
 from ecs_bg.deploy.functions import LambdaFunction, stage_asset
-from ecs_bg.local.forkserver import SUPPORTED
+from ecs_bg.deploy.interpreter import SUPPORTED
 
 RUNTIME_DISTRIBUTIONS: Final = (
     "boto3",

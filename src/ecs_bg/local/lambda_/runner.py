@@ -262,8 +262,9 @@ class LambdaRunner:
         try:
             answer = await asyncio.wait_for(worker.request(payload), timeout=function.timeout_seconds)
         except TimeoutError:
-            # Lambda's own words, seconds to two places ("Task timed out after 3.00 seconds", as its
-            # invocations' errorMessage and logs show it).
+            # Lambda's own words, seconds to two places: AWS's runtime interface emulator writes
+            # "Task timed out after %.2f seconds" (aws/aws-lambda-runtime-interface-emulator,
+            # internal/lambda-managed-instances/rapid/invoke, BuildInvokeAppError).
             error = f"Task timed out after {function.timeout_seconds:.2f} seconds"
         except (ConnectionError, OSError, ValueError) as failure:
             error = str(failure)

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 
 import aiohttp
 
-from ecs_bg.local.forkserver import SUPPORTED, ForkedProcess, ForkServers, ServerKind
+from ecs_bg.deploy.interpreter import SUPPORTED
+from ecs_bg.local.forkserver import ForkedProcess, ForkServers, ServerKind
 from ecs_bg.local.parent_death import ends_with_parent
 from ecs_bg.local.ports import free_port
 from ecs_bg.local.runtime import CannotStart, Launch, RuntimeHost, TaskExit, local_credentials
