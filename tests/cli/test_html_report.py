@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.chromium import chromium, open_page
 from tests.conftest import ROOT
+from tests.ecs_bg_process import ecs_bg_here
 from tests.fault_suite import test_fault_suite as fault_suite
 
 pytestmark = pytest.mark.slow
@@ -37,25 +36,10 @@ def test_the_page_of_a_simulation_shows_every_stage_without_console_errors(
 ) -> None:
     chromium()  # skip before the simulation when there is no browser here
     report, html = tmp_path / "report.json", tmp_path / "report.html"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "ecs_bg.cli",
-            "simulate",
-            "--quiet",
-            "--scenario",
-            scenario,
-            "--report",
-            str(report),
-            "--html",
-            str(html),
-        ],
+    done = ecs_bg_here(
+        *("simulate", "--quiet", "--scenario", scenario),
+        *("--report", str(report), "--html", str(html)),
         cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
     )
     assert html.is_file(), done.stdout + done.stderr
     data = json.loads(report.read_text())

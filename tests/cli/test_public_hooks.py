@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import ROOT, copy_sample_simulation_yml
-from tests.ecs_bg_process import ecs_bg
+from tests.ecs_bg_process import ecs_bg, ecs_bg_here
 from tests.sim.local_ecs_process import CLUSTER, SERVICE, Local, finished, local_ecs, newest, until
 
 pytestmark = pytest.mark.slow
@@ -335,7 +335,7 @@ def test_simulate_runs_them_with_their_own_hook_details(tmp_path: Path) -> None:
     # timeout's CONTINUE lets the deployment go on, as on ECS.
     config = project(tmp_path, timeout_action="CONTINUE")
     report = tmp_path / "report.json"
-    done = ecs_bg(
+    done = ecs_bg_here(
         "simulate",
         "--config",
         str(config),

@@ -35,8 +35,8 @@ def ecs_bg(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def starting_nothing(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """``ecs_bg`` for a command that starts nothing, run in this process (tests/ecs_bg_process.py)."""
+def in_this_process(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``ecs_bg`` for a command that ends by itself, run in this process (tests/ecs_bg_process.py)."""
     return ecs_bg_here(*args, cwd=cwd, env={"AWS_DEFAULT_REGION": None, "AWS_REGION": None})
 
 
@@ -102,7 +102,7 @@ def test_a_wrong_handler_is_lambdas_import_error(tmp_path: Path) -> None:
 
 
 def test_a_bad_env_pair_is_a_usage_error(tmp_path: Path) -> None:
-    done = starting_nothing(
+    done = in_this_process(
         "invoke", str(SAMPLES / "app.py"), "--env", "NOEQUALS", "--stage", "PRE_SCALE_UP", cwd=tmp_path
     )
     assert done.returncode == 2
@@ -124,7 +124,7 @@ def with_hook(tmp_path: Path, arn: str, stages: list[str]) -> Path:
 
 def simulate(config: Path, *args: str) -> dict[str, Any]:
     report = config.parent / "report.json"
-    done = ecs_bg(
+    done = in_this_process(
         "simulate",
         "--config",
         str(config),
@@ -183,7 +183,7 @@ def test_a_sample_style_hook_in_a_simulated_deployment(tmp_path: Path) -> None:
 def simulate_quietly(config: Path, here: Path) -> subprocess.CompletedProcess[str]:
     """``ecs-bg simulate`` of ``config`` with the simulation.yml in ``here``, refused before it starts
     anything: run in this process."""
-    return starting_nothing(
+    return in_this_process(
         "simulate", "--config", str(config), "--sim-config", str(here / "simulation.yml"), "--quiet", cwd=here
     )
 
@@ -227,7 +227,7 @@ def test_lint_leaves_the_keys_of_a_hook_not_built_on_ecs_bg_to_it(tmp_path: Path
         service.write_text(json.dumps(document))
         outputs = ROOT / "tests" / "fixtures" / "cdk-outputs.json"
         args = ["--config", str(config), "--outputs-file", str(outputs), "--cdk-json", str(cdk_json)]
-        done = starting_nothing("lint", *args, "--format", "json", cwd=tmp_path)
+        done = in_this_process("lint", *args, "--format", "json", cwd=tmp_path)
         findings = json.loads(done.stdout)["findings"]
         paths = [f["path"].rsplit(".", 1)[-1] for f in findings if f["rule"] == "ECS025"]
         assert paths == refused, (name, findings)

@@ -18,22 +18,22 @@ definition). ``expected.yml`` keys:
 - ``speeds``: clock speeds at which the same status must come out (the speed-invariance property).
 
 Every scenario that deploys is marked ``slow`` (a whole simulated deployment, seconds each); those
-refused before anything starts (exit 2) stay in the quick loop, run in the test's own process.
+refused before anything starts (exit 2) stay in the quick loop. All run in the test's own process, as
+``ecs_bg_here`` runs a command: what only a process shows (its exit on a signal, what it leaves
+running) is tested once, in tests/sim/test_local_ecs_cli.py and tests/cli/test_simulate_view.py.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from tests.ecs_bg_process import ecs_bg_here
+from tests.ecs_bg_process import diagnosis, ecs_bg_here
 
 SCENARIOS_DIR = Path(__file__).parent / "scenarios"
 SCENARIOS = sorted(path for path in SCENARIOS_DIR.iterdir() if path.is_dir())
@@ -62,13 +62,11 @@ def arguments(scenario: Path, report: Path, *extra: str) -> list[str]:
 
 
 def simulate(scenario: Path, tmp_path: Path, *extra: str) -> tuple[subprocess.CompletedProcess[str], Path]:
+    """``ecs-bg simulate`` on ``scenario`` in this process (tests/ecs_bg_process.py): its exit status and
+    output, and where its report is written."""
     report = tmp_path / "report.json"
-    command = [sys.executable, "-m", "ecs_bg.cli", *arguments(scenario, report, *extra)]
     # TMPDIR: what the app leaves behind (faulty_app's marker) goes with the test's own directory.
-    env = {**os.environ, "TMPDIR": str(tmp_path)}
-    done = subprocess.run(
-        command, capture_output=True, text=True, timeout=240, cwd=tmp_path, check=False, env=env
-    )
+    done = ecs_bg_here(*arguments(scenario, report, *extra), cwd=tmp_path, env={"TMPDIR": str(tmp_path)})
     return done, report
 
 
@@ -76,11 +74,7 @@ def simulate(scenario: Path, tmp_path: Path, *extra: str) -> tuple[subprocess.Co
 def test_scenario_ends_as_aws_documents(scenario: Path, tmp_path: Path) -> None:
     expected = expectation(scenario)
     assert str(expected["source"]).strip(), "every expectation names its source"
-    if deploys(scenario):
-        done, report_file = simulate(scenario, tmp_path)
-    else:  # refused before anything starts: run in this process (tests/ecs_bg_process.py)
-        report_file = tmp_path / "report.json"
-        done = ecs_bg_here(*arguments(scenario, report_file), cwd=tmp_path)
+    done, report_file = simulate(scenario, tmp_path)
     output = done.stdout + done.stderr
     assert "Traceback" not in output, output
     assert done.returncode == expected["exit"], output
@@ -91,8 +85,9 @@ def test_scenario_ends_as_aws_documents(scenario: Path, tmp_path: Path) -> None:
             assert part in lines[0], lines[0]
         assert not report_file.exists()
         return
+    assert report_file.exists(), output
     report = json.loads(report_file.read_text())
-    assert report["status"] == expected["status"], report.get("rollbackReason")
+    assert report["status"] == expected["status"], output + diagnosis(report)
     if "rollbackReason" in expected:
         assert expected["rollbackReason"].lower() in (report["rollbackReason"] or "").lower()
     invocations = report["hookInvocations"]

@@ -26,6 +26,7 @@ from typing import Any
 
 import pytest
 
+from tests.ecs_bg_process import diagnosis
 from tests.local.docker_engine import containers_owned, owner_of, sample_image, sdk_image
 from tests.sim.local_ecs_process import (
     BIN,
@@ -512,7 +513,7 @@ def test_simulate_deploys_the_sample_image_and_sigint_leaves_no_container(tmp_pa
     owner = until(lambda: _alive_owner(done.pid), timeout=30)
     output, _ = done.communicate(timeout=300)
     outcome = json.loads(report.read_text())
-    assert done.returncode == 0, output + _diagnosis(outcome)
+    assert done.returncode == 0, output + diagnosis(outcome)
     assert output.startswith("tasks: docker (--runtime docker: Docker "), output
     assert outcome["status"] == "SUCCESSFUL"
     assert outcome["traffic"]["production"]["errors"] == 0, outcome["traffic"]
@@ -534,21 +535,6 @@ def test_simulate_deploys_the_sample_image_and_sigint_leaves_no_container(tmp_pa
         if interrupted.poll() is None:
             interrupted.kill()
             interrupted.wait()
-
-
-def _diagnosis(outcome: dict[str, Any]) -> str:
-    """What a failed run's report says went wrong: the first failed requests, the tasks the scheduler
-    replaced (with why they stopped) and the reason for a rollback."""
-    production = outcome["traffic"]["production"]
-    return "\n" + json.dumps(
-        {
-            "rollbackReason": outcome["rollbackReason"],
-            "failures": production["failures"][:5],
-            "replacements": outcome["tasks"]["replacements"][:10],
-            "stages": outcome["stages"],
-        },
-        indent=1,
-    )
 
 
 def _alive_owner(pid: int) -> str | None:

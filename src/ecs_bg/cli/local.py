@@ -133,8 +133,8 @@ def local(
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(2) from None
     try:
-        one_line_logs()
-        asyncio.run(until_stopped(_serve(options, chosen)))
+        with one_line_logs():
+            asyncio.run(until_stopped(_serve(options, chosen)))
     except Stopped:
         return  # the way `local` is meant to end: every task and hook worker has been stopped
     except DefinitionError as error:

@@ -8,8 +8,10 @@ the net under what they do not, so a user reads what went wrong without a traceb
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
+from collections.abc import Iterator
 
 
 class OneLine(logging.Formatter):
@@ -21,9 +23,17 @@ class OneLine(logging.Formatter):
         return f"ecs-bg: {record.name}: {' '.join(message.split())}"
 
 
-def one_line_logs() -> None:
-    """Warnings and errors logged in this process go to stderr, one line each."""
+@contextlib.contextmanager
+def one_line_logs() -> Iterator[None]:
+    """Warnings and errors logged in this process go to stderr, one line each, while the block runs:
+    the handler goes with the command, so a command run in another's process (a test's) leaves none
+    behind writing to an output that has gone."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(OneLine())
     handler.setLevel(logging.WARNING)
-    logging.getLogger().addHandler(handler)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)

@@ -164,8 +164,6 @@ def _left(result: Report) -> str:
 
 
 async def _run(options: Options, console: Console, *, live: bool, runtime: RuntimeName | None) -> Report:
-    from rich.live import Live
-
     from ecs_bg.cli.local import resolve_runtime
     from ecs_bg.cli.logs import one_line_logs
     from ecs_bg.simulate.simulation import Simulation
@@ -173,15 +171,22 @@ async def _run(options: Options, console: Console, *, live: bool, runtime: Runti
     # Every file is read and checked first: a mistake is said before a Docker engine is even asked, and
     # before this process's logging is set up for the servers that run from here on.
     simulation = Simulation(options)
-    one_line_logs()
     tasks = resolve_runtime(simulation.local_options, runtime)
+    with one_line_logs():
+        return await _follow(simulation, console, live=live, tasks_why=tasks.why)
+
+
+async def _follow(simulation: Simulation, console: Console, *, live: bool, tasks_why: str) -> Report:
+    """Run the simulation, printing where it runs once it has started, and with ``live`` its view."""
+    from rich.live import Live
+
     told: list[bool] = []
 
     def tell_once(sim: Simulation, where: Console) -> None:
         # A command to paste is printed whole (soft_wrap), never inside a table that crops or wraps it.
         if not told:
             told.append(True)
-            where.print(f"tasks: {tasks.why}", soft_wrap=True, markup=False, highlight=False)
+            where.print(f"tasks: {tasks_why}", soft_wrap=True, markup=False, highlight=False)
             where.print(_endpoint_hint(sim), soft_wrap=True, markup=False, highlight=False)
 
     if not live:

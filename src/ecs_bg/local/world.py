@@ -104,6 +104,10 @@ class World:
         await self.cloudwatch.close()
         await asyncio.gather(self.tasks.close(), self.lambda_.close())
         await self.elbv2.close()
+        with self._clients_lock:  # their pooled connections to the endpoint, which has gone
+            for client in self._clients.values():
+                client.close()
+            self._clients.clear()
 
     def client(self, service: str) -> Any:
         """The local endpoint's client for ``service``, made once (from any thread)."""

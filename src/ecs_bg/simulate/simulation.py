@@ -249,12 +249,20 @@ class Simulation:
         return self.deployment.engine if self.deployment is not None else None
 
     async def run(self) -> Report:
-        from ecs_bg.local.server import LocalEcsServer
-
-        status = DeploymentStatus.STOPPED
         # The ECS client is made (boto3 loads its model) while the endpoint starts on a port chosen here.
         port = free_port()
         client = asyncio.ensure_future(asyncio.to_thread(self._client, "ecs", f"http://127.0.0.1:{port}"))
+        try:
+            return await self._run(port, client)
+        finally:  # its pooled connections go with the endpoint (many simulations may share a process)
+            made = await asyncio.gather(client, return_exceptions=True)
+            if not isinstance(made[0], BaseException):
+                made[0].close()
+
+    async def _run(self, port: int, client: asyncio.Future[Any]) -> Report:
+        from ecs_bg.local.server import LocalEcsServer
+
+        status = DeploymentStatus.STOPPED
         async with LocalEcsServer(
             dataclasses.replace(self.local_options, port=port), self.cloud, self.roles
         ) as server:
