@@ -7,7 +7,9 @@ report to that, and the tests check what is particular to each."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
+import os
 import re
 from collections.abc import Callable
 from typing import Any
@@ -69,8 +71,20 @@ def assert_no_failed_production_requests(report: dict[str, Any]) -> None:
     assert production["loadBalancer"]["errors"] == 0
 
 
+def sockets() -> set[str]:
+    """The sockets this process holds (their inodes)."""
+    held = set()
+    for fd in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):  # the listing's own descriptor, closed by now
+            held.add(os.readlink(f"/proc/self/fd/{fd}"))
+    return {target for target in held if target.startswith("socket:")}
+
+
 def test_good() -> None:
+    before = sockets()
     report = simulate("good")
+    # A simulation closes what it opened: many run in one process (the tests'), one after another.
+    assert sockets() <= before
     assert stages(report) == SEED_SEQUENCE
     assert hooks(report) == [(hook, stage, "SUCCEEDED") for hook, stage in FORWARD_HOOKS]
     assert all(i["durationMs"] is not None and i["callBackDelay"] is None for i in report["hookInvocations"])
