@@ -7,14 +7,16 @@ import subprocess
 import sys
 
 LOGS_AN_ERROR = """
+import contextlib
 import logging
 from ecs_bg.cli.logs import one_line_logs
-one_line_logs()
-logging.getLogger("aiohttp.server").info("not shown: below a warning")
-try:
-    raise ConnectionResetError("Connection\\nlost")
-except ConnectionResetError:
-    logging.getLogger("aiohttp.server").exception("Error handling request from %s", "127.0.0.1")
+with one_line_logs():
+    logging.getLogger("aiohttp.server").info("not shown: below a warning")
+    try:
+        raise ConnectionResetError("Connection\\nlost")
+    except ConnectionResetError:
+        logging.getLogger("aiohttp.server").exception("Error handling request from %s", "127.0.0.1")
+logging.getLogger("after").error("the command's block has ended")
 """
 
 
@@ -22,12 +24,13 @@ def test_a_logged_exception_is_one_line_naming_the_logger_and_the_error() -> Non
     done = subprocess.run([sys.executable, "-c", LOGS_AN_ERROR], capture_output=True, text=True, check=True)
     assert done.stdout == ""
     assert done.stderr.splitlines() == [
-        "ecs-bg: aiohttp.server: Error handling request from 127.0.0.1: ConnectionResetError: Connection lost"
+        "ecs-bg: aiohttp.server: Error handling request from 127.0.0.1: ConnectionResetError: Connection lost",
+        "the command's block has ended",  # Python's last resort again: the handler went with the block
     ]
 
 
 def test_without_it_python_prints_the_traceback() -> None:
     """The behaviour the handler replaces (Python's last-resort handler), so the test above can fail."""
-    script = LOGS_AN_ERROR.replace("one_line_logs()", "")
+    script = LOGS_AN_ERROR.replace("one_line_logs()", "contextlib.nullcontext()")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert "Traceback (most recent call last)" in done.stderr
