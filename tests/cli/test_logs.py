@@ -23,9 +23,11 @@ logging.getLogger("after").error("the command's block has ended")
 def test_a_logged_exception_is_one_line_naming_the_logger_and_the_error() -> None:
     done = subprocess.run([sys.executable, "-c", LOGS_AN_ERROR], capture_output=True, text=True, check=True)
     assert done.stdout == ""
+    # After the block, Python's last resort prints the message alone: the handler went with the block.
     assert done.stderr.splitlines() == [
-        "ecs-bg: aiohttp.server: Error handling request from 127.0.0.1: ConnectionResetError: Connection lost",
-        "the command's block has ended",  # Python's last resort again: the handler went with the block
+        "ecs-bg: aiohttp.server: Error handling request from 127.0.0.1: "
+        "ConnectionResetError: Connection lost",
+        "the command's block has ended",
     ]
 
 

@@ -35,6 +35,9 @@ async def until_stopped(work: Coroutine[Any, Any, T]) -> T:
             received.append(signum)
             task.cancel()
 
+    # What was there before comes back after: asyncio's removal would leave the default in its place,
+    # and the process may go on (a command run in a test's process, in the shell of a REPL).
+    previous = {signum: signal.getsignal(signum) for signum in STOP_SIGNALS}
     for signum in STOP_SIGNALS:
         loop.add_signal_handler(signum, stop, signum)
     try:
@@ -44,5 +47,7 @@ async def until_stopped(work: Coroutine[Any, Any, T]) -> T:
             raise Stopped(received[0]) from None
         raise
     finally:
-        for signum in STOP_SIGNALS:
+        for signum, handler in previous.items():
             loop.remove_signal_handler(signum)
+            if handler is not None:  # None: set outside Python, which cannot be put back from here
+                signal.signal(signum, handler)
