@@ -5,6 +5,7 @@ that ends by itself (a refusal, a lint, a simulation), the same command run in t
 from __future__ import annotations
 
 import contextlib
+import faulthandler
 import json
 import os
 import subprocess
@@ -32,7 +33,7 @@ def ecs_bg(
 
 
 def ecs_bg_here(
-    *args: str, cwd: Path, env: Mapping[str, str | None] | None = None
+    *args: str, cwd: Path, env: Mapping[str, str | None] | None = None, timeout: float = 300
 ) -> subprocess.CompletedProcess[str]:
     """``ecs-bg args…`` in ``cwd``, in this process, for a command that ends by itself and stops what it
     started (a refusal, a lint, a simulation): the exit status and output a user would see, without an
@@ -40,13 +41,19 @@ def ecs_bg_here(
     variables to set, or to unset (None), for the command's run. An exception escaping the command
     fails the test, as a traceback would. What only a process shows (what it imports, starts and asks
     first; signals) is tested through ``ecs_bg`` (tests/cli/test_lazy_imports.py,
-    tests/sim/test_local_ecs_cli.py)."""
+    tests/sim/test_local_ecs_cli.py). A command still running after ``timeout`` seconds ends this
+    process, printing where each thread was, as a subprocess's timeout would end the test: no hang
+    holds a test run up."""
     from typer.testing import CliRunner
 
     from ecs_bg.cli.main import app
 
-    with contextlib.chdir(cwd):
-        done = CliRunner().invoke(app, list(args), env={**(env or {}), **WIDE}, catch_exceptions=False)
+    faulthandler.dump_traceback_later(timeout, exit=True)
+    try:
+        with contextlib.chdir(cwd):
+            done = CliRunner().invoke(app, list(args), env={**(env or {}), **WIDE}, catch_exceptions=False)
+    finally:
+        faulthandler.cancel_dump_traceback_later()
     return subprocess.CompletedProcess(["ecs-bg", *args], done.exit_code, done.stdout, done.stderr)
 
 

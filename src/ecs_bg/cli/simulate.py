@@ -173,10 +173,10 @@ async def _run(options: Options, console: Console, *, live: bool, runtime: Runti
     simulation = Simulation(options)
     tasks = resolve_runtime(simulation.local_options, runtime)
     with one_line_logs():
-        return await _follow(simulation, console, live=live, tasks_why=tasks.why)
+        return await _run_and_show(simulation, console, live=live, tasks_why=tasks.why)
 
 
-async def _follow(simulation: Simulation, console: Console, *, live: bool, tasks_why: str) -> Report:
+async def _run_and_show(simulation: Simulation, console: Console, *, live: bool, tasks_why: str) -> Report:
     """Run the simulation, printing where it runs once it has started, and with ``live`` its view."""
     from rich.live import Live
 
