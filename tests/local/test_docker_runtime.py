@@ -11,6 +11,7 @@ Slow, and each needs a Docker engine: skipped without one, failed in CI (.ci/run
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import os
@@ -26,6 +27,7 @@ from typing import Any
 
 import pytest
 
+from ecs_bg.local.runtime.docker import DockerRuntime
 from tests.ecs_bg_process import diagnosis
 from tests.local.docker_engine import containers_owned, owner_of, sample_image, sdk_image
 from tests.sim.local_ecs_process import (
@@ -503,6 +505,28 @@ def test_sigterm_leaves_no_container_and_a_killed_run_s_are_removed_at_the_next_
     with local_ecs("--runtime", "docker") as next_run:
         assert "removed 1 container(s) an earlier killed run left" in next_run.header[3], next_run.header
         assert containers_owned(owner) == []
+
+
+@pytest.mark.parametrize("after", [0.0, 0.002, 0.01, 0.05])
+def test_a_container_asked_for_as_its_start_is_cancelled_does_not_outlive_the_run(after: float) -> None:
+    """A Ctrl-C while the engine creates a task's container: the engine makes it whether or not its
+    answer is read (CI once found one left in state created after an interrupted simulate). Cancelled
+    at several moments of the request, the run's close leaves none of its containers."""
+    image = sample_image()
+
+    async def interrupted() -> str:
+        runtime = DockerRuntime(speed=1.0)
+        config = {"Image": image, "Cmd": ["true"], "Labels": runtime.labels}
+        creating = asyncio.ensure_future(runtime._create_container(f"ecs-bg-{runtime.run_id}-app", config))
+        await asyncio.sleep(after)
+        creating.cancel()
+        await asyncio.gather(creating, return_exceptions=True)
+        await runtime.close()
+        return runtime.owner
+
+    owner = asyncio.run(interrupted())
+    time.sleep(0.5)  # a container the engine was still making would be listed by now
+    assert containers_owned(owner) == []
 
 
 def test_simulate_deploys_the_sample_image_and_sigint_leaves_no_container(tmp_path: Path) -> None:

@@ -161,6 +161,7 @@ class DockerRuntime:
         self.cpus = os.cpu_count() or 1
         self._by_id: dict[str, tuple[_Task, _Container]] = {}  # Docker id -> its task and container
         self._work: set[asyncio.Task[Any]] = set()
+        self._creating: set[asyncio.Future[str]] = set()  # containers asked for, not yet answered
         self._events_connected = asyncio.Event()
         self.removed_leftovers = 0  # containers of killed runs removed at start
         self._reaper: subprocess.Popen[bytes] | None = None
@@ -209,6 +210,8 @@ class DockerRuntime:
             *(self._stop(task, grace_cap=CLOSE_GRACE, removed=True) for task in list(self.tasks.values())),
             return_exceptions=True,
         )
+        # A create the engine is still answering makes its container all the same: listed only after.
+        await asyncio.gather(*self._creating, return_exceptions=True)
         with contextlib.suppress(EngineError):
             for container in await self.engine.containers({RUN_LABEL: self.run_id}):
                 await self.engine.remove(container["Id"])
@@ -476,9 +479,27 @@ class DockerRuntime:
             "HostConfig": {"NetworkMode": NETWORK, "LogConfig": {"Type": "none", "Config": {}}},
         }
         try:
-            docker_task.pause = await self.engine.create(f"ecs-bg-{docker_task.id}-pause", config)
+            docker_task.pause = await self._create_container(f"ecs-bg-{docker_task.id}-pause", config)
         except EngineError as error:
             raise CannotStart(f"ResourceInitializationError: the task's network: {error.message}") from None
+
+    async def _create_container(self, name: str, config: dict[str, Any]) -> str:
+        """The new container's id. The request goes on when the start that made it is cancelled (a
+        Ctrl-C, a task stopped while it starts): the engine creates the container whether or not its
+        answer is read, and ``close`` waits for the answer before it removes what this run made, so
+        no container of the run can appear after that."""
+        creating = asyncio.ensure_future(self.engine.create(name, config))
+        self._creating.add(creating)
+        creating.add_done_callback(self._creating.discard)
+        try:
+            return await asyncio.shield(creating)
+        except asyncio.CancelledError:
+            self._spawn(self._remove_once_made(creating))  # nobody will start it: not left created
+            raise
+
+    async def _remove_once_made(self, creating: asyncio.Future[str]) -> None:
+        with contextlib.suppress(EngineError):
+            await self.engine.remove(await creating)
 
     async def _start_pause(self, docker_task: _Task) -> None:
         """The pause container running, and the task's address: its own on the task network."""
@@ -500,7 +521,7 @@ class DockerRuntime:
     async def _create(self, docker_task: _Task, container: _Container, env: list[str]) -> None:
         config = self._container_config(docker_task, container, env)
         try:
-            container.id = await self.engine.create(f"ecs-bg-{docker_task.id}-{container.name}", config)
+            container.id = await self._create_container(f"ecs-bg-{docker_task.id}-{container.name}", config)
         except EngineError as error:
             raise CannotStart(
                 f"CannotCreateContainerError: Error response from daemon: {error.message}"
