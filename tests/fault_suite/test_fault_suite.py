@@ -19,8 +19,8 @@ definition). ``expected.yml`` keys:
 
 Every scenario that deploys is marked ``slow`` (a whole simulated deployment, seconds each); those
 refused before anything starts (exit 2) stay in the quick loop. All run in the test's own process, as
-``ecs_bg_here`` runs a command: what only a process shows (its exit on a signal, what it leaves
-running) is tested once, in tests/sim/test_local_ecs_cli.py and tests/cli/test_simulate_view.py.
+``ecs_bg_here`` runs a command: what only a process shows (its end on SIGTERM, what it leaves
+running) is tested with ``ecs-bg simulate`` as a process, in tests/sim/test_local_ecs_cli.py.
 """
 
 from __future__ import annotations
