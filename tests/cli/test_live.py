@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import boto3
 import pytest
@@ -22,11 +21,11 @@ from botocore.validate import validate_parameters
 from typer.testing import CliRunner
 
 from ecs_bg.cli.main import app
-from ecs_bg.hooks.ecs import FINAL_DEPLOYMENT_STATUSES
 from ecs_bg.simulate.outcome import Report
 from ecs_bg.simulate.scenarios import SCENARIOS
 from ecs_bg.simulate.simulation import Simulation
 from tests.conftest import sample_options
+from tests.sim.local_ecs_process import finished
 
 pytestmark = pytest.mark.slow  # each test runs a whole simulated deployment
 runner = CliRunner()
@@ -60,16 +59,6 @@ class Running:
         raise AssertionError("the PAUSE hook never awaited action")
 
 
-def until_final(ecs: Any, arn: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        (deployment,) = ecs.describe_service_deployments(serviceDeploymentArns=[arn])["serviceDeployments"]
-        if deployment["status"] in FINAL_DEPLOYMENT_STATUSES:
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"{arn} did not end in {timeout} s")
-
-
 @pytest.fixture
 def paused() -> Iterator[Running]:
     """The pause scenario with nobody to decide: it waits at POST_TEST_TRAFFIC_SHIFT for us."""
@@ -94,7 +83,7 @@ def paused() -> Iterator[Running]:
             ecs.stop_service_deployment(serviceDeploymentArn=arn, stopType="ROLLBACK")
             # Looked at until it has ended, as the watch that follows a decision does: the endpoint
             # waits for that watch (up to 15 s) before it closes.
-            until_final(ecs, arn)
+            finished(ecs, arn, timeout=60)
         outcome.result(timeout=60)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=10)
