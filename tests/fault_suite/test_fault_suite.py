@@ -65,8 +65,7 @@ def simulate(scenario: Path, tmp_path: Path, *extra: str) -> tuple[subprocess.Co
     """``ecs-bg simulate`` on ``scenario`` in this process (tests/ecs_bg_process.py): its exit status and
     output, and where its report is written."""
     report = tmp_path / "report.json"
-    # TMPDIR: what the app leaves behind (faulty_app's marker) goes with the test's own directory.
-    done = ecs_bg_here(*arguments(scenario, report, *extra), cwd=tmp_path, env={"TMPDIR": str(tmp_path)})
+    done = ecs_bg_here(*arguments(scenario, report, *extra), cwd=tmp_path)
     return done, report
 
 

@@ -24,6 +24,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import urlsplit
 
 FAULTS = dict(
     (part.partition("=")[0].strip(), part.partition("=")[2].strip())
@@ -64,6 +65,17 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
 
+def simulation() -> str:
+    """The simulation this task is part of, as the task can tell: its parent, named by pid and start
+    time (a pid is reused), and the local endpoint it was given. The parent alone is not enough: it is
+    the simulator, or its revision's fork server, and a test's process runs many simulations in turn;
+    no two simulations running at once share an endpoint."""
+    parent = os.getppid()
+    started = Path(f"/proc/{parent}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    endpoint = urlsplit(os.environ.get("AWS_ENDPOINT_URL", "")).port
+    return f"{parent}-{started}-{endpoint}"
+
+
 def die_later(after: float) -> None:
     threading.Timer(after, lambda: os._exit(1)).start()
 
@@ -78,8 +90,8 @@ def main() -> None:
     if "die-after" in FAULTS:
         die_later(seconds("die-after"))
     if "die-once-after" in FAULTS:
-        # One marker per simulation (the simulator is this process's parent): only the first task dies.
-        marker = Path(tempfile.gettempdir()) / f"faulty-app-{os.getppid()}.died"
+        # One marker per simulation: only the first task dies.
+        marker = Path(tempfile.gettempdir()) / f"faulty-app-{simulation()}.died"
         try:
             marker.touch(exist_ok=False)
             die_later(seconds("die-once-after"))
