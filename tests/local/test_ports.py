@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import random
 import socket
+import subprocess
+import sys
 
 import pytest
 
@@ -56,3 +58,54 @@ def test_the_kernels_choice_where_the_ephemeral_range_leaves_no_room(monkeypatch
     port = free_port()
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", port))
+
+
+CHOOSE_IN_ANOTHER_PROCESS = """
+import random, sys
+from ecs_bg.local.ports import free_port
+offers = []
+real = random.randrange
+def offer(low, high):  # the claimed port first, then as before
+    offers.append(int(sys.argv[1]) if not offers else real(low, high))
+    return offers[-1]
+random.randrange = offer
+print(free_port(), offers[0])
+"""
+
+
+def test_a_port_chosen_here_is_not_chosen_by_another_process_before_it_is_bound() -> None:
+    """What took a chosen port once: another ecs-bg process (another test worker) chose it too between
+    this choice and the task's bind, and health checks reached the other process's task."""
+    claimed = free_port()
+    ran = subprocess.run(
+        [sys.executable, "-c", CHOOSE_IN_ANOTHER_PROCESS, str(claimed)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    chosen, offered = map(int, ran.stdout.split())
+    assert offered == claimed
+    assert chosen != claimed
+
+
+def test_a_port_is_not_chosen_twice_here_while_claimed(monkeypatch: pytest.MonkeyPatch) -> None:
+    first = free_port()
+    real = random.randrange
+    offers: list[int] = []
+
+    def offer(low: int, high: int) -> int:  # the claimed port twice, then as before
+        offers.append(first if len(offers) < 2 else real(low, high))
+        return offers[-1]
+
+    monkeypatch.setattr(random, "randrange", offer)
+    assert free_port() == offers[-1] != first
+    assert offers[:2] == [first, first]
+
+
+def test_a_claim_lapses(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A port whose claim has lapsed (its task bound it, or never started) can be chosen again."""
+    monkeypatch.setattr(ports, "LEASE_SECONDS", 0.0)
+    first = free_port()
+    monkeypatch.setattr(random, "randrange", lambda low, high: first)
+    assert free_port() == first
