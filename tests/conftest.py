@@ -66,12 +66,30 @@ def deselects_all(expression: str, marks: set[str]) -> bool:
     adds: tried with each combination of the other marks the expression names (no other can change
     its answer)."""
     compiled = Expression.compile(expression)
-    others = sorted(compiled.idents() - marks)
+    others = sorted(_named(compiled) - marks)
     for added in itertools.product((False, True), repeat=len(others)):
         present = marks | {name for name, on in zip(others, added, strict=True) if on}
         if compiled.evaluate(lambda name, /, present=present, **kwargs: not kwargs and name in present):
             return False
     return True
+
+
+def _named(compiled: Expression) -> set[str]:
+    """The marks ``compiled`` names, as its evaluation asks for them: one it skips under every answer
+    to those asked before it (``and``, ``or`` short-circuit) cannot change its answer."""
+    named: set[str] = set()
+    while True:
+        known = sorted(named)
+        for answers in itertools.product((False, True), repeat=len(known)):
+            present = {name for name, on in zip(known, answers, strict=True) if on}
+
+            def asked(name: str, /, present: set[str] = present, **kwargs: object) -> bool:
+                named.add(name)
+                return not kwargs and name in present
+
+            compiled.evaluate(asked)
+        if len(named) == len(known):
+            return named
 
 
 def module_marks(module: Path) -> set[str]:
