@@ -53,7 +53,7 @@ from tests.sim.local_ecs_process import (
 pytestmark = [pytest.mark.slow, pytest.mark.docker, pytest.mark.xdist_group("docker-runtime")]
 
 LOG_GROUP = "/ecs/ecs-bg-docker-tests"
-REAPER = [b"-m", b"ecs_bg.local.runtime.reaper"]  # a run's reaper, as the Docker runtime starts it
+REAPER = [b"-P", b"-m", b"ecs_bg.local.runtime.reaper"]  # a run's reaper, as the Docker runtime starts it
 PARENT_ONLY = "ECS_BG_TEST_PARENT_SHELL_ONLY"  # in `ecs-bg local`'s environment, never in a task's
 
 
@@ -481,7 +481,7 @@ def test_sigterm_leaves_no_container_and_a_killed_run_s_are_removed_at_the_next_
     assert containers_owned(owner) == []
     running = (command_line(int(p.name)) for p in Path("/proc").iterdir() if p.name.isdigit())
     parent = str(first.process.pid).encode()
-    assert not [argv for argv in running if argv[1:3] == REAPER and argv[-1] == parent]  # ended with the run
+    assert not [argv for argv in running if argv[1:4] == REAPER and argv[-1] == parent]  # ended with the run
 
     with local_ecs("--runtime", "docker") as killed:
         owner = owner_of(killed.process.pid)
@@ -496,7 +496,7 @@ def test_sigterm_leaves_no_container_and_a_killed_run_s_are_removed_at_the_next_
         owner = owner_of(killed.process.pid)
         arn = _run(killed, _definition("sigkill", forever))
         _when(killed, arn, "RUNNING")
-        (reaper,) = [pid for pid in descendants(killed.process.pid) if command_line(pid)[1:3] == REAPER]
+        (reaper,) = [pid for pid in descendants(killed.process.pid) if command_line(pid)[1:4] == REAPER]
         os.kill(reaper, signal.SIGKILL)
         killed.process.kill()
         killed.process.wait(timeout=30)

@@ -15,7 +15,7 @@ from ecs_bg.local.ports import free_port
 PARENT = """
 import os, subprocess, sys, time
 env = {**os.environ, "ECS_BG_PARENT_PID": str(os.getpid())}
-child = subprocess.Popen([sys.executable, "-m", "ecs_bg.local.moto_server"], env=env)
+child = subprocess.Popen([sys.executable, "-P", "-m", "ecs_bg.local.moto_server"], env=env)
 print(child.pid, flush=True)
 time.sleep(600)
 """

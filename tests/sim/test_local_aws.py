@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import Future
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -132,3 +133,24 @@ def test_everything_else_is_moto(endpoint: LocalAws) -> None:
     ecs = boto3.client("ecs", region_name="us-west-2")
     ecs.create_cluster(clusterName="c")
     assert ecs.list_clusters()["clusterArns"]
+
+
+def test_moto_starts_in_a_repository_whose_files_are_named_as_its_libraries(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ecs-bg runs in the user's repository; a werkzeug.py or a yaml.py of theirs is not moto's."""
+    for module in ("werkzeug", "yaml", "responses", "flask"):
+        (tmp_path / f"{module}.py").write_text(
+            f"raise SystemExit('the repository\\'s {module}.py was imported')\n"
+        )
+    monkeypatch.chdir(tmp_path)
+
+    async def moto_answers() -> str:
+        local = LocalAws({})
+        await local.start()
+        try:
+            return await asyncio.wait_for(asyncio.shield(local._moto_ready), 60)  # type: ignore[arg-type]
+        finally:
+            await local.stop()
+
+    assert asyncio.run(moto_answers()).startswith("http://127.0.0.1:")

@@ -30,7 +30,7 @@ def test_environments_initialized_together_each_log_their_init() -> None:
     client shared by threads; three fresh worlds in a row, so a race would show."""
 
     async def scenario() -> None:
-        moto = AppProcess(command=(sys.executable, "-m", "ecs_bg.local.moto_server"))
+        moto = AppProcess(command=(sys.executable, "-P", "-m", "ecs_bg.local.moto_server"))
         await moto.start()
         assert await moto.wait_ready(timeout=60, path="/moto-api/")
         try:

@@ -157,7 +157,10 @@ class LocalAws:
             TOKEN_ENV: self.moto_token,
             PARENT_ENV: str(os.getpid()),  # so that it ends with this process, however this one ends
         }
-        self._moto = AppProcess(environment, command=(sys.executable, "-m", "ecs_bg.local.moto_server"))
+        # -P: the working directory (the user's repository) is not on its path, where a werkzeug.py or a
+        # yaml.py of theirs would stand in for moto's own libraries and it would not start.
+        command = (sys.executable, "-P", "-m", "ecs_bg.local.moto_server")
+        self._moto = AppProcess(environment, command=command)
         await self._moto.start()
         if not await self._moto.wait_ready(timeout=60.0, path="/moto-api/"):
             raise RuntimeError(f"moto did not start: {' '.join(list(self._moto.output)[-5:])}")

@@ -182,7 +182,8 @@ class DockerRuntime:
         # (only what starts Python).
         environment = {name: value for name, value in os.environ.items() if name.startswith("PYTHON")}
         self._reaper = subprocess.Popen(  # noqa: S603 - this interpreter, this package's module
-            [sys.executable, "-m", "ecs_bg.local.runtime.reaper", self.run_id, str(os.getpid())],
+            # -P: nothing in the working directory (the user's repository) stands in for what it imports.
+            [sys.executable, "-P", "-m", "ecs_bg.local.runtime.reaper", self.run_id, str(os.getpid())],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             env={**environment, "DOCKER_HOST": self.engine.address.shown},
