@@ -21,7 +21,9 @@ from tests.conftest import ROOT, copy_sample_simulation_yml
 from tests.ecs_bg_process import ecs_bg, ecs_bg_here
 from tests.sim.local_ecs_process import CLUSTER, SERVICE, Local, finished, local_ecs, newest, until
 
-pytestmark = pytest.mark.slow
+# One worker runs the module: its `deployed` fixture (a service deployed twice on `ecs-bg local`) is
+# made once rather than once per worker (`make test`'s --dist loadgroup).
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("public-hooks")]
 
 HOOKS = ROOT / "tests" / "fixtures" / "public_hooks"
 STACK = "zenn-ecs-cdk-ecspresso"

@@ -15,7 +15,8 @@ from tests.conftest import LAMBDA_DIR, ROOT
 from tests.ecs_bg_process import ecs_bg
 from tests.infra.conftest import Synthesized, synthesize
 
-pytestmark = pytest.mark.slow
+# One worker runs the module: its project and synthesis fixtures are made once, not once per worker.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("fifth-hook")]
 
 # The entry file as docs/hooks.md writes it.
 MIN_TASKS_HOOK = """\

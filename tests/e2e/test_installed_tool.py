@@ -24,7 +24,8 @@ from tests.e2e.installed import environment, once, wheels
 from tests.infra import other_app
 from tests.sim.local_ecs_process import Local, finished, local_ecs, until
 
-pytestmark = pytest.mark.slow
+# One worker runs the module: its tool and repository fixtures are made once, not once per worker.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("installed-tool")]
 
 STACK = other_app.STACK_NAME
 ACCOUNT_FUNCTION = "arn:aws:lambda:ap-northeast-1:123456789012:function:"
