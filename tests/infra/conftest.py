@@ -1,6 +1,6 @@
 """Synthesizes the CDK app in-process: no CDK CLI, no AWS credentials, no Docker.
 
-Each configuration is synthesized once per test session (per xdist worker) and shared. Synthesis
+Each configuration is synthesized once per test session, in a folder the xdist workers share. Synthesis
 runs cdk-nag's AwsSolutions checks as CDK does for `cdk synth`; a finding makes synth raise, so the
 fixture keeps the report and `test_lint.py` shows the findings instead of every test erroring.
 A synthesis takes seconds: every test that asks for one is marked ``slow`` here, whether or not its
@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from ecs_bg.deploy.environments import DEFAULT_STACK_NAME
+from tests.e2e.installed import once
 
 INFRASTRUCTURE = Path(__file__).resolve().parents[2] / "infrastructure"
 sys.path.insert(0, str(INFRASTRUCTURE))
@@ -107,12 +108,7 @@ def synthesize(outdir: Path, context: dict[str, Any]) -> Synthesized:
     from lib.config import StackConfig
     from lib.stack import EcsBlueGreenStack
 
-    cdk_json = json.loads((INFRASTRUCTURE / "cdk.json").read_text())
-    # The CLI adds construct paths as resource metadata by default; tests find resources by them.
-    app = cdk.App(
-        outdir=str(outdir),
-        context={"aws:cdk:enable-path-metadata": True, **cdk_json.get("context", {}), **context},
-    )
+    app = cdk.App(outdir=str(outdir), context=_app_context(context))
     config = StackConfig.from_context(app.node)
     EcsBlueGreenStack(app, config.stack_name, config=config)
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
@@ -121,6 +117,30 @@ def synthesize(outdir: Path, context: dict[str, Any]) -> Synthesized:
     except RuntimeError as error:
         if "ValidationFailed" not in str(error):
             raise
+    return _synthesized(outdir, config)
+
+
+def shared_synthesis(
+    tmp_path_factory: pytest.TempPathFactory, name: str, context: dict[str, Any]
+) -> Synthesized:
+    """``synthesize`` once per test session, in a folder every xdist worker reads (``once``): each
+    synthesis takes seconds of CPU, in each worker that would make its own. Tests only read it."""
+    import aws_cdk as cdk
+
+    from lib.config import StackConfig
+
+    outdir = once(tmp_path_factory, name, lambda folder: synthesize(folder, context))
+    return _synthesized(outdir, StackConfig.from_context(cdk.App(context=_app_context(context)).node))
+
+
+def _app_context(context: dict[str, Any]) -> dict[str, Any]:
+    """cdk.json's context, overridden by ``context``; the CLI adds construct paths as resource
+    metadata by default, and tests find resources by them."""
+    cdk_json = json.loads((INFRASTRUCTURE / "cdk.json").read_text())
+    return {"aws:cdk:enable-path-metadata": True, **cdk_json.get("context", {}), **context}
+
+
+def _synthesized(outdir: Path, config: StackConfig) -> Synthesized:
     template_file = outdir / f"{config.stack_name}.template.json"
     return Synthesized(
         outdir=outdir,
@@ -154,22 +174,22 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def default_app(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
-    return synthesize(tmp_path_factory.mktemp("cdk-default"), {})
+    return shared_synthesis(tmp_path_factory, "cdk-default", {})
 
 
 @pytest.fixture(scope="session")
 def variant_app(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
-    return synthesize(tmp_path_factory.mktemp("cdk-variant"), VARIANT_CONTEXT)
+    return shared_synthesis(tmp_path_factory, "cdk-variant", VARIANT_CONTEXT)
 
 
 @pytest.fixture(scope="session")
 def stg_pipeline_app(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
-    return synthesize(tmp_path_factory.mktemp("cdk-stg-pipeline"), STG_PIPELINE_CONTEXT)
+    return shared_synthesis(tmp_path_factory, "cdk-stg-pipeline", STG_PIPELINE_CONTEXT)
 
 
 @pytest.fixture(scope="session")
 def private_app(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
-    return synthesize(tmp_path_factory.mktemp("cdk-private"), PRIVATE_CONTEXT)
+    return shared_synthesis(tmp_path_factory, "cdk-private", PRIVATE_CONTEXT)
 
 
 @pytest.fixture(params=["default_app", "variant_app", "private_app"])
