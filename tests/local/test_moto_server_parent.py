@@ -13,9 +13,10 @@ from ecs_bg.local.ports import free_port
 
 # A parent that starts moto's server as the endpoint does, says its child's pid, then waits forever.
 PARENT = """
-import os, subprocess, sys, time
+import os, subprocess, time
+from ecs_bg.local.moto_server import COMMAND
 env = {**os.environ, "ECS_BG_PARENT_PID": str(os.getpid())}
-child = subprocess.Popen([sys.executable, "-P", "-m", "ecs_bg.local.moto_server"], env=env)
+child = subprocess.Popen(COMMAND, env=env)
 print(child.pid, flush=True)
 time.sleep(600)
 """

@@ -6,7 +6,6 @@ moto runs as `ecs-bg local` runs it (its own process); the functions are the sta
 from __future__ import annotations
 
 import json
-import sys
 
 import pytest
 from aiohttp import web
@@ -14,6 +13,7 @@ from botocore.exceptions import ClientError
 
 from ecs_bg.lifecycle.events import lifecycle_event
 from ecs_bg.local.lambda_.service import ignoring
+from ecs_bg.local.moto_server import COMMAND as MOTO_COMMAND
 from ecs_bg.local.options import LocalOptions
 from ecs_bg.local.runtime.process import AppProcess
 from ecs_bg.local.world import World
@@ -30,7 +30,7 @@ def test_environments_initialized_together_each_log_their_init() -> None:
     client shared by threads; three fresh worlds in a row, so a race would show."""
 
     async def scenario() -> None:
-        moto = AppProcess(command=(sys.executable, "-P", "-m", "ecs_bg.local.moto_server"))
+        moto = AppProcess(command=MOTO_COMMAND)
         await moto.start()
         assert await moto.wait_ready(timeout=60, path="/moto-api/")
         try:

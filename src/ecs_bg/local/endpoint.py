@@ -15,7 +15,6 @@ import collections
 import ipaddress
 import os
 import secrets
-import sys
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -29,6 +28,7 @@ from ecs_bg.deploy.model import ecs_model
 from ecs_bg.local.ecs.api import CONTENT_TYPE, TARGET_PREFIX, EcsApi
 from ecs_bg.local.errors import AwsError
 from ecs_bg.local.hangups import client_hang_ups
+from ecs_bg.local.moto_server import COMMAND as MOTO_COMMAND
 from ecs_bg.local.moto_server import PARENT_ENV, TOKEN_ENV, TOKEN_HEADER
 from ecs_bg.local.request_policy import RequestPolicy
 from ecs_bg.local.runtime.process import AppProcess
@@ -157,10 +157,7 @@ class LocalAws:
             TOKEN_ENV: self.moto_token,
             PARENT_ENV: str(os.getpid()),  # so that it ends with this process, however this one ends
         }
-        # -P: the working directory (the user's repository) is not on its path, where a werkzeug.py or a
-        # yaml.py of theirs would stand in for moto's own libraries and it would not start.
-        command = (sys.executable, "-P", "-m", "ecs_bg.local.moto_server")
-        self._moto = AppProcess(environment, command=command)
+        self._moto = AppProcess(environment, command=MOTO_COMMAND)
         await self._moto.start()
         if not await self._moto.wait_ready(timeout=60.0, path="/moto-api/"):
             raise RuntimeError(f"moto did not start: {' '.join(list(self._moto.output)[-5:])}")

@@ -37,6 +37,9 @@ TOKEN_ENV = "ECS_BG_MOTO_TOKEN"  # noqa: S105
 TOKEN_HEADER = "X-Ecs-Bg-Endpoint"  # noqa: S105
 PARENT_ENV = "ECS_BG_PARENT_PID"  # the ecs-bg that started it: it ends when that one has gone
 WARM_UP_SECONDS = 60.0  # at most, waiting for the server to answer
+# How the endpoint starts it. -P: the working directory (the user's repository) is not on its path,
+# where a werkzeug.py or a yaml.py of theirs would stand in for moto's own libraries.
+COMMAND = (sys.executable, "-P", "-m", "ecs_bg.local.moto_server")
 Wsgi = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 

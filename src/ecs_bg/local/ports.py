@@ -90,7 +90,7 @@ def free_port(host: str = "127.0.0.1") -> int:
     below = ephemeral_start()
     for _ in range(ATTEMPTS if below > FIRST else 0):
         port = random.randrange(FIRST, below)  # noqa: S311 - a port, not a secret
-        if _claim(port) and _binds(host, port):
+        if _binds(host, port) and _claim(port):  # a port in use is not claimed
             return port
     for _ in range(ATTEMPTS):
         with socket.socket() as sock:
