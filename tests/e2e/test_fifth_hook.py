@@ -13,10 +13,11 @@ import pytest
 
 from tests.conftest import LAMBDA_DIR, ROOT
 from tests.ecs_bg_process import ecs_bg
-from tests.infra.conftest import Synthesized, synthesize
+from tests.infra.conftest import CDK_GROUP, Synthesized, synthesize
 
-# One worker runs the module: its project and synthesis fixtures are made once, not once per worker.
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("fifth-hook")]
+# One worker runs the module, the one that runs tests/infra (CDK_GROUP): its project and synthesis
+# fixtures are made once, not once per worker, in the jsii kernel those tests have warmed.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group(CDK_GROUP)]
 
 # The entry file as docs/hooks.md writes it.
 MIN_TASKS_HOOK = """\

@@ -163,13 +163,21 @@ def _nag_findings(report: Path) -> list[str]:
 
 
 SYNTHESES = frozenset({"default_app", "variant_app", "stg_pipeline_app", "private_app", "any_app"})
+# The tests that run the CDK in this process, on one xdist worker under `--dist loadgroup`: the CDK's
+# jsii kernel (a node process per Python process) loads aws-cdk-lib's modules as a synthesis first
+# uses them, about 7 s of CPU in each worker that synthesizes, while a later synthesis in the same
+# kernel costs about 1 s. tests/infra alone used 62 s of CPU on three workers and 32 s on one.
+CDK_GROUP = "cdk"
 
 
-@pytest.hookimpl(tryfirst=True)  # before `-m` deselects
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects, and before xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
     for item in items:
         if SYNTHESES.intersection(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
+        if item.path.is_relative_to(here):
+            item.add_marker(pytest.mark.xdist_group(CDK_GROUP))
 
 
 @pytest.fixture(scope="session")

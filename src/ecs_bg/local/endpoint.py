@@ -4,7 +4,8 @@ Hooks reach it through ``AWS_ENDPOINT_URL`` with unmodified boto3. One aiohttp s
 127.0.0.1 reads which operation each request names (the JSON ``X-Amz-Target`` header, the query
 protocol's ``Action``, or CBOR's ``/operation/`` path). Operations answered locally (the local ECS's,
 and elbv2 and CloudFormation reads about its world) go to their answers; everything else is proxied to
-a moto server (``ecs_bg.local.moto_server``), a process started and stopped with this one. Before
+a moto server (``ecs_bg.local.moto_server``), a process taken as this one starts and given back as it
+stops (``moto_servers``: the next endpoint of the process takes it, emptied). Before
 any of it, the request policy (``request_policy``) refuses what a web page could send.
 """
 
@@ -12,9 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import concurrent.futures
 import ipaddress
 import os
-import secrets
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -28,10 +29,10 @@ from ecs_bg.deploy.model import ecs_model
 from ecs_bg.local.ecs.api import CONTENT_TYPE, TARGET_PREFIX, EcsApi
 from ecs_bg.local.errors import AwsError
 from ecs_bg.local.hangups import client_hang_ups
-from ecs_bg.local.moto_server import COMMAND as MOTO_COMMAND
-from ecs_bg.local.moto_server import PARENT_ENV, TOKEN_ENV, TOKEN_HEADER
+from ecs_bg.local.moto_server import TOKEN_HEADER
+from ecs_bg.local.moto_servers import MOTO_SERVERS, MotoServer, moto_environment
 from ecs_bg.local.request_policy import RequestPolicy
-from ecs_bg.local.runtime.process import AppProcess
+from ecs_bg.local.runtime.process import answers_http
 
 # In the User-Agent of the simulation's own clients and its hook workers (AWS_SDK_UA_APP_ID); any
 # other caller is someone watching from outside, such as `ecs-bg watch --endpoint-url`.
@@ -85,9 +86,10 @@ class LocalAws:
         self._outside_polls: collections.deque[float] = collections.deque(maxlen=2)
         # When someone outside last continued or stopped the deployment (monotonic), if ever.
         self._outside_decision: float | None = None
-        self._moto: AppProcess | None = None
+        self._moto: MotoServer | None = None
         # What moto answers only with (moto_server): no page that finds its port gets past the policy.
-        self.moto_token = secrets.token_urlsafe(32)
+        self.moto_token = ""
+        self._moto_environment: dict[str, str] = {}
         self._moto_ready: asyncio.Future[str] | None = None  # moto's URL once it serves
         self._ecs_model: asyncio.Future[Any] | None = None
         self._runner: web.AppRunner | None = None
@@ -147,22 +149,33 @@ class LocalAws:
         return not any(peer in network for network in networks)
 
     async def _start_moto(self) -> str:
-        # moto is part of this tool, not the user's code: it runs with this process's environment.
-        environment = {
+        # moto is part of this tool, not the user's code: it runs with what this process's environment
+        # has for it (moto_environment).
+        self._moto_environment = {
             # EC2's ~1,300 public AMIs, which moto loads whenever it makes EC2's backend (SSM's makes it
             # too): nothing a task or hook does locally is given an AMI. A user may still ask for them.
             "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
-            **os.environ,
-            "REGION": self.region,
-            TOKEN_ENV: self.moto_token,
-            PARENT_ENV: str(os.getpid()),  # so that it ends with this process, however this one ends
+            **moto_environment(os.environ),
         }
-        self._moto = AppProcess(environment, command=MOTO_COMMAND)
-        await self._moto.start()
-        if not await self._moto.wait_ready(timeout=60.0, path="/moto-api/"):
+        taken = MOTO_SERVERS.take(self._moto_environment, self.region)
+        try:
+            self._moto = await asyncio.wrap_future(taken)
+        except asyncio.CancelledError:  # stopped meanwhile: the server, once there, is kept unused
+            taken.add_done_callback(self._give_back_unused)
+            raise
+        self.moto_token = self._moto.token
+        if not await answers_http(self._moto.url + "/moto-api/", lambda: self._moto_running, 60.0):
             raise RuntimeError(f"moto did not start: {' '.join(list(self._moto.output)[-5:])}")
         self.moto_url = self._moto.url
         return self.moto_url
+
+    @property
+    def _moto_running(self) -> bool:
+        return self._moto is not None and self._moto.running
+
+    def _give_back_unused(self, taken: concurrent.futures.Future[MotoServer]) -> None:
+        if not taken.cancelled() and taken.exception() is None:
+            MOTO_SERVERS.give_back(self._moto_environment, taken.result())
 
     async def stop(self) -> None:
         if self._runner is not None:
@@ -173,9 +186,9 @@ class LocalAws:
         if self._session is not None:
             await self._session.close()
         if self._moto is not None:
-            # Killed, not stopped: its account is thrown away with it, so there is nothing to let it
-            # finish, and it goes at once instead of after werkzeug's next poll and moto's teardown.
-            await self._moto.kill()
+            # Nothing reaches it now: the next endpoint of this process takes it, reset.
+            MOTO_SERVERS.give_back(self._moto_environment, self._moto)
+            self._moto = None
 
     async def serve_watchers(self, ended: float, limit: float, quiet: float = 0.5) -> None:
         """After the deployment ended (``ended``, monotonic), if someone outside the simulation has
@@ -233,9 +246,9 @@ class LocalAws:
         assert self._moto_ready is not None
         dropped = ("host", "content-length", TOKEN_HEADER.lower())
         headers = {k: v for k, v in request.headers.items() if k.lower() not in dropped}
-        headers[TOKEN_HEADER] = self.moto_token
         try:
             moto_url = await asyncio.shield(self._moto_ready)
+            headers[TOKEN_HEADER] = self.moto_token  # known once moto is
             async with self._session.request(
                 request.method, moto_url + request.path_qs, headers=headers, data=body, allow_redirects=False
             ) as upstream:

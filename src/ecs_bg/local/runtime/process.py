@@ -9,7 +9,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -35,6 +35,22 @@ def host_environment() -> dict[str, str]:
     else of the shell that started ``ecs-bg`` (a developer's AWS_SESSION_TOKEN, AWS_PROFILE, keys,
     tokens of other tools) reaches a task."""
     return {"PATH": os.environ.get("PATH", os.defpath)}
+
+
+async def answers_http(url: str, running: Callable[[], bool], timeout: float, poll: float = 0.05) -> bool:
+    """True once ``url`` answers HTTP with any status; False once ``running`` says its process has
+    ended, or after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    probe = aiohttp.ClientTimeout(total=max(poll * 4, 0.2))
+    async with aiohttp.ClientSession(timeout=probe) as session:
+        while time.monotonic() < deadline:
+            if not running():
+                return False
+            with contextlib.suppress(aiohttp.ClientError, TimeoutError):
+                async with session.get(url):
+                    return True
+            await asyncio.sleep(poll)
+    return False
 
 
 class AppProcess:
@@ -148,19 +164,11 @@ class AppProcess:
         False if the process exits first or ``timeout`` passes."""
         if self._process is None:
             raise RuntimeError("start() the task first")
-        deadline = time.monotonic() + timeout
-        probe = aiohttp.ClientTimeout(total=max(poll * 4, 0.2))
-        async with aiohttp.ClientSession(timeout=probe) as session:
-            while time.monotonic() < deadline:
-                if self.returncode is not None:
-                    return False
-                with contextlib.suppress(aiohttp.ClientError, TimeoutError):
-                    async with session.get(self.url + path):
-                        assert self.started_at is not None
-                        self.ready_after = time.monotonic() - self.started_at
-                        return True
-                await asyncio.sleep(poll)
-        return False
+        if not await answers_http(self.url + path, lambda: self.returncode is None, timeout, poll):
+            return False
+        assert self.started_at is not None
+        self.ready_after = time.monotonic() - self.started_at
+        return True
 
     async def wait_exit(self, timeout: float) -> int | None:
         """The exit status, or None if the process is still running after ``timeout``."""
