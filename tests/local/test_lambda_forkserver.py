@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import socket
 import tempfile
 from pathlib import Path
@@ -16,7 +17,7 @@ import pytest
 
 from ecs_bg.deploy.functions import LambdaFunction
 from ecs_bg.deploy.interpreter import SUPPORTED
-from ecs_bg.local.forkserver import ForkServer, ForkServers, ServerKind
+from ecs_bg.local.forkserver import KEPT, ForkServer, ForkServers, ServerKind
 from ecs_bg.local.lambda_.packages import forkable
 from ecs_bg.local.lambda_.runner import PRELOADED, Invocation, LambdaRunner
 
@@ -36,6 +37,7 @@ def handler(event, context):
         "cwd": os.getcwd(),
         "tzname": list(time.tzname),
         "parent_is_runner": os.getppid() == event["runner"],
+        "parent": os.getppid(),
     }
 """
 
@@ -78,6 +80,41 @@ def test_a_forked_environment_is_a_fresh_one_s(tmp_path: Path) -> None:
     assert ours["tzname"] == theirs["tzname"] == ["UTC", "UTC"]  # TZ=:UTC, Lambda's reserved value
     assert Path(ours["cwd"]).name == "forked"
     assert Path(theirs["cwd"]).name == "fresh"
+
+
+def test_the_next_run_of_the_process_forks_from_the_kept_runtime_server(tmp_path: Path) -> None:
+    """Lambda's runtime server names nothing of one run: closed with its run, it is kept, idle, and the
+    next run of the process forks its cold starts from it, each as fresh as before."""
+    first = invoke(reporting(tmp_path / "first"), ForkServers())
+    second = invoke(reporting(tmp_path / "second"), ForkServers())
+    assert first.error is None, first.output
+    assert second.error is None, second.output
+    assert first.response["preloaded"] is second.response["preloaded"] is True
+    assert second.response["parent"] == first.response["parent"]  # the same server
+    assert Path(second.response["cwd"]).name == "second"
+    assert first.response["environment"].keys() == second.response["environment"].keys()
+
+
+def test_a_kept_server_that_has_ended_is_not_taken(tmp_path: Path) -> None:
+    first = invoke(reporting(tmp_path / "first"), ForkServers())
+    server = first.response["parent"]
+    os.kill(server, signal.SIGKILL)
+    os.waitid(os.P_PID, server, os.WEXITED | os.WNOWAIT)  # it has ended; KEPT reaps it
+    second = invoke(reporting(tmp_path / "second"), ForkServers())
+    assert second.error is None, second.output
+    assert second.response["preloaded"] is True
+    assert second.response["parent"] != server
+
+
+def test_a_server_of_a_kind_not_kept_ends_with_its_run(tmp_path: Path) -> None:
+    async def run() -> int | None:
+        servers = ForkServers()
+        server = await servers.get(ServerKind.of({"PYTHONUNBUFFERED": "1"}, tmp_path, PRELOADED))
+        await servers.close()
+        return server._process.poll()
+
+    assert asyncio.run(run()) is not None
+    assert all(kind.cwd != str(tmp_path) for kind in KEPT._servers)
 
 
 def test_a_function_bundling_its_own_boto3_imports_its_own(tmp_path: Path) -> None:

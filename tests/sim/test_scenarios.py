@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from ecs_bg.lifecycle.plan import HOOK_DETAILS_READINGS, HookDetailsReading
-from ecs_bg.local import ports
+from ecs_bg.local import forkserver, ports
 from ecs_bg.simulate.scenarios import SCENARIOS
 from ecs_bg.simulate.simulation import Options, Simulation
 from tests.conftest import sample_options
@@ -74,13 +74,16 @@ def assert_no_failed_production_requests(report: dict[str, Any]) -> None:
 
 def sockets() -> set[str]:
     """The sockets this process holds (their inodes), but the claims on ports it has chosen, which
-    lapse by themselves (``ports.LEASE_SECONDS``)."""
+    lapse by themselves (``ports.LEASE_SECONDS``), and the fork servers kept for the next simulation
+    (``forkserver.KEPT``)."""
     held = set()
     for fd in os.listdir("/proc/self/fd"):
         with contextlib.suppress(OSError):  # the listing's own descriptor, closed by now
             held.add(os.readlink(f"/proc/self/fd/{fd}"))
-    claims = {f"socket:[{os.fstat(claim.fileno()).st_ino}]" for _, claim in ports._claims.values() if claim}
-    return {target for target in held if target.startswith("socket:")} - claims
+    claims = [claim for _, claim in ports._claims.values() if claim]
+    kept = [control for _, control in forkserver.KEPT._servers.values()]
+    unowned = {f"socket:[{os.fstat(owned.fileno()).st_ino}]" for owned in [*claims, *kept]}
+    return {target for target in held if target.startswith("socket:")} - unowned
 
 
 def test_good() -> None:

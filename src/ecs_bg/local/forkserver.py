@@ -21,6 +21,7 @@ child ends.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import gc
 import importlib
@@ -29,8 +30,10 @@ import os
 import selectors
 import signal
 import socket
+import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -187,7 +190,10 @@ class ForkedProcess:
 
 
 class ForkServer:
-    def __init__(self, process: asyncio.subprocess.Process, control: socket.socket) -> None:
+    """A server's caller side, on the running event loop. The server itself (a process and its control
+    socket) can outlive the loop: ``detach`` hands both over for a later loop to ``attach``."""
+
+    def __init__(self, process: subprocess.Popen[bytes], control: socket.socket) -> None:
         self._process = process
         self._control = control
         self._children: dict[int, ForkedProcess] = {}
@@ -199,18 +205,22 @@ class ForkServer:
     async def start(cls, kind: ServerKind) -> ForkServer:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
-            process = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-P",  # its working directory is not where its own code is: nothing there shadows it
-                "-m",
-                "ecs_bg.local.forkserver",
-                str(theirs.fileno()),
-                json.dumps(dict(kind.environment)),
-                json.dumps(list(kind.preload)),
-                json.dumps(kind.first_on_path),
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.DEVNULL,
-                stderr=asyncio.subprocess.DEVNULL,
+            # A process of subprocess's, not asyncio's: one the event loop does not own can serve the
+            # next loop of this process too (``KEPT``).
+            process = subprocess.Popen(  # noqa: S603 - this interpreter, our own module
+                [
+                    sys.executable,
+                    "-P",  # its working directory is not where its own code is: nothing there shadows it
+                    "-m",
+                    "ecs_bg.local.forkserver",
+                    str(theirs.fileno()),
+                    json.dumps(dict(kind.environment)),
+                    json.dumps(list(kind.preload)),
+                    json.dumps(kind.first_on_path),
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
                 env=dict(kind.environment),
                 cwd=kind.cwd,
                 pass_fds=(theirs.fileno(),),
@@ -284,14 +294,30 @@ class ForkServer:
         """No process it forked is running, and none is being forked."""
         return not self._children and not self._lock.locked()
 
+    async def detach(self) -> tuple[subprocess.Popen[bytes], socket.socket] | None:
+        """Stop listening on this loop; the server, for ``ForkServer(*server)`` on another loop. None
+        (and the server closed) unless it is idle and running."""
+        if not self.idle or self._listening.done() or self._process.poll() is not None:
+            await self.close()
+            return None
+        await self._stop_listening()
+        return self._process, self._control
+
     async def close(self) -> None:
-        # The listener first: its descriptor leaves the event loop before the number can be reused.
+        await self._stop_listening()
+        await asyncio.to_thread(_end, self._process, self._control)
+
+    async def _stop_listening(self) -> None:
+        # Before the socket closes: its descriptor leaves the event loop before the number can be reused.
         self._listening.cancel()
         await asyncio.gather(self._listening, return_exceptions=True)
-        self._control.close()  # the server's loop ends; its children end with it (parent death)
-        with contextlib.suppress(ProcessLookupError):
-            self._process.kill()
-        await self._process.wait()
+
+
+def _end(process: subprocess.Popen[bytes], control: socket.socket) -> None:
+    control.close()  # the server's loop ends; its children end with it (parent death)
+    with contextlib.suppress(ProcessLookupError):
+        process.kill()
+    process.wait()
 
 
 @dataclass(frozen=True)
@@ -308,6 +334,9 @@ class ServerKind:
     # The folder the children put first on their path: a server that has imported a module of a name
     # found there ends at once (``interpreter.shadows``), and its callers start fresh processes.
     first_on_path: str | None = None
+    # Kept, idle, when its run ends, for this process's next run (``KEPT``): a kind that names nothing
+    # of one run (Lambda's runtime: the environment an interpreter starts with, and what it imports).
+    keep: bool = False
 
     @classmethod
     def of(
@@ -318,21 +347,63 @@ class ServerKind:
         *,
         session: bool = False,
         first_on_path: Path | None = None,
+        keep: bool = False,
     ) -> ServerKind:
         folder = None if first_on_path is None else str(first_on_path)
-        return cls(frozenset(environment.items()), str(cwd), tuple(preload), session, folder)
+        return cls(frozenset(environment.items()), str(cwd), tuple(preload), session, folder, keep)
+
+
+class KeptServers:
+    """Idle servers of kinds kept between runs (``ServerKind.keep``), one per kind, for the next run of
+    this process that asks for one: a process that makes world after world (``ecs-bg simulate`` in a
+    test session, a fault suite) starts Lambda's runtime server once, not once per world. A server
+    started by a thread that has since ended has ended too (the parent-death signal follows the
+    thread): it is not taken. What is still kept at exit is ended then."""
+
+    def __init__(self) -> None:
+        self._servers: dict[ServerKind, tuple[subprocess.Popen[bytes], socket.socket]] = {}
+        self._lock = threading.Lock()  # runs may end in threads of their own
+        atexit.register(self.close)
+
+    def take(self, kind: ServerKind) -> tuple[subprocess.Popen[bytes], socket.socket] | None:
+        with self._lock:
+            kept = self._servers.pop(kind, None)
+        if kept is not None and kept[0].poll() is not None:
+            _end(*kept)
+            return None
+        return kept
+
+    def keep(self, kind: ServerKind, server: tuple[subprocess.Popen[bytes], socket.socket]) -> None:
+        with self._lock:
+            replaced = self._servers.pop(kind, None)
+            self._servers[kind] = server
+        if replaced is not None:
+            _end(*replaced)
+
+    def close(self) -> None:
+        with self._lock:
+            kept = list(self._servers.values())
+            self._servers.clear()
+        for server in kept:
+            _end(*server)
+
+
+KEPT = KeptServers()
 
 
 class ForkServers:
     """The fork servers of one ``ecs-bg`` run, one per ``ServerKind``, each started when a process of
-    its kind is first asked for."""
+    its kind is first asked for (or taken from ``KEPT``)."""
 
     def __init__(self) -> None:
         self._servers: dict[ServerKind, asyncio.Future[ForkServer]] = {}
 
     async def get(self, kind: ServerKind) -> ForkServer:
         if kind not in self._servers:
-            self._servers[kind] = asyncio.ensure_future(ForkServer.start(kind))
+            kept = KEPT.take(kind) if kind.keep else None
+            self._servers[kind] = asyncio.ensure_future(
+                ForkServer.start(kind) if kept is None else _attached(*kept)
+            )
         try:
             return await asyncio.shield(self._servers[kind])
         except OSError:
@@ -353,10 +424,19 @@ class ForkServers:
                 await server.result().close()
 
     async def close(self) -> None:
-        for server in self._servers.values():
+        """Close every server, but keep each idle one of a kind kept between runs (``KEPT``)."""
+        for kind, server in self._servers.items():
             with contextlib.suppress(OSError, asyncio.CancelledError):
-                await (await server).close()
+                started = await server
+                if not kind.keep:
+                    await started.close()
+                elif (detached := await started.detach()) is not None:
+                    KEPT.keep(kind, detached)
         self._servers.clear()
+
+
+async def _attached(process: subprocess.Popen[bytes], control: socket.socket) -> ForkServer:
+    return ForkServer(process, control)
 
 
 async def _readable(loop: asyncio.AbstractEventLoop, sock: socket.socket) -> None:

@@ -328,8 +328,9 @@ class LambdaRunner:
                 built.folders, _runtime_modules(), loader_changed=loader_changed
             ):
                 with contextlib.suppress(OSError):  # no server: the worker starts as a fresh interpreter
+                    # Kept for this process's next run: it names nothing of this one (KEPT).
                     server = await servers.get(
-                        ServerKind.of(startup_environment(env), RUNTIME_DIR, PRELOADED)
+                        ServerKind.of(startup_environment(env), RUNTIME_DIR, PRELOADED, keep=True)
                     )
                     request = {
                         "entry": "ecs_bg.local.lambda_.worker:forked",
