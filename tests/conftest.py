@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from _pytest.mark.expression import Expression  # pytest's own `-m` grammar (pytest is pinned)
 
-from ecs_bg.local.moto_server import share_botocore_data
+from ecs_bg.local import botocore_data
 from tests import examples_budget
 from tests.readings import READINGS, Reading
 
@@ -33,8 +33,8 @@ sys.dont_write_bytecode = False
 
 # Tests make boto3 sessions by the hundred (each CLI run in-process, each in-process moto), and each new
 # session's loader parses botocore's endpoints.json and service models again: share one loader, as
-# moto's server does. Its data is read-only.
-share_botocore_data()
+# moto's server and Lambda's runtime server do. Its data is read-only.
+botocore_data.share()
 
 ROOT = Path(__file__).resolve().parent.parent
 LAMBDA_DIR = ROOT / "infrastructure" / "lib" / "constructs" / "lambda"

@@ -117,6 +117,29 @@ def test_a_server_of_a_kind_not_kept_ends_with_its_run(tmp_path: Path) -> None:
     assert all(kind.cwd != str(tmp_path) for kind in KEPT._servers)
 
 
+# What a worker's own botocore session finds read when it starts.
+READ_AHEAD = """
+import botocore.session
+
+def handler(event, context):
+    loader = botocore.session.Session().get_component("data_loader")
+    return sorted(key[1] for key in loader._cache if key[0] == "load_service_model")
+"""
+
+
+def test_a_forked_worker_finds_botocore_s_data_read(tmp_path: Path) -> None:
+    """The runtime server reads the hook services' models once (lambda_/sdk_data.py); a worker forked
+    from it makes its clients without reading them again. A fresh interpreter reads them itself."""
+    (tmp_path / "code").mkdir()
+    (tmp_path / "code" / "reads.py").write_text(READ_AHEAD)
+    function = LambdaFunction("reads", tmp_path / "code", "reads.handler")
+    forked = invoke(function, ForkServers())
+    fresh = invoke(function, None)
+    assert forked.error is None, forked.output
+    assert {"ecs", "elbv2", "cloudwatch", "ssm"} <= set(forked.response)
+    assert fresh.response == []
+
+
 def test_a_function_bundling_its_own_boto3_imports_its_own(tmp_path: Path) -> None:
     function = reporting(tmp_path / "code")
     (tmp_path / "code" / "boto3").mkdir()

@@ -11,7 +11,7 @@ import pytest
 
 SESSIONS = """
 import botocore.session
-from ecs_bg.local.moto_server import share_botocore_data
+from ecs_bg.local import botocore_data
 {share}
 loaders = {{id(botocore.session.Session().get_component("data_loader")) for _ in range(3)}}
 print(len(loaders))
@@ -25,7 +25,7 @@ def sessions_loaders(share: str) -> int:
 
 
 def test_every_session_of_moto_s_process_shares_one_loader() -> None:
-    assert sessions_loaders("share_botocore_data()") == 1
+    assert sessions_loaders("botocore_data.share()") == 1
 
 
 def test_otherwise_each_session_has_its_own() -> None:

@@ -17,7 +17,6 @@ only way in.
 from __future__ import annotations
 
 import contextlib
-import functools
 import hmac
 import logging
 import os
@@ -30,6 +29,7 @@ from collections.abc import Callable, Iterable
 from types import ModuleType
 from typing import Any
 
+from ecs_bg.local import botocore_data
 from ecs_bg.local.parent_death import until_gone
 
 # Names, not secrets; this module is imported by the endpoint for them, so moto loads only in main.
@@ -84,16 +84,6 @@ def exit_with(parent: int, every: float = 1.0) -> None:
     os._exit(0)
 
 
-def share_botocore_data() -> None:
-    """One botocore data loader for every botocore session this process makes. moto makes many:
-    EC2's region list alone (when its backend loads) makes three, and each new session's loader
-    parses botocore's 1.2 MB endpoints.json again (0.2 s each). The data is read-only."""
-    import botocore.loaders
-    import botocore.session
-
-    botocore.session.create_loader = functools.cache(botocore.loaders.create_loader)
-
-
 class Ec2BackendsOnUse:
     """moto's ``ec2_backends`` as SSM's backend holds it, imported when SSM first uses it: only to find
     the instances a Run Command's ``Targets`` name."""
@@ -132,7 +122,7 @@ def main(token: str | None) -> None:
     # The parent's pid as it gave it: one killed before this line runs has already gone.
     parent = int(os.environ.get(PARENT_ENV) or os.getppid())
     threading.Thread(target=exit_with, args=(parent,), daemon=True).start()
-    share_botocore_data()
+    botocore_data.share()  # one loader for moto's many sessions
     import_ssm_without_ec2()
     import moto.server
 

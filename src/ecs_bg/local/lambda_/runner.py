@@ -45,8 +45,9 @@ RUNTIME_DIR: Final = Path(__file__).resolve().parent
 START_TIMEOUT: Final = 30.0  # real seconds a cold start's import may take (Lambda's init phase: 10 s)
 # What a worker's fork server imports ahead: the runtime's SDK (its dependencies come with it), the
 # same for every function: Lambda's Python runtime ships it ("Building Lambda functions with Python",
-# https://docs.aws.amazon.com/lambda/latest/dg/lambda-python.html).
-PRELOADED: Final = ("boto3",)
+# https://docs.aws.amazon.com/lambda/latest/dg/lambda-python.html); then botocore's data for the
+# services hooks call, read once for every worker (sdk_data).
+PRELOADED: Final = ("boto3", "ecs_bg.local.lambda_.sdk_data")
 
 
 @dataclass(frozen=True)
