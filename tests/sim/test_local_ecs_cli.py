@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from ecs_bg.local.lambda_.runner import PRELOADED
 from tests.cloud import TEMPLATE
 from tests.sim.local_ecs_process import (
     BIN,
@@ -230,13 +231,15 @@ def test_a_killed_local_leaves_no_task_or_worker_running() -> None:
         commands = {pid: command_line(pid) for pid in children}
         # The tasks and the hook workers are forked from fork servers, whose command lines they keep:
         # python -P -m ecs_bg.local.forkserver FD STARTUP PRELOAD FIRST_ON_PATH. What a server imports
-        # ahead tells them apart: FastAPI for the sample's tasks, boto3 for Lambda's workers.
+        # ahead tells them apart: FastAPI for the sample's tasks, Lambda's runtime (PRELOADED) for its
+        # workers.
         forked = {
             pid: command[6] for pid, command in commands.items() if b"ecs_bg.local.forkserver" in command
         }
         tasks = [pid for pid, preload in forked.items() if b'"fastapi"' in preload and parent(pid) in forked]
         assert len(tasks) == 2, commands
-        lambda_processes = [pid for pid, preload in forked.items() if preload == b'["boto3"]']
+        runtime = json.dumps(list(PRELOADED)).encode()
+        lambda_processes = [pid for pid, preload in forked.items() if preload == runtime]
         assert len(lambda_processes) >= 2, commands  # a server and its workers
         local.process.kill()
         local.process.wait(timeout=10)
