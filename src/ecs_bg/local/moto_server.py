@@ -2,7 +2,8 @@
 
 A process of its own, not a thread of the local ECS: moto's imports (half a second, and more on each
 service's first request) and its answers run beside the control plane, the load balancer and the
-load generator instead of under their interpreter lock, and each start is an empty account.
+load generator instead of under their interpreter lock. Each start is an empty account, and so is
+each reset, by which a process's next world takes the server this one gave back (``moto_servers``).
 
 Once it serves, it makes its own first SSM request in ``$REGION``: moto's SSM loads AWS's public
 parameters on that first request (seconds on a busy machine), which would otherwise count against the
@@ -32,12 +33,13 @@ from typing import Any
 from ecs_bg.local import botocore_data
 from ecs_bg.local.parent_death import until_gone
 
-# Names, not secrets; this module is imported by the endpoint for them, so moto loads only in main.
+# Names, not secrets; this module is imported by the endpoint and moto_servers for them, so moto loads
+# only in main.
 TOKEN_ENV = "ECS_BG_MOTO_TOKEN"  # noqa: S105
 TOKEN_HEADER = "X-Ecs-Bg-Endpoint"  # noqa: S105
 PARENT_ENV = "ECS_BG_PARENT_PID"  # the ecs-bg that started it: it ends when that one has gone
 WARM_UP_SECONDS = 60.0  # at most, waiting for the server to answer
-# How the endpoint starts it. -P: the working directory (the user's repository) is not on its path,
+# How moto_servers starts it. -P: the working directory (the user's repository) is not on its path,
 # where a werkzeug.py or a yaml.py of theirs would stand in for moto's own libraries.
 COMMAND = (sys.executable, "-P", "-m", "ecs_bg.local.moto_server")
 Wsgi = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
