@@ -15,7 +15,6 @@ import asyncio
 import collections
 import concurrent.futures
 import ipaddress
-import os
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -30,7 +29,7 @@ from ecs_bg.local.ecs.api import CONTENT_TYPE, TARGET_PREFIX, EcsApi
 from ecs_bg.local.errors import AwsError
 from ecs_bg.local.hangups import client_hang_ups
 from ecs_bg.local.moto_server import TOKEN_HEADER
-from ecs_bg.local.moto_servers import MOTO_SERVERS, MotoServer, moto_environment
+from ecs_bg.local.moto_servers import MOTO_SERVERS, MotoServer
 from ecs_bg.local.request_policy import RequestPolicy
 from ecs_bg.local.runtime.process import answers_http
 
@@ -89,7 +88,6 @@ class LocalAws:
         self._moto: MotoServer | None = None
         # What moto answers only with (moto_server): no page that finds its port gets past the policy.
         self.moto_token = ""
-        self._moto_environment: dict[str, str] = {}
         self._moto_ready: asyncio.Future[str] | None = None  # moto's URL once it serves
         self._ecs_model: asyncio.Future[Any] | None = None
         self._runner: web.AppRunner | None = None
@@ -150,18 +148,12 @@ class LocalAws:
 
     async def _start_moto(self) -> str:
         # moto is part of this tool, not the user's code: it runs with what this process's environment
-        # has for it (moto_environment).
-        self._moto_environment = {
-            # EC2's ~1,300 public AMIs, which moto loads whenever it makes EC2's backend (SSM's makes it
-            # too): nothing a task or hook does locally is given an AMI. A user may still ask for them.
-            "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
-            **moto_environment(os.environ),
-        }
-        taken = MOTO_SERVERS.take(self._moto_environment, self.region)
+        # has for it (moto_servers.moto_environment).
+        taken = MOTO_SERVERS.take(self.region)
         try:
             self._moto = await asyncio.wrap_future(taken)
         except asyncio.CancelledError:  # stopped meanwhile: the server, once there, is kept unused
-            taken.add_done_callback(self._give_back_unused)
+            taken.add_done_callback(_give_back_unused)
             raise
         self.moto_token = self._moto.token
         if not await answers_http(self._moto.url + "/moto-api/", lambda: self._moto_running, 60.0):
@@ -173,10 +165,6 @@ class LocalAws:
     def _moto_running(self) -> bool:
         return self._moto is not None and self._moto.running
 
-    def _give_back_unused(self, taken: concurrent.futures.Future[MotoServer]) -> None:
-        if not taken.cancelled() and taken.exception() is None:
-            MOTO_SERVERS.give_back(self._moto_environment, taken.result())
-
     async def stop(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
@@ -187,7 +175,7 @@ class LocalAws:
             await self._session.close()
         if self._moto is not None:
             # Nothing reaches it now: the next endpoint of this process takes it, reset.
-            MOTO_SERVERS.give_back(self._moto_environment, self._moto)
+            MOTO_SERVERS.give_back(self._moto)
             self._moto = None
 
     async def serve_watchers(self, ended: float, limit: float, quiet: float = 0.5) -> None:
@@ -261,6 +249,11 @@ class LocalAws:
             return web.Response(
                 status=503, text=f"ServiceUnavailable: moto behind the local endpoint: {error}"
             )
+
+
+def _give_back_unused(taken: concurrent.futures.Future[MotoServer]) -> None:
+    if not taken.cancelled() and taken.exception() is None:
+        MOTO_SERVERS.give_back(taken.result())
 
 
 _HOP_HEADERS = frozenset(

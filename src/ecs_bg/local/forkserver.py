@@ -191,7 +191,8 @@ class ForkedProcess:
 
 class ForkServer:
     """A server's caller side, on the running event loop. The server itself (a process and its control
-    socket) can outlive the loop: ``detach`` hands both over for a later loop to ``attach``."""
+    socket) can outlive the loop: ``detach`` hands both over, and ``ForkServer(*them)`` on a later loop
+    takes them up."""
 
     def __init__(self, process: subprocess.Popen[bytes], control: socket.socket) -> None:
         self._process = process

@@ -26,7 +26,6 @@ import os
 import secrets
 import subprocess
 import threading
-import urllib.error
 import urllib.request
 from collections.abc import Mapping
 
@@ -51,22 +50,32 @@ MOTO_SETTINGS = frozenset(
 PROCESS_BASICS = frozenset({"PATH", "HOME", "TMPDIR", "TZ", "LANG", "LANGUAGE"})
 
 
-def moto_environment(environment: Mapping[str, str]) -> dict[str, str]:
+def moto_environment(environment: Mapping[str, str]) -> Environment:
     """What moto's server is given of ``environment``: what a process needs (PROCESS_BASICS, and what an
     interpreter reads as it starts, PYTHON* and LC_*) and moto's settings (MOTO_*, MOTO_SETTINGS).
     Nothing else: not the developer's AWS credentials or profile, nor other tools' tokens; and a test
     session's per-test variables do not keep the next world from taking the kept server."""
-    return {
-        name: value
-        for name, value in environment.items()
-        if name in PROCESS_BASICS or name in MOTO_SETTINGS or name.startswith(("PYTHON", "LC_", "MOTO_"))
-    }
+    return frozenset(
+        {
+            # EC2's ~1,300 public AMIs, which moto loads whenever it makes EC2's backend (SSM's makes it
+            # too): nothing a task or hook does locally is given an AMI. A user may still ask for them.
+            "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
+            **{
+                name: value
+                for name, value in environment.items()
+                if name in PROCESS_BASICS
+                or name in MOTO_SETTINGS
+                or name.startswith(("PYTHON", "LC_", "MOTO_"))
+            },
+        }.items()
+    )
 
 
 class MotoServer:
     """One moto server process on a loopback port, answering only requests that carry ``token``."""
 
-    def __init__(self, environment: Mapping[str, str], region: str) -> None:
+    def __init__(self, environment: Environment, region: str) -> None:
+        self.started_with = environment
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.token = secrets.token_urlsafe(32)
@@ -74,7 +83,7 @@ class MotoServer:
         self._process = subprocess.Popen(  # noqa: S603 - our own module, with this interpreter
             COMMAND,
             env={
-                **environment,
+                **dict(environment),
                 "PYTHONUNBUFFERED": "1",
                 "HOST": "127.0.0.1",
                 "PORT": str(self.port),
@@ -112,7 +121,7 @@ class MotoServer:
         try:
             with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310
                 return bool(answer.status == 200)
-        except (OSError, urllib.error.HTTPError):
+        except OSError:  # urllib's HTTPError too
             return False
 
     def kill(self) -> None:
@@ -128,39 +137,38 @@ class MotoServers:
 
     def __init__(self) -> None:
         self._thread = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="moto-servers")
-        self._kept: tuple[Environment, MotoServer] | None = None
+        self._kept: MotoServer | None = None
         atexit.register(self._kill_kept)
 
-    def take(self, environment: Mapping[str, str], region: str) -> concurrent.futures.Future[MotoServer]:
-        """A server for a world in ``region``, given what ``moto_environment`` keeps of ``environment``:
-        the kept one if it was started with that, else a new one, which the caller waits for until it
-        answers HTTP."""
-        return self._thread.submit(self._take, frozenset(environment.items()), region)
+    def take(self, region: str) -> concurrent.futures.Future[MotoServer]:
+        """A server for a world in ``region``: the kept one if it was started with what
+        ``moto_environment`` keeps of this process's environment now, else a new one, which the caller
+        waits for until it answers HTTP."""
+        return self._thread.submit(self._take, moto_environment(os.environ), region)
 
-    def give_back(self, environment: Mapping[str, str], server: MotoServer) -> None:
-        """Keep ``server`` (started with ``environment``) for the next world; it is reset when taken."""
-        self._thread.submit(self._keep, frozenset(environment.items()), server)
+    def give_back(self, server: MotoServer) -> None:
+        """Keep ``server`` for the next world; it is reset when taken."""
+        self._thread.submit(self._keep, server)
 
     def _take(self, environment: Environment, region: str) -> MotoServer:
         kept, self._kept = self._kept, None
         if kept is not None:
-            started_with, server = kept
-            if started_with == environment and server.running and server.reset():
-                warm_up(server.url + "/", region, server.token)
-                return server
-            server.kill()  # dead, or started otherwise: the server this world gives back replaces it
-        return MotoServer(dict(environment), region)
+            if kept.started_with == environment and kept.running and kept.reset():
+                warm_up(kept.url + "/", region, kept.token)
+                return kept
+            kept.kill()  # dead, or started otherwise: the server this world gives back replaces it
+        return MotoServer(environment, region)
 
-    def _keep(self, environment: Environment, server: MotoServer) -> None:
+    def _keep(self, server: MotoServer) -> None:
         if not server.running:
             server.kill()  # reaped
             return
         self._kill_kept()
-        self._kept = environment, server
+        self._kept = server
 
     def _kill_kept(self) -> None:
         if self._kept is not None:
-            self._kept[1].kill()
+            self._kept.kill()
             self._kept = None
 
 
