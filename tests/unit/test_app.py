@@ -60,6 +60,27 @@ def test_latency_is_added_to_everything_but_health() -> None:
     assert health < 0.2 <= 0.3 <= version
 
 
+def test_each_request_is_logged_once_with_the_status_it_was_answered_with(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level("INFO", logger="app"):
+        with client() as c:
+            c.get("/health")
+            c.get("/api/products/nope")
+        with client(error_rate=0.6) as c:  # the injected chance is 0.5
+            c.get("/api/products")
+    logged = [
+        (r.method, r.path, r.status, r.durationMs >= 0)  # type: ignore[attr-defined]
+        for r in caplog.records
+        if r.getMessage() == "request"
+    ]
+    assert logged == [
+        ("GET", "/health", 200, True),
+        ("GET", "/api/products/nope", 404, True),
+        ("GET", "/api/products", 500, True),
+    ]
+
+
 def test_settings_reject_nonsense() -> None:
     with pytest.raises(ValueError, match="APP_ERROR_RATE"):
         Settings.from_environ({"APP_ERROR_RATE": "1.5"})
