@@ -11,7 +11,6 @@ stack's outputs; its simulation.yml; and its own small service. The installed ``
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import urllib.request
@@ -20,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.installed import environment, once, wheels
+from tests.e2e.installed import environment, once, user_environment, wheels
 from tests.infra import other_app
 from tests.sim.local_ecs_process import Local, finished, local_ecs, until
 
@@ -233,13 +232,11 @@ def make_repository(root: Path) -> Path:
 def run(
     tool: Path, *args: str, cwd: Path, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """The installed ``ecs-bg``, in the team's repository, with nothing of this repository's
-    environment (no PYTHONPATH, no virtual environment of ours)."""
-    merged = {**os.environ, "COLUMNS": "200", **(env or {})}
+    """The installed ``ecs-bg``, in the team's repository, in a user's environment."""
     return subprocess.run(
         [str(tool), *args],
         cwd=cwd,
-        env={k: v for k, v in merged.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")},
+        env=user_environment(COLUMNS="200", **(env or {})),
         capture_output=True,
         text=True,
         timeout=300,
@@ -342,7 +339,7 @@ def render(tool: Path, repository: Path, local: Local, what: str, **env: str) ->
 def test_lint_and_the_aws_cli_deploy_the_team_service_on_ecs_bg_local(tool: Path, repository: Path) -> None:
     """The team's way to ship: ``ecs-bg local`` in its repository, lint against it, then the AWS CLI
     registers, creates and updates the service, as a deploy script would against ECS."""
-    with local_ecs(executable=tool, cwd=repository) as local:
+    with local_ecs(executable=tool, cwd=repository, env=user_environment()) as local:
         linted = run(
             tool, "lint", "--endpoint-url", local.url, "--format", "json", cwd=repository, env=local.env
         )

@@ -37,10 +37,12 @@ PR_SET_CHILD_SUBREAPER = 36  # <linux/prctl.h>
 # Compiles the environment's modules, then names its `aws`. uv makes a tool environment without
 # bytecode, and where PYTHONDONTWRITEBYTECODE is set (this machine, many CI machines) every `aws` run
 # compiled awscli and botocore from source again: 1.7 s of CPU each instead of 0.45 s. The
-# compilation is once per environment (a few seconds); later sessions find it done.
+# compilation is once per environment (a few seconds), marked done in it: looking at each file again
+# cost each pytest worker a second of CPU.
 FIND_AWS = (
-    "import compileall, shutil, sysconfig; "
-    "compileall.compile_dir(sysconfig.get_paths()['purelib'], quiet=1, workers=0); "
+    "import compileall, pathlib, shutil, sysconfig; "
+    "done = pathlib.Path(sysconfig.get_paths()['purelib'], '.ecs-bg-compiled'); "
+    "done.exists() or compileall.compile_dir(done.parent, quiet=1, workers=0) and done.touch(); "
     "print(shutil.which('aws'))"
 )
 
@@ -127,9 +129,11 @@ class Local:
 
 
 @contextmanager
-def local_ecs(*extra: str, executable: Path = BIN / "ecs-bg", cwd: Path = ROOT) -> Iterator[Local]:
+def local_ecs(
+    *extra: str, executable: Path = BIN / "ecs-bg", cwd: Path = ROOT, env: dict[str, str] | None = None
+) -> Iterator[Local]:
     """``ecs-bg local`` (this environment's, unless ``executable`` names another, such as an installed
-    tool's) in ``cwd``, where it finds its files."""
+    tool's) in ``cwd``, where it finds its files; in ``env`` (default: this process's environment)."""
     port = free_port()
     process = subprocess.Popen(
         [str(executable), "local", "--port", str(port), *extra],
@@ -137,6 +141,7 @@ def local_ecs(*extra: str, executable: Path = BIN / "ecs-bg", cwd: Path = ROOT) 
         stderr=subprocess.PIPE,
         text=True,
         cwd=cwd,
+        env=env,
     )
     try:
         assert process.stdout is not None

@@ -202,14 +202,12 @@ def _create_the_service(local: Local) -> None:
     local.aws("ecs", "register-task-definition", "--cli-input-json", json.dumps(task))
     create = {**service, "cluster": CLUSTER, "serviceName": SERVICE, "taskDefinition": "ecs-bg-app"}
     local.aws("ecs", "create-service", "--cli-input-json", json.dumps(create))
-    until(
-        lambda: (
-            local.aws("ecs", "describe-services", "--cluster", CLUSTER, "--services", SERVICE)["services"][0][
-                "runningCount"
-            ]
-            == 2
-        )
-    )
+    ecs = local.client("ecs")  # waited on through boto3, as _finished waits
+
+    def running() -> int:
+        return int(ecs.describe_services(cluster=CLUSTER, services=[SERVICE])["services"][0]["runningCount"])
+
+    until(lambda: running() == 2)
 
 
 def test_sigterm_stops_every_process_local_started() -> None:
