@@ -236,7 +236,7 @@ def run(
     return subprocess.run(
         [str(tool), *args],
         cwd=cwd,
-        env=user_environment(COLUMNS="200", **(env or {})),
+        env=user_environment(**{"COLUMNS": "200", **(env or {})}),
         capture_output=True,
         text=True,
         timeout=300,
