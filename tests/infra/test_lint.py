@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from cfnlint.api import lint_file
 
 from .conftest import Synthesized
 
@@ -13,6 +12,10 @@ pytestmark = pytest.mark.slow
 
 
 def test_cfn_lint_finds_no_errors(any_app: Synthesized) -> None:
+    # Imported here: cfn-lint (with sympy) takes most of a second to import, in every xdist worker that
+    # collects this module, and only the CDK group's worker runs it.
+    from cfnlint.api import lint_file
+
     errors = [str(m) for m in lint_file(any_app.template_file) if m.rule.id.startswith("E")]
     assert errors == []
 

@@ -128,6 +128,10 @@ class World:
         "CannotStartContainerError", stop code TaskFailedToStart: "Amazon ECS stopped task error
         messages", ECS developer guide,
         https://docs.aws.amazon.com/AmazonECS/latest/developerguide/stopped-task-error-codes.html)."""
+        if task.desired_status == TaskStatus.STOPPED:
+            # Stopped before its start began (a deployment's tasks are started together, and a
+            # rollback's scale-down can come first): it stays STOPPED, with nothing started.
+            return False
         task.last_status = TaskStatus.PENDING
         try:
             url = await self.tasks.start_task(task, launch)
@@ -135,8 +139,12 @@ class World:
             _stopped(task, error.reason, FAILED_TO_START)
             return False
         task.url = url
-        if task.last_status != TaskStatus.STOPPED:
-            task.last_status, task.started_at = TaskStatus.RUNNING, time.time()
+        if task.desired_status == TaskStatus.STOPPED:
+            # Stopped while its containers were starting: the stop found nothing to stop, so what has
+            # started stops now rather than run on unseen until the run ends.
+            await self.tasks.stop_task(task)
+            return False
+        task.last_status, task.started_at = TaskStatus.RUNNING, time.time()
         return True
 
     async def run_task(self, task: Task, launch: Launch) -> None:
