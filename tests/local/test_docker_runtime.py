@@ -218,7 +218,18 @@ def test_the_sample_image_deploys_and_a_revision_failing_its_container_health_ch
     assert (second, "Task failed container health checks", "UNHEALTHY") in reasons, reasons
     serving = ecs.describe_services(cluster=CLUSTER, services=[SERVICE])["services"][0]
     assert serving["taskDefinition"] == first
-    assert serving["runningCount"] == 2
+    running = ecs.list_tasks(cluster=CLUSTER, serviceName=SERVICE)["taskArns"]
+    described = [
+        (
+            t["taskDefinitionArn"],
+            t["lastStatus"],
+            t["desiredStatus"],
+            t.get("stoppedReason"),
+            t.get("startedBy"),
+        )
+        for t in ecs.describe_tasks(cluster=CLUSTER, tasks=running)["tasks"]
+    ]
+    assert serving["runningCount"] == 2, (described, serving["events"][:8])
 
 
 def test_a_task_with_an_init_container_a_sidecar_a_shared_volume_and_a_sidecar_that_exits(

@@ -1,15 +1,20 @@
-"""A task's start and stop as the world orders them, over a runtime that starts when the test says
-(no process, milliseconds): a task stopped before or while it starts stays STOPPED, and nothing of it
-keeps running. A rollback's scale-down once came between a scheduler's replacement task being listed
-and its start: the task then ran on, RUNNING beside the revision rolled back to."""
+"""A task's start and stop as the world and the scheduler order them, over stand-ins that start and
+end tasks when the test says (no process, milliseconds): a task stopped before or while it starts
+stays STOPPED, and nothing of it keeps running; the scheduler replaces no task of a revision whose
+tasks are being scaled down. Under load, a rollback's scale-down and a scheduler's replacement of a
+green task that had just failed its container health check once crossed: the replacement ran on,
+RUNNING beside the revision rolled back to (the Docker runtime's rollback test: runningCount 3)."""
 
 from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from ecs_bg.hooks.ecs import TaskStatus
-from ecs_bg.local.ecs.models import Account, Cluster, Task, TaskDefinition
-from ecs_bg.local.runtime import Launch
+from ecs_bg.local.ecs import scheduler
+from ecs_bg.local.ecs.models import Account, Cluster, Service, Task, TaskDefinition
+from ecs_bg.local.runtime import Launch, TaskExit
 from ecs_bg.local.world import World
 
 BODY = {"family": "web", "containerDefinitions": [{"name": "app", "image": "app:1"}]}
@@ -88,3 +93,37 @@ def test_a_task_left_alone_runs() -> None:
     started, task = asyncio.run(scenario())
     assert started is True
     assert (task.last_status, task.url) == (TaskStatus.RUNNING, "http://127.0.0.1:1")
+
+
+class ExitedWorld:
+    """What the scheduler reads of the world: every task has ended on its own (its container failed
+    its health check, as the Docker runtime reports it)."""
+
+    def exited(self, task: Task) -> TaskExit:
+        return TaskExit(None, "Task failed container health checks", "TaskFailedToStart")
+
+    def task_stopped(self, task: Task, group: str | None) -> None:
+        task.last_status = task.desired_status = TaskStatus.STOPPED
+
+
+@pytest.mark.parametrize("scaled_down", [False, True], ids=["serving", "being-scaled-down"])
+def test_the_scheduler_replaces_no_task_of_a_revision_being_scaled_down(scaled_down: bool) -> None:
+    account = Account("us-west-2")
+    cluster = Cluster("c1", account)
+    service = Service("web", cluster, {"desiredCount": 1})
+    definition = TaskDefinition(account.arn("task-definition/web:2"), "web", 2, BODY)
+    green = service.new_revision({}, definition.arn)
+    green.scaled_down = scaled_down
+    task = Task.new(cluster, definition, service=service, revision=green, started_by="", group="")
+    task.last_status = TaskStatus.RUNNING
+    service.tasks.append(task)
+    replaced: list[Task] = []
+
+    async def replace(ended: Task) -> None:
+        replaced.append(ended)
+
+    async def look() -> None:
+        await scheduler._look_after(service, ExitedWorld(), replace, set(), 1.0, 0.0)  # type: ignore[arg-type]
+
+    asyncio.run(look())
+    assert replaced == ([] if scaled_down else [task])

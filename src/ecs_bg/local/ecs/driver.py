@@ -325,6 +325,8 @@ class Driver:
             return
 
     async def _start_tasks(self, service: Service, revision: ServiceRevision, count: int) -> list[Task]:
+        if revision.scaled_down:
+            return []
         definition = self.task_definition(revision.task_definition)
         body = definition.body
         balancers = revision.settings.get("loadBalancers") or [{}]
@@ -365,6 +367,10 @@ class Driver:
             why = "no green task is alive and healthy at CLEAN_UP; blue is not scaled down"
             self._feed(deployment, functools.partial(engine.green_failed, why))
             return
+        # Marked in the same step as the stops are listed: a replacement the scheduler would start
+        # after this (for a task that stopped meanwhile) is not started, and one it has begun is listed.
+        for revision in revisions:
+            revision.scaled_down = True
         stops = [
             self.world.stop_task(task, revision.target_group, "Scaling activity initiated by (deployment)")
             for revision in revisions

@@ -17,9 +17,9 @@ https://repost.aws/knowledge-center/ecs-task-stopped).
 
 A target that never passed its health checks is not replaced here: a green one at SCALE_UP fails
 the deployment (``driver``), as ECS's SCALE_UP waits for healthy tasks. A task being stopped
-(desiredStatus STOPPED: scaled down, or already being replaced) is left alone, and so are failed
-health checks within the service's health check grace period (``Task.in_health_check_grace``); a task
-still unhealthy when its grace ends is replaced then.
+(desiredStatus STOPPED: scaled down, or already being replaced), or of a revision whose tasks are being
+scaled down, is left alone, and so are failed health checks within the service's health check grace
+period (``Task.in_health_check_grace``); a task still unhealthy when its grace ends is replaced then.
 """
 
 from __future__ import annotations
@@ -69,8 +69,8 @@ async def _look_after(
     now: float,
 ) -> None:
     for task in service.live_tasks():
-        if task.desired_status != TaskStatus.RUNNING or task.revision is None:
-            continue
+        if task.desired_status != TaskStatus.RUNNING or task.revision is None or task.revision.scaled_down:
+            continue  # being stopped, or its revision's tasks are (``ServiceRevision.scaled_down``)
         group = task.revision.target_group
         ended = world.exited(task)
         code = ended.code if ended is not None else None
