@@ -86,8 +86,6 @@ class LocalAws:
         # When someone outside last continued or stopped the deployment (monotonic), if ever.
         self._outside_decision: float | None = None
         self._moto: MotoServer | None = None
-        # What moto answers only with (moto_server): no page that finds its port gets past the policy.
-        self.moto_token = ""
         self._moto_ready: asyncio.Future[str] | None = None  # moto's URL once it serves
         self._ecs_model: asyncio.Future[Any] | None = None
         self._runner: web.AppRunner | None = None
@@ -155,11 +153,15 @@ class LocalAws:
         except asyncio.CancelledError:  # stopped meanwhile: the server, once there, is kept unused
             taken.add_done_callback(_give_back_unused)
             raise
-        self.moto_token = self._moto.token
         if not await answers_http(self._moto.url + "/moto-api/", lambda: self._moto_running, 60.0):
             raise RuntimeError(f"moto did not start: {' '.join(list(self._moto.output)[-5:])}")
         self.moto_url = self._moto.url
         return self.moto_url
+
+    @property
+    def moto_token(self) -> str:
+        """What moto answers only with (moto_server): no page that finds its port gets past the policy."""
+        return self._moto.token if self._moto is not None else ""
 
     @property
     def _moto_running(self) -> bool:

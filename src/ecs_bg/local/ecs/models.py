@@ -108,8 +108,10 @@ class ServiceRevision:
     test_rule: str | None = None
     created_at: float = field(default_factory=time.time)
     # Its deployment is stopping its tasks (blue at CLEAN_UP, green in a rollback): no task of it starts
-    # any more, not even the scheduler's replacement of one that stopped meanwhile. Every deployment
-    # has a revision of its own, so one scaled down never deploys again.
+    # any more, not even the scheduler's replacement of one that stopped meanwhile. After a rollback the
+    # service runs "the last successfully deployed service revision" alone (ECS developer guide, "Amazon
+    # ECS service revisions"). Every deployment has a revision of its own, so one scaled down never
+    # deploys again.
     scaled_down: bool = False
 
     def describe(self) -> dict[str, Any]:
