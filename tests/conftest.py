@@ -23,7 +23,7 @@ import pytest
 from _pytest.mark.expression import Expression  # pytest's own `-m` grammar (pytest is pinned)
 
 from ecs_bg.local import botocore_data
-from tests import examples_budget
+from tests import examples_budget, run_order
 from tests.readings import READINGS, Reading
 
 # pytest keeps each test module's assertion-rewritten code in __pycache__, as it does by default, even
@@ -48,6 +48,11 @@ def pytest_configure(config: pytest.Config) -> None:
     """The quick loop is any run whose ``-m`` leaves out every slow test."""
     expression = config.getoption("markexpr")
     examples_budget.quick_loop = bool(expression) and deselects_all(expression, {"slow"})
+
+
+@pytest.hookimpl(trylast=True)  # after tests/infra/conftest.py has marked its tests' xdist group
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items[:] = run_order.spread_waits(items)
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:

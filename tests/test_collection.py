@@ -18,7 +18,7 @@ from tests.conftest import ROOT, deselects_all, module_marks
 def test_a_module_s_marks_are_read_from_its_pytestmark_without_importing_it(tmp_path: Path) -> None:
     docker_runtime = ROOT / "tests" / "local" / "test_docker_runtime.py"
     assert module_marks(docker_runtime) == {"slow", "docker", "xdist_group"}
-    assert module_marks(ROOT / "tests" / "sim" / "test_scenarios.py") == {"slow"}
+    assert module_marks(ROOT / "tests" / "sim" / "test_scenarios.py") == {"slow", "waits"}
     assert module_marks(ROOT / "tests" / "local" / "test_lambda_forkserver.py") == {"skipif"}
     assert module_marks(ROOT / "tests" / "test_collection.py") == set()
     module = tmp_path / "test_m.py"

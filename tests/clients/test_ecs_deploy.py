@@ -21,7 +21,7 @@ import pytest
 from tests.clients.service import definitions
 from tests.sim.local_ecs_process import BIN, CLUSTER, SERVICE, Local, finished, local_ecs, newest
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.waits]
 
 
 def _ecs(local: Local, command: str) -> subprocess.CompletedProcess[str]:
@@ -106,7 +106,7 @@ def test_ecs_deploy_deploys_new_images_blue_green_and_scales() -> None:
         ("listed", "240", "120"),
         # Listed for longer than ecs-deploy waits (5 simulated minutes are 30 s at --speed 10; it
         # waits 20): "Deployment failed due to timeout", the only failure either reading gives it.
-        ("listed", "10", "20"),
+        pytest.param("listed", "10", "20", marks=pytest.mark.waits(seconds=50)),
     ],
     ids=["gone", "listed-briefly", "listed-past-its-timeout"],
 )

@@ -23,7 +23,7 @@ from ecs_bg.simulate.simulation import Options, Simulation
 from tests.conftest import sample_options
 from tests.sim.harness import BLUE_GREEN
 
-pytestmark = pytest.mark.slow  # 10 to 20 s each; `pytest -m 'not slow'` leaves them out
+pytestmark = [pytest.mark.slow, pytest.mark.waits]  # 10 to 20 s each; `-m 'not slow'` leaves them out
 
 SEED_SEQUENCE = BLUE_GREEN
 FORWARD_HOOKS = [
