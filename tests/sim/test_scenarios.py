@@ -164,13 +164,14 @@ def assert_waited_then_failed(hook_invocations: list[dict[str, Any]]) -> None:
 
 
 def waiting(hook: str, details: dict[str, Any], reading: HookDetailsReading) -> Callable[[Options], None]:
-    """``hook`` configured with ``details``, in 6-second functions (4 s of waiting each, the hooks
+    """``hook`` configured with ``details``, in a 6-second function (4 s of waiting each, the hooks
     keeping a 2 s margin, which a loaded machine's slow AWS call can eat) so that its waits outlast one
-    invocation (IN_PROGRESS), and a hook timeout no clock speed reaches: the checks decide."""
+    invocation (IN_PROGRESS), and a hook timeout no clock speed reaches: the checks decide. The other
+    hooks keep their usual timeout."""
 
     def adjust(options: Options) -> None:
         options.local.hook_details_reading = reading
-        options.local.function_timeout = 6.0
+        options.function_timeouts[hook] = 6.0
         options.hook_details[hook] = details
         options.hook_overrides[hook] = {"timeout_minutes": 24 * 60}
 

@@ -93,6 +93,7 @@ class Options:
     extra_hooks: tuple[HookSpec, ...] = ()
     spec_overrides: dict[str, Any] = field(default_factory=dict)  # SPEC_FIELDS
     function_entries: dict[str, Path] = field(default_factory=dict)  # hook name -> another entry file
+    function_timeouts: dict[str, float] = field(default_factory=dict)  # hook name -> its timeout, real s
     pause_decisions: list[str] = field(default_factory=list)  # CONTINUE/ROLLBACK, one per PAUSE wait
     environ: dict[str, str] = field(default_factory=dict)  # for rendering the ecspresso files
     # Per revision (blue, green): template variables its task definition is rendered with.
@@ -223,15 +224,18 @@ class Simulation:
         return service
 
     def _functions(self, by_hook: dict[str, LambdaFunction]) -> dict[str, FunctionOverride]:
-        """simulation.yml's functions, and a scenario's other entry file for a hook's function
+        """simulation.yml's functions, and a scenario's other entry file or timeout for a hook's function
         (``by_hook``: the functions by the name the scenarios use, before_install)."""
         overrides = dict(self.options.local.functions)
-        for hook_name, entry in self.options.function_entries.items():
+
+        def override(hook_name: str, **changes: Any) -> None:
             name = by_hook[hook_name].name
-            base = overrides.get(name, FunctionOverride())
-            overrides[name] = dataclasses.replace(
-                base, code=str(entry.parent), handler=f"{entry.stem}.handler"
-            )
+            overrides[name] = dataclasses.replace(overrides.get(name, FunctionOverride()), **changes)
+
+        for hook_name, entry in self.options.function_entries.items():
+            override(hook_name, code=str(entry.parent), handler=f"{entry.stem}.handler")
+        for hook_name, seconds in self.options.function_timeouts.items():
+            override(hook_name, timeout_seconds=seconds)
         return overrides
 
     def _alarm_names(self) -> list[str]:
