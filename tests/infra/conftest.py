@@ -24,6 +24,7 @@ INFRASTRUCTURE = Path(__file__).resolve().parents[2] / "infrastructure"
 sys.path.insert(0, str(INFRASTRUCTURE))
 
 if TYPE_CHECKING:  # imported by what synthesizes: the stack and cdk-nag take seconds to load
+    import aws_cdk as cdk
     from aws_cdk.assertions import Template
 
     from lib.config import StackConfig
@@ -100,10 +101,10 @@ class Synthesized:
         return self.template["Outputs"]  # type: ignore[no-any-return]
 
 
-def synthesize(outdir: Path, context: dict[str, Any]) -> Synthesized:
-    """The app as `cdk synth` builds it: cdk.json's context, overridden by ``context``."""
+def sample_app(outdir: Path, context: dict[str, Any]) -> tuple[cdk.App, StackConfig]:
+    """The app as `cdk synth` builds it, before it synthesizes: cdk.json's context, overridden by
+    ``context``."""
     import aws_cdk as cdk
-    from cdk_nag import AwsSolutionsChecks
 
     from lib.config import StackConfig
     from lib.stack import EcsBlueGreenStack
@@ -111,6 +112,15 @@ def synthesize(outdir: Path, context: dict[str, Any]) -> Synthesized:
     app = cdk.App(outdir=str(outdir), context=_app_context(context))
     config = StackConfig.from_context(app.node)
     EcsBlueGreenStack(app, config.stack_name, config=config)
+    return app, config
+
+
+def synthesize(outdir: Path, context: dict[str, Any]) -> Synthesized:
+    """The app as `cdk synth` builds it, with cdk-nag's checks, synthesized."""
+    import aws_cdk as cdk
+    from cdk_nag import AwsSolutionsChecks
+
+    app, config = sample_app(outdir, context)
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     try:
         app.synth()

@@ -5,20 +5,16 @@ the synthesized template), ``env`` the environment `cdk synth` runs in; what can
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 from typing import Any
 
-import aws_cdk as cdk
 import pytest
 
 from ecs_bg.local.cloudformation.cloud import read_cloud
 from ecs_bg.local.lambda_.functions import world_functions
-from lib.config import StackConfig
-from lib.stack import EcsBlueGreenStack
 from tests.conftest import LAMBDA_DIR, ROOT
-from tests.infra.conftest import INFRASTRUCTURE, STACK_NAME, synthesize
+from tests.infra.conftest import STACK_NAME, sample_app, synthesize
 
 pytestmark = pytest.mark.slow
 
@@ -66,12 +62,7 @@ def test_what_cannot_be_rendered_fails_synth_naming_the_hook_and_variable(tmp_pa
         "OWN": f'{{{{ cfn_output "{STACK_NAME}" "BeforeInstallHookArn" }}}}',
         "OTHER": '{{ cfn_output "another-stack" "ProductionUrl" }}',
     }
-    cdk_json = json.loads((INFRASTRUCTURE / "cdk.json").read_text())
-    app = cdk.App(
-        outdir=str(tmp_path / "cdk.out"), context={**cdk_json["context"], **context(tmp_path, environment)}
-    )
-    config = StackConfig.from_context(app.node)
-    EcsBlueGreenStack(app, config.stack_name, config=config)
+    app, _ = sample_app(tmp_path / "cdk.out", context(tmp_path, environment))
     with pytest.raises(RuntimeError) as caught:
         app.synth()
     lines = str(caught.value).splitlines()
@@ -90,8 +81,7 @@ def test_what_cannot_be_rendered_fails_synth_naming_the_hook_and_variable(tmp_pa
         outdir = tmp_path / key
         one = {key: environment[key]}
         outdir.mkdir()
-        app = cdk.App(outdir=str(outdir / "cdk.out"), context={**cdk_json["context"], **context(outdir, one)})
-        EcsBlueGreenStack(app, config.stack_name, config=StackConfig.from_context(app.node))
+        app, _ = sample_app(outdir / "cdk.out", context(outdir, one))
         with pytest.raises(RuntimeError) as caught:
             app.synth()
         assert f"{where}.{key}: {why}" in str(caught.value)

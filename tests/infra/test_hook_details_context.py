@@ -3,28 +3,21 @@ findings name the hook, the key and the value, judged by each hook's own code (r
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 from typing import Any
 
-import aws_cdk as cdk
 import pytest
 
-from lib.config import StackConfig
-from lib.stack import EcsBlueGreenStack
 from tests.conftest import LAMBDA_DIR, ROOT
-from tests.infra.conftest import INFRASTRUCTURE, STACK_NAME
+from tests.infra.conftest import STACK_NAME, sample_app
 
 pytestmark = pytest.mark.slow
 
 
 def synth(outdir: Path, context: dict[str, Any]) -> None:
-    """The app as `cdk synth` builds it from cdk.json's context and ``context``."""
-    cdk_json = json.loads((INFRASTRUCTURE / "cdk.json").read_text())
-    app = cdk.App(outdir=str(outdir), context={**cdk_json["context"], **context})
-    config = StackConfig.from_context(app.node)
-    EcsBlueGreenStack(app, config.stack_name, config=config)
+    """The app as `cdk synth` builds it from cdk.json's context and ``context``, synthesized."""
+    app, _ = sample_app(outdir, context)
     app.synth()
 
 
