@@ -71,9 +71,25 @@ def simulation() -> str:
     the simulator, or its revision's fork server, and a test's process runs many simulations in turn;
     no two simulations running at once share an endpoint."""
     parent = os.getppid()
-    started = Path(f"/proc/{parent}/stat").read_text().rsplit(")", 1)[1].split()[19]
     endpoint = urlsplit(os.environ.get("AWS_ENDPOINT_URL", "")).port
-    return f"{parent}-{started}-{endpoint}"
+    return f"{parent}-{started(parent)}-{endpoint}"
+
+
+def started(pid: int) -> str | None:
+    """When process ``pid`` started (clock ticks since boot), None if there is none."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+def sweep(folder: Path) -> None:
+    """Remove the markers of simulations whose parent has ended, which nothing reads again: the
+    temporary folder does not fill with one per run of the suite."""
+    for marker in folder.glob("faulty-app-*.died"):
+        pid, when = marker.name.split("-")[2:4]
+        if started(int(pid)) != when:
+            marker.unlink(missing_ok=True)
 
 
 def die_later(after: float) -> None:
@@ -91,7 +107,9 @@ def main() -> None:
         die_later(seconds("die-after"))
     if "die-once-after" in FAULTS:
         # One marker per simulation: only the first task dies.
-        marker = Path(tempfile.gettempdir()) / f"faulty-app-{simulation()}.died"
+        folder = Path(tempfile.gettempdir())
+        sweep(folder)
+        marker = folder / f"faulty-app-{simulation()}.died"
         try:
             marker.touch(exist_ok=False)
             die_later(seconds("die-once-after"))
