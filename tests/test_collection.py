@@ -1,9 +1,11 @@
 """The quick loop leaves unimported the test modules its ``-m`` deselects as a whole (conftest.py), and runs
 a quarter of each property test's examples (examples_budget.py); ``make test``'s ``--dist loadgroup``
-runs a module marked ``xdist_group`` on one worker."""
+runs a module marked ``xdist_group`` on one worker, and hands out the tests that mostly wait spread
+among the others (run_order.py)."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import subprocess
 import sys
@@ -83,3 +85,78 @@ def test_loadgroup_runs_a_group_on_one_worker(tmp_path: Path) -> None:
     workers = {path.read_text() for path in ran.iterdir()}
     assert len(list(ran.iterdir())) == 12
     assert len(workers) == 1, workers
+
+
+SPREAD = {
+    "conftest.py": """
+import pytest
+from tests import run_order
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    items[:] = run_order.spread_waits(items)
+""",
+    "test_a_busy.py": """
+import pytest
+pytestmark = pytest.mark.slow
+@pytest.mark.parametrize("n", range(4))
+def test_busy(n): pass
+""",
+    "test_b_shared.py": """
+import pytest
+pytestmark = pytest.mark.slow
+@pytest.fixture(scope="module")
+def local(): return object()
+@pytest.mark.parametrize("n", range(4))
+def test_shared(local, n): pass
+""",
+    "test_c_busy.py": """
+import pytest
+pytestmark = pytest.mark.slow
+@pytest.mark.parametrize("n", range(4))
+def test_busy(n): pass
+""",
+    "test_e_quick.py": """
+import pytest
+@pytest.mark.parametrize("n", range(3))
+def test_quick(n): pass
+""",
+    "test_d_waits.py": """
+import pytest
+pytestmark = [pytest.mark.slow, pytest.mark.waits]
+@pytest.mark.parametrize("n", range(3))
+def test_waits(n): pass
+@pytest.mark.waits(seconds=50)
+def test_waits_long(): pass
+""",
+}
+
+
+def test_waiting_tests_are_spread_longest_first_and_never_inside_a_shared_fixture(tmp_path: Path) -> None:
+    """tests/run_order.py, on a suite of its own: the order xdist hands tests out in."""
+    for name, text in SPREAD.items():
+        (tmp_path / name).write_text(text)
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", "-W", "ignore"],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    order = [line.split("::")[1] for line in done.stdout.splitlines() if "::" in line]
+    assert sorted(order) == sorted(
+        [f"test_busy[{n}]" for n in range(4)] * 2
+        + [f"test_shared[{n}]" for n in range(4)]
+        + [f"test_waits[{n}]" for n in range(3)]
+        + ["test_waits_long"]
+        + [f"test_quick[{n}]" for n in range(3)]
+    )
+    waiting = [i for i, name in enumerate(order) if name.startswith("test_waits")]
+    assert order[waiting[0]] == "test_waits_long"  # the longest first
+    assert waiting[0] > 0  # among the busy tests, not before them
+    assert order[waiting[-1] + 1 :] == [f"test_quick[{n}]" for n in range(3)]  # nor after the quick ones
+    assert all(b - a > 1 for a, b in itertools.pairwise(waiting))  # no two side by side
+    shared = [i for i, name in enumerate(order) if name.startswith("test_shared")]
+    assert shared == list(range(shared[0], shared[0] + 4))  # one module fixture, set up once
