@@ -57,7 +57,9 @@ $(NODE_MODULES): package.json package-lock.json
 # cores busy meanwhile. Measured on 2 cores (docs/simulator.md): 2 workers 12.3-13.2 min, 3 workers
 # 9.9 min, 4 workers 10.1 min. `make test TEST_WORKERS=n` chooses.
 # --dist loadgroup: a module marked xdist_group runs on one worker (the Docker runtime's: its runs
-# sweep each other's leftovers); every other test is spread as --dist load spreads it.
+# sweep each other's leftovers); every other test is handed out in collection order, which spreads the
+# tests that mostly wait on real time (marked waits) among the busy ones (tests/run_order.py). Four
+# workers filled the cores then, but used a tenth more CPU and took as long (docs/simulator.md).
 TEST_WORKERS ?= $(shell python3 -c "import os; print(len(os.sched_getaffinity(0)) + 1)" 2>/dev/null || echo 3)
 
 test: sync $(NODE_MODULES)
