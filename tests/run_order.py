@@ -77,6 +77,7 @@ def _evenly_mixed(blocks: Sequence[Sequence[pytest.Item]]) -> list[pytest.Item]:
 
 
 def spread_waits(items: list[pytest.Item]) -> list[pytest.Item]:
+    """``items`` in the order above."""
     waiting = sorted(
         _evenly_mixed(_by_module(item for item in items if waits(item))), key=waits_seconds, reverse=True
     )
@@ -87,7 +88,8 @@ def spread_waits(items: list[pytest.Item]) -> list[pytest.Item]:
     # Where each waiting test starts, as a share of all the waiting: it goes in once as large a share
     # of the busy tests has gone before it.
     seconds = [waits_seconds(item) for item in waiting]
-    starts = [before / sum(seconds) for before in itertools.accumulate(seconds, initial=0.0)]
+    total = sum(seconds) or 1.0  # waits(seconds=0) everywhere: all start at once
+    starts = [before / total for before in itertools.accumulate(seconds, initial=0.0)]
     ordered: list[pytest.Item] = []
     placed = passed = 0
     for item, after in zip(others, [*others[1:], None], strict=True):
