@@ -17,8 +17,9 @@ definition). ``expected.yml`` keys:
   simulator could not evaluate it), ``reportHas`` (report keys);
 - ``speeds``: clock speeds at which the same status must come out (the speed-invariance property).
 
-Every scenario that deploys is marked ``slow`` (a whole simulated deployment, seconds each); those
-refused before anything starts (exit 2) stay in the quick loop. All run in the test's own process, as
+Every scenario that deploys is marked ``slow`` (a whole simulated deployment, seconds each) and ``waits``
+(``make test`` spreads those among the busy tests: tests/run_order.py); those refused before anything
+starts (exit 2) stay in the quick loop. All run in the test's own process, as
 ``ecs_bg_here`` runs a command: what only a process shows (its end on SIGTERM, what it leaves
 running) is tested with ``ecs-bg simulate`` as a process, in tests/sim/test_local_ecs_cli.py.
 """
@@ -35,9 +36,6 @@ import yaml
 
 from tests.ecs_bg_process import diagnosis, ecs_bg_here
 
-# Each deploying scenario waits out its bakes and faults in real time (tests/run_order.py).
-pytestmark = pytest.mark.waits
-
 SCENARIOS_DIR = Path(__file__).parent / "scenarios"
 SCENARIOS = sorted(path for path in SCENARIOS_DIR.iterdir() if path.is_dir())
 
@@ -53,7 +51,9 @@ def deploys(scenario: Path) -> bool:
 
 
 def scenario_param(scenario: Path) -> Any:
-    return pytest.param(scenario, marks=[pytest.mark.slow] if deploys(scenario) else [], id=scenario.name)
+    # A deploying scenario waits out its bakes and faults in real time (tests/run_order.py).
+    marks = [pytest.mark.slow, pytest.mark.waits] if deploys(scenario) else []
+    return pytest.param(scenario, marks=marks, id=scenario.name)
 
 
 def arguments(scenario: Path, report: Path, *extra: str) -> list[str]:
