@@ -48,6 +48,20 @@ def test_the_quick_loop_runs_a_quarter_of_each_property_tests_examples(
     assert (examples_budget.examples(400), examples_budget.examples(40)) == (100, 20)
 
 
+def passing_pytest(suite: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """pytest on the test suite in ``suite``, in a process of its own with ``env`` added; it passes."""
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
+        cwd=suite,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done
+
+
 GROUPED = """
 import os
 from pathlib import Path
@@ -73,15 +87,7 @@ def test_loadgroup_runs_a_group_on_one_worker(tmp_path: Path) -> None:
     ran.mkdir()
     for module in ("test_a.py", "test_b.py"):
         (suite / module).write_text(GROUPED)
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-n", "2", "--dist", "loadgroup", "-p", "no:cacheprovider", "-q"],
-        cwd=suite,
-        env={**os.environ, "RAN_ON": str(ran)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
+    passing_pytest(suite, "-n", "2", "--dist", "loadgroup", "-q", RAN_ON=str(ran))
     workers = {path.read_text() for path in ran.iterdir()}
     assert len(list(ran.iterdir())) == 12
     assert len(workers) == 1, workers
@@ -136,15 +142,7 @@ def test_waiting_tests_are_spread_longest_first_and_never_inside_a_shared_fixtur
     """tests/run_order.py, on a suite of its own: the order xdist hands tests out in."""
     for name, text in SPREAD.items():
         (tmp_path / name).write_text(text)
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", "-W", "ignore"],
-        cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
+    done = passing_pytest(tmp_path, "--collect-only", "-q", "-W", "ignore", PYTHONPATH=str(ROOT))
     order = [line.split("::")[1] for line in done.stdout.splitlines() if "::" in line]
     assert sorted(order) == sorted(
         [f"test_busy[{n}]" for n in range(4)] * 2
