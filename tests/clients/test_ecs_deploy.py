@@ -104,9 +104,10 @@ def test_ecs_deploy_deploys_new_images_blue_green_and_scales() -> None:
         ("gone", "240", "120"),
         # Listed (ACTIVE, FAILED) for 5 simulated minutes, 1.25 s here: success once it is gone.
         ("listed", "240", "120"),
-        # Listed for longer than ecs-deploy waits (5 simulated minutes are 30 s at --speed 10; it
-        # waits 20): "Deployment failed due to timeout", the only failure either reading gives it.
-        pytest.param("listed", "10", "20", marks=pytest.mark.waits(seconds=50)),
+        # Listed for longer than ecs-deploy waits (5 simulated minutes are 15 s at --speed 20; it
+        # waits 11, and the rollback takes 2 to 4 of them): "Deployment failed due to timeout", the
+        # only failure either reading gives it.
+        pytest.param("listed", "20", "11", marks=pytest.mark.waits(seconds=25)),
     ],
     ids=["gone", "listed-briefly", "listed-past-its-timeout"],
 )

@@ -20,13 +20,14 @@ from typing import Any
 import pytest
 
 from tests.e2e.installed import environment, once, user_environment, wheels
-from tests.infra import other_app
+from tests.infra.conftest import CDK_GROUP
 from tests.sim.local_ecs_process import Local, finished, local_ecs, until
 
-# One worker runs the module: its tool and repository fixtures are made once, not once per worker.
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("installed-tool")]
+# One worker runs the module, the one that runs tests/infra (CDK_GROUP): the team's app is synthesized
+# in the CDK kernel that worker has started already (a kernel's first synthesis costs about 7 s of CPU).
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group(CDK_GROUP)]
 
-STACK = other_app.STACK_NAME
+STACK = "orders-service-qa"  # tests/infra/other_app.py's, imported only where it is synthesized
 ACCOUNT_FUNCTION = "arn:aws:lambda:ap-northeast-1:123456789012:function:"
 
 
@@ -203,6 +204,9 @@ def make_repository(root: Path) -> Path:
     """The other team's repository in ``root``: its CDK app's settings and synthesized cdk.out, its
     hooks, its service, its ecspresso files (BLUE_GREEN at the root, CANARY in canary/) and simulation
     files."""
+    from tests.infra import other_app  # here: importing the CDK starts its kernel
+
+    assert other_app.STACK_NAME == STACK
     shutil.copytree(other_app.HOOKS, root / "hooks")
     (root / "service").mkdir()
     (root / "service" / "server.py").write_text(SERVER)

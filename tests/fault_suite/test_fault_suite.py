@@ -130,7 +130,7 @@ SPEEDS = [
 
 
 @pytest.mark.slow
-@pytest.mark.waits(seconds=15)  # at a lower speed: 3 to 33 s each, against 3 s at the scenario's own
+@pytest.mark.waits(seconds=10)  # at a lower speed: 3 to 14 s each, against 3 s at the scenario's own
 @pytest.mark.parametrize(("scenario", "speed"), SPEEDS, ids=lambda value: getattr(value, "name", str(value)))
 def test_speed_does_not_change_the_outcome(scenario: Path, speed: float, tmp_path: Path) -> None:
     """Real-time work (an app starting, health answers, hook runtime) is never judged by the sped-up

@@ -30,7 +30,6 @@ from ecs_bg.local.cloudformation.model import (
 from ecs_bg.local.cloudformation.template import read_templates
 from tests.cloudformation.helpers import by_logical_id
 
-from . import other_app
 from .conftest import Synthesized
 
 pytestmark = pytest.mark.slow
@@ -221,12 +220,16 @@ def test_every_output_of_the_synthesized_template_resolves(any_app: Synthesized)
 
 @pytest.fixture(scope="module")
 def orders(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, StackResources]:
+    from . import other_app  # here, not at collection: importing the CDK starts its kernel
+
     outdir = other_app.synthesize(tmp_path_factory.mktemp("cdk-orders"))
     (stack,) = read_templates(outdir, region=REGION, ssm_parameters=PublicParameters(REGION)).stacks
     return outdir, extract(stack)
 
 
 def test_another_teams_cdk_app_reads_the_same_way(orders: tuple[Path, StackResources]) -> None:
+    from . import other_app
+
     outdir, resources = orders
     assert resources.stack_name == other_app.STACK_NAME
     assert sorted(resources.outputs) == [

@@ -15,6 +15,7 @@ import pytest
 
 from ecs_bg.local.lambda_.runner import PRELOADED
 from tests.cloud import TEMPLATE
+from tests.ecs_bg_process import ecs_bg_here
 from tests.sim.local_ecs_process import (
     BIN,
     CLUSTER,
@@ -307,13 +308,8 @@ def _ecspresso_with(tmp_path: Path, simulation_yml: str) -> Path:
 )
 def test_a_bad_simulation_yml_stops_local_before_it_serves(tmp_path: Path, content: str, names: str) -> None:
     config = _ecspresso_with(tmp_path, content)
-    done = subprocess.run(
-        [str(BIN / "ecs-bg"), "local", "--port", "1", "--config", str(config)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    # In this process: a refusal; the two tests below see one from a process.
+    done = ecs_bg_here("local", "--port", "1", "--config", str(config), cwd=tmp_path, timeout=60)
     assert done.returncode == 2
     assert done.stdout == ""  # nothing served, no shell lines
     (line,) = done.stderr.splitlines()
