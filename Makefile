@@ -52,15 +52,15 @@ $(NODE_MODULES): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
-# One pytest worker more than this machine has cores: the suite waits on real time in places (Docker
-# builds, a browser, deploy tools polling, timeouts in real seconds), and the extra worker keeps the
-# cores busy meanwhile. Measured on 2 cores (docs/simulator.md): 2 workers 12.3-13.2 min, 3 workers
-# 9.9 min, 4 workers 10.1 min. `make test TEST_WORKERS=n` chooses.
+# Two pytest workers more than this machine has cores: the suite waits on real time in places (Docker
+# builds, a browser, deploy tools polling, timeouts in real seconds), and the extra workers keep the
+# cores busy meanwhile. Measured on 2 cores (docs/simulator.md, eighth session): 3 workers 279-287 s
+# with 15-16 % of the cores idle, 4 workers 263-266 s with 5 % idle (and 7 % more CPU: two workers
+# share each core). `make test TEST_WORKERS=n` chooses.
 # --dist loadgroup: a module marked xdist_group runs on one worker (the Docker runtime's: its runs
 # sweep each other's leftovers); every other test is handed out in collection order, which spreads the
-# tests that mostly wait on real time (marked waits) among the busy ones (tests/run_order.py). Four
-# workers filled the cores then, but used a tenth more CPU and took as long (docs/simulator.md).
-TEST_WORKERS ?= $(shell python3 -c "import os; print(len(os.sched_getaffinity(0)) + 1)" 2>/dev/null || echo 3)
+# tests that mostly wait on real time (marked waits) among the busy ones (tests/run_order.py).
+TEST_WORKERS ?= $(shell python3 -c "import os; print(len(os.sched_getaffinity(0)) + 2)" 2>/dev/null || echo 4)
 
 test: sync $(NODE_MODULES)
 	$(UV) run --no-sync ruff check .
