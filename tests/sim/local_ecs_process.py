@@ -77,7 +77,7 @@ class Local:
 
     @property
     def variables(self) -> dict[str, str]:
-        """What a shell that ran the header's exports has, for this endpoint."""
+        """The AWS variables a client of this endpoint runs with (what ``env`` adds)."""
         return {
             "AWS_ENDPOINT_URL": self.url,
             "AWS_REGION": REGION,
