@@ -258,8 +258,9 @@ time.sleep(1)
             "essential": False,
             "command": ["python", "-m", "http.server", "9000", "--bind", "127.0.0.1"],
             "workingDirectory": "/tmp",
-            # As PID 1 with no handler it ignores SIGTERM (the kernel's rule for a namespace's init),
-            # so the task's stop waits out this before SIGKILL: Fargate's 30 s default, 2 s here.
+            # As PID 1 with no handler it ignores SIGTERM (a namespace's init gets only the signals it
+            # handles: pid_namespaces(7)), so the task's stop waits out this before SIGKILL: Fargate's
+            # 30 s default (stopTimeout, ContainerDefinition in the ECS API reference), 2 s here.
             "stopTimeout": 2,
             "healthCheck": {
                 "command": [
